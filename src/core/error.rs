@@ -1,0 +1,221 @@
+//! `rex.core.Error`: a list of paragraphs, the original message first and each
+//! "While ..." context after it. `Display` is exactly rex's `str(error)`, because
+//! users see it in logs, job `status_detail` columns and doctest transcripts.
+
+use std::fmt;
+
+/// One paragraph: a message and an optional payload printed below it, indented.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paragraph {
+    pub message: String,
+    pub payload: Option<String>,
+}
+
+impl fmt::Display for Paragraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        let Some(payload) = &self.payload else {
+            return Ok(());
+        };
+        f.write_str("\n")?;
+        let lines = python_splitlines(payload);
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            if !line.is_empty() {
+                write!(f, "    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error every domain function returns. Build it with [`Error::new`] or
+/// [`Error::with`], add context with [`Error::wrap`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub paragraphs: Vec<Paragraph>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error with a message and no payload.
+    pub fn new(message: impl Into<String>) -> Error {
+        Error {
+            paragraphs: vec![Paragraph {
+                message: message.into(),
+                payload: None,
+            }],
+        }
+    }
+
+    /// An error with a message and a payload (printed indented by 4 spaces).
+    pub fn with(message: impl Into<String>, payload: impl fmt::Display) -> Error {
+        Error {
+            paragraphs: vec![Paragraph {
+                message: message.into(),
+                payload: Some(payload.to_string()),
+            }],
+        }
+    }
+
+    /// Appends a context paragraph without a payload.
+    pub fn wrap(mut self, message: impl Into<String>) -> Error {
+        self.paragraphs.push(Paragraph {
+            message: message.into(),
+            payload: None,
+        });
+        self
+    }
+
+    /// Appends a context paragraph with a payload, e.g. `While creating Mart database:`.
+    pub fn wrap_with(mut self, message: impl Into<String>, payload: impl fmt::Display) -> Error {
+        self.paragraphs.push(Paragraph {
+            message: message.into(),
+            payload: Some(payload.to_string()),
+        });
+        self
+    }
+
+    /// The first paragraph's message.
+    pub fn message(&self) -> &str {
+        &self.paragraphs[0].message
+    }
+
+    /// The text Python's `traceback.print_exception` gives for this error raised in
+    /// `function`: what `logger.exception(...)` appends below its message. One stack
+    /// line stands for the Rust call stack, which users cannot act on.
+    pub fn traceback(&self, function: &str) -> String {
+        format!(
+            "Traceback (most recent call last):\n  File \"harness\", line 1, in {function}\nrex.core.Error: {self}"
+        )
+    }
+
+    /// rex's `repr(error)`: `Error('m', 'p').wrap('m2', 'p2')`.
+    pub fn repr(&self) -> String {
+        let mut out = String::new();
+        for (i, p) in self.paragraphs.iter().enumerate() {
+            out.push_str(if i == 0 { "Error(" } else { ".wrap(" });
+            out.push_str(&super::repr::py_str_repr(&p.message));
+            if let Some(payload) = &p.payload {
+                out.push_str(", ");
+                out.push_str(&super::repr::py_str_repr(payload));
+            }
+            out.push(')');
+        }
+        out
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.paragraphs.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            p.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<postgres::Error> for Error {
+    /// A server error keeps the server's text, the way psycopg's `str(exc)` reads.
+    fn from(e: postgres::Error) -> Error {
+        match e.as_db_error() {
+            Some(db) => Error::new(db.message().to_string()),
+            None => Error::new(e.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::new(e.to_string())
+    }
+}
+
+/// Runs `f` and wraps an escaping error with context, like rex's `guard(...)`.
+pub fn guard<T>(message: &str, payload: Option<&str>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    f().map_err(|e| match payload {
+        Some(p) => e.wrap_with(message, p),
+        None => e.wrap(message),
+    })
+}
+
+/// Python's `str.splitlines()`: splits on every line boundary Python knows and drops
+/// one trailing line break (no empty last line).
+pub fn python_splitlines(s: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let is_break = matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if is_break {
+            lines.push(&s[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' {
+                if let Some(&(j, '\n')) = chars.peek() {
+                    chars.next();
+                    end = j + 1;
+                }
+            }
+            start = end;
+        }
+    }
+    if start < s.len() {
+        lines.push(&s[start..]);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_paragraphs_like_rex() {
+        let e = Error::with("Found no product:", "beer")
+            .wrap_with("While looking in:", "refrigerator #3");
+        assert_eq!(
+            e.to_string(),
+            "Found no product:\n    beer\nWhile looking in:\n    refrigerator #3"
+        );
+        assert_eq!(
+            e.repr(),
+            "Error('Found no product:', 'beer').wrap('While looking in:', 'refrigerator #3')"
+        );
+    }
+
+    #[test]
+    fn payload_blank_lines_stay_empty_and_context_without_payload() {
+        let e = Error::with("m:", "a\n\nb\n").wrap("While executing Post-Deployment Scripts");
+        assert_eq!(
+            e.to_string(),
+            "m:\n    a\n\n    b\nWhile executing Post-Deployment Scripts"
+        );
+        assert_eq!(Error::with("m:", "").to_string(), "m:\n");
+    }
+
+    #[test]
+    fn splitlines_matches_python() {
+        assert_eq!(python_splitlines("a\r\nb\rc\n"), vec!["a", "b", "c"]);
+        assert_eq!(python_splitlines(""), Vec::<&str>::new());
+        assert_eq!(python_splitlines("\n"), vec![""]);
+    }
+}

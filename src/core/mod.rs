@@ -1,0 +1,9 @@
+//! rex.core: the one error type, Python-style reprs of plain data, settings, the
+//! application context, YAML loading and validators. Everything else builds on these.
+
+pub mod app;
+pub mod error;
+pub mod repr;
+pub mod settings;
+
+pub use error::{Error, Result};

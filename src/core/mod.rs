@@ -5,5 +5,7 @@ pub mod app;
 pub mod error;
 pub mod repr;
 pub mod settings;
+pub mod validate;
+pub mod yaml;
 
 pub use error::{Error, Result};

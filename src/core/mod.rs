@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod error;
+pub mod logging;
 pub mod repr;
 pub mod settings;
 pub mod validate;

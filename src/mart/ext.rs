@@ -1,0 +1,25 @@
+//! The one place mart calls rex.deploy and HTSQL, which other modules provide. Mart
+//! passes its own value types; this adapter converts them, so the pipeline does not
+//! change when those modules' APIs do.
+
+use super::params::ParamValue;
+use crate::core::yaml::Node;
+use crate::core::{Error, Result};
+use postgres::Client;
+use std::path::Path;
+
+/// Applies rex.deploy facts to the mart database; relative `data:` paths resolve
+/// against `base_dir`.
+pub fn deploy_facts(_mart: &mut Client, _facts: &Node, _base_dir: &Path) -> Result<()> {
+    Err(Error::new("rex.deploy is not available in this build"))
+}
+
+/// Runs one HTSQL ETL statement on the mart; `/:rexdb` reads from `rexdb`.
+pub fn produce_htsql(
+    _mart: &mut Client,
+    _rexdb: &mut Client,
+    _statement: &str,
+    _params: &[(String, ParamValue)],
+) -> Result<()> {
+    Err(Error::new("HTSQL is not available in this build"))
+}

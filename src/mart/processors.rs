@@ -1,0 +1,175 @@
+//! Post-processors (`processors:` of a definition): the built-in `index` and
+//! `analyze`. Each declares its options; unknown processors and options are refused
+//! at definition load with rex's texts.
+
+use crate::core::validate::{BoolVal, MaybeVal, OneOrSeqVal, RecordVal, SeqVal, StrVal, Validator};
+use crate::core::yaml::{Node, NodeValue};
+use crate::core::{Error, Result};
+use crate::pg::quote_ident;
+
+/// The registered processor ids. (`datadictionary` is not implemented yet.)
+pub const PROCESSORS: [&str; 2] = ["analyze", "index"];
+
+pub fn is_known(id: &str) -> bool {
+    PROCESSORS.contains(&id)
+}
+
+/// One declared option: name, validator, default (`None`: mandatory).
+struct OptionSpec {
+    name: &'static str,
+    validator: Box<dyn Validator>,
+    default: Option<Node>,
+}
+
+fn specs(id: &str) -> Vec<OptionSpec> {
+    match id {
+        "index" => vec![OptionSpec {
+            name: "indexes",
+            validator: Box::new(SeqVal::new(
+                RecordVal::new()
+                    .field("table", StrVal::new())
+                    .field("columns", OneOrSeqVal::new(StrVal::new()))
+                    .optional("unique", BoolVal, Node::new(NodeValue::Bool(false)))
+                    .optional("partial", MaybeVal::new(StrVal::new()), Node::null()),
+            )),
+            default: None,
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// Checks a processor's options against its spec and fills defaults, in spec order.
+pub fn validate_options(id: &str, options: &Node) -> Result<Node> {
+    let specs = specs(id);
+    let given = options.as_map().unwrap_or_default();
+    let mut unknown: Vec<&str> = given
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !specs.iter().any(|s| s.name == *k))
+        .collect();
+    unknown.sort();
+    if !unknown.is_empty() {
+        return Err(Error::with("Unknown Processor Options", unknown.join(", ")));
+    }
+    let mut out = Vec::new();
+    for spec in &specs {
+        let value = match given.iter().find(|(k, _)| k == spec.name) {
+            Some((_, v)) => spec
+                .validator
+                .validate(v)
+                .map_err(|e| e.wrap_with("While validating field:", spec.name))?,
+            None => match &spec.default {
+                Some(d) => d.clone(),
+                None => return Err(Error::with("Missing Processor Option", spec.name)),
+            },
+        };
+        out.push((spec.name.to_string(), value));
+    }
+    Ok(Node::new(NodeValue::Map(out)))
+}
+
+/// Runs processor `id` on the mart database, logging what it did.
+pub fn execute(
+    id: &str,
+    options: &Node,
+    mart: &mut postgres::Client,
+    log: &mut dyn FnMut(&str),
+) -> Result<()> {
+    match id {
+        "analyze" => {
+            mart.batch_execute("ANALYZE")?;
+            Ok(())
+        }
+        "index" => {
+            let indexes = options
+                .get("indexes")
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            for (i, index) in indexes.iter().enumerate() {
+                let sql = index_statement(index);
+                mart.batch_execute(&sql).map_err(|e| {
+                    Error::from(e).wrap_with("While creating index:", format!("#{}", i + 1))
+                })?;
+            }
+            log(&format!("Created {} indexes", indexes.len()));
+            Ok(())
+        }
+        other => Err(Error::with("Unknown Processor ID", other)),
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX ON "table" (columns) [WHERE partial]`. A column written in
+/// parentheses is an expression and goes in as written; names are quoted.
+pub fn index_statement(index: &Node) -> String {
+    let table = index
+        .get("table")
+        .and_then(Node::as_str)
+        .unwrap_or_default();
+    let columns: Vec<String> = index
+        .get("columns")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::as_str)
+        .map(|c| {
+            if c.starts_with('(') {
+                c.to_string()
+            } else {
+                quote_ident(c)
+            }
+        })
+        .collect();
+    let unique = index.get("unique").and_then(Node::as_bool).unwrap_or(false);
+    let mut sql = format!(
+        "CREATE {}INDEX ON {} ({})",
+        if unique { "UNIQUE " } else { "" },
+        quote_ident(table),
+        columns.join(", ")
+    );
+    if let Some(partial) = index.get("partial").and_then(Node::as_str) {
+        sql.push_str(&format!(" WHERE {partial}"));
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::yaml::load_str;
+
+    #[test]
+    fn index_options_and_statements() {
+        let opts = load_str(
+            "indexes:\n  - table: foo\n    columns: col2\n  - table: foo\n    columns: [col1, col2]\n    unique: true\n  - table: foo\n    columns: (upper(col1))\n    partial: col2 = 'foo'\n",
+            "<test>",
+        )
+        .unwrap();
+        let v = validate_options("index", &opts).unwrap();
+        let stmts: Vec<String> = v
+            .get("indexes")
+            .unwrap()
+            .as_seq()
+            .unwrap()
+            .iter()
+            .map(index_statement)
+            .collect();
+        assert_eq!(
+            stmts,
+            vec![
+                "CREATE INDEX ON \"foo\" (\"col2\")",
+                "CREATE UNIQUE INDEX ON \"foo\" (\"col1\", \"col2\")",
+                "CREATE INDEX ON \"foo\" ((upper(col1))) WHERE col2 = 'foo'",
+            ]
+        );
+        let empty = Node::new(NodeValue::Map(vec![]));
+        assert_eq!(
+            validate_options("index", &empty).unwrap_err().to_string(),
+            "Missing Processor Option\n    indexes"
+        );
+        let bad = load_str("zed: 1\nabc: 2\n", "<test>").unwrap();
+        assert_eq!(
+            validate_options("analyze", &bad).unwrap_err().to_string(),
+            "Unknown Processor Options\n    abc, zed"
+        );
+    }
+}

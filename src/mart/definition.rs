@@ -568,3 +568,126 @@ impl Definitions {
         self.items.iter().map(|d| d.id.as_str()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::yaml::load_str;
+
+    fn val(text: &str) -> Result<Definition> {
+        validate_definition(&load_str(text, "<test>").unwrap(), &MartSettings::default())
+    }
+
+    /// The error without YAML location paragraphs (those are the loader's).
+    fn err(text: &str) -> String {
+        let e = val(text).unwrap_err();
+        let kept: Vec<String> = e
+            .paragraphs
+            .iter()
+            .filter(|p| p.message != "While parsing:")
+            .map(|p| p.to_string())
+            .collect();
+        kept.join("\n")
+    }
+
+    #[test]
+    fn demo_definitions_load_in_file_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo");
+        let defs = Definitions::load(&dir, &MartSettings::default()).unwrap();
+        assert_eq!(defs.ids()[..4], ["empty", "just_copy", "just_copy_missing", "just_copy_application"]);
+        let empty = defs.get("empty").unwrap();
+        assert_eq!(empty.label, "empty");
+        assert_eq!(empty.base.name_token.as_deref(), Some("empty_"));
+        assert_eq!(empty.base.base_type, BaseType::Fresh);
+        assert_eq!(empty.quota_per_owner, 3);
+        assert!(empty.deploy.is_none() && empty.post_deploy_scripts.is_empty());
+        assert_eq!(empty.base_path.as_deref(), Some(dir.as_path()));
+        let broken = defs.get("broken_htsql").unwrap();
+        assert_eq!(broken.description.as_deref(), Some("Definition with a broken HTSQL ETL script"));
+        assert_eq!(broken.deploy.as_ref().unwrap().as_seq().unwrap().len(), 1);
+        assert_eq!(broken.post_deploy_scripts[0].script_type, ScriptType::Htsql);
+        assert!(broken.post_deploy_scripts[0].script.starts_with("/people{\n        first_name :as col1"));
+        let params = &defs.get("some_data_with_params").unwrap().post_deploy_scripts[1];
+        assert_eq!(params.parameters[0], ("var1".to_string(), ParamValue::Text("baz".into())));
+        let fixed = defs.get("fixed_name").unwrap();
+        assert_eq!(fixed.base.fixed_name.as_deref(), Some("a_fixed_name_mart"));
+        assert_eq!(defs.get("existing").unwrap().base.name_token, None);
+        assert_eq!(defs.get("just_deploy").unwrap().label, "Just Deploy");
+    }
+
+    #[test]
+    fn field_errors_use_rex_texts() {
+        assert_eq!(
+            err("id: Foo"),
+            "Expected a string matching:\n    /^[a-z_][0-9a-z_]*$/\nGot:\n    'Foo'\nWhile validating field:\n    id"
+        );
+        assert_eq!(err("label: x"), "Missing mandatory field:\n    id");
+        assert_eq!(err("id: x\nbogus: 1"), "Got unexpected field:\n    bogus");
+        assert_eq!(
+            err("id: x\nbase: {type: something}"),
+            "Expected one of:\n    fresh, copy, existing, application\nGot:\n    'something'\nWhile validating field:\n    type\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nbase: {type: fresh, target: foo}"),
+            "Bases type \"fresh\" cannot have target database names\nGot:\n    'foo'\nWhile validating field:\n    target\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nbase: {type: copy}"),
+            "Base type of \"copy\" requires a target database name\nGot:\n    None\nWhile validating field:\n    target\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nbase: {type: existing, target: db, fixed_name: foo}"),
+            "Base type \"existing\" cannot have a fixed name\nGot:\n    'foo'\nWhile validating field:\n    fixed_name\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nquota: {per_owner: 0}"),
+            "Expected an integer in range:\n    [1..]\nGot:\n    0\nWhile validating field:\n    per_owner\nWhile validating field:\n    quota"
+        );
+        assert_eq!(
+            err("id: x\npost_deploy_scripts: [{script: '  ', type: sql}]"),
+            "ETL Scripts cannot be empty\nGot:\n    ''\nWhile validating field:\n    script\nWhile validating sequence item\n    #1\nWhile validating field:\n    post_deploy_scripts"
+        );
+        assert_eq!(
+            err("id: x\nparameters: [{name: foo, type: integer, default: bar}]"),
+            "Expected an integer\nGot:\n    'bar'\nWhile validating field:\n    default\nWhile validating sequence item\n    #1\nWhile validating field:\n    parameters"
+        );
+        assert_eq!(
+            err("id: x\nparameters: [{name: a, type: text}, {name: a, type: text}]"),
+            "Parameter Names (a) cannot be duplicated within a Definition\nWhile validating field:\n    parameters"
+        );
+        assert_eq!(
+            err("id: x\nprocessors: [{id: nope}]"),
+            "Unknown Processor ID\nGot:\n    nope\nWhile validating field:\n    id\nWhile validating sequence item\n    #1\nWhile validating field:\n    processors"
+        );
+        assert_eq!(
+            err("id: a_very_long_definition_identifier_x"),
+            "Name Token cannot exceed 33 characters in length\nGot:\n    a_very_long_definition_identifier_x_\nWhile validating field:\n    base.name_token"
+        );
+        assert!(err("id: x\nassessments: [{instrument: mart1, selector: /a}]")
+            .ends_with("definitions with assessments are refused\nWhile validating field:\n    assessments"));
+    }
+
+    #[test]
+    fn parameters_and_defaults() {
+        let d = val("id: p\nlabel: ''\nquota: {}\nparameters:\n  - {name: foo, type: text, default: somefoo}\n  - {name: bar, type: integer}\n  - {name: baz, type: date, default: null}\n").unwrap();
+        assert_eq!(d.label, "p");
+        assert_eq!(d.quota_per_owner, 3);
+        assert_eq!(d.parameters[0].default, Some(ParamValue::Text("somefoo".into())));
+        assert_eq!(d.parameters[1].default, None);
+        assert_eq!(d.parameters[2].default, Some(ParamValue::Null));
+    }
+
+    #[test]
+    fn a_bad_file_names_file_definition_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mart.yaml"), "definitions:\n  - id: ok\n  - id: bad\n    base: {type: copy}\n").unwrap();
+        let e = Definitions::load(dir.path(), &MartSettings::default()).unwrap_err().to_string();
+        let path = dir.path().join("mart.yaml").display().to_string();
+        assert!(e.contains("While validating field:\n    base\n"), "{e}");
+        assert!(e.contains("While validating definition:\n    bad\n"), "{e}");
+        assert!(e.ends_with(&format!("While retrieving definitions from:\n    {path}")), "{e}");
+        std::fs::write(dir.path().join("mart.yaml"), "definitions:\n  - id: a\n  - id: a\n").unwrap();
+        let e = Definitions::load(dir.path(), &MartSettings::default()).unwrap_err().to_string();
+        assert!(e.starts_with("Definition IDs (a) cannot be duplicated within a collection\n"), "{e}");
+    }
+}

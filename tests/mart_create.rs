@@ -436,3 +436,20 @@ fn hosting_cluster_gets_the_marts_while_the_inventory_stays_home() {
     drop(t);
     admin.batch_execute(&format!("DROP ROLE {role}")).unwrap();
 }
+
+#[test]
+fn listing_marts_as_a_table() {
+    let t = sql_app();
+    create(&t, "ann", "empty", CreateOptions::default(), &[]).0.unwrap();
+    create(&t, "bob", "empty", CreateOptions::default(), &[]).0.unwrap();
+    let mut db = t.client();
+    let all = harness::mart::inventory::list(&mut db, None).unwrap();
+    assert_eq!(all.iter().map(|m| m.owner.as_str()).collect::<Vec<_>>(), ["ann", "bob"]);
+    let bobs = harness::mart::inventory::list(&mut db, Some("bob")).unwrap();
+    let table = harness::mart::inventory::table(&bobs);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with("code  definition  owner  name"), "{table}");
+    assert!(lines[1].starts_with("2     empty       bob    "), "{table}");
+    assert!(lines[1].contains(" complete ") && lines[1].ends_with("  no"), "{table}");
+}

@@ -13,6 +13,7 @@ pub mod definition;
 pub mod etl;
 pub mod ext;
 pub mod inventory;
+pub mod open;
 pub mod params;
 pub mod processors;
 pub mod purge;

@@ -255,6 +255,19 @@ pub fn validate_parameters(declared: &[Parameter], given: &[(String, Node)]) -> 
     Ok(out)
 }
 
+/// Command-line parameters, `NAME=VALUE` each, as string values (typed later
+/// against the definition, like rex's `--param`).
+pub fn parse_assignments(raw: &[String]) -> Result<Vec<(String, Node)>> {
+    raw.iter()
+        .map(|p| {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| Error::with("Expected a parameter as NAME=VALUE:", p))?;
+            Ok((k.to_string(), Node::new(NodeValue::Str(v.to_string()))))
+        })
+        .collect()
+}
+
 /// The `Parameters: foo='hello', bar=42` log line, or `None` when there are none.
 pub fn parameters_log_line(params: &Params) -> Option<String> {
     if params.is_empty() {

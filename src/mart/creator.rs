@@ -94,6 +94,7 @@ impl<'a> MartCreator<'a> {
             params,
             db: Some(db),
             mart: None,
+            cluster: None,
             code: None,
             name: None,
         };
@@ -122,6 +123,8 @@ struct Run<'c, 'a> {
     db: Option<Client>,
     /// The mart database session, opened when first needed.
     mart: Option<Client>,
+    /// The hosting cluster's maintenance session, opened when first needed.
+    cluster: Option<Cluster>,
     code: Option<i64>,
     name: Option<String>,
 }
@@ -140,6 +143,13 @@ impl Run<'_, '_> {
             self.mart = Some(self.creator.app.hosting.connect(&name)?);
         }
         Ok(self.mart.as_mut().expect("connected above"))
+    }
+
+    fn cluster(&mut self) -> Result<&mut Cluster> {
+        if self.cluster.is_none() {
+            self.cluster = Some(Cluster::connect(&self.creator.app.hosting)?);
+        }
+        Ok(self.cluster.as_mut().expect("connected above"))
     }
 
     fn status(&mut self, status: Status) -> Result<()> {
@@ -212,9 +222,7 @@ impl Run<'_, '_> {
         }
         let final_name = self.name.clone().unwrap_or_default();
         self.mart = None;
-        let size = guard("While retrieving database size", None, || {
-            Cluster::connect(&c.app.hosting)?.size(&final_name)
-        })?;
+        let size = guard("While retrieving database size", None, || self.cluster()?.size(&final_name))?;
         inventory::set_completion(self.db()?, code, inventory::now(), size)?;
         if !options.leave_incomplete {
             self.status(Status::Complete)?;
@@ -245,11 +253,10 @@ impl Run<'_, '_> {
     fn create_database(&mut self, name: &str, log: &mut dyn FnMut(&str)) -> Result<()> {
         let c = self.creator;
         let base = &c.definition.base;
-        let mut cluster = Cluster::connect(&c.app.hosting)?;
         let template = match base.base_type {
             BaseType::Existing => {
                 log(&format!("Using existing database: {name}"));
-                if !cluster.exists(name)? {
+                if !self.cluster()?.exists(name)? {
                     return Err(Error::new(format!("Database \"{name}\" does not exist")));
                 }
                 return Ok(());
@@ -260,7 +267,7 @@ impl Run<'_, '_> {
         };
         log(&format!("Creating database: {name}"));
         if let Some(t) = &template {
-            if !cluster.exists(t)? {
+            if !self.cluster()?.exists(t)? {
                 return Err(Error::new(format!("Database \"{t}\" does not exist")));
             }
             log(&format!("Cloning: {t}"));
@@ -268,6 +275,7 @@ impl Run<'_, '_> {
                 self.db = None;
             }
         }
+        let cluster = self.cluster()?;
         guard("While creating database:", Some(name), || {
             cluster.create(name, template.as_deref())
         })
@@ -336,7 +344,7 @@ impl Run<'_, '_> {
             log(&format!("Renaming database to: {fixed}"));
             self.mart = None;
             let old = self.name.clone().unwrap_or_default();
-            Cluster::connect(&c.app.hosting)?.rename(&old, fixed)?;
+            self.cluster()?.rename(&old, fixed)?;
             self.name = Some(fixed.to_string());
             let code = self.code.unwrap_or_default();
             inventory::set_name(self.db()?, code, fixed)

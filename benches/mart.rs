@@ -29,14 +29,19 @@ fn ms(start: Instant) -> f64 {
 
 /// Times `CREATE DATABASE <name> [TEMPLATE t]` on an open maintenance session.
 fn bare_create(admin: &mut postgres::Client, name: &str, template: Option<&str>) -> f64 {
-    let mut sql = format!("CREATE DATABASE {} WITH ENCODING = 'UTF-8'", quote_ident(name));
+    let mut sql = format!(
+        "CREATE DATABASE {} WITH ENCODING = 'UTF-8'",
+        quote_ident(name)
+    );
     if let Some(t) = template {
         sql.push_str(&format!(" TEMPLATE = {}", quote_ident(t)));
     }
     let start = Instant::now();
     admin.batch_execute(&sql).expect("bare create");
     let took = ms(start);
-    admin.batch_execute(&format!("DROP DATABASE {}", quote_ident(name))).unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE {}", quote_ident(name)))
+        .unwrap();
     took
 }
 
@@ -61,7 +66,10 @@ fn verdict(ok: bool) -> &'static str {
 
 #[allow(dead_code)]
 fn main() {
-    let n: usize = std::env::var("HARNESS_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(11);
+    let n: usize = std::env::var("HARNESS_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(11);
     let mut admin = server().connect("postgres").unwrap();
     let bare_name = mart::unique("bench_bare_");
 

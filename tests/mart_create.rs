@@ -107,15 +107,27 @@ definitions:
 fn sql_app() -> TestApp {
     TestApp::with_definitions(
         SQL_DEFS,
-        &[("broken_simple_etl.sql", "insert into blah (col1) values('stuff');\n")],
+        &[(
+            "broken_simple_etl.sql",
+            "insert into blah (col1) values('stuff');\n",
+        )],
     )
 }
 
 fn params(pairs: &[(&str, serde_json::Value)]) -> Vec<(String, Node)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), Node::from_json(v))).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), Node::from_json(v)))
+        .collect()
 }
 
-fn create(t: &TestApp, owner: &str, def: &str, opts: CreateOptions, p: &[(String, Node)]) -> (harness::core::Result<harness::mart::Mart>, Vec<String>) {
+fn create(
+    t: &TestApp,
+    owner: &str,
+    def: &str,
+    opts: CreateOptions,
+    p: &[(String, Node)],
+) -> (harness::core::Result<harness::mart::Mart>, Vec<String>) {
     capture(|log| MartCreator::new(&t.app, owner, def)?.create(opts, p, log))
 }
 
@@ -125,7 +137,11 @@ fn empty_mart_logs_records_and_purges() {
     let (mart, log) = create(&t, "test", "empty", CreateOptions::default(), &[]);
     let mart = mart.unwrap();
     let name = format!("{}empty_1_", t.prefix);
-    assert!(mart.name.starts_with(&name) && mart.name.len() == name.len() + 14, "{}", mart.name);
+    assert!(
+        mart.name.starts_with(&name) && mart.name.len() == name.len() + 14,
+        "{}",
+        mart.name
+    );
     assert_eq!(
         mask(&log),
         vec![
@@ -140,16 +156,36 @@ fn empty_mart_logs_records_and_purges() {
             "Mart database size: …".into(),
         ]
     );
-    assert_eq!(log[8], format!("Mart database size: {}", mart.size.unwrap()));
+    assert_eq!(
+        log[8],
+        format!("Mart database size: {}", mart.size.unwrap())
+    );
     assert!(mart.size.unwrap() > 1_000_000);
-    assert_eq!((mart.code, mart.status.as_str(), mart.pinned), (1, "complete", false));
+    assert_eq!(
+        (mart.code, mart.status.as_str(), mart.pinned),
+        (1, "complete", false)
+    );
     assert!(mart.date_creation_completed.unwrap() >= mart.date_creation_started);
-    assert_eq!(mart.py_repr(), "Mart(code=1, definition='empty', owner='test')");
+    assert_eq!(
+        mart.py_repr(),
+        "Mart(code=1, definition='empty', owner='test')"
+    );
     // The name's timestamp is the start time's, to the second.
-    assert!(mart.name.ends_with(&mart.date_creation_started.format("%Y%m%d%H%M%S").to_string()));
+    assert!(mart.name.ends_with(
+        &mart
+            .date_creation_started
+            .format("%Y%m%d%H%M%S")
+            .to_string()
+    ));
     assert!(db_exists(&t.app.hosting, &mart.name));
-    let encoding = rows(&t.app.hosting, "postgres", &format!(
-        "SELECT pg_encoding_to_char(encoding)::text FROM pg_database WHERE datname = '{}'", mart.name));
+    let encoding = rows(
+        &t.app.hosting,
+        "postgres",
+        &format!(
+            "SELECT pg_encoding_to_char(encoding)::text FROM pg_database WHERE datname = '{}'",
+            mart.name
+        ),
+    );
     assert_eq!(encoding, vec!["UTF8"]);
 
     purge_mart(&t.app, mart.code).unwrap();
@@ -174,7 +210,14 @@ fn sql_etl_in_both_phases() {
             "SQL script #1...",
         ]
     );
-    assert_eq!(rows(&t.app.hosting, &mart.name, "select col1 from foo order by col1"), ["after", "bar", "baz", "foo"]);
+    assert_eq!(
+        rows(
+            &t.app.hosting,
+            &mart.name,
+            "select col1 from foo order by col1"
+        ),
+        ["after", "bar", "baz", "foo"]
+    );
 }
 
 #[test]
@@ -185,11 +228,24 @@ fn parameters_reach_sql_scripts_with_owner_and_definition() {
     let mart = mart.unwrap();
     assert_eq!(log[1], "Parameters: foo='hello', bar=42, when=None");
     let got = rows(&t.app.hosting, &mart.name, "select col1 from foo");
-    assert_eq!(got, ["s1o'brien", "s1with_params", "s1hello", "s142", "s1none", "100%"]);
+    assert_eq!(
+        got,
+        [
+            "s1o'brien",
+            "s1with_params",
+            "s1hello",
+            "s142",
+            "s1none",
+            "100%"
+        ]
+    );
 
     let p = params(&[("bar", json!(1)), ("when", json!("2020-01-02"))]);
     let (mart, log) = create(&t, "test", "with_params", CreateOptions::default(), &p);
-    assert_eq!(log[1], "Parameters: foo='somefoo', bar=1, when=datetime.date(2020, 1, 2)");
+    assert_eq!(
+        log[1],
+        "Parameters: foo='somefoo', bar=1, when=datetime.date(2020, 1, 2)"
+    );
     let got = rows(&t.app.hosting, &mart.unwrap().name, "select col1 from foo");
     assert_eq!(got[2..5], ["s1somefoo", "s11", "s12020-01-02"]);
     let _ = mart;
@@ -197,8 +253,14 @@ fn parameters_reach_sql_scripts_with_owner_and_definition() {
     // Parameter errors come before anything is logged or recorded.
     for (p, text) in [
         (params(&[]), "Missing required parameter \"bar\""),
-        (params(&[("bar", json!("blah"))]), "Expected an integer\nGot:\n    'blah'\nWhile validating parameter:\n    bar"),
-        (params(&[("bar", json!(1)), ("zap", json!(1))]), "Unknown parameters: zap"),
+        (
+            params(&[("bar", json!("blah"))]),
+            "Expected an integer\nGot:\n    'blah'\nWhile validating parameter:\n    bar",
+        ),
+        (
+            params(&[("bar", json!(1)), ("zap", json!(1))]),
+            "Unknown parameters: zap",
+        ),
     ] {
         let (r, log) = create(&t, "test", "with_params", CreateOptions::default(), &p);
         assert_eq!(r.unwrap_err().to_string(), text);
@@ -214,19 +276,40 @@ fn processors_index_and_analyze() {
     let mart = mart.unwrap();
     assert_eq!(
         log[7..12],
-        ["Executing Processor index...", "Created 3 indexes", "...complete", "Executing Processor analyze...", "...complete"]
+        [
+            "Executing Processor index...",
+            "Created 3 indexes",
+            "...complete",
+            "Executing Processor analyze...",
+            "...complete"
+        ]
     );
-    let defs = rows(&t.app.hosting, &mart.name, "select indexdef from pg_indexes where tablename = 'foo' order by indexdef");
+    let defs = rows(
+        &t.app.hosting,
+        &mart.name,
+        "select indexdef from pg_indexes where tablename = 'foo' order by indexdef",
+    );
     assert_eq!(defs.len(), 3);
-    assert!(defs.iter().any(|d| d.starts_with("CREATE UNIQUE INDEX") && d.ends_with("(col1, col2)")), "{defs:?}");
-    assert!(defs.iter().any(|d| d.ends_with("(upper(col1)) WHERE (col2 = 'foo'::text)")), "{defs:?}");
+    assert!(
+        defs.iter()
+            .any(|d| d.starts_with("CREATE UNIQUE INDEX") && d.ends_with("(col1, col2)")),
+        "{defs:?}"
+    );
+    assert!(
+        defs.iter()
+            .any(|d| d.ends_with("(upper(col1)) WHERE (col2 = 'foo'::text)")),
+        "{defs:?}"
+    );
 }
 
 #[test]
 fn copy_application_and_existing_bases() {
     let t = sql_app();
     let source = ScratchDb::new("mart_src");
-    source.connect().batch_execute("create table src (x int); insert into src values (7);").unwrap();
+    source
+        .connect()
+        .batch_execute("create table src (x int); insert into src values (7);")
+        .unwrap();
     let existing = ScratchDb::new("mart_existing");
     let yaml = format!(
         "definitions:\n  - id: copy_it\n    base: {{type: copy, target: {}}}\n  - id: into_existing\n    base: {{type: existing, target: {}}}\n    post_deploy_scripts:\n      - {{script: 'create table t (owner text); insert into t values (%(OWNER)s)', type: sql}}\n",
@@ -237,23 +320,53 @@ fn copy_application_and_existing_bases() {
     let (mart, log) = create(&t2, "test", "copy_it", CreateOptions::default(), &[]);
     let mart = mart.unwrap();
     assert_eq!(log[2], format!("Cloning: {}", source.name));
-    assert_eq!(rows(&t2.app.hosting, &mart.name, "select x::text from src"), ["7"]);
+    assert_eq!(
+        rows(&t2.app.hosting, &mart.name, "select x::text from src"),
+        ["7"]
+    );
 
     let (mart, log) = create(&t2, "test", "into_existing", CreateOptions::default(), &[]);
     let mart = mart.unwrap();
     assert_eq!(mart.name, existing.name);
-    assert_eq!(log[1], format!("Using existing database: {}", existing.name));
-    assert_eq!(rows(&t2.app.hosting, &existing.name, "select owner from t"), ["test"]);
+    assert_eq!(
+        log[1],
+        format!("Using existing database: {}", existing.name)
+    );
+    assert_eq!(
+        rows(&t2.app.hosting, &existing.name, "select owner from t"),
+        ["test"]
+    );
 
     // `application` clones the application database itself.
-    let (mart, log) = create(&t, "clone", "just_copy_application", CreateOptions::default(), &[]);
+    let (mart, log) = create(
+        &t,
+        "clone",
+        "just_copy_application",
+        CreateOptions::default(),
+        &[],
+    );
     let mart = mart.unwrap();
     assert_eq!(log[2], format!("Cloning: {}", t.app.db.name));
-    let people = rows(&t.app.hosting, &mart.name, "select firstname from people order by code");
+    let people = rows(
+        &t.app.hosting,
+        &mart.name,
+        "select firstname from people order by code",
+    );
     assert_eq!(people, ["John", "Bob", "Tom", "Mary", "Some", "clone"]);
-    let in_mart = rows(&t.app.hosting, &mart.name, "select code::text from rexmart_inventory");
+    let in_mart = rows(
+        &t.app.hosting,
+        &mart.name,
+        "select code::text from rexmart_inventory",
+    );
     assert_eq!(in_mart, ["1"]); // the clone was taken while creating mart #1
-    assert_eq!(rows(&t.app.hosting, &t.app.db.name, "select count(*)::text from people"), ["5"]);
+    assert_eq!(
+        rows(
+            &t.app.hosting,
+            &t.app.db.name,
+            "select count(*)::text from people"
+        ),
+        ["5"]
+    );
 }
 
 #[test]
@@ -262,11 +375,17 @@ fn sql_failure_purges_by_default_and_keeps_with_purge_off() {
     let expected = "Got an error from the database driver:\n    relation \"blah\" does not exist\n    LINE 1: insert into blah (col1) values('stuff');\n                        ^\nWhile executing SQL script:\n    #1\nWhile executing Post-Deployment Scripts\nWhile creating Mart database:\n    broken_sql";
     let (r, log) = create(&t, "test", "broken_sql", CreateOptions::default(), &[]);
     assert_eq!(r.unwrap_err().to_string(), expected);
-    assert_eq!(mask(&log)[2..], ["Executing Post-Deployment ETL...", "SQL script #1..."]);
+    assert_eq!(
+        mask(&log)[2..],
+        ["Executing Post-Deployment ETL...", "SQL script #1..."]
+    );
     assert!(t.inventory().is_empty());
     assert!(mart::db_names_with_prefix(&t.prefix).is_empty());
 
-    let keep = CreateOptions { purge_on_failure: false, ..Default::default() };
+    let keep = CreateOptions {
+        purge_on_failure: false,
+        ..Default::default()
+    };
     let (r, _) = create(&t, "test", "broken_sql", keep, &[]);
     assert_eq!(r.unwrap_err().to_string(), expected);
     let inv = t.inventory();
@@ -278,7 +397,10 @@ fn sql_failure_purges_by_default_and_keeps_with_purge_off() {
 #[test]
 fn processor_failure_keeps_processing_status() {
     let t = sql_app();
-    let keep = CreateOptions { purge_on_failure: false, ..Default::default() };
+    let keep = CreateOptions {
+        purge_on_failure: false,
+        ..Default::default()
+    };
     let (r, _) = create(&t, "test", "broken_index", keep, &[]);
     assert_eq!(
         r.unwrap_err().to_string(),
@@ -290,15 +412,27 @@ fn processor_failure_keeps_processing_status() {
 #[test]
 fn missing_template_and_existing_target() {
     let t = sql_app();
-    let (r, log) = create(&t, "test", "just_copy_missing", CreateOptions::default(), &[]);
+    let (r, log) = create(
+        &t,
+        "test",
+        "just_copy_missing",
+        CreateOptions::default(),
+        &[],
+    );
     assert_eq!(
         r.unwrap_err().to_string(),
         "Database \"does_not_exist\" does not exist\nWhile creating Mart database:\n    just_copy_missing"
     );
-    assert_eq!(mask(&log)[1], format!("Creating database: {}just_copy_missing_1_…", t.prefix));
+    assert_eq!(
+        mask(&log)[1],
+        format!("Creating database: {}just_copy_missing_1_…", t.prefix)
+    );
     assert!(t.inventory().is_empty());
 
-    let keep = CreateOptions { purge_on_failure: false, ..Default::default() };
+    let keep = CreateOptions {
+        purge_on_failure: false,
+        ..Default::default()
+    };
     let (r, log) = create(&t, "test", "existing_missing", keep, &[]);
     assert_eq!(
         r.unwrap_err().to_string(),
@@ -306,7 +440,10 @@ fn missing_template_and_existing_target() {
     );
     assert_eq!(log[1], "Using existing database: a_db_that_doesnt_exist");
     let inv = t.inventory();
-    assert_eq!((inv[0].3.as_str(), inv[0].4.as_str()), ("a_db_that_doesnt_exist", "creation"));
+    assert_eq!(
+        (inv[0].3.as_str(), inv[0].4.as_str()),
+        ("a_db_that_doesnt_exist", "creation")
+    );
 }
 
 #[test]
@@ -314,9 +451,15 @@ fn create_database_failure_chain() {
     // A template with another session cannot be cloned.
     let source = ScratchDb::new("mart_busy");
     let _session = source.connect();
-    let yaml = format!("definitions:\n  - id: busy\n    base: {{type: copy, target: {}}}\n", source.name);
+    let yaml = format!(
+        "definitions:\n  - id: busy\n    base: {{type: copy, target: {}}}\n",
+        source.name
+    );
     let t = TestApp::with_definitions(&yaml, &[]);
-    let keep = CreateOptions { purge_on_failure: false, ..Default::default() };
+    let keep = CreateOptions {
+        purge_on_failure: false,
+        ..Default::default()
+    };
     let (r, _) = create(&t, "test", "busy", keep, &[]);
     let text = r.unwrap_err().to_string();
     let inv = t.inventory();
@@ -332,7 +475,10 @@ fn create_database_failure_chain() {
 #[test]
 fn leave_incomplete_stays_processing_with_completion_details() {
     let t = sql_app();
-    let opts = CreateOptions { leave_incomplete: true, ..Default::default() };
+    let opts = CreateOptions {
+        leave_incomplete: true,
+        ..Default::default()
+    };
     let (mart, log) = create(&t, "test", "empty", opts, &[]);
     let mart = mart.unwrap();
     assert_eq!(mart.status, "processing");
@@ -345,13 +491,29 @@ fn owners_and_definitions_are_checked_and_quoted_safely() {
     let t = sql_app();
     let (r, _) = create(&t, "", "empty", CreateOptions::default(), &[]);
     assert_eq!(r.unwrap_err().to_string(), "No owner specified");
-    let (r, _) = create(&t, "test", "x\"; DROP TABLE people; --", CreateOptions::default(), &[]);
-    assert_eq!(r.unwrap_err().to_string(), "Unknown definition \"x\"; DROP TABLE people; --\"");
+    let (r, _) = create(
+        &t,
+        "test",
+        "x\"; DROP TABLE people; --",
+        CreateOptions::default(),
+        &[],
+    );
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        "Unknown definition \"x\"; DROP TABLE people; --\""
+    );
     let owner = "o'brien \"the\" tester'); DROP TABLE people; --";
     let (mart, _) = create(&t, owner, "empty", CreateOptions::default(), &[]);
     assert_eq!(mart.unwrap().owner, owner);
     assert_eq!(t.inventory()[0].2, owner);
-    assert_eq!(rows(&t.app.hosting, &t.app.db.name, "select count(*)::text from people"), ["5"]);
+    assert_eq!(
+        rows(
+            &t.app.hosting,
+            &t.app.db.name,
+            "select count(*)::text from people"
+        ),
+        ["5"]
+    );
 }
 
 #[test]
@@ -373,7 +535,10 @@ fn fixed_name_renames_and_replaces_the_owners_previous_mart() {
     assert_eq!((second.code, second.name.as_str()), (2, fixed.as_str()));
     assert_eq!(
         log[7..9],
-        [format!("Purging previous database named \"{fixed}\"..."), format!("Renaming database to: {fixed}")]
+        [
+            format!("Purging previous database named \"{fixed}\"..."),
+            format!("Renaming database to: {fixed}")
+        ]
     );
     let inv = t.inventory();
     assert_eq!(inv.len(), 1);
@@ -404,15 +569,25 @@ fn quotas_refuse_pinned_and_reap_unpinned() {
     assert!(!db_exists(&t.app.hosting, &b.name));
     harness::mart::quota::set_pinned(&mut db, c.code, true).unwrap();
     let err = mk(&t, "small_quota").unwrap_err().to_string();
-    assert_eq!(err, "Creating a \"small_quota\" Mart for \"quotaguy\" would exceed their quota");
+    assert_eq!(
+        err,
+        "Creating a \"small_quota\" Mart for \"quotaguy\" would exceed their quota"
+    );
     // The owner's total (3): a third pinned mart of another definition is allowed,
     // then nothing more.
     let e = mk(&t, "empty").unwrap();
     harness::mart::quota::set_pinned(&mut db, e.code, true).unwrap();
     let err = mk(&t, "empty").unwrap_err().to_string();
-    assert_eq!(err, "Creating a \"empty\" Mart for \"quotaguy\" would exceed their quota");
+    assert_eq!(
+        err,
+        "Creating a \"empty\" Mart for \"quotaguy\" would exceed their quota"
+    );
     // Other owners are not affected.
-    assert!(create(&t, "someone", "empty", CreateOptions::default(), &[]).0.is_ok());
+    assert!(
+        create(&t, "someone", "empty", CreateOptions::default(), &[])
+            .0
+            .is_ok()
+    );
 }
 
 #[test]
@@ -421,15 +596,26 @@ fn hosting_cluster_gets_the_marts_while_the_inventory_stays_home() {
     // databases' owner shows which connection created them.
     let role = mart::unique("mart_host_");
     let mut admin = server().connect("postgres").unwrap();
-    admin.batch_execute(&format!("CREATE ROLE {role} LOGIN CREATEDB")).unwrap();
-    let url = std::env::var("HARNESS_PG_URL").unwrap().replacen("postgres@", &format!("{role}@"), 1);
+    admin
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN CREATEDB"))
+        .unwrap();
+    let url =
+        std::env::var("HARNESS_PG_URL")
+            .unwrap()
+            .replacen("postgres@", &format!("{role}@"), 1);
     let mut t = sql_app();
     t.app.hosting = harness::pg::Server::from_url(&url).unwrap();
     let (mart, _) = create(&t, "test", "sql_data", CreateOptions::default(), &[]);
     let mart = mart.unwrap();
-    let owner = rows(server(), "postgres", &format!(
-        "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = '{}'", mart.name));
-    assert_eq!(owner, [role.clone()]);
+    let owner = rows(
+        server(),
+        "postgres",
+        &format!(
+            "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = '{}'",
+            mart.name
+        ),
+    );
+    assert_eq!(owner, std::slice::from_ref(&role));
     assert_eq!(t.inventory().len(), 1);
     purge_mart(&t.app, mart.code).unwrap();
     assert!(!db_exists(server(), &mart.name));
@@ -440,16 +626,29 @@ fn hosting_cluster_gets_the_marts_while_the_inventory_stays_home() {
 #[test]
 fn listing_marts_as_a_table() {
     let t = sql_app();
-    create(&t, "ann", "empty", CreateOptions::default(), &[]).0.unwrap();
-    create(&t, "bob", "empty", CreateOptions::default(), &[]).0.unwrap();
+    create(&t, "ann", "empty", CreateOptions::default(), &[])
+        .0
+        .unwrap();
+    create(&t, "bob", "empty", CreateOptions::default(), &[])
+        .0
+        .unwrap();
     let mut db = t.client();
     let all = harness::mart::inventory::list(&mut db, None).unwrap();
-    assert_eq!(all.iter().map(|m| m.owner.as_str()).collect::<Vec<_>>(), ["ann", "bob"]);
+    assert_eq!(
+        all.iter().map(|m| m.owner.as_str()).collect::<Vec<_>>(),
+        ["ann", "bob"]
+    );
     let bobs = harness::mart::inventory::list(&mut db, Some("bob")).unwrap();
     let table = harness::mart::inventory::table(&bobs);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].starts_with("code  definition  owner  name"), "{table}");
+    assert!(
+        lines[0].starts_with("code  definition  owner  name"),
+        "{table}"
+    );
     assert!(lines[1].starts_with("2     empty       bob    "), "{table}");
-    assert!(lines[1].contains(" complete ") && lines[1].ends_with("  no"), "{table}");
+    assert!(
+        lines[1].contains(" complete ") && lines[1].ends_with("  no"),
+        "{table}"
+    );
 }

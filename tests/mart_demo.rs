@@ -16,7 +16,10 @@ fn demo_empty_and_sql_free_definitions() {
     let t = TestApp::demo();
     let (mart, log) = create(&t, "empty");
     let mart = mart.unwrap();
-    assert_eq!(mask(&log)[1], format!("Creating database: {}empty_1_…", t.prefix));
+    assert_eq!(
+        mask(&log)[1],
+        format!("Creating database: {}empty_1_…", t.prefix)
+    );
     assert!(db_exists(&t.app.hosting, &mart.name));
     let (r, _) = create(&t, "just_copy_missing");
     assert_eq!(
@@ -24,7 +27,11 @@ fn demo_empty_and_sql_free_definitions() {
         "Database \"does_not_exist\" does not exist\nWhile creating Mart database:\n    just_copy_missing"
     );
     let (mart, _) = create(&t, "just_copy_application");
-    let people = rows(&t.app.hosting, &mart.unwrap().name, "select lastname from people order by code");
+    let people = rows(
+        &t.app.hosting,
+        &mart.unwrap().name,
+        "select lastname from people order by code",
+    );
     assert_eq!(people, ["Smith", "Rogers", "Brady", "Cooper", "Body"]);
 }
 
@@ -48,8 +55,15 @@ fn demo_deploy_and_etl_definitions() {
         assert_eq!(n, [count.to_string()], "{def}");
     }
     let (mart, _) = create(&t, "some_data_with_params");
-    let got = rows(&t.app.hosting, &mart.unwrap().name, "select col1 from foo order by col1");
-    assert_eq!(got, ["bar", "baz", "blah", "foo", "some_data_with_params", "test"]);
+    let got = rows(
+        &t.app.hosting,
+        &mart.unwrap().name,
+        "select col1 from foo order by col1",
+    );
+    assert_eq!(
+        got,
+        ["bar", "baz", "blah", "foo", "some_data_with_params", "test"]
+    );
 }
 
 #[test]
@@ -63,7 +77,11 @@ fn demo_broken_htsql_chain_and_purge() {
     );
     assert_eq!(
         mask(&log)[2..],
-        ["Deploying structures...", "Executing Post-Deployment ETL...", "HTSQL script #1..."]
+        [
+            "Deploying structures...",
+            "Executing Post-Deployment ETL...",
+            "HTSQL script #1..."
+        ]
     );
     assert!(t.inventory().is_empty());
     assert!(mart::db_names_with_prefix(&t.prefix).is_empty());

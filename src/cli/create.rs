@@ -29,7 +29,12 @@ pub struct AppArgs {
 impl AppArgs {
     /// Opens the application these arguments name.
     pub(crate) fn open(&self) -> Result<App> {
-        crate::mart::open::open_app(&self.app, &self.apps, self.pg_url.as_deref(), self.hosting_url.as_deref())
+        crate::mart::open::open_app(
+            &self.app,
+            &self.apps,
+            self.pg_url.as_deref(),
+            self.hosting_url.as_deref(),
+        )
     }
 }
 
@@ -56,7 +61,10 @@ pub struct CreateArgs {
 /// One log line as `rex mart-create` prints it: `str(datetime.now())`, a space, the
 /// message; continuation lines indented to match.
 fn print_line(msg: &str) {
-    let stamp = format!("{:<26}", crate::mart::inventory::py_datetime(&crate::mart::inventory::now()));
+    let stamp = format!(
+        "{:<26}",
+        crate::mart::inventory::py_datetime(&crate::mart::inventory::now())
+    );
     for (i, line) in msg.split('\n').enumerate() {
         if i == 0 {
             println!("{stamp} {line}");

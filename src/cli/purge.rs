@@ -22,7 +22,10 @@ pub fn run(args: PurgeArgs) -> i32 {
         for code in &args.codes {
             match inventory::get(&mut db, *code)? {
                 Some(m) => {
-                    println!("Purging #{}: {} (owner={}, definition={})...", m.code, m.name, m.owner, m.definition);
+                    println!(
+                        "Purging #{}: {} (owner={}, definition={})...",
+                        m.code, m.name, m.owner, m.definition
+                    );
                     purge::purge_with(&app, &mut db, m.code)?;
                 }
                 None => {

@@ -222,7 +222,9 @@ impl Run<'_, '_> {
         }
         let final_name = self.name.clone().unwrap_or_default();
         self.mart = None;
-        let size = guard("While retrieving database size", None, || self.cluster()?.size(&final_name))?;
+        let size = guard("While retrieving database size", None, || {
+            self.cluster()?.size(&final_name)
+        })?;
         inventory::set_completion(self.db()?, code, inventory::now(), size)?;
         if !options.leave_incomplete {
             self.status(Status::Complete)?;

@@ -594,7 +594,15 @@ mod tests {
     fn demo_definitions_load_in_file_order() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo");
         let defs = Definitions::load(&dir, &MartSettings::default()).unwrap();
-        assert_eq!(defs.ids()[..4], ["empty", "just_copy", "just_copy_missing", "just_copy_application"]);
+        assert_eq!(
+            defs.ids()[..4],
+            [
+                "empty",
+                "just_copy",
+                "just_copy_missing",
+                "just_copy_application"
+            ]
+        );
         let empty = defs.get("empty").unwrap();
         assert_eq!(empty.label, "empty");
         assert_eq!(empty.base.name_token.as_deref(), Some("empty_"));
@@ -603,12 +611,23 @@ mod tests {
         assert!(empty.deploy.is_none() && empty.post_deploy_scripts.is_empty());
         assert_eq!(empty.base_path.as_deref(), Some(dir.as_path()));
         let broken = defs.get("broken_htsql").unwrap();
-        assert_eq!(broken.description.as_deref(), Some("Definition with a broken HTSQL ETL script"));
+        assert_eq!(
+            broken.description.as_deref(),
+            Some("Definition with a broken HTSQL ETL script")
+        );
         assert_eq!(broken.deploy.as_ref().unwrap().as_seq().unwrap().len(), 1);
         assert_eq!(broken.post_deploy_scripts[0].script_type, ScriptType::Htsql);
-        assert!(broken.post_deploy_scripts[0].script.starts_with("/people{\n        first_name :as col1"));
-        let params = &defs.get("some_data_with_params").unwrap().post_deploy_scripts[1];
-        assert_eq!(params.parameters[0], ("var1".to_string(), ParamValue::Text("baz".into())));
+        assert!(broken.post_deploy_scripts[0]
+            .script
+            .starts_with("/people{\n        first_name :as col1"));
+        let params = &defs
+            .get("some_data_with_params")
+            .unwrap()
+            .post_deploy_scripts[1];
+        assert_eq!(
+            params.parameters[0],
+            ("var1".to_string(), ParamValue::Text("baz".into()))
+        );
         let fixed = defs.get("fixed_name").unwrap();
         assert_eq!(fixed.base.fixed_name.as_deref(), Some("a_fixed_name_mart"));
         assert_eq!(defs.get("existing").unwrap().base.name_token, None);
@@ -672,7 +691,10 @@ mod tests {
         let d = val("id: p\nlabel: ''\nquota: {}\nparameters:\n  - {name: foo, type: text, default: somefoo}\n  - {name: bar, type: integer}\n  - {name: baz, type: date, default: null}\n").unwrap();
         assert_eq!(d.label, "p");
         assert_eq!(d.quota_per_owner, 3);
-        assert_eq!(d.parameters[0].default, Some(ParamValue::Text("somefoo".into())));
+        assert_eq!(
+            d.parameters[0].default,
+            Some(ParamValue::Text("somefoo".into()))
+        );
         assert_eq!(d.parameters[1].default, None);
         assert_eq!(d.parameters[2].default, Some(ParamValue::Null));
     }
@@ -680,14 +702,32 @@ mod tests {
     #[test]
     fn a_bad_file_names_file_definition_and_field() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mart.yaml"), "definitions:\n  - id: ok\n  - id: bad\n    base: {type: copy}\n").unwrap();
-        let e = Definitions::load(dir.path(), &MartSettings::default()).unwrap_err().to_string();
+        std::fs::write(
+            dir.path().join("mart.yaml"),
+            "definitions:\n  - id: ok\n  - id: bad\n    base: {type: copy}\n",
+        )
+        .unwrap();
+        let e = Definitions::load(dir.path(), &MartSettings::default())
+            .unwrap_err()
+            .to_string();
         let path = dir.path().join("mart.yaml").display().to_string();
         assert!(e.contains("While validating field:\n    base\n"), "{e}");
         assert!(e.contains("While validating definition:\n    bad\n"), "{e}");
-        assert!(e.ends_with(&format!("While retrieving definitions from:\n    {path}")), "{e}");
-        std::fs::write(dir.path().join("mart.yaml"), "definitions:\n  - id: a\n  - id: a\n").unwrap();
-        let e = Definitions::load(dir.path(), &MartSettings::default()).unwrap_err().to_string();
-        assert!(e.starts_with("Definition IDs (a) cannot be duplicated within a collection\n"), "{e}");
+        assert!(
+            e.ends_with(&format!("While retrieving definitions from:\n    {path}")),
+            "{e}"
+        );
+        std::fs::write(
+            dir.path().join("mart.yaml"),
+            "definitions:\n  - id: a\n  - id: a\n",
+        )
+        .unwrap();
+        let e = Definitions::load(dir.path(), &MartSettings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("Definition IDs (a) cannot be duplicated within a collection\n"),
+            "{e}"
+        );
     }
 }

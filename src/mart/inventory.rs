@@ -175,7 +175,17 @@ pub fn delete(db: &mut Client, code: i64) -> Result<()> {
 
 /// Renders marts as an aligned text table, one header line and one line per mart.
 pub fn table(marts: &[Mart]) -> String {
-    let header = ["code", "definition", "owner", "name", "status", "started", "completed", "size", "pinned"];
+    let header = [
+        "code",
+        "definition",
+        "owner",
+        "name",
+        "status",
+        "started",
+        "completed",
+        "size",
+        "pinned",
+    ];
     let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for m in marts {
         cells.push(vec![
@@ -185,18 +195,31 @@ pub fn table(marts: &[Mart]) -> String {
             m.name.clone(),
             m.status.clone(),
             py_datetime(&m.date_creation_started),
-            m.date_creation_completed.as_ref().map(py_datetime).unwrap_or_default(),
+            m.date_creation_completed
+                .as_ref()
+                .map(py_datetime)
+                .unwrap_or_default(),
             m.size.map(|s| s.to_string()).unwrap_or_default(),
             if m.pinned { "yes" } else { "no" }.to_string(),
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     cells
         .iter()
         .map(|row| {
-            let parts: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            let parts: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
             parts.join("  ").trim_end().to_string() + "\n"
         })
         .collect()

@@ -17,7 +17,11 @@ pub const SCHEMA: &str = include_str!("schema_app.sql");
 /// A unique lowercase token for this process and call.
 pub fn unique(label: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("{label}{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{label}{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// A test application. Dropping it drops the marts it made and its database.
@@ -33,7 +37,10 @@ pub struct TestApp {
 impl TestApp {
     /// The demo application (`definitions/rex.mart_demo`).
     pub fn demo() -> TestApp {
-        TestApp::build(Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo"), None)
+        TestApp::build(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo"),
+            None,
+        )
     }
 
     /// An application whose `mart.yaml` is `mart_yaml` (other files: `files`).
@@ -56,10 +63,19 @@ impl TestApp {
             name: "rex.mart_demo".into(),
             dir,
             settings,
-            db: Database { server: server().clone(), name: db.name.clone() },
+            db: Database {
+                server: server().clone(),
+                name: db.name.clone(),
+            },
             hosting: server().clone(),
         };
-        TestApp { app, prefix, extra_dbs: Vec::new(), _dir: tmp, db }
+        TestApp {
+            app,
+            prefix,
+            extra_dbs: Vec::new(),
+            _dir: tmp,
+            db,
+        }
     }
 
     pub fn set(&mut self, key: &str, value: serde_json::Value) {
@@ -87,13 +103,17 @@ impl Drop for TestApp {
             .app
             .db
             .connect()
-            .and_then(|mut c| {
-                Ok(c.query("SELECT name FROM rexmart_inventory", &[])
+            .map(|mut c| {
+                c.query("SELECT name FROM rexmart_inventory", &[])
                     .map(|rows| rows.iter().map(|r| r.get(0)).collect())
-                    .unwrap_or_default())
+                    .unwrap_or_default()
             })
             .unwrap_or_default();
-        for name in names.iter().chain(&self.extra_dbs).chain(&db_names_with_prefix(&self.prefix)) {
+        for name in names
+            .iter()
+            .chain(&self.extra_dbs)
+            .chain(&db_names_with_prefix(&self.prefix))
+        {
             if *name != self.db.name {
                 let _ = self.app.hosting.drop_database(name);
             }
@@ -106,7 +126,10 @@ pub fn db_names_with_prefix(prefix: &str) -> Vec<String> {
     server()
         .connect("postgres")
         .unwrap()
-        .query("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", &[&prefix])
+        .query(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            &[&prefix],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -154,6 +177,9 @@ pub fn rows(server: &Server, name: &str, sql: &str) -> Vec<String> {
         .query(sql, &[])
         .unwrap()
         .iter()
-        .map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".into()))
+        .map(|r| {
+            r.get::<_, Option<String>>(0)
+                .unwrap_or_else(|| "NULL".into())
+        })
         .collect()
 }

@@ -367,6 +367,20 @@ fn copy_application_and_existing_bases() {
         ),
         ["5"]
     );
+
+    // `copy` of the application database by name (the demo's `just_copy`).
+    let yaml = format!(
+        "definitions:\n  - id: just_copy\n    base: {{type: copy, target: {}}}\n",
+        t.app.db.name
+    );
+    std::fs::write(t.app.dir.join("mart.yaml"), yaml).unwrap();
+    let (mart, _) = create(&t, "test", "just_copy", CreateOptions::default(), &[]);
+    let people = rows(
+        &t.app.hosting,
+        &mart.unwrap().name,
+        "select count(*)::text from people",
+    );
+    assert_eq!(people, ["5"]);
 }
 
 #[test]

@@ -273,7 +273,9 @@ impl Run<'_, '_> {
                 return Err(Error::new(format!("Database \"{t}\" does not exist")));
             }
             log(&format!("Cloning: {t}"));
-            if base.base_type == BaseType::Application {
+            // PostgreSQL refuses a template with other sessions: ours on the
+            // application database goes (`application`, or `copy` of it by name).
+            if *t == c.app.db.name {
                 self.db = None;
             }
         }

@@ -376,6 +376,11 @@ pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Defin
         .optional("base_path", MaybeVal::new(StrVal::new()), null())
         .validate(node)?;
 
+    let deploy = field(&v, "deploy");
+    if !deploy.is_null() {
+        super::ext::validate_deploy(deploy)
+            .map_err(|e| e.wrap_with("While validating field:", "deploy"))?;
+    }
     let id = opt_str(field(&v, "id")).unwrap_or_default();
     let label = opt_str(field(&v, "label"))
         .filter(|l| !l.is_empty())

@@ -8,6 +8,11 @@ use crate::core::{Error, Result};
 use postgres::Client;
 use std::path::Path;
 
+/// Checks rex.deploy facts without applying them (definition validation).
+pub fn validate_deploy(_facts: &Node) -> Result<()> {
+    Ok(())
+}
+
 /// Applies rex.deploy facts to the mart database; relative `data:` paths resolve
 /// against `base_dir`.
 pub fn deploy_facts(_mart: &mut Client, _facts: &Node, _base_dir: &Path) -> Result<()> {

@@ -6,7 +6,7 @@ use super::catalog::{FieldKind, Table};
 use super::driver::Driver;
 use super::fact::{AliasFact, ColumnFact, LinkFact, TableFact};
 use super::meta::{Meta, MetaValue};
-use super::names::{ident, label_to_title, mangle, mangle1, sql_string};
+use super::names::{ident, label_to_title, link_label_of_column, mangle, mangle1, sql_string};
 use super::value::ColumnType;
 use crate::core::{Error, Result};
 
@@ -16,10 +16,10 @@ pub fn comment_sql(what: &str, meta: &Meta) -> String {
     format!("COMMENT ON {what} IS {};", text.as_deref().unwrap_or("NULL"))
 }
 
-/// Sets `label` (only when the name was mangled) and `title` (only when it differs
-/// from the label's default title) in `meta`.
-fn set_label_title(meta: &mut Meta, label: &str, name: &str, title: Option<&str>) {
-    let label_meta = (label != name).then(|| MetaValue::Str(label.to_string()));
+/// Sets `label` (only when the label cannot be read back from the SQL name, e.g. a
+/// mangled one) and `title` (only when it differs from the label's default title).
+fn set_label_title(meta: &mut Meta, label: &str, natural: &str, title: Option<&str>) {
+    let label_meta = (label != natural).then(|| MetaValue::Str(label.to_string()));
     meta.set("label", label_meta);
     let title_meta = title
         .filter(|t| *t != label_to_title(label))
@@ -271,6 +271,7 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
 
 pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
     let name = mangle1(&fact.label, Some("id"));
+    let natural = link_label_of_column(&name);
     let table = if fact.present {
         require_table(drv, &fact.table)?
     } else {
@@ -323,7 +324,7 @@ pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
             } else {
                 sql.push(format!("CREATE INDEX {} ON {t} ({c});", ident(&fk)));
             }
-            let meta = field_meta(None, &fact.label, &name, fact.title.as_deref(), fact.default.clone());
+            let meta = field_meta(None, &fact.label, &natural, fact.title.as_deref(), fact.default.clone());
             if meta.dump().is_some() {
                 sql.push(comment_sql(&format!("COLUMN {t}.{c}"), &meta));
             }
@@ -342,7 +343,7 @@ pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
             let meta = field_meta(
                 field.column.comment.as_deref(),
                 &fact.label,
-                &name,
+                &natural,
                 fact.title.as_deref(),
                 fact.default.clone(),
             );

@@ -2,9 +2,12 @@
 //! texts for structural errors (deploy.md §5.2) and the per-kind parse checks of §3
 //! (wrapped `While parsing <key> fact:`). Everything here runs before any SQL.
 
-use super::node::{location, mark_text, repr, shape};
+use super::node::{location, shape};
 use super::value::{ColumnType, Domain, Value, TYPE_KEYWORDS};
 use super::yaml::{Node, NodeValue};
+use crate::core::validate::{
+    AnyVal, BoolVal, ChoiceVal, OneOrSeqVal, RecordVal, SeqVal, StrVal, Validator,
+};
 use crate::core::{Error, Result};
 
 const LABEL_PATTERN: &str = "[a-z_][0-9a-z_]*";
@@ -166,136 +169,123 @@ pub fn parse_facts(node: &Node) -> Result<Vec<Fact>> {
     }
 }
 
-fn at(node: &Node, e: Error) -> Error {
-    let located = e.paragraphs.iter().any(|p| p.message == "While parsing:");
-    match mark_text(node) {
-        Some(loc) if !located => e.wrap_with("While parsing:", loc),
+/// Adds `While parsing:` + the node's location, unless a deeper node already did.
+fn located(node: &Node, e: Error) -> Error {
+    let done = e.paragraphs.iter().any(|p| p.message == "While parsing:");
+    match &node.mark {
+        Some(mark) if !done => e.wrap_with("While parsing:", mark),
         _ => e,
     }
 }
 
-fn got(message: &str, node: &Node) -> Error {
-    Error::new(message).wrap_with("Got:", repr(node))
+fn label_val() -> StrVal {
+    StrVal::pattern(LABEL_PATTERN)
 }
 
-/// A mapping's fields with rex.core `RecordVal` precedence: unexpected keys first
-/// (sorted), then fields in declaration order.
-struct Rec<'a> {
-    node: &'a Node,
-    fields: Vec<(String, &'a Node)>,
+fn qlabel_val() -> StrVal {
+    StrVal::pattern(QLABEL_PATTERN)
 }
 
-impl<'a> Rec<'a> {
-    fn new(node: &'a Node, pairs: &'a [(String, Node)], allowed: &[&str]) -> Result<Rec<'a>> {
-        let mut fields: Vec<(String, &Node)> = pairs
-            .iter()
-            .map(|(k, v)| (k.replace(['-', ' '], "_"), v))
-            .collect();
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        if let Some((key, _)) = fields.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-            return Err(at(node, Error::with("Got unexpected field:", key)));
+fn null() -> Node {
+    Node::null()
+}
+
+/// `type:` — one of the keywords, or a list of enum labels.
+struct TypeVal;
+
+impl Validator for TypeVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        match &node.value {
+            NodeValue::Seq(_) => SeqVal::new(StrVal::pattern(ENUM_LABEL_PATTERN)).validate(node),
+            _ => ChoiceVal::new(&TYPE_KEYWORDS).validate(node),
         }
-        Ok(Rec { node, fields })
+    }
+}
+
+/// An identity item: `label` or `{label: generator}`.
+struct IdentityItemVal;
+
+impl Validator for IdentityItemVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        match &node.value {
+            NodeValue::Map(pairs) if pairs.len() == 1 => {
+                let (key, value) = &pairs[0];
+                let key_node = Node {
+                    value: NodeValue::Str(key.clone()),
+                    mark: node.mark.clone(),
+                };
+                qlabel_val().validate(&key_node)?;
+                ChoiceVal::new(&["offset", "random", "uuid"]).validate(value)?;
+                Ok(node.clone())
+            }
+            NodeValue::Map(_) | NodeValue::Seq(_) => Err(located(
+                node,
+                Error::new("Expected a pair").wrap_with("Got:", shape(node)),
+            )),
+            _ => qlabel_val().validate(node),
+        }
+    }
+}
+
+/// `data:` — a path or inline CSV (a string), a mapping, or a list of mappings.
+struct DataVal;
+
+impl Validator for DataVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        match &node.value {
+            NodeValue::Map(_) => Ok(node.clone()),
+            NodeValue::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if item.as_map().is_none() {
+                        let e = Error::new("Expected a mapping").wrap_with("Got:", item.py_repr());
+                        return Err(located(item, e)
+                            .wrap_with("While validating sequence item", format!("#{}", i + 1)));
+                    }
+                }
+                Ok(node.clone())
+            }
+            _ => StrVal::new().validate(node),
+        }
+    }
+}
+
+/// A validated record: every declared field, absent optional ones as null.
+struct Fields(Vec<(String, Node)>);
+
+impl Fields {
+    fn check(node: &Node, val: RecordVal) -> Result<Fields> {
+        let checked = val.validate(node)?;
+        match checked.value {
+            NodeValue::Map(pairs) => Ok(Fields(pairs)),
+            _ => Ok(Fields(vec![])),
+        }
     }
 
-    fn raw(&self, name: &str) -> Option<&'a Node> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+    fn node(&self, name: &str) -> Option<&Node> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_null())
     }
 
     fn has(&self, name: &str) -> bool {
-        self.raw(name).is_some()
+        self.node(name).is_some()
     }
 
-    fn opt<T>(&self, name: &str, f: impl FnOnce(&Node) -> Result<T>) -> Result<Option<T>> {
-        match self.raw(name) {
-            None => Ok(None),
-            Some(v) => f(v)
-                .map(Some)
-                .map_err(|e| at(v, e).wrap_with("While validating field:", name)),
-        }
+    fn str(&self, name: &str) -> Option<String> {
+        self.node(name).and_then(|n| n.as_str()).map(str::to_string)
     }
 
-    fn req<T>(&self, name: &str, f: impl FnOnce(&Node) -> Result<T>) -> Result<T> {
-        match self.opt(name, f)? {
-            Some(v) => Ok(v),
-            None => Err(at(self.node, Error::with("Missing mandatory field:", name))),
-        }
+    fn bool(&self, name: &str) -> Option<bool> {
+        self.node(name).and_then(Node::as_bool)
     }
-}
 
-fn string(node: &Node) -> Result<String> {
-    match &node.value {
-        NodeValue::Str(s) => Ok(s.clone()),
-        _ => Err(got("Expected a string", node)),
-    }
-}
-
-fn matching(pattern: &str) -> impl Fn(&Node) -> Result<String> + '_ {
-    move |node| {
-        let s = string(node)?;
-        let re = regex::Regex::new(&format!(r"\A(?:{pattern})\z")).expect("pattern");
-        if re.is_match(&s) {
-            Ok(s)
-        } else {
-            Err(Error::with("Expected a string matching:", format!("/{pattern}/"))
-                .wrap_with("Got:", repr(node)))
-        }
-    }
-}
-
-fn label(node: &Node) -> Result<String> {
-    matching(LABEL_PATTERN)(node)
-}
-
-fn qlabel(node: &Node) -> Result<String> {
-    matching(QLABEL_PATTERN)(node)
-}
-
-fn title(node: &Node) -> Result<String> {
-    matching(TITLE_PATTERN)(node)
-}
-
-fn boolean(node: &Node) -> Result<bool> {
-    match &node.value {
-        NodeValue::Bool(b) => Ok(*b),
-        NodeValue::Int(0) => Ok(false),
-        NodeValue::Int(1) => Ok(true),
-        NodeValue::Str(s) if s.is_empty() || s == "0" || s == "false" => Ok(false),
-        NodeValue::Str(s) if s == "1" || s == "true" => Ok(true),
-        _ => Err(got("Expected a Boolean value", node)),
-    }
-}
-
-fn seq(node: &Node) -> Result<&Vec<Node>> {
-    match &node.value {
-        NodeValue::Seq(items) => Ok(items),
-        _ => Err(got("Expected a sequence", node)),
-    }
-}
-
-fn one_or_seq<T>(node: &Node, item: impl Fn(&Node) -> Result<T>) -> Result<Vec<T>> {
-    match &node.value {
-        NodeValue::Seq(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                item(n).map_err(|e| {
-                    at(n, e).wrap_with("While validating sequence item", format!("#{}", i + 1))
-                })
-            })
-            .collect(),
-        _ => Ok(vec![item(node)?]),
-    }
-}
-
-fn column_type(node: &Node) -> Result<ColumnType> {
-    match &node.value {
-        NodeValue::Seq(_) => Ok(ColumnType::Enum(one_or_seq(node, matching(ENUM_LABEL_PATTERN))?)),
-        NodeValue::Str(s) => ColumnType::from_keyword(s).ok_or_else(|| {
-            Error::with("Expected one of:", TYPE_KEYWORDS.join(", ")).wrap_with("Got:", repr(node))
-        }),
-        _ => Err(Error::with("Expected one of:", TYPE_KEYWORDS.join(", "))
-            .wrap_with("Got:", repr(node))),
+    fn strs(&self, name: &str) -> Vec<String> {
+        self.node(name)
+            .and_then(Node::as_seq)
+            .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -324,42 +314,50 @@ fn resolve_table(
     }
 }
 
-fn unexpected_clauses(rec: &Rec, present: bool, clauses: &[&str]) -> Result<()> {
+fn unexpected_clauses(fields: &Fields, present: bool, clauses: &[&str]) -> Result<()> {
     if present {
         return Ok(());
     }
-    match clauses.iter().find(|c| rec.has(c)) {
+    match clauses.iter().find(|c| fields.has(c)) {
         Some(c) => Err(Error::with("Got unexpected clause:", c)),
         None => Ok(()),
     }
 }
 
 fn parse_fact(node: &Node, enclosing: Option<&str>) -> Result<Fact> {
-    let NodeValue::Map(pairs) = &node.value else {
-        return Err(at(node, union_error(node)));
-    };
-    let keys: Vec<String> = pairs.iter().map(|(k, _)| k.replace(['-', ' '], "_")).collect();
-    let Some(key) = FACT_KEYS.iter().find(|k| keys.iter().any(|x| x == *k)) else {
-        return Err(at(node, union_error(node)));
+    let key = node.as_map().and_then(|pairs| {
+        FACT_KEYS.iter().find(|k| {
+            pairs
+                .iter()
+                .any(|(x, _)| x.replace(['-', ' '], "_") == **k)
+        })
+    });
+    let Some(key) = key else {
+        let names: Vec<String> = FACT_KEYS.iter().map(|k| format!("{k} record")).collect();
+        let e = Error::with("Expected one of:", names.join("\n")).wrap_with("Got:", shape(node));
+        return Err(located(node, e));
     };
     let kind = match *key {
-        "table" => parse_table(node, pairs)?,
-        "column" => parse_column(node, pairs, enclosing)?,
-        "link" => parse_link(node, pairs, enclosing)?,
-        "identity" => parse_identity(node, pairs, enclosing)?,
-        "data" => parse_data(node, pairs, enclosing)?,
+        "table" => parse_table(node)?,
+        "column" => parse_column(node, enclosing)?,
+        "link" => parse_link(node, enclosing)?,
+        "identity" => parse_identity(node, enclosing)?,
+        "data" => parse_data(node, enclosing)?,
         "include" => {
-            let rec = Rec::new(node, pairs, &["include"])?;
-            FactKind::Include(rec.req("include", string)?)
+            let val = RecordVal::new().field("include", StrVal::new());
+            FactKind::Include(Fields::check(node, val)?.str("include").unwrap_or_default())
         }
         "sql" => {
-            let rec = Rec::new(node, pairs, &["sql", "unless"])?;
+            let val = RecordVal::new()
+                .field("sql", StrVal::new())
+                .field("unless", StrVal::new());
+            let f = Fields::check(node, val)?;
             FactKind::Sql(SqlFact {
-                sql: rec.req("sql", string)?,
-                unless: rec.req("unless", string)?,
+                sql: f.str("sql").unwrap_or_default(),
+                unless: f.str("unless").unwrap_or_default(),
             })
         }
-        _ => parse_alias(node, pairs, enclosing)?,
+        _ => parse_alias(node, enclosing)?,
     };
     Ok(Fact {
         kind,
@@ -367,32 +365,30 @@ fn parse_fact(node: &Node, enclosing: Option<&str>) -> Result<Fact> {
     })
 }
 
-fn union_error(node: &Node) -> Error {
-    let names: Vec<String> = FACT_KEYS.iter().map(|k| format!("{k} record")).collect();
-    Error::with("Expected one of:", names.join("\n")).wrap_with("Got:", shape(node))
-}
-
 /// Wraps a semantic check failure the way fact construction does.
 fn in_fact<T>(key: &str, node: &Node, f: impl FnOnce() -> Result<T>) -> Result<T> {
     f().map_err(|e| e.wrap_with(format!("While parsing {key} fact:"), location(node)))
 }
 
-fn parse_table(node: &Node, pairs: &[(String, Node)]) -> Result<FactKind> {
-    let rec = Rec::new(node, pairs, &["table", "was", "reliable", "title", "with", "present"])?;
-    let label = rec.req("table", label)?;
-    rec.opt("was", |n| one_or_seq(n, label_fn))?;
-    let reliable = rec.opt("reliable", boolean)?;
-    let title = rec.opt("title", title)?;
-    let with_nodes = rec.opt("with", |n| seq(n).cloned())?;
-    let present = rec.opt("present", boolean)?.unwrap_or(true);
+fn parse_table(node: &Node) -> Result<FactKind> {
+    let val = RecordVal::new()
+        .field("table", label_val())
+        .optional("was", OneOrSeqVal::new(label_val()), null())
+        .optional("reliable", BoolVal, null())
+        .optional("title", StrVal::pattern(TITLE_PATTERN), null())
+        .optional("with", SeqVal::new(AnyVal), null())
+        .optional("present", BoolVal, null());
+    let f = Fields::check(node, val)?;
+    let label = f.str("table").unwrap_or_default();
+    let present = f.bool("present").unwrap_or(true);
     let mut with = vec![];
-    for item in with_nodes.iter().flatten() {
+    for item in f.node("with").and_then(Node::as_seq).unwrap_or(&[]) {
         let fact = parse_fact(item, Some(&label))
             .map_err(|e| e.wrap_with("While validating field:", "with"))?;
         with.push(fact);
     }
     in_fact("table", node, || {
-        unexpected_clauses(&rec, present, &["was", "reliable", "title", "with"])?;
+        unexpected_clauses(&f, present, &["was", "reliable", "title", "with"])?;
         for fact in &mut with {
             let related = match &mut fact.kind {
                 FactKind::Data(d) => match &d.table {
@@ -412,47 +408,41 @@ fn parse_table(node: &Node, pairs: &[(String, Node)]) -> Result<FactKind> {
     })?;
     Ok(FactKind::Table(TableFact {
         label,
-        reliable,
-        title,
+        reliable: f.bool("reliable"),
+        title: f.str("title"),
         present,
         with,
     }))
 }
 
-fn label_fn(node: &Node) -> Result<String> {
-    label(node)
-}
-
-fn parse_column(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) -> Result<FactKind> {
-    let rec = Rec::new(
-        node,
-        pairs,
-        &[
-            "column", "of", "was", "after", "type", "default", "required", "unique", "title",
-            "present",
-        ],
-    )?;
-    let q = rec.req("column", qlabel)?;
-    let of = rec.opt("of", label)?;
-    rec.opt("was", |n| one_or_seq(n, qlabel))?;
-    rec.opt("after", |n| one_or_seq(n, label_fn))?;
-    let ty = rec.opt("type", column_type)?;
-    let default = rec.raw("default");
-    let required = rec.opt("required", boolean)?;
-    let unique = rec.opt("unique", boolean)?;
-    let title = rec.opt("title", title)?;
-    let present = rec.opt("present", boolean)?.unwrap_or(true);
+fn parse_column(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
+    let val = RecordVal::new()
+        .field("column", qlabel_val())
+        .optional("of", label_val(), null())
+        .optional("was", OneOrSeqVal::new(qlabel_val()), null())
+        .optional("after", OneOrSeqVal::new(label_val()), null())
+        .optional("type", TypeVal, null())
+        .optional("default", AnyVal, null())
+        .optional("required", BoolVal, null())
+        .optional("unique", BoolVal, null())
+        .optional("title", StrVal::pattern(TITLE_PATTERN), null())
+        .optional("present", BoolVal, null());
+    let f = Fields::check(node, val)?;
+    let present = f.bool("present").unwrap_or(true);
     in_fact("column", node, || {
-        let (prefix, label) = split_qlabel(&q);
-        let table = resolve_table(prefix, of, enclosing)?;
+        let (prefix, label) = split_qlabel(&f.str("column").unwrap_or_default());
+        let table = resolve_table(prefix, f.str("of"), enclosing)?;
         unexpected_clauses(
-            &rec,
+            &f,
             present,
             &["was", "after", "type", "default", "required", "unique", "title"],
         )?;
-        if present && ty.is_none() {
-            return Err(Error::with("Got missing clause:", "type"));
-        }
+        let ty = match f.node("type") {
+            None if present => return Err(Error::with("Got missing clause:", "type")),
+            None => None,
+            Some(n) if n.as_seq().is_some() => Some(ColumnType::Enum(f.strs("type"))),
+            Some(n) => n.as_str().and_then(ColumnType::from_keyword),
+        };
         if let Some(ColumnType::Enum(labels)) = &ty {
             if labels.is_empty() {
                 return Err(Error::new("Got missing enum labels"));
@@ -462,7 +452,7 @@ fn parse_column(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) 
                 return Err(Error::with("Got duplicate enum labels:", labels.join(", ")));
             }
         }
-        let default = match (default, &ty) {
+        let default = match (f.node("default"), &ty) {
             (Some(d), Some(t)) => column_default(d, &t.domain())?,
             _ => None,
         };
@@ -471,9 +461,9 @@ fn parse_column(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) 
             label,
             ty,
             default,
-            required: required.unwrap_or(true),
-            unique: unique.unwrap_or(false),
-            title,
+            required: f.bool("required").unwrap_or(true),
+            unique: f.bool("unique").unwrap_or(false),
+            title: f.str("title"),
             present,
         }))
     })
@@ -492,128 +482,107 @@ fn column_default(node: &Node, domain: &Domain) -> Result<Option<Value>> {
     match domain.parse_node(node) {
         Some(Ok(Value::Null)) => Ok(None),
         Some(Ok(v)) => Ok(Some(v)),
-        _ => Err(Error::with("Got ill-typed default value:", repr(node))),
+        _ => Err(Error::with("Got ill-typed default value:", node.py_repr())),
     }
 }
 
-fn parse_link(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) -> Result<FactKind> {
-    let rec = Rec::new(
-        node,
-        pairs,
-        &[
-            "link", "of", "to", "default", "was", "after", "required", "unique", "title",
-            "present",
-        ],
-    )?;
-    let q = rec.req("link", qlabel)?;
-    let of = rec.opt("of", label)?;
-    let to = rec.opt("to", label)?;
-    let default = rec.opt("default", |n| match &n.value {
-        NodeValue::Str(s) => Ok(s.clone()),
-        NodeValue::Int(i) => Ok(i.to_string()),
-        _ => Err(got("Expected a string", n)),
-    })?;
-    rec.opt("was", |n| one_or_seq(n, qlabel))?;
-    rec.opt("after", |n| one_or_seq(n, label_fn))?;
-    let required = rec.opt("required", boolean)?;
-    let unique = rec.opt("unique", boolean)?;
-    let title = rec.opt("title", title)?;
-    let present = rec.opt("present", boolean)?.unwrap_or(true);
+/// A link default: an identity literal, written as a string or a number.
+struct LiteralVal;
+
+impl Validator for LiteralVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        match &node.value {
+            NodeValue::Int(i) => Ok(Node {
+                value: NodeValue::Str(i.to_string()),
+                mark: node.mark.clone(),
+            }),
+            _ => StrVal::new().validate(node),
+        }
+    }
+}
+
+fn parse_link(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
+    let val = RecordVal::new()
+        .field("link", qlabel_val())
+        .optional("of", label_val(), null())
+        .optional("to", label_val(), null())
+        .optional("default", LiteralVal, null())
+        .optional("was", OneOrSeqVal::new(qlabel_val()), null())
+        .optional("after", OneOrSeqVal::new(label_val()), null())
+        .optional("required", BoolVal, null())
+        .optional("unique", BoolVal, null())
+        .optional("title", StrVal::pattern(TITLE_PATTERN), null())
+        .optional("present", BoolVal, null());
+    let f = Fields::check(node, val)?;
+    let present = f.bool("present").unwrap_or(true);
     in_fact("link", node, || {
-        let (prefix, label) = split_qlabel(&q);
-        let table = resolve_table(prefix, of, enclosing)?;
+        let (prefix, label) = split_qlabel(&f.str("link").unwrap_or_default());
+        let table = resolve_table(prefix, f.str("of"), enclosing)?;
         unexpected_clauses(
-            &rec,
+            &f,
             present,
             &["to", "default", "was", "after", "required", "unique", "title"],
         )?;
         Ok(FactKind::Link(LinkFact {
             table,
-            target: to.unwrap_or_else(|| label.clone()),
+            target: f.str("to").unwrap_or_else(|| label.clone()),
             label,
-            default,
-            required: required.unwrap_or(true),
-            unique: unique.unwrap_or(false),
-            title,
+            default: f.str("default"),
+            required: f.bool("required").unwrap_or(true),
+            unique: f.bool("unique").unwrap_or(false),
+            title: f.str("title"),
             present,
         }))
     })
 }
 
-fn identity_item(node: &Node) -> Result<(String, Option<Generator>)> {
-    match &node.value {
-        NodeValue::Map(pairs) if pairs.len() == 1 => {
-            let (key, value) = &pairs[0];
-            let key_node = Node {
-                value: NodeValue::Str(key.clone()),
-                mark: node.mark.clone(),
-            };
-            let name = qlabel(&key_node)?;
-            let generator = match &value.value {
-                NodeValue::Str(s) => Generator::from_name(s),
-                _ => None,
-            }
-            .ok_or_else(|| {
-                Error::with("Expected one of:", "offset, random, uuid").wrap_with("Got:", repr(value))
-            })?;
-            Ok((name, Some(generator)))
-        }
-        NodeValue::Str(_) => Ok((qlabel(node)?, None)),
-        _ => Err(Error::new("Expected a pair").wrap_with("Got:", shape(node))),
-    }
-}
-
-fn parse_identity(
-    node: &Node,
-    pairs: &[(String, Node)],
-    enclosing: Option<&str>,
-) -> Result<FactKind> {
-    let rec = Rec::new(node, pairs, &["identity", "of"])?;
-    let items = rec.req("identity", |n| one_or_seq(n, identity_item))?;
-    let of = rec.opt("of", label)?;
+fn parse_identity(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
+    let val = RecordVal::new()
+        .field("identity", OneOrSeqVal::new(IdentityItemVal))
+        .optional("of", label_val(), null());
+    let f = Fields::check(node, val)?;
     in_fact("identity", node, || {
+        let items = f.node("identity").and_then(Node::as_seq).unwrap_or(&[]);
         if items.is_empty() {
             return Err(Error::new("Got missing identity fields"));
         }
         let mut prefix = None;
         let mut fields = vec![];
-        for (q, generator) in items {
+        for item in items {
+            let (q, generator) = match &item.value {
+                NodeValue::Map(pairs) => (
+                    pairs[0].0.clone(),
+                    pairs[0].1.as_str().and_then(Generator::from_name),
+                ),
+                _ => (item.as_str().unwrap_or_default().to_string(), None),
+            };
             let (p, l) = split_qlabel(&q);
             if p.is_some() {
                 prefix = p;
             }
             fields.push((l, generator));
         }
-        let table = resolve_table(prefix, of, enclosing)?;
+        let table = resolve_table(prefix, f.str("of"), enclosing)?;
         Ok(FactKind::Identity(IdentityFact { table, fields }))
     })
 }
 
-fn parse_data(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) -> Result<FactKind> {
-    let rec = Rec::new(node, pairs, &["data", "of", "present"])?;
-    let source = rec.req("data", |n| match &n.value {
+fn parse_data(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
+    let val = RecordVal::new()
+        .field("data", DataVal)
+        .optional("of", label_val(), null())
+        .optional("present", BoolVal, null());
+    let f = Fields::check(node, val)?;
+    let data = f.node("data").cloned().unwrap_or_else(null);
+    let source = match &data.value {
         NodeValue::Str(s) if !s.is_empty() && !s.chars().any(char::is_whitespace) => {
-            Ok(DataSource::File(s.clone()))
+            DataSource::File(s.clone())
         }
-        NodeValue::Str(s) => Ok(DataSource::Csv(s.clone())),
-        NodeValue::Map(_) => Ok(DataSource::Rows(vec![n.clone()])),
-        NodeValue::Seq(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if !matches!(item.value, NodeValue::Map(_)) {
-                    return Err(at(item, got("Expected a mapping", item))
-                        .wrap_with("While validating sequence item", format!("#{}", i + 1)));
-                }
-            }
-            Ok(DataSource::Rows(items.clone()))
-        }
-        _ => Err(got("Expected a string", n)),
-    })?;
-    let of = rec.opt("of", label)?;
-    let present = rec.opt("present", boolean)?.unwrap_or(true);
-    let table = match of {
-        Some(t) => Some(t),
-        None => enclosing.map(str::to_string),
+        NodeValue::Str(s) => DataSource::Csv(s.clone()),
+        NodeValue::Seq(items) => DataSource::Rows(items.clone()),
+        _ => DataSource::Rows(vec![data.clone()]),
     };
+    let table = f.str("of").or_else(|| enclosing.map(str::to_string));
     in_fact("data", node, || {
         if table.is_none() && !matches!(source, DataSource::File(_)) {
             return Err(Error::new("Got missing table name"));
@@ -621,19 +590,21 @@ fn parse_data(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) ->
         Ok(FactKind::Data(DataFact {
             table,
             source,
-            present,
+            present: f.bool("present").unwrap_or(true),
         }))
     })
 }
 
-fn parse_alias(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) -> Result<FactKind> {
-    let rec = Rec::new(node, pairs, &["alias", "of", "parameters", "expression"])?;
-    let alias = rec.req("alias", string)?;
-    let of = rec.opt("of", label)?;
-    let parameters = rec.opt("parameters", |n| one_or_seq(n, label_fn))?;
-    let expression = rec.opt("expression", string)?;
+fn parse_alias(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
+    let val = RecordVal::new()
+        .field("alias", StrVal::new())
+        .optional("of", label_val(), null())
+        .optional("parameters", OneOrSeqVal::new(label_val()), null())
+        .optional("expression", StrVal::new(), null());
+    let f = Fields::check(node, val)?;
     in_fact("alias", node, || {
-        let (head, expression) = match (alias.split_once(":="), expression) {
+        let alias = f.str("alias").unwrap_or_default();
+        let (head, expression) = match (alias.split_once(":="), f.str("expression")) {
             (Some((h, e)), None) => (h.trim().to_string(), e.trim().to_string()),
             (None, Some(e)) => (alias.trim().to_string(), e),
             (Some(_), Some(_)) => return Err(Error::with("Got unexpected clause:", "expression")),
@@ -650,11 +621,11 @@ fn parse_alias(node: &Node, pairs: &[(String, Node)], enclosing: Option<&str>) -
             ),
             None => (head.clone(), vec![]),
         };
-        if let Some(p) = parameters {
-            params = p;
+        if f.has("parameters") {
+            params = f.strs("parameters");
         }
         let (prefix, name) = split_qlabel(&qname);
-        let table = resolve_table(prefix, of, enclosing)?;
+        let table = resolve_table(prefix, f.str("of"), enclosing)?;
         Ok(FactKind::Alias(AliasFact {
             table,
             name,

@@ -16,10 +16,9 @@ pub mod names;
 mod node;
 mod schema;
 mod value;
-pub mod yaml_shim;
 
-/// The YAML node type deploy reads (rex.core's loader).
-pub use yaml_shim as yaml;
+/// The YAML loader deploy reads facts with (rex.core's).
+pub use crate::core::yaml;
 
 use crate::core::{Error, Result};
 use driver::Driver;

@@ -3,13 +3,11 @@
 //! no location (mart definitions), a YAML re-dump of the fact.
 
 use super::yaml::{Node, NodeValue};
-use crate::core::repr::{py_float_repr, py_str_repr};
+use crate::core::repr::py_float_repr;
 
 /// `"<file>", line N` for a node with a mark.
 pub fn mark_text(node: &Node) -> Option<String> {
-    node.mark
-        .as_ref()
-        .map(|m| format!("\"{}\", line {}", m.file, m.line))
+    node.mark.as_ref().map(|m| m.to_string())
 }
 
 /// The payload naming a fact: its location, else the fact re-dumped as YAML.
@@ -19,25 +17,7 @@ pub fn location(node: &Node) -> String {
 
 /// Python's `repr()` of the plain value the node stands for.
 pub fn repr(node: &Node) -> String {
-    match &node.value {
-        NodeValue::Null => "None".into(),
-        NodeValue::Bool(b) => if *b { "True" } else { "False" }.into(),
-        NodeValue::Int(i) => i.to_string(),
-        NodeValue::Float(f) => py_float_repr(*f),
-        NodeValue::Str(s) => py_str_repr(s),
-        NodeValue::Seq(items) => format!(
-            "[{}]",
-            items.iter().map(repr).collect::<Vec<_>>().join(", ")
-        ),
-        NodeValue::Map(pairs) => format!(
-            "{{{}}}",
-            pairs
-                .iter()
-                .map(|(k, v)| format!("{}: {}", py_str_repr(k), repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
+    node.py_repr()
 }
 
 /// The kind name rex's union validators print in `Got:` for an unexpected shape.

@@ -229,11 +229,21 @@ fn demo_application_deploys_to_the_reference_schema() {
     );
 
     // The offset generator numbers jobs 1, 2, ... and the facet cascades.
-    c.batch_execute("INSERT INTO job (owner, type) VALUES ('a', 't'), ('b', 't')").unwrap();
-    assert_eq!(rows(&mut c, "SELECT code || status::text || payload::text FROM job ORDER BY code"), ["1new{}", "2new{}"]);
+    c.batch_execute("INSERT INTO job (owner, type) VALUES ('a', 't'), ('b', 't')")
+        .unwrap();
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT code || status::text || payload::text FROM job ORDER BY code"
+        ),
+        ["1new{}", "2new{}"]
+    );
     c.batch_execute("INSERT INTO job_rexmart_create (job_id) SELECT id FROM job WHERE code = 1; DELETE FROM job WHERE code = 1")
         .unwrap();
-    assert_eq!(rows(&mut c, "SELECT count(*)::text FROM job_rexmart_create"), ["0"]);
+    assert_eq!(
+        rows(&mut c, "SELECT count(*)::text FROM job_rexmart_create"),
+        ["0"]
+    );
 }
 
 #[test]
@@ -245,7 +255,12 @@ fn redeploying_the_application_writes_nothing() {
     let before = snapshot(&mut c);
     let since = txid(&mut c);
     deploy_application(&mut c, app.path()).unwrap();
-    let tables = ["people", "job", "rexmart_dynamic_assessment", "rexmart_dynamic_assessment_instrument"];
+    let tables = [
+        "people",
+        "job",
+        "rexmart_dynamic_assessment",
+        "rexmart_dynamic_assessment_instrument",
+    ];
     assert_eq!(written_since(&mut c, since, &tables), Vec::<String>::new());
     assert_eq!(snapshot(&mut c), before);
 }
@@ -268,5 +283,7 @@ fn an_application_without_deploy_yaml_gets_the_builtin_tables() {
     deploy_application(&mut c, empty.path()).unwrap();
     let tables = rows(&mut c, "SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1");
     assert_eq!(tables.len(), 10);
-    assert!(tables.contains(&"job".to_string()) && tables.contains(&"rexmart_inventory".to_string()));
+    assert!(
+        tables.contains(&"job".to_string()) && tables.contains(&"rexmart_inventory".to_string())
+    );
 }

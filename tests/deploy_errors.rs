@@ -18,7 +18,11 @@ fn err(client: &mut postgres::Client, text: &str) -> String {
         Err(e) => return e.to_string(),
     };
     let e = deploy(client, &node, Path::new("/nonexistent")).expect_err(text);
-    assert_eq!(snapshot(client), before, "a failed deploy changed the database");
+    assert_eq!(
+        snapshot(client),
+        before,
+        "a failed deploy changed the database"
+    );
     e.to_string()
 }
 
@@ -67,11 +71,17 @@ fn structural_errors_use_rex_validator_texts() {
     );
     assert_eq!(
         err(&mut c, "- table: x\n  color: red\n"),
-        format!("Got unexpected field:\n    color\nWhile parsing:\n    {}", line(2))
+        format!(
+            "Got unexpected field:\n    color\nWhile parsing:\n    {}",
+            line(2)
+        )
     );
     assert_eq!(
         err(&mut c, "- sql: SELECT 1\n"),
-        format!("Missing mandatory field:\n    unless\nWhile parsing:\n    {}", line(1))
+        format!(
+            "Missing mandatory field:\n    unless\nWhile parsing:\n    {}",
+            line(1)
+        )
     );
     assert_eq!(
         err(&mut c, "- table: X\n"),
@@ -92,25 +102,76 @@ fn structural_errors_use_rex_validator_texts() {
 fn fact_construction_errors() {
     let (_db, mut c) = base();
     let cases = [
-        ("- column: c\n  type: text\n", "Got missing table name", "column"),
-        ("- column: t.c\n  of: u\n  type: text\n", "Got mismatched table names:\n    t, u", "column"),
+        (
+            "- column: c\n  type: text\n",
+            "Got missing table name",
+            "column",
+        ),
+        (
+            "- column: t.c\n  of: u\n  type: text\n",
+            "Got mismatched table names:\n    t, u",
+            "column",
+        ),
         ("- column: t.c\n", "Got missing clause:\n    type", "column"),
-        ("- column: t.c\n  present: false\n  type: text\n", "Got unexpected clause:\n    type", "column"),
-        ("- column: t.c\n  type: []\n", "Got missing enum labels", "column"),
-        ("- column: t.c\n  type: [male, female, male]\n", "Got duplicate enum labels:\n    male, female, male", "column"),
-        ("- column: t.c\n  type: integer\n  default: abc\n", "Got ill-typed default value:\n    'abc'", "column"),
-        ("- column: t.c\n  type: boolean\n  default: 1.5\n", "Got ill-typed default value:\n    1.5", "column"),
-        ("- identity: []\n  of: t\n", "Got missing identity fields", "identity"),
-        ("- link: t.x\n  present: false\n  to: y\n", "Got unexpected clause:\n    to", "link"),
-        ("- table: t\n  present: false\n  title: T\n", "Got unexpected clause:\n    title", "table"),
+        (
+            "- column: t.c\n  present: false\n  type: text\n",
+            "Got unexpected clause:\n    type",
+            "column",
+        ),
+        (
+            "- column: t.c\n  type: []\n",
+            "Got missing enum labels",
+            "column",
+        ),
+        (
+            "- column: t.c\n  type: [male, female, male]\n",
+            "Got duplicate enum labels:\n    male, female, male",
+            "column",
+        ),
+        (
+            "- column: t.c\n  type: integer\n  default: abc\n",
+            "Got ill-typed default value:\n    'abc'",
+            "column",
+        ),
+        (
+            "- column: t.c\n  type: boolean\n  default: 1.5\n",
+            "Got ill-typed default value:\n    1.5",
+            "column",
+        ),
+        (
+            "- identity: []\n  of: t\n",
+            "Got missing identity fields",
+            "identity",
+        ),
+        (
+            "- link: t.x\n  present: false\n  to: y\n",
+            "Got unexpected clause:\n    to",
+            "link",
+        ),
+        (
+            "- table: t\n  present: false\n  title: T\n",
+            "Got unexpected clause:\n    title",
+            "table",
+        ),
         ("- data: |\n    a,b\n", "Got missing table name", "data"),
     ];
     for (text, message, kind) in cases {
-        assert_eq!(err(&mut c, text), format!("{message}\nWhile parsing {kind} fact:\n    {}", line(1)), "{text}");
+        assert_eq!(
+            err(&mut c, text),
+            format!("{message}\nWhile parsing {kind} fact:\n    {}", line(1)),
+            "{text}"
+        );
     }
     assert_eq!(
-        err(&mut c, "- table: t\n  with:\n  - column: u.c\n    type: text\n"),
-        format!("Got unrelated fact:\n    {}\nWhile parsing table fact:\n    {}", line(3), line(1))
+        err(
+            &mut c,
+            "- table: t\n  with:\n  - column: u.c\n    type: text\n"
+        ),
+        format!(
+            "Got unrelated fact:\n    {}\nWhile parsing table fact:\n    {}",
+            line(3),
+            line(1)
+        )
     );
 }
 
@@ -119,28 +180,132 @@ fn schema_errors_name_the_fact() {
     let (_db, mut c) = base();
     let deploying = |kind: &str, n: usize| format!("While deploying {kind} fact:\n    {}", line(n));
     let cases: Vec<(&str, String)> = vec![
-        ("- column: nowhere.c\n  type: text\n", format!("Discovered missing table:\n    nowhere\n{}", deploying("column", 1))),
-        ("- column: individual.family\n  type: text\n", format!("Discovered link with the same name:\n    family\n{}", deploying("column", 1))),
-        ("- link: individual.note\n  to: family\n", format!("Discovered column with the same name:\n    note\n{}", deploying("link", 1))),
-        ("- link: individual.parent\n  to: individual\n", format!("Detected self-referential mandatory link:\n    parent\n{}", deploying("link", 1))),
-        ("- link: individual.family\n  to: loose\n", format!("Discovered link with mismatched target:\n    family\n{}", deploying("link", 1))),
-        ("- link: individual.x\n  to: nowhere\n", format!("Discovered missing table:\n    nowhere\n{}", deploying("link", 1))),
-        ("- identity: [zzz]\n  of: loose\n", format!("Discovered missing field:\n    zzz\n{}", deploying("identity", 1))),
-        ("- identity: [note]\n  of: individual\n", format!("Discovered nullable field:\n    note\n{}", deploying("identity", 1))),
-        ("- identity: [family: offset]\n  of: individual\n", format!("Expected an integer or text column:\n    family_id\n{}", deploying("identity", 1))),
-        ("- identity: [code: uuid]\n  of: individual\n", format!("Expected a text column:\n    code\n{}", deploying("identity", 1))),
-        ("- column: individual.code\n  type: text\n", format!("Cannot convert column of type int8 to text:\n    code\n{}", deploying("column", 1))),
-        ("- table: family\n  reliable: false\n", format!("Discovered table with mismatched reliability mode:\n    family\n{}", deploying("table", 1))),
-        ("- link: individual.home\n  to: family\n  default: zzz\n", format!("Cannot find link:\n    family[zzz]\n{}", deploying("link", 1))),
-        ("- link: individual.home\n  to: family\n  default: a.b\n", format!("Got ill-formed link value:\n    family[a.b]\n{}", deploying("link", 1))),
-        ("- table: loose\n  with:\n  - column: name\n    type: integer\n", format!("Cannot convert column of type text to int8:\n    name\n{}\n{}", deploying("column", 3), deploying("table", 1))),
+        (
+            "- column: nowhere.c\n  type: text\n",
+            format!(
+                "Discovered missing table:\n    nowhere\n{}",
+                deploying("column", 1)
+            ),
+        ),
+        (
+            "- column: individual.family\n  type: text\n",
+            format!(
+                "Discovered link with the same name:\n    family\n{}",
+                deploying("column", 1)
+            ),
+        ),
+        (
+            "- link: individual.note\n  to: family\n",
+            format!(
+                "Discovered column with the same name:\n    note\n{}",
+                deploying("link", 1)
+            ),
+        ),
+        (
+            "- link: individual.parent\n  to: individual\n",
+            format!(
+                "Detected self-referential mandatory link:\n    parent\n{}",
+                deploying("link", 1)
+            ),
+        ),
+        (
+            "- link: individual.family\n  to: loose\n",
+            format!(
+                "Discovered link with mismatched target:\n    family\n{}",
+                deploying("link", 1)
+            ),
+        ),
+        (
+            "- link: individual.x\n  to: nowhere\n",
+            format!(
+                "Discovered missing table:\n    nowhere\n{}",
+                deploying("link", 1)
+            ),
+        ),
+        (
+            "- identity: [zzz]\n  of: loose\n",
+            format!(
+                "Discovered missing field:\n    zzz\n{}",
+                deploying("identity", 1)
+            ),
+        ),
+        (
+            "- identity: [note]\n  of: individual\n",
+            format!(
+                "Discovered nullable field:\n    note\n{}",
+                deploying("identity", 1)
+            ),
+        ),
+        (
+            "- identity: [family: offset]\n  of: individual\n",
+            format!(
+                "Expected an integer or text column:\n    family_id\n{}",
+                deploying("identity", 1)
+            ),
+        ),
+        (
+            "- identity: [code: uuid]\n  of: individual\n",
+            format!(
+                "Expected a text column:\n    code\n{}",
+                deploying("identity", 1)
+            ),
+        ),
+        (
+            "- column: individual.code\n  type: text\n",
+            format!(
+                "Cannot convert column of type int8 to text:\n    code\n{}",
+                deploying("column", 1)
+            ),
+        ),
+        (
+            "- table: family\n  reliable: false\n",
+            format!(
+                "Discovered table with mismatched reliability mode:\n    family\n{}",
+                deploying("table", 1)
+            ),
+        ),
+        (
+            "- link: individual.home\n  to: family\n  default: zzz\n",
+            format!(
+                "Cannot find link:\n    family[zzz]\n{}",
+                deploying("link", 1)
+            ),
+        ),
+        (
+            "- link: individual.home\n  to: family\n  default: a.b\n",
+            format!(
+                "Got ill-formed link value:\n    family[a.b]\n{}",
+                deploying("link", 1)
+            ),
+        ),
+        (
+            "- table: loose\n  with:\n  - column: name\n    type: integer\n",
+            format!(
+                "Cannot convert column of type text to int8:\n    name\n{}\n{}",
+                deploying("column", 3),
+                deploying("table", 1)
+            ),
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(err(&mut c, text), want, "{text}");
     }
-    c.batch_execute("CREATE TABLE handmade (a int); ALTER TABLE loose ADD COLUMN odd varchar").unwrap();
-    assert_eq!(err(&mut c, "- table: handmade\n"), format!("Discovered table without surrogate key:\n    handmade\n{}", deploying("table", 1)));
-    assert_eq!(err(&mut c, "- column: loose.odd\n  type: text\n"), format!("Discovered column of unrecognized type:\n    odd\n{}", deploying("column", 1)));
+    c.batch_execute("CREATE TABLE handmade (a int); ALTER TABLE loose ADD COLUMN odd varchar")
+        .unwrap();
+    assert_eq!(
+        err(&mut c, "- table: handmade\n"),
+        format!(
+            "Discovered table without surrogate key:\n    handmade\n{}",
+            deploying("table", 1)
+        )
+    );
+    assert_eq!(
+        err(&mut c, "- column: loose.odd\n  type: text\n"),
+        format!(
+            "Discovered column of unrecognized type:\n    odd\n{}",
+            deploying("column", 1)
+        )
+    );
 }
 
 #[test]
@@ -172,7 +337,9 @@ fn database_errors_keep_the_driver_text() {
     let mut c = db.connect();
     let text = "- table: people\n  with:\n    - column: code\n      type: integer\n    - identity:\n      - code\n    - column: firstname\n      type: text\n    - column: lastname\n      type: text\n    - data: |\n        code,firstname,lastname\n        1,John,Smith\n        2,Bob,Rogers\n        3,Tom,Brady\n        4,Mary,Cooper\n        5,Some,Body\n        6,,Foo\n";
     let before = snapshot(&mut c);
-    let e = deploy(&mut c, &yaml(text), Path::new(".")).unwrap_err().to_string();
+    let e = deploy(&mut c, &yaml(text), Path::new("."))
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         format!(
@@ -191,17 +358,28 @@ fn the_validation_pass_catches_inconsistent_facts() {
     let app = tempfile::tempdir().unwrap();
     let file = app.path().join("deploy.yaml");
     let shown = format!("\"{}\"", file.display());
-    std::fs::write(&file, "- table: t\n  with:\n  - column: c\n    type: text\n- column: t.c\n  present: false\n").unwrap();
-    let e = deploy_application(&mut c, app.path()).unwrap_err().to_string();
+    std::fs::write(
+        &file,
+        "- table: t\n  with:\n  - column: c\n    type: text\n- column: t.c\n  present: false\n",
+    )
+    .unwrap();
+    let e = deploy_application(&mut c, app.path())
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         format!("Detected inconsistent data model:\n    ALTER TABLE \"t\" ADD COLUMN \"c\" \"text\" NOT NULL;\nWhile validating column fact:\n    {shown}, line 3\nWhile validating table fact:\n    {shown}, line 1")
     );
     std::fs::write(&file, "- sql: SELECT 1\n  unless: SELECT false\n").unwrap();
-    let e = deploy_application(&mut c, app.path()).unwrap_err().to_string();
+    let e = deploy_application(&mut c, app.path())
+        .unwrap_err()
+        .to_string();
     assert_eq!(e, format!("Discovered failed assertion:\n    SELECT false\nWhile validating sql fact:\n    {shown}, line 1"));
     let tables: i64 = c
-        .query_one("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace", &[])
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(tables, 0, "the failed application deploy was rolled back");
@@ -213,7 +391,9 @@ fn facts_without_location_are_shown_as_yaml() {
     let mut c = db.connect();
     let facts = serde_json::json!([{"table": "foo", "title": "Foo Bars", "with": [{"column": "col1", "type": "text"}, {"identity": ["zzz"]}]}]);
     let node = harness::core::yaml::Node::from_json(&facts);
-    let e = deploy(&mut c, &node, Path::new(".")).unwrap_err().to_string();
+    let e = deploy(&mut c, &node, Path::new("."))
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         "Discovered missing field:\n    zzz\nWhile deploying identity fact:\n    identity:\n    - zzz\nWhile deploying table fact:\n    table: foo\n    title: Foo Bars\n    with:\n    - column: col1\n      type: text\n    - identity:\n      - zzz"

@@ -13,7 +13,10 @@ fn rows(client: &mut postgres::Client, sql: &str) -> Vec<String> {
         .query(sql, &[])
         .unwrap()
         .iter()
-        .map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".into()))
+        .map(|r| {
+            r.get::<_, Option<String>>(0)
+                .unwrap_or_else(|| "NULL".into())
+        })
         .collect()
 }
 
@@ -123,7 +126,13 @@ fn every_fact_kind_deploys_and_redeploys_silently() {
     run(&mut c, KINDS, dir.path());
 
     let snap = snapshot(&mut c);
-    let has = |line: &str| assert!(snap.iter().any(|l| l == line), "missing {line:?} in\n{}", snap.join("\n"));
+    let has = |line: &str| {
+        assert!(
+            snap.iter().any(|l| l == line),
+            "missing {line:?} in\n{}",
+            snap.join("\n")
+        )
+    };
     has("table individual u");
     has("table family p");
     has("column individual.2 family_id integer NOT NULL");
@@ -146,7 +155,10 @@ fn every_fact_kind_deploys_and_redeploys_silently() {
     has("comment settings 3 ---\ndefault: '002'\n");
 
     assert_eq!(
-        rows(&mut c, "SELECT code || ':' || coalesce(name, 'NULL') FROM family ORDER BY id"),
+        rows(
+            &mut c,
+            "SELECT code || ':' || coalesce(name, 'NULL') FROM family ORDER BY id"
+        ),
         ["001:Smiths", "002:Jones, \"the\" family", "003:NULL"]
     );
     assert_eq!(
@@ -169,13 +181,21 @@ fn every_fact_kind_deploys_and_redeploys_silently() {
          INSERT INTO individual (family_id) SELECT id FROM family WHERE code = '003';",
     )
     .unwrap();
-    assert_eq!(rows(&mut c, "SELECT code FROM family WHERE name = 'new'"), ["004"]);
+    assert_eq!(
+        rows(&mut c, "SELECT code FROM family WHERE name = 'new'"),
+        ["004"]
+    );
     assert_eq!(
         rows(&mut c, "SELECT f.code || '.' || i.code FROM individual i JOIN family f ON f.id = i.family_id ORDER BY i.id DESC LIMIT 2"),
         ["003.1", "001.3"]
     );
 
-    assert_idempotent(&mut c, KINDS, dir.path(), &["family", "individual", "settings"]);
+    assert_idempotent(
+        &mut c,
+        KINDS,
+        dir.path(),
+        &["family", "individual", "settings"],
+    );
 }
 
 const V1: &str = r#"
@@ -243,17 +263,34 @@ fn a_changed_fact_set_alters_the_database() {
     run(&mut c, V1, dir);
     run(&mut c, V2, dir);
     let snap = snapshot(&mut c);
-    let has = |line: &str| assert!(snap.iter().any(|l| l == line), "missing {line:?} in\n{}", snap.join("\n"));
+    let has = |line: &str| {
+        assert!(
+            snap.iter().any(|l| l == line),
+            "missing {line:?} in\n{}",
+            snap.join("\n")
+        )
+    };
     has("column thing.3 size bigint NOT NULL DEFAULT 0");
     has("column thing.4 color thing_color_enum");
     has("column thing.6 extra boolean NOT NULL DEFAULT true");
     has("constraint thing thing_size_uk UNIQUE (size)");
     has("comment thing 0 ---\ntitle: Things\n");
     has("comment thing 3 ---\ndefault: '0'\n");
-    assert!(!snap.iter().any(|l| l.contains("note") || l.contains("gone") || l.contains("comment thing 4")));
+    assert!(!snap
+        .iter()
+        .any(|l| l.contains("note") || l.contains("gone") || l.contains("comment thing 4")));
     assert!(snap.iter().any(|l| l == "table other p"));
-    assert!(!snap.iter().any(|l| l.starts_with("column other.2")), "the link into gone is dropped");
-    assert_eq!(rows(&mut c, "SELECT code || size || coalesce(color::text, '-') || extra FROM thing ORDER BY code"), ["a10redtrue", "c3-true"]);
+    assert!(
+        !snap.iter().any(|l| l.starts_with("column other.2")),
+        "the link into gone is dropped"
+    );
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT code || size || coalesce(color::text, '-') || extra FROM thing ORDER BY code"
+        ),
+        ["a10redtrue", "c3-true"]
+    );
     assert_idempotent(&mut c, V2, dir, &["thing"]);
 
     // Making `color` required again fails while a row has none, and changes nothing.
@@ -263,11 +300,15 @@ fn a_changed_fact_set_alters_the_database() {
     assert_eq!(snapshot(&mut c), before);
 
     // And back: the first fact set restores what it says (the dropped table too).
-    c.batch_execute("UPDATE thing SET color = 'green' WHERE color IS NULL").unwrap();
+    c.batch_execute("UPDATE thing SET color = 'green' WHERE color IS NULL")
+        .unwrap();
     run(&mut c, V1, dir);
     let snap = snapshot(&mut c);
     assert!(snap.iter().any(|l| l == "column thing.3 size bigint"));
-    assert!(snap.iter().any(|l| l == "column thing.4 color thing_color_enum NOT NULL DEFAULT 'red'::thing_color_enum"));
+    assert!(snap
+        .iter()
+        .any(|l| l
+            == "column thing.4 color thing_color_enum NOT NULL DEFAULT 'red'::thing_color_enum"));
     assert!(snap.iter().any(|l| l == "table gone p"));
     assert!(!snap.iter().any(|l| l.contains("thing_size_uk")));
 }
@@ -295,7 +336,8 @@ fn mart_deploy_files_of_the_demo() {
     // `existing`: deploying it into a database that has it is a no-op.
     let since = txid(&mut c);
     deploy(&mut c, &simple, &demo).unwrap();
-    let indirect = harness::core::yaml::load_file(&demo.join("indirect_simple_deploy.yaml")).unwrap();
+    let indirect =
+        harness::core::yaml::load_file(&demo.join("indirect_simple_deploy.yaml")).unwrap();
     deploy(&mut c, &indirect, &demo).unwrap();
     assert_eq!(written_since(&mut c, since, &["foo"]), Vec::<String>::new());
 
@@ -329,10 +371,19 @@ fn facts_without_marks_deploy_like_yaml_ones() {
     }]);
     let node = harness::core::yaml::Node::from_json(&facts);
     deploy(&mut c, &node, Path::new(".")).unwrap();
-    assert_eq!(rows(&mut c, "SELECT a_json_field::text || a_fake_json_field FROM driver"), ["{\"k\": [1]}{}"]);
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT a_json_field::text || a_fake_json_field FROM driver"
+        ),
+        ["{\"k\": [1]}{}"]
+    );
     let since = txid(&mut c);
     deploy(&mut c, &node, Path::new(".")).unwrap();
-    assert_eq!(written_since(&mut c, since, &["driver"]), Vec::<String>::new());
+    assert_eq!(
+        written_since(&mut c, since, &["driver"]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -340,9 +391,17 @@ fn data_files_in_json_and_yaml_and_sql_facts() {
     let db = ScratchDb::new("deploy_files");
     let mut c = db.connect();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("color.json"), r#"[{"name": "red", "rank": 1}, {"name": "blue", "rank": 2}]"#).unwrap();
+    std::fs::write(
+        dir.path().join("color.json"),
+        r#"[{"name": "red", "rank": 1}, {"name": "blue", "rank": 2}]"#,
+    )
+    .unwrap();
     std::fs::write(dir.path().join("more.yaml"), "- name: green\n  rank: '3'\n").unwrap();
-    std::fs::write(dir.path().join("check.sql"), "SELECT 1 FROM pg_constraint WHERE conname = 'color_rank_positive'").unwrap();
+    std::fs::write(
+        dir.path().join("check.sql"),
+        "SELECT 1 FROM pg_constraint WHERE conname = 'color_rank_positive'",
+    )
+    .unwrap();
     let text = r#"
 - table: color
   with:
@@ -358,6 +417,9 @@ fn data_files_in_json_and_yaml_and_sql_facts() {
   unless: check.sql
 "#;
     run(&mut c, text, dir.path());
-    assert_eq!(rows(&mut c, "SELECT name || rank FROM color ORDER BY rank"), ["red1", "blue2", "green3"]);
+    assert_eq!(
+        rows(&mut c, "SELECT name || rank FROM color ORDER BY rank"),
+        ["red1", "blue2", "green3"]
+    );
     assert_idempotent(&mut c, text, dir.path(), &["color"]);
 }

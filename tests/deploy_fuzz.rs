@@ -24,11 +24,61 @@ impl Rng {
 }
 
 const PIECES: &[&str] = &[
-    "- ", ": ", "\n", "  ", "table", "column", "link", "identity", "data", "include", "sql", "alias",
-    "with", "type", "of", "to", "default", "required", "present", "unique", "title", "reliable",
-    "text", "integer", "json", "[a, b]", "{}", "[]", "false", "true", "null", "~", "x", "y.z",
-    "offset", "random", "uuid", "|\n    a,b\n    1,2", "'", "\"", ",", ".", "now()", "today()",
-    "-1", "1.5", "!include", "&a", "*a", "?", "#", "%", "\t", "é", "\\",
+    "- ",
+    ": ",
+    "\n",
+    "  ",
+    "table",
+    "column",
+    "link",
+    "identity",
+    "data",
+    "include",
+    "sql",
+    "alias",
+    "with",
+    "type",
+    "of",
+    "to",
+    "default",
+    "required",
+    "present",
+    "unique",
+    "title",
+    "reliable",
+    "text",
+    "integer",
+    "json",
+    "[a, b]",
+    "{}",
+    "[]",
+    "false",
+    "true",
+    "null",
+    "~",
+    "x",
+    "y.z",
+    "offset",
+    "random",
+    "uuid",
+    "|\n    a,b\n    1,2",
+    "'",
+    "\"",
+    ",",
+    ".",
+    "now()",
+    "today()",
+    "-1",
+    "1.5",
+    "!include",
+    "&a",
+    "*a",
+    "?",
+    "#",
+    "%",
+    "\t",
+    "é",
+    "\\",
 ];
 
 fn mutate(rng: &mut Rng, text: &str) -> String {
@@ -56,7 +106,10 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
             }
             _ => {
                 if at < chars.len() {
-                    chars[at] = PIECES[rng.below(PIECES.len())].chars().next().unwrap_or(' ');
+                    chars[at] = PIECES[rng.below(PIECES.len())]
+                        .chars()
+                        .next()
+                        .unwrap_or(' ');
                 }
             }
         }
@@ -65,7 +118,9 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
 }
 
 fn random_document(rng: &mut Rng) -> String {
-    (0..rng.below(40)).map(|_| PIECES[rng.below(PIECES.len())]).collect()
+    (0..rng.below(40))
+        .map(|_| PIECES[rng.below(PIECES.len())])
+        .collect()
 }
 
 #[test]
@@ -85,7 +140,10 @@ fn mutated_and_random_yaml_never_panics() {
     .collect();
     // DEPLOY_FUZZ_ROUNDS / DEPLOY_FUZZ_SEED run longer or different campaigns.
     let env = |name: &str, default: u64| {
-        std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let mut rng = Rng(env("DEPLOY_FUZZ_SEED", 0x9E3779B97F4A7C15) | 1);
     let (mut ok, mut failed) = (0, 0);
@@ -106,7 +164,11 @@ fn mutated_and_random_yaml_never_panics() {
             Err(e) => {
                 failed += 1;
                 assert!(!e.to_string().is_empty());
-                assert_eq!(snapshot(&mut c), before, "half-applied deploy of:\n{text}\n{e}");
+                assert_eq!(
+                    snapshot(&mut c),
+                    before,
+                    "half-applied deploy of:\n{text}\n{e}"
+                );
             }
         }
     }

@@ -118,7 +118,10 @@ impl Table {
             .map(|c| {
                 let meta = Meta::parse(c.comment.as_deref());
                 let (label, kind) = match self.fk_of(&c.name) {
-                    Some(fk) => (link_label_of_column(&c.name), FieldKind::Link(fk.target.clone())),
+                    Some(fk) => (
+                        link_label_of_column(&c.name),
+                        FieldKind::Link(fk.target.clone()),
+                    ),
                     None => (c.name.clone(), FieldKind::Column(column_type(c))),
                 };
                 Field {

@@ -25,8 +25,7 @@ pub fn read(text: &str) -> Vec<Record> {
         let mut in_quotes = false;
         let mut at_start = true;
         let mut saw_anything = false;
-        loop {
-            let Some(&c) = chars.get(i) else { break };
+        while let Some(&c) = chars.get(i) {
             if in_quotes {
                 i += 1;
                 if c == '"' {
@@ -93,7 +92,12 @@ mod tests {
             .collect();
         assert_eq!(
             cells,
-            vec![vec!["a", "b"], vec!["1", "x,\"y\"\nz"], vec![], vec!["", "2"]]
+            vec![
+                vec!["a", "b"],
+                vec!["1", "x,\"y\"\nz"],
+                vec![],
+                vec!["", "2"]
+            ]
         );
         assert_eq!(r[3].line, 5);
         assert_eq!(read("").len(), 0);

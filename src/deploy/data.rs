@@ -47,7 +47,11 @@ fn json_to_node(value: &serde_json::Value) -> Node {
         },
         J::String(s) => NodeValue::Str(s.clone()),
         J::Array(a) => NodeValue::Seq(a.iter().map(json_to_node).collect()),
-        J::Object(o) => NodeValue::Map(o.iter().map(|(k, v)| (k.clone(), json_to_node(v))).collect()),
+        J::Object(o) => NodeValue::Map(
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_to_node(v)))
+                .collect(),
+        ),
     })
 }
 
@@ -64,10 +68,14 @@ fn structured(node: Node) -> Result<Vec<Node>> {
 fn load_input(fact: &DataFact, base_dir: &Path) -> Result<(String, Input)> {
     let table = fact.table.clone();
     match &fact.source {
-        DataSource::Csv(text) => Ok((table.unwrap_or_default(), Input::Csv(super::csv::read(text), None))),
+        DataSource::Csv(text) => Ok((
+            table.unwrap_or_default(),
+            Input::Csv(super::csv::read(text), None),
+        )),
         DataSource::Rows(rows) => Ok((table.unwrap_or_default(), Input::Rows(rows.clone()))),
         DataSource::File(path) => {
-            let path = std::path::absolute(base_dir.join(path)).unwrap_or_else(|_| base_dir.join(path));
+            let path =
+                std::path::absolute(base_dir.join(path)).unwrap_or_else(|_| base_dir.join(path));
             let shown = path.display().to_string();
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             let table = table.unwrap_or_else(|| {
@@ -142,7 +150,11 @@ fn dump_row(cells: &[Cell]) -> String {
 
 /// Field indexes of the identity columns.
 fn identity_fields(table: &Table, fields: &[Field]) -> Vec<usize> {
-    let pk = table.pk.as_ref().map(|p| p.columns.clone()).unwrap_or_default();
+    let pk = table
+        .pk
+        .as_ref()
+        .map(|p| p.columns.clone())
+        .unwrap_or_default();
     pk.iter()
         .filter_map(|c| fields.iter().position(|f| f.column.name == *c))
         .collect()
@@ -152,18 +164,31 @@ fn identity_fields(table: &Table, fields: &[Field]) -> Vec<usize> {
 fn check_row(cells: &[Cell], fields: &[Field], pk: &[usize], present: bool) -> Result<()> {
     for &i in pk {
         if matches!(cells[i], Cell::Skip | Cell::Null) {
-            return Err(Error::with("Discovered missing value for identity field:", &fields[i].label));
+            return Err(Error::with(
+                "Discovered missing value for identity field:",
+                &fields[i].label,
+            ));
         }
     }
     if !present {
-        if let Some(i) = (0..cells.len()).find(|i| !pk.contains(i) && !matches!(cells[*i], Cell::Skip)) {
-            return Err(Error::with("Discovered unexpected field:", &fields[i].label));
+        if let Some(i) =
+            (0..cells.len()).find(|i| !pk.contains(i) && !matches!(cells[*i], Cell::Skip))
+        {
+            return Err(Error::with(
+                "Discovered unexpected field:",
+                &fields[i].label,
+            ));
         }
     }
     Ok(())
 }
 
-fn parse_rows(input: &Input, fields: &[Field], pk: &[usize], present: bool) -> Result<Vec<Vec<Cell>>> {
+fn parse_rows(
+    input: &Input,
+    fields: &[Field],
+    pk: &[usize],
+    present: bool,
+) -> Result<Vec<Vec<Cell>>> {
     let position = |label: &str| {
         fields
             .iter()
@@ -188,10 +213,16 @@ fn parse_rows(input: &Input, fields: &[Field], pk: &[usize], present: bool) -> R
                 let parsed = (|| {
                     let (got, want) = (record.cells.len(), columns.len());
                     if got < want {
-                        return Err(Error::with("Discovered too few entries:", format!("{got} < {want}")));
+                        return Err(Error::with(
+                            "Discovered too few entries:",
+                            format!("{got} < {want}"),
+                        ));
                     }
                     if got > want {
-                        return Err(Error::with("Discovered too many entries:", format!("{got} > {want}")));
+                        return Err(Error::with(
+                            "Discovered too many entries:",
+                            format!("{got} > {want}"),
+                        ));
                     }
                     let mut cells = vec![Cell::Skip; fields.len()];
                     for (&i, text) in columns.iter().zip(&record.cells) {
@@ -206,7 +237,11 @@ fn parse_rows(input: &Input, fields: &[Field], pk: &[usize], present: bool) -> R
                     Some(path) => format!("\"{path}\", line #{}", record.line),
                     None => record.raw.clone(),
                 };
-                out.push(parsed.map_err(|e| e.wrap_with(format!("While parsing row #{}:", n + 1), context))?);
+                out.push(
+                    parsed.map_err(|e| {
+                        e.wrap_with(format!("While parsing row #{}:", n + 1), context)
+                    })?,
+                );
             }
         }
         Input::Rows(rows) => {
@@ -226,7 +261,9 @@ fn parse_rows(input: &Input, fields: &[Field], pk: &[usize], present: bool) -> R
                     check_row(&cells, fields, pk, present)?;
                     Ok(cells)
                 })();
-                out.push(parsed.map_err(|e| e.wrap_with(format!("While parsing row #{}:", n + 1), repr(row)))?);
+                out.push(parsed.map_err(|e| {
+                    e.wrap_with(format!("While parsing row #{}:", n + 1), repr(row))
+                })?);
             }
         }
     }
@@ -241,7 +278,7 @@ fn ensure_rows(drv: &mut Driver, table: &Table) -> Result<()> {
     let fields = table.fields();
     let pk = identity_fields(table, &fields);
     let names: Vec<String> = fields.iter().map(|f| f.column.name.clone()).collect();
-    let mut select = format!("SELECT \"id\"");
+    let mut select = "SELECT \"id\"".to_string();
     for n in &names {
         select.push_str(&format!(", {}", ident(n)));
     }
@@ -269,7 +306,12 @@ fn stored_key(fields: &[Field], pk: &[usize], values: &[Option<String>]) -> Vec<
 
 /// Adds or replaces a row (`id` first, as SELECT/RETURNING give it) in the cache.
 fn store_row(cache: &mut TableRows, fields: &[Field], pk: &[usize], row: Vec<Option<String>>) {
-    let id: i64 = row.first().cloned().flatten().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let id: i64 = row
+        .first()
+        .cloned()
+        .flatten()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let values: Vec<Option<String>> = row.into_iter().skip(1).collect();
     if values.len() != fields.len() {
         return;
@@ -323,7 +365,10 @@ fn resolve(drv: &mut Driver, table: &Table, items: &[Lit], depth: usize) -> Resu
     let fields = table.fields();
     let pk = identity_fields(table, &fields);
     if pk.is_empty() {
-        return Err(LinkError::Invalid(format!("ill-formed identity literal: {}", identity_literal::dump(items))));
+        return Err(LinkError::Invalid(format!(
+            "ill-formed identity literal: {}",
+            identity_literal::dump(items)
+        )));
     }
     let mut parts: Vec<Vec<Lit>> = vec![];
     if items.len() == pk.len() {
@@ -338,10 +383,14 @@ fn resolve(drv: &mut Driver, table: &Table, items: &[Lit], depth: usize) -> Resu
         let total = width(drv, table, depth)?;
         let got = Lit::leaves(items).len();
         if got < total {
-            return Err(LinkError::Invalid(format!("not enough labels: expected {total}, got {got}")));
+            return Err(LinkError::Invalid(format!(
+                "not enough labels: expected {total}, got {got}"
+            )));
         }
         if got > total {
-            return Err(LinkError::Invalid(format!("too many labels: expected {total}, got {got}")));
+            return Err(LinkError::Invalid(format!(
+                "too many labels: expected {total}, got {got}"
+            )));
         }
         for &i in &pk {
             let n = match &fields[i].kind {
@@ -391,7 +440,8 @@ fn resolve(drv: &mut Driver, table: &Table, items: &[Lit], depth: usize) -> Resu
 pub fn link_default(drv: &mut Driver, target_label: &str, literal: &str) -> Result<i64> {
     let target = require_table(drv, target_label)?;
     let shown = format!("{target_label}[{literal}]");
-    let items = identity_literal::parse(literal).map_err(|_| Error::with("Got ill-formed link value:", &shown))?;
+    let items = identity_literal::parse(literal)
+        .map_err(|_| Error::with("Got ill-formed link value:", &shown))?;
     match resolve(drv, &target, &items, 0) {
         Ok(id) => Ok(id),
         Err(LinkError::Missing) => Err(Error::with("Cannot find link:", shown)),
@@ -433,14 +483,22 @@ fn convert(drv: &mut Driver, field: &Field, cell: &Cell) -> Result<Value> {
     }
 }
 
-fn process_row(drv: &mut Driver, table: &Table, fields: &[Field], pk: &[usize], cells: &[Cell], present: bool) -> Result<()> {
+fn process_row(
+    drv: &mut Driver,
+    table: &Table,
+    fields: &[Field],
+    pk: &[usize],
+    cells: &[Cell],
+    present: bool,
+) -> Result<()> {
     let mut values: Vec<Option<Value>> = vec![];
     for (field, cell) in fields.iter().zip(cells) {
         if matches!(cell, Cell::Skip) {
             values.push(None);
             continue;
         }
-        let value = convert(drv, field, cell).map_err(|e| e.wrap_with("While converting field:", &field.label))?;
+        let value = convert(drv, field, cell)
+            .map_err(|e| e.wrap_with("While converting field:", &field.label))?;
         values.push(Some(value));
     }
     let key: Vec<String> = pk
@@ -450,7 +508,13 @@ fn process_row(drv: &mut Driver, table: &Table, fields: &[Field], pk: &[usize], 
     ensure_rows(drv, table)?;
     let t = ident(&table.name);
     let names: Vec<String> = fields.iter().map(|f| f.column.name.clone()).collect();
-    let returning = format!("RETURNING \"id\"{}", names.iter().map(|n| format!(", {}", ident(n))).collect::<String>());
+    let returning = format!(
+        "RETURNING \"id\"{}",
+        names
+            .iter()
+            .map(|n| format!(", {}", ident(n)))
+            .collect::<String>()
+    );
     let existing = {
         let cache = &drv.rows[&table.name];
         cache.index.get(&key).map(|&i| cache.rows[i].clone())
@@ -519,8 +583,9 @@ pub fn apply_data(drv: &mut Driver, fact: &DataFact, base_dir: &Path) -> Result<
     let pk = identity_fields(&table, &fields);
     let rows = parse_rows(&input, &fields, &pk, fact.present)?;
     for (n, cells) in rows.iter().enumerate() {
-        process_row(drv, &table, &fields, &pk, cells, fact.present)
-            .map_err(|e| e.wrap_with(format!("While processing row #{}:", n + 1), dump_row(cells)))?;
+        process_row(drv, &table, &fields, &pk, cells, fact.present).map_err(|e| {
+            e.wrap_with(format!("While processing row #{}:", n + 1), dump_row(cells))
+        })?;
     }
     Ok(())
 }

@@ -32,7 +32,8 @@ pub fn database_error(e: &postgres::Error, sql: &str) -> Error {
         }
         None => e.to_string(),
     };
-    Error::with("Got an error from the database driver:", text).wrap_with("While executing SQL:", sql)
+    Error::with("Got an error from the database driver:", text)
+        .wrap_with("While executing SQL:", sql)
 }
 
 impl<'c> Driver<'c> {
@@ -119,7 +120,11 @@ impl<'c> Driver<'c> {
         let mut rows = vec![];
         for message in messages {
             if let postgres::SimpleQueryMessage::Row(row) = message {
-                rows.push((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect());
+                rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                );
             }
         }
         Ok(rows)
@@ -136,9 +141,17 @@ impl<'c> Driver<'c> {
 
     /// Deploys one fact, wrapped `While deploying <key> fact:` + its location.
     pub fn deploy_fact(&mut self, fact: &Fact, base_dir: &Path) -> Result<()> {
-        let verb = if self.locked { "validating" } else { "deploying" };
-        self.apply(fact, base_dir)
-            .map_err(|e| e.wrap_with(format!("While {verb} {} fact:", fact.key()), location(&fact.node)))
+        let verb = if self.locked {
+            "validating"
+        } else {
+            "deploying"
+        };
+        self.apply(fact, base_dir).map_err(|e| {
+            e.wrap_with(
+                format!("While {verb} {} fact:", fact.key()),
+                location(&fact.node),
+            )
+        })
     }
 
     fn apply(&mut self, fact: &Fact, base_dir: &Path) -> Result<()> {
@@ -170,7 +183,10 @@ impl<'c> Driver<'c> {
                     return Ok(());
                 }
                 if self.locked {
-                    return Err(Error::with("Discovered failed assertion:", unless.trim_end()));
+                    return Err(Error::with(
+                        "Discovered failed assertion:",
+                        unless.trim_end(),
+                    ));
                 }
                 self.execute_script(&sql)
             }

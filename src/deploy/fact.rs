@@ -284,7 +284,12 @@ impl Fields {
     fn strs(&self, name: &str) -> Vec<String> {
         self.node(name)
             .and_then(Node::as_seq)
-            .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -304,9 +309,10 @@ fn resolve_table(
     enclosing: Option<&str>,
 ) -> Result<String> {
     match (prefix, of) {
-        (Some(p), Some(o)) if p != o => {
-            Err(Error::with("Got mismatched table names:", format!("{p}, {o}")))
-        }
+        (Some(p), Some(o)) if p != o => Err(Error::with(
+            "Got mismatched table names:",
+            format!("{p}, {o}"),
+        )),
         (Some(t), _) | (None, Some(t)) => Ok(t),
         (None, None) => enclosing
             .map(str::to_string)
@@ -326,11 +332,9 @@ fn unexpected_clauses(fields: &Fields, present: bool, clauses: &[&str]) -> Resul
 
 fn parse_fact(node: &Node, enclosing: Option<&str>) -> Result<Fact> {
     let key = node.as_map().and_then(|pairs| {
-        FACT_KEYS.iter().find(|k| {
-            pairs
-                .iter()
-                .any(|(x, _)| x.replace(['-', ' '], "_") == **k)
-        })
+        FACT_KEYS
+            .iter()
+            .find(|k| pairs.iter().any(|(x, _)| x.replace(['-', ' '], "_") == **k))
     });
     let Some(key) = key else {
         let names: Vec<String> = FACT_KEYS.iter().map(|k| format!("{k} record")).collect();
@@ -435,7 +439,9 @@ fn parse_column(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
         unexpected_clauses(
             &f,
             present,
-            &["was", "after", "type", "default", "required", "unique", "title"],
+            &[
+                "was", "after", "type", "default", "required", "unique", "title",
+            ],
         )?;
         let ty = match f.node("type") {
             None if present => return Err(Error::with("Got missing clause:", "type")),
@@ -521,7 +527,9 @@ fn parse_link(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
         unexpected_clauses(
             &f,
             present,
-            &["to", "default", "was", "after", "required", "unique", "title"],
+            &[
+                "to", "default", "was", "after", "required", "unique", "title",
+            ],
         )?;
         Ok(FactKind::Link(LinkFact {
             table,

@@ -12,7 +12,13 @@ use super::value::ColumnType;
 use crate::core::{Error, Result};
 
 /// One generator block of the trigger function, indented for `BEGIN ... END;`.
-fn generator_block(table: &str, column: &str, kind: &ColumnKind, generator: Generator, basis: &[String]) -> String {
+fn generator_block(
+    table: &str,
+    column: &str,
+    kind: &ColumnKind,
+    generator: Generator,
+    basis: &[String],
+) -> String {
     let c = ident(column);
     let t = ident(table);
     let filter: String = basis
@@ -79,7 +85,10 @@ fn generated_kind(field: &Field, generator: Generator) -> Result<ColumnKind> {
         (Generator::Uuid, _) => Err(Error::with("Expected a text column:", &field.column.name)),
         (_, Some("integer" | "integer-int4")) => Ok(ColumnKind::Integer),
         (_, Some("text")) => Ok(ColumnKind::Text),
-        _ => Err(Error::with("Expected an integer or text column:", &field.column.name)),
+        _ => Err(Error::with(
+            "Expected an integer or text column:",
+            &field.column.name,
+        )),
     }
 }
 
@@ -103,7 +112,13 @@ pub fn apply_identity(drv: &mut Driver, fact: &IdentityFact) -> Result<()> {
     for (i, (field, (_, generator))) in fields.iter().zip(&fact.fields).enumerate() {
         if let Some(g) = generator {
             let kind = generated_kind(field, *g)?;
-            blocks.push_str(&generator_block(&table.name, &field.column.name, &kind, *g, &columns[..i]));
+            blocks.push_str(&generator_block(
+                &table.name,
+                &field.column.name,
+                &kind,
+                *g,
+                &columns[..i],
+            ));
         }
     }
     let mut sql = vec![];
@@ -111,10 +126,17 @@ pub fn apply_identity(drv: &mut Driver, fact: &IdentityFact) -> Result<()> {
     let same = current_pk.as_ref().is_some_and(|p| p.columns == columns);
     if !same {
         if let Some(old) = &current_pk {
-            for fk in table.fks.iter().filter(|fk| old.columns.contains(&fk.column) && !columns.contains(&fk.column)) {
+            for fk in table
+                .fks
+                .iter()
+                .filter(|fk| old.columns.contains(&fk.column) && !columns.contains(&fk.column))
+            {
                 sql.extend(rebuild_fk(&table, fk, "SET DEFAULT"));
             }
-            sql.push(format!("ALTER TABLE {t} DROP CONSTRAINT {};", ident(&old.name)));
+            sql.push(format!(
+                "ALTER TABLE {t} DROP CONSTRAINT {};",
+                ident(&old.name)
+            ));
         }
         sql.push(format!(
             "ALTER TABLE {t} ADD CONSTRAINT {pk} PRIMARY KEY ({}), CLUSTER ON {pk};",
@@ -122,7 +144,10 @@ pub fn apply_identity(drv: &mut Driver, fact: &IdentityFact) -> Result<()> {
         ));
     }
     for field in fields.iter().filter(|f| f.is_link()) {
-        if let Some(fk) = table.fk_of(&field.column.name).filter(|fk| fk.on_delete != "c") {
+        if let Some(fk) = table
+            .fk_of(&field.column.name)
+            .filter(|fk| fk.on_delete != "c")
+        {
             sql.extend(rebuild_fk(&table, fk, "CASCADE"));
         }
     }
@@ -132,9 +157,16 @@ pub fn apply_identity(drv: &mut Driver, fact: &IdentityFact) -> Result<()> {
         .iter()
         .map(|(_, g)| g.map(|g| g.name().to_string()))
         .collect();
-    let mut meta = Meta::parse(if same { current_pk.as_ref().and_then(|p| p.comment.as_deref()) } else { None });
+    let mut meta = Meta::parse(if same {
+        current_pk.as_ref().and_then(|p| p.comment.as_deref())
+    } else {
+        None
+    });
     let old_meta = meta.clone();
-    let wanted = generators.iter().any(Option::is_some).then(|| MetaValue::List(generators));
+    let wanted = generators
+        .iter()
+        .any(Option::is_some)
+        .then_some(MetaValue::List(generators));
     meta.set("generators", wanted);
     if meta != old_meta {
         sql.push(comment_sql(&format!("CONSTRAINT {pk} ON {t}"), &meta));
@@ -162,7 +194,10 @@ fn sync_generator(table: &Table, name: &str, blocks: &str) -> Vec<String> {
     let existing = table.trigger(name);
     if blocks.is_empty() {
         return match existing {
-            Some(_) => vec![format!("DROP TRIGGER {f} ON {t};"), format!("DROP FUNCTION {f}();")],
+            Some(_) => vec![
+                format!("DROP TRIGGER {f} ON {t};"),
+                format!("DROP FUNCTION {f}();"),
+            ],
             None => vec![],
         };
     }

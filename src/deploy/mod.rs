@@ -122,8 +122,12 @@ pub fn application_hash(app_dir: &Path) -> Result<String> {
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::with("Failed to read directory:", format!("{}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::with(
+            "Failed to read directory:",
+            format!("{}: {e}", dir.display()),
+        )
+    })?;
     for entry in entries {
         let entry = entry?;
         let path = entry.path();

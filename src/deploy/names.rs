@@ -123,13 +123,16 @@ mod tests {
         );
         assert_eq!(mangle1("remote_id", None), "remote_id__161172");
         let mut long = vec!["very"];
-        long.extend(std::iter::repeat("long").take(100));
+        long.extend(std::iter::repeat_n("long", 100));
         long.push("name");
         assert_eq!(
             mangle(&long, None),
             "very_long_long___long_long_long_long_long_long_long_name_6c78ff"
         );
-        assert_eq!(mangle1("rexmart_inventory", Some("seq")), "rexmart_inventory__seq");
+        assert_eq!(
+            mangle1("rexmart_inventory", Some("seq")),
+            "rexmart_inventory__seq"
+        );
         assert_eq!(mangle(&["job", "status"], Some("enum")), "job_status_enum");
         assert_eq!(
             mangle(&["rexmart_inventory", "status"], Some("enum")),
@@ -137,7 +140,10 @@ mod tests {
         );
         assert_eq!(
             mangle(
-                &["rexmart_dynamic_assessment_instrument", "rexmart_dynamic_assessment"],
+                &[
+                    "rexmart_dynamic_assessment_instrument",
+                    "rexmart_dynamic_assessment"
+                ],
                 Some("fk")
             ),
             "rexmart_dynamic__rument__rexmart_dynamic_assessment__fk__2a31f6"

@@ -13,7 +13,10 @@ use crate::core::{Error, Result};
 /// `COMMENT ON <what> IS '<meta>'` (or `IS NULL` when the meta is empty).
 pub fn comment_sql(what: &str, meta: &Meta) -> String {
     let text = meta.dump().map(|m| sql_string(&m));
-    format!("COMMENT ON {what} IS {};", text.as_deref().unwrap_or("NULL"))
+    format!(
+        "COMMENT ON {what} IS {};",
+        text.as_deref().unwrap_or("NULL")
+    )
 }
 
 /// Sets `label` (only when the label cannot be read back from the SQL name, e.g. a
@@ -51,7 +54,11 @@ pub fn apply_table(drv: &mut Driver, fact: &TableFact) -> Result<()> {
             }
         }
         sql.push(format!("DROP TABLE {t};"));
-        for c in table.columns.iter().filter(|c| c.enum_labels.is_some() && c.type_is_public) {
+        for c in table
+            .columns
+            .iter()
+            .filter(|c| c.enum_labels.is_some() && c.type_is_public)
+        {
             sql.push(format!("DROP TYPE {};", ident(&c.type_name)));
         }
         let pk = mangle1(&fact.label, Some("pk"));
@@ -63,9 +70,18 @@ pub fn apply_table(drv: &mut Driver, fact: &TableFact) -> Result<()> {
     match existing {
         None => {
             let seq = mangle1(&fact.label, Some("seq"));
-            let unlogged = if fact.reliable == Some(false) { "UNLOGGED " } else { "" };
-            sql.push(format!("CREATE {unlogged}TABLE {t} (\n    \"id\" \"int4\" NOT NULL\n);"));
-            sql.push(format!("CREATE SEQUENCE {} OWNED BY {t}.\"id\";", ident(&seq)));
+            let unlogged = if fact.reliable == Some(false) {
+                "UNLOGGED "
+            } else {
+                ""
+            };
+            sql.push(format!(
+                "CREATE {unlogged}TABLE {t} (\n    \"id\" \"int4\" NOT NULL\n);"
+            ));
+            sql.push(format!(
+                "CREATE SEQUENCE {} OWNED BY {t}.\"id\";",
+                ident(&seq)
+            ));
             sql.push(format!(
                 "ALTER TABLE {t} ALTER COLUMN \"id\" SET DEFAULT nextval({}::regclass);",
                 sql_string(&ident(&seq))
@@ -82,7 +98,10 @@ pub fn apply_table(drv: &mut Driver, fact: &TableFact) -> Result<()> {
         }
         Some(table) => {
             if !table.has_surrogate_key() {
-                return Err(Error::with("Discovered table without surrogate key:", &fact.label));
+                return Err(Error::with(
+                    "Discovered table without surrogate key:",
+                    &fact.label,
+                ));
             }
             if fact.reliable.is_some_and(|r| r == table.unlogged) {
                 return Err(Error::with(
@@ -113,7 +132,10 @@ fn type_name(table: &str, column: &str, ty: &ColumnType) -> String {
 fn drop_identity_sql(table: &Table, table_label: &str) -> Vec<String> {
     let Some(pk) = &table.pk else { return vec![] };
     let t = ident(&table.name);
-    let mut sql = vec![format!("ALTER TABLE {t} DROP CONSTRAINT {};", ident(&pk.name))];
+    let mut sql = vec![format!(
+        "ALTER TABLE {t} DROP CONSTRAINT {};",
+        ident(&pk.name)
+    )];
     let generator = mangle1(table_label, Some("pk"));
     if table.trigger(&generator).is_some() {
         sql.push(format!("DROP TRIGGER {} ON {t};", ident(&generator)));
@@ -138,9 +160,16 @@ fn sync_field(
 ) {
     let t = ident(&table.name);
     let c = ident(column);
-    let Some(current) = table.column(column) else { return };
+    let Some(current) = table.column(column) else {
+        return;
+    };
     if current.not_null != required {
-        if !required && table.pk.as_ref().is_some_and(|pk| pk.columns.iter().any(|x| x == column)) {
+        if !required
+            && table
+                .pk
+                .as_ref()
+                .is_some_and(|pk| pk.columns.iter().any(|x| x == column))
+        {
             sql.extend(drop_identity_sql(table, table_label));
         }
         let verb = if required { "SET" } else { "DROP" };
@@ -152,10 +181,16 @@ fn sync_field(
             if let Some(index) = index.filter(|i| table.indexes.iter().any(|x| x == i)) {
                 sql.push(format!("DROP INDEX {};", ident(index)));
             }
-            sql.push(format!("ALTER TABLE {t} ADD CONSTRAINT {} UNIQUE ({c});", ident(&uk)));
+            sql.push(format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {} UNIQUE ({c});",
+                ident(&uk)
+            ));
         }
         (Some(existing), false) => {
-            sql.push(format!("ALTER TABLE {t} DROP CONSTRAINT {};", ident(&existing.name)));
+            sql.push(format!(
+                "ALTER TABLE {t} DROP CONSTRAINT {};",
+                ident(&existing.name)
+            ));
             if let Some(index) = index {
                 sql.push(format!("CREATE INDEX {} ON {t} ({c});", ident(index)));
             }
@@ -167,7 +202,13 @@ fn sync_field(
     }
 }
 
-fn field_meta(old: Option<&str>, label: &str, name: &str, title: Option<&str>, default: Option<String>) -> Meta {
+fn field_meta(
+    old: Option<&str>,
+    label: &str,
+    name: &str,
+    title: Option<&str>,
+    default: Option<String>,
+) -> Meta {
     let mut meta = Meta::parse(old);
     meta.set("default", default.map(MetaValue::Str));
     set_label_title(&mut meta, label, name, title);
@@ -188,7 +229,10 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
     let c = ident(&name);
     let field = table.field(&fact.label);
     if field.as_ref().is_some_and(|f| f.is_link()) {
-        return Err(Error::with("Discovered link with the same name:", &fact.label));
+        return Err(Error::with(
+            "Discovered link with the same name:",
+            &fact.label,
+        ));
     }
     let mut sql = vec![];
     let Some(ty) = fact.ty.as_ref().filter(|_| fact.present) else {
@@ -198,7 +242,10 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
             sql.push(format!("DROP TYPE {};", ident(&field.column.type_name)));
         }
         let generator = mangle1(&fact.table, Some("pk"));
-        let in_pk = table.pk.as_ref().is_some_and(|pk| pk.columns.contains(&name));
+        let in_pk = table
+            .pk
+            .as_ref()
+            .is_some_and(|pk| pk.columns.contains(&name));
         if in_pk && table.trigger(&generator).is_some() {
             sql.push(format!("DROP TRIGGER {} ON {t};", ident(&generator)));
             sql.push(format!("DROP FUNCTION {}();", ident(&generator)));
@@ -211,7 +258,11 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
         None => {
             if let ColumnType::Enum(labels) = ty {
                 let labels: Vec<String> = labels.iter().map(|l| sql_string(l)).collect();
-                sql.push(format!("CREATE TYPE {} AS ENUM ({});", ident(&sql_type), labels.join(", ")));
+                sql.push(format!(
+                    "CREATE TYPE {} AS ENUM ({});",
+                    ident(&sql_type),
+                    labels.join(", ")
+                ));
             }
             let mut add = format!("ALTER TABLE {t} ADD COLUMN {c} {}", ident(&sql_type));
             if fact.required {
@@ -224,9 +275,18 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
             sql.push(add);
             if fact.unique {
                 let uk = mangle(&[&fact.table, &fact.label], Some("uk"));
-                sql.push(format!("ALTER TABLE {t} ADD CONSTRAINT {} UNIQUE ({c});", ident(&uk)));
+                sql.push(format!(
+                    "ALTER TABLE {t} ADD CONSTRAINT {} UNIQUE ({c});",
+                    ident(&uk)
+                ));
             }
-            let meta = field_meta(None, &fact.label, &name, fact.title.as_deref(), default_text);
+            let meta = field_meta(
+                None,
+                &fact.label,
+                &name,
+                fact.title.as_deref(),
+                default_text,
+            );
             if meta.dump().is_some() {
                 sql.push(comment_sql(&format!("COLUMN {t}.{c}"), &meta));
             }
@@ -235,7 +295,10 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
             let current = match &field.kind {
                 FieldKind::Column(Some(current)) => current.clone(),
                 _ => {
-                    return Err(Error::with("Discovered column of unrecognized type:", &fact.label))
+                    return Err(Error::with(
+                        "Discovered column of unrecognized type:",
+                        &fact.label,
+                    ))
                 }
             };
             if current != *ty {
@@ -263,7 +326,17 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
                 fact.title.as_deref(),
                 default_text,
             );
-            sync_field(&table, &fact.table, &name, &fact.label, fact.required, fact.unique, meta, None, &mut sql);
+            sync_field(
+                &table,
+                &fact.table,
+                &name,
+                &fact.label,
+                fact.required,
+                fact.unique,
+                meta,
+                None,
+                &mut sql,
+            );
         }
     }
     drv.ddl(&sql)
@@ -284,7 +357,10 @@ pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
     let c = ident(&name);
     let field = table.field(&fact.label);
     if field.as_ref().is_some_and(|f| !f.is_link()) {
-        return Err(Error::with("Discovered column with the same name:", &fact.label));
+        return Err(Error::with(
+            "Discovered column with the same name:",
+            &fact.label,
+        ));
     }
     if !fact.present {
         return match field {
@@ -294,7 +370,10 @@ pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
     }
     let target = require_table(drv, &fact.target)?;
     if target.name == table.name && fact.required {
-        return Err(Error::with("Detected self-referential mandatory link:", &fact.label));
+        return Err(Error::with(
+            "Detected self-referential mandatory link:",
+            &fact.label,
+        ));
     }
     let default_id = match &fact.default {
         Some(literal) => Some(super::data::link_default(drv, &fact.target, literal)?),
@@ -320,18 +399,30 @@ pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
             ));
             if fact.unique {
                 let uk = mangle(&[&fact.table, &fact.label], Some("uk"));
-                sql.push(format!("ALTER TABLE {t} ADD CONSTRAINT {} UNIQUE ({c});", ident(&uk)));
+                sql.push(format!(
+                    "ALTER TABLE {t} ADD CONSTRAINT {} UNIQUE ({c});",
+                    ident(&uk)
+                ));
             } else {
                 sql.push(format!("CREATE INDEX {} ON {t} ({c});", ident(&fk)));
             }
-            let meta = field_meta(None, &fact.label, &natural, fact.title.as_deref(), fact.default.clone());
+            let meta = field_meta(
+                None,
+                &fact.label,
+                &natural,
+                fact.title.as_deref(),
+                fact.default.clone(),
+            );
             if meta.dump().is_some() {
                 sql.push(comment_sql(&format!("COLUMN {t}.{c}"), &meta));
             }
         }
         Some(field) => {
             if !matches!(&field.kind, FieldKind::Link(x) if *x == target.name) {
-                return Err(Error::with("Discovered link with mismatched target:", &fact.label));
+                return Err(Error::with(
+                    "Discovered link with mismatched target:",
+                    &fact.label,
+                ));
             }
             let old_meta = Meta::parse(field.column.comment.as_deref());
             if old_meta.get_str("default") != fact.default.as_deref() {
@@ -347,7 +438,17 @@ pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
                 fact.title.as_deref(),
                 fact.default.clone(),
             );
-            sync_field(&table, &fact.table, &name, &fact.label, fact.required, fact.unique, meta, Some(&fk), &mut sql);
+            sync_field(
+                &table,
+                &fact.table,
+                &name,
+                &fact.label,
+                fact.required,
+                fact.unique,
+                meta,
+                Some(&fk),
+                &mut sql,
+            );
         }
     }
     drv.ddl(&sql)
@@ -406,7 +507,10 @@ pub fn apply_alias(drv: &mut Driver, fact: &AliasFact) -> Result<()> {
     aliases.push(entry);
     aliases.sort_by_key(|a| signature(a));
     let mut meta = old.clone();
-    meta.set("aliases", Some(MetaValue::List(aliases.into_iter().map(Some).collect())));
+    meta.set(
+        "aliases",
+        Some(MetaValue::List(aliases.into_iter().map(Some).collect())),
+    );
     if meta == old {
         return Ok(());
     }

@@ -353,7 +353,13 @@ pub fn json_dumps(value: &serde_json::Value) -> String {
             keys.sort();
             let parts: Vec<String> = keys
                 .into_iter()
-                .map(|k| format!("{}: {}", json_dumps(&J::String(k.clone())), json_dumps(&map[k])))
+                .map(|k| {
+                    format!(
+                        "{}: {}",
+                        json_dumps(&J::String(k.clone())),
+                        json_dumps(&map[k])
+                    )
+                })
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
@@ -402,7 +408,9 @@ impl Value {
             Value::Text(s) => s.clone(),
             Value::Date(d) => d.format("%Y-%m-%d").to_string(),
             Value::Time(t) => time_text(t),
-            Value::DateTime(dt) => format!("{} {}", dt.date().format("%Y-%m-%d"), time_text(&dt.time())),
+            Value::DateTime(dt) => {
+                format!("{} {}", dt.date().format("%Y-%m-%d"), time_text(&dt.time()))
+            }
             Value::Json(j) => json_dumps(j),
             Value::Today => "today()".into(),
             Value::Now => "now()".into(),
@@ -427,16 +435,25 @@ mod tests {
     fn literals() {
         assert_eq!(Value::Decimal("175.05".into()).sql(), "175.05");
         assert_eq!(
-            Domain::DateTime.parse_text("2010-12-03 20:37").unwrap().sql(),
+            Domain::DateTime
+                .parse_text("2010-12-03 20:37")
+                .unwrap()
+                .sql(),
             "'2010-12-03 20:37:00'"
         );
-        assert_eq!(Domain::Time.parse_text("22:30").unwrap().sql(), "'22:30:00'");
+        assert_eq!(
+            Domain::Time.parse_text("22:30").unwrap().sql(),
+            "'22:30:00'"
+        );
         assert_eq!(Value::Json(serde_json::json!({})).sql(), "'{}'");
         assert_eq!(
             Value::Json(serde_json::json!({"b": 1, "a": [true, null]})).text(),
             "{\"a\": [true, null], \"b\": 1}"
         );
-        assert_eq!(Domain::Integer.parse_text(" 1_000 ").unwrap(), Value::Int(1000));
+        assert_eq!(
+            Domain::Integer.parse_text(" 1_000 ").unwrap(),
+            Value::Int(1000)
+        );
         assert_eq!(
             Domain::Enum(vec!["male".into(), "female".into()])
                 .parse_text("f")

@@ -63,10 +63,20 @@ pub fn txid(client: &mut postgres::Client) -> i64 {
 pub fn written_since(client: &mut postgres::Client, since: i64, tables: &[&str]) -> Vec<String> {
     let mut out = vec![];
     for catalog in [
-        "pg_class", "pg_attribute", "pg_attrdef", "pg_constraint", "pg_type", "pg_enum",
-        "pg_trigger", "pg_proc", "pg_description", "pg_index", "pg_depend",
+        "pg_class",
+        "pg_attribute",
+        "pg_attrdef",
+        "pg_constraint",
+        "pg_type",
+        "pg_enum",
+        "pg_trigger",
+        "pg_proc",
+        "pg_description",
+        "pg_index",
+        "pg_depend",
     ] {
-        let sql = format!("SELECT count(*) FROM pg_catalog.{catalog} WHERE xmin::text::int8 > {since}");
+        let sql =
+            format!("SELECT count(*) FROM pg_catalog.{catalog} WHERE xmin::text::int8 > {since}");
         let n: i64 = client.query_one(&sql, &[]).unwrap().get(0);
         if n > 0 {
             out.push(format!("{catalog}: {n}"));
@@ -90,7 +100,10 @@ pub fn demo_app() -> tempfile::TempDir {
     let text = std::fs::read_to_string(src.join("deploy.yaml")).unwrap();
     let people_end = text.find("\n- data: ./deploy/subject.csv").unwrap();
     let mut deploy = text[..people_end + 1].to_string();
-    for line in text.lines().filter(|l| l.starts_with("- data: ./deploy/rexmart_dynamic")) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("- data: ./deploy/rexmart_dynamic"))
+    {
         deploy.push_str(line);
         deploy.push('\n');
     }
@@ -98,7 +111,11 @@ pub fn demo_app() -> tempfile::TempDir {
     std::fs::create_dir(dir.path().join("deploy")).unwrap();
     for entry in std::fs::read_dir(src.join("deploy")).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join("deploy").join(entry.file_name())).unwrap();
+        std::fs::copy(
+            entry.path(),
+            dir.path().join("deploy").join(entry.file_name()),
+        )
+        .unwrap();
     }
     dir
 }

@@ -290,6 +290,14 @@ fn schema_errors_name_the_fact() {
     for (text, want) in cases {
         assert_eq!(err(&mut c, text), want, "{text}");
     }
+    let looped = "- table: a\n  with:\n  - column: n\n    type: text\n  - identity: [n]\n- table: b\n  with:\n  - link: a\n  - identity: [a]\n- link: a.b\n- identity: [b]\n  of: a\n";
+    assert_eq!(
+        err(&mut c, looped),
+        format!(
+            "Discovered identity loop:\n    a.b\n{}",
+            deploying("identity", 11)
+        )
+    );
     c.batch_execute("CREATE TABLE handmade (a int); ALTER TABLE loose ADD COLUMN odd varchar")
         .unwrap();
     assert_eq!(

@@ -423,3 +423,109 @@ fn data_files_in_json_and_yaml_and_sql_facts() {
     );
     assert_idempotent(&mut c, text, dir.path(), &["color"]);
 }
+
+#[test]
+fn random_and_uuid_generators_fill_identity_fields() {
+    let db = ScratchDb::new("deploy_generators");
+    let mut c = db.connect();
+    let text = r#"
+- table: ticket
+  with:
+  - column: number
+    type: integer
+  - column: tag
+    type: text
+  - column: token
+    type: text
+  - identity: [number: random, tag: random, token: uuid]
+"#;
+    run(&mut c, text, Path::new("."));
+    c.batch_execute("INSERT INTO ticket DEFAULT VALUES; INSERT INTO ticket DEFAULT VALUES;")
+        .unwrap();
+    let got = rows(
+        &mut c,
+        "SELECT (number BETWEEN 1 AND 999999999)::text || ' ' || (tag ~ '^[A-Z][0-9]{2}[A-Z][0-9]{4}$')::text || ' ' || length(token) FROM ticket",
+    );
+    assert_eq!(got, ["true true 36", "true true 36"]);
+    assert!(snapshot(&mut c).contains(
+        &"comment ticket_pk 0 ---\ngenerators:\n- random\n- random\n- uuid\n".to_string()
+    ));
+    assert_idempotent(&mut c, text, Path::new("."), &["ticket"]);
+    // Without generators the trigger and its function go away.
+    run(
+        &mut c,
+        "- identity: [number, tag, token]\n  of: ticket\n",
+        Path::new("."),
+    );
+    let snap = snapshot(&mut c);
+    assert!(!snap.iter().any(|l| l.starts_with("trigger")
+        || l.starts_with("function")
+        || l.starts_with("comment ticket_pk")));
+}
+
+#[test]
+fn identity_links_and_drops_follow_the_facts() {
+    let db = ScratchDb::new("deploy_identity_change");
+    let mut c = db.connect();
+    let dir = Path::new(".");
+    let v1 = r#"
+- table: site
+  with:
+  - column: code
+    type: text
+  - identity: [code]
+- table: visit
+  with:
+  - link: site
+  - column: number
+    type: integer
+  - column: kind
+    type: [first, later]
+  - identity: [site, number: offset]
+- table: note
+  with:
+  - link: visit
+    unique: true
+  - column: body
+    type: text
+"#;
+    run(&mut c, v1, dir);
+    let snap = snapshot(&mut c);
+    assert!(snap.contains(&"constraint visit visit_site_fk FOREIGN KEY (site_id) REFERENCES site(id) ON DELETE CASCADE".to_string()));
+    assert!(snap.contains(&"constraint note note_visit_uk UNIQUE (visit_id)".to_string()));
+    assert!(!snap.iter().any(|l| l.contains("INDEX note_visit_fk")));
+
+    // The identity moves off the link: its FK goes back to SET DEFAULT; the link on
+    // `note` loses its UNIQUE and gets its index.
+    let v2 = r#"
+- identity: [number, kind]
+  of: visit
+- link: note.visit
+  unique: false
+"#;
+    run(&mut c, v2, dir);
+    let snap = snapshot(&mut c);
+    for line in [
+        "constraint visit visit_pk PRIMARY KEY (number, kind)",
+        "constraint visit visit_site_fk FOREIGN KEY (site_id) REFERENCES site(id) ON DELETE SET DEFAULT",
+        "index CREATE INDEX note_visit_fk ON public.note USING btree (visit_id)",
+    ] {
+        assert!(snap.contains(&line.to_string()), "missing {line:?}\n{}", snap.join("\n"));
+    }
+    assert!(!snap
+        .iter()
+        .any(|l| l.contains("note_visit_uk") || l.starts_with("trigger")));
+    assert_idempotent(&mut c, v2, dir, &[]);
+
+    // Dropping `visit` drops the link into it, its enum type and nothing else.
+    run(&mut c, "- table: visit\n  present: false\n", dir);
+    let snap = snapshot(&mut c);
+    assert!(
+        !snap.iter().any(|l| l.contains("visit")),
+        "{}",
+        snap.join("\n")
+    );
+    assert!(snap.contains(&"column note.3 body text NOT NULL".to_string()));
+    assert!(snap.contains(&"table site p".to_string()));
+    assert_idempotent(&mut c, "- table: visit\n  present: false\n", dir, &[]);
+}

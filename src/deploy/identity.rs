@@ -107,6 +107,14 @@ pub fn apply_identity(drv: &mut Driver, fact: &IdentityFact) -> Result<()> {
         }
         fields.push(field);
     }
+    for field in &fields {
+        if let FieldKind::Link(target) = &field.kind {
+            if reaches(drv, target, &table.name, 0)? {
+                let shown = format!("{}.{}", fact.table, field.label);
+                return Err(Error::with("Discovered identity loop:", shown));
+            }
+        }
+    }
     let columns: Vec<String> = fields.iter().map(|f| f.column.name.clone()).collect();
     let mut blocks = String::new();
     for (i, (field, (_, generator))) in fields.iter().zip(&fact.fields).enumerate() {
@@ -172,6 +180,30 @@ pub fn apply_identity(drv: &mut Driver, fact: &IdentityFact) -> Result<()> {
         sql.push(comment_sql(&format!("CONSTRAINT {pk} ON {t}"), &meta));
     }
     drv.ddl(&sql)
+}
+
+/// Whether the identity of table `from` leads (through identity links) to `to`.
+fn reaches(drv: &mut Driver, from: &str, to: &str, depth: usize) -> Result<bool> {
+    if from == to {
+        return Ok(true);
+    }
+    let Some(table) = drv.table(from)? else {
+        return Ok(false);
+    };
+    let pk = table
+        .pk
+        .as_ref()
+        .map(|p| p.columns.clone())
+        .unwrap_or_default();
+    if depth > 32 {
+        return Ok(false);
+    }
+    for fk in table.fks.iter().filter(|fk| pk.contains(&fk.column)) {
+        if reaches(drv, &fk.target, to, depth + 1)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn rebuild_fk(table: &Table, fk: &super::catalog::ForeignKey, action: &str) -> Vec<String> {

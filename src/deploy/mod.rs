@@ -134,8 +134,11 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        if path.is_dir() {
+        // Real directories only: a symlinked directory could loop.
+        if entry.file_type()?.is_dir() {
             collect_files(root, &path, out)?;
+        } else if !path.is_file() {
+            continue;
         } else if let Ok(rel) = path.strip_prefix(root) {
             out.push(rel.to_string_lossy().into_owned());
         }

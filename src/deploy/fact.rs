@@ -40,6 +40,8 @@ pub enum FactKind {
 #[derive(Clone, Debug)]
 pub struct TableFact {
     pub label: String,
+    /// Former labels (`was`): renames are outside the subset and refused.
+    pub was: Vec<String>,
     pub reliable: Option<bool>,
     pub title: Option<String>,
     pub present: bool,
@@ -50,6 +52,7 @@ pub struct TableFact {
 pub struct ColumnFact {
     pub table: String,
     pub label: String,
+    pub was: Vec<String>,
     pub ty: Option<ColumnType>,
     pub default: Option<Value>,
     pub required: bool,
@@ -62,6 +65,7 @@ pub struct ColumnFact {
 pub struct LinkFact {
     pub table: String,
     pub label: String,
+    pub was: Vec<String>,
     pub target: String,
     pub default: Option<String>,
     pub required: bool,
@@ -412,6 +416,7 @@ fn parse_table(node: &Node) -> Result<FactKind> {
     })?;
     Ok(FactKind::Table(TableFact {
         label,
+        was: f.strs("was"),
         reliable: f.bool("reliable"),
         title: f.str("title"),
         present,
@@ -467,6 +472,7 @@ fn parse_column(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
             label,
             ty,
             default,
+            was: f.strs("was").iter().map(|w| split_qlabel(w).1).collect(),
             required: f.bool("required").unwrap_or(true),
             unique: f.bool("unique").unwrap_or(false),
             title: f.str("title"),
@@ -536,6 +542,7 @@ fn parse_link(node: &Node, enclosing: Option<&str>) -> Result<FactKind> {
             target: f.str("to").unwrap_or_else(|| label.clone()),
             label,
             default: f.str("default"),
+            was: f.strs("was").iter().map(|w| split_qlabel(w).1).collect(),
             required: f.bool("required").unwrap_or(true),
             unique: f.bool("unique").unwrap_or(false),
             title: f.str("title"),

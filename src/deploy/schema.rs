@@ -30,6 +30,18 @@ fn set_label_title(meta: &mut Meta, label: &str, natural: &str, title: Option<&s
     meta.set("title", title_meta);
 }
 
+/// Refuses a `was` rename of a field: creating it while a former one exists would
+/// silently leave the old data behind.
+fn refuse_rename(table: &Table, label: &str, was: &[String]) -> Result<()> {
+    match was.iter().find(|old| table.field(old).is_some()) {
+        Some(old) => Err(Error::with(
+            "Renaming is not supported:",
+            format!("{old} -> {label}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The table a column/link/identity/alias/data fact needs, or `Discovered missing table:`.
 pub fn require_table(drv: &mut Driver, label: &str) -> Result<Table> {
     drv.table(&mangle1(label, None))?
@@ -69,6 +81,15 @@ pub fn apply_table(drv: &mut Driver, fact: &TableFact) -> Result<()> {
     }
     match existing {
         None => {
+            let catalog = drv.catalog()?;
+            if let Some(old) = fact
+                .was
+                .iter()
+                .find(|w| catalog.table(&mangle1(w, None)).is_some())
+            {
+                let shown = format!("{old} -> {}", fact.label);
+                return Err(Error::with("Renaming is not supported:", shown));
+            }
             let seq = mangle1(&fact.label, Some("seq"));
             let unlogged = if fact.reliable == Some(false) {
                 "UNLOGGED "
@@ -256,6 +277,7 @@ pub fn apply_column(drv: &mut Driver, fact: &ColumnFact) -> Result<()> {
     let sql_type = type_name(&table.name, &name, ty);
     match field {
         None => {
+            refuse_rename(&table, &fact.label, &fact.was)?;
             if let ColumnType::Enum(labels) = ty {
                 let labels: Vec<String> = labels.iter().map(|l| sql_string(l)).collect();
                 sql.push(format!(
@@ -383,6 +405,7 @@ pub fn apply_link(drv: &mut Driver, fact: &LinkFact) -> Result<()> {
     let mut sql = vec![];
     match field {
         None => {
+            refuse_rename(&table, &fact.label, &fact.was)?;
             let mut add = format!("ALTER TABLE {t} ADD COLUMN {c} \"int4\"");
             if fact.required {
                 add.push_str(" NOT NULL");

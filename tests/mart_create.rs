@@ -666,3 +666,33 @@ fn listing_marts_as_a_table() {
         "{table}"
     );
 }
+
+#[test]
+fn deploy_failure_chain_and_status() {
+    let t = TestApp::with_definitions(
+        "definitions:\n  - id: bad_deploy\n    deploy:\n      - table: foo\n      - data: \"nope\\n1\\n\"\n        of: foo\n",
+        &[],
+    );
+    let keep = CreateOptions {
+        purge_on_failure: false,
+        ..Default::default()
+    };
+    let (r, log) = create(&t, "test", "bad_deploy", keep, &[]);
+    let text = r.unwrap_err().to_string();
+    assert!(
+        text.ends_with(
+            "\nWhile Deploying structures\nWhile creating Mart database:\n    bad_deploy"
+        ),
+        "{text}"
+    );
+    assert_eq!(log.last().unwrap(), "Deploying structures...");
+    let inv = t.inventory();
+    assert_eq!(inv[0].4, "deployment");
+    // Nothing of the failed deploy is left half-applied (one transaction).
+    let tables = rows(
+        &t.app.hosting,
+        &inv[0].3,
+        "select count(*)::text from pg_tables where tablename = 'foo'",
+    );
+    assert_eq!(tables, ["0"]);
+}

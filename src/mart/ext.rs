@@ -15,8 +15,8 @@ pub fn validate_deploy(_facts: &Node) -> Result<()> {
 
 /// Applies rex.deploy facts to the mart database; relative `data:` paths resolve
 /// against `base_dir`.
-pub fn deploy_facts(_mart: &mut Client, _facts: &Node, _base_dir: &Path) -> Result<()> {
-    Err(Error::new("rex.deploy is not available in this build"))
+pub fn deploy_facts(mart: &mut Client, facts: &Node, base_dir: &Path) -> Result<()> {
+    crate::deploy::deploy(mart, facts, base_dir)
 }
 
 /// Runs one HTSQL ETL statement on the mart; `/:rexdb` reads from `rexdb`.

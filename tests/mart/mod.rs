@@ -12,7 +12,11 @@ use harness::pg::Server;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub const SCHEMA: &str = include_str!("schema_app.sql");
+/// The demo application's `deploy.yaml` (its `people`); every test application
+/// deploys it with the rex.job and rex.mart tables.
+pub fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo")
+}
 
 /// A unique lowercase token for this process and call.
 pub fn unique(label: &str) -> String {
@@ -47,6 +51,11 @@ impl TestApp {
     pub fn with_definitions(mart_yaml: &str, files: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("mart.yaml"), mart_yaml).unwrap();
+        std::fs::copy(
+            demo_dir().join("deploy.yaml"),
+            dir.path().join("deploy.yaml"),
+        )
+        .unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
@@ -55,7 +64,8 @@ impl TestApp {
 
     fn build(dir: PathBuf, tmp: Option<tempfile::TempDir>) -> TestApp {
         let db = ScratchDb::new("mart");
-        db.connect().batch_execute(SCHEMA).expect("schema");
+        harness::deploy::deploy_application(&mut db.connect(), &dir)
+            .expect("deploy the application");
         let prefix = format!("{}_", unique("t"));
         let mut settings = Settings::new();
         settings.set("mart_name_prefix", serde_json::json!(prefix));

@@ -565,6 +565,13 @@ impl Definitions {
         Ok(Definitions { items })
     }
 
+    /// The definitions of an application, with its `mart_*` settings. Call it when
+    /// the application starts so a bad definition fails start-up, as in rex.
+    pub fn for_app(app: &crate::core::app::App) -> Result<Definitions> {
+        let settings = MartSettings::from_settings(&app.settings)?;
+        Definitions::load(&app.dir, &settings)
+    }
+
     pub fn get(&self, id: &str) -> Option<&Definition> {
         self.items.iter().find(|d| d.id == id)
     }

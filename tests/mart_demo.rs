@@ -126,3 +126,28 @@ fn demo_broken_htsql_chain_and_purge() {
     assert!(t.inventory().is_empty());
     assert!(mart::db_names_with_prefix(&t.prefix).is_empty());
 }
+
+#[test]
+fn demo_datadictionary_describes_the_mart() {
+    let t = TestApp::demo();
+    let (mart, log) = create(&t, "datadictionary_deployment");
+    let mart = mart.unwrap();
+    assert_eq!(
+        log[7..9],
+        ["Executing Processor datadictionary...", "...complete"]
+    );
+    let q = |sql: &str| rows(&t.app.hosting, &mart.name, sql);
+    assert_eq!(
+        q("select concat_ws('|', name, title, description) from datadictionary_table order by name"),
+        ["foo|Foo Bars|A Description"]
+    );
+    assert_eq!(
+        q("select concat_ws('|', t.name, c.name, c.title, c.description, c.datatype) \
+           from datadictionary_column c join datadictionary_table t on t.id = c.table_id order by c.name"),
+        ["foo|col1|The First Column|text", "foo|col2|Test Description|enumeration"]
+    );
+    assert_eq!(
+        q("select concat_ws('|', e.name, e.description) from datadictionary_enumeration e order by e.id"),
+        ["foo|The FOO", "bar", "baz|Bazzerific Description"]
+    );
+}

@@ -9,6 +9,7 @@
 
 pub mod cluster;
 pub mod creator;
+pub mod datadictionary;
 pub mod definition;
 pub mod etl;
 pub mod ext;

@@ -7,8 +7,8 @@ use crate::core::yaml::{Node, NodeValue};
 use crate::core::{Error, Result};
 use crate::pg::quote_ident;
 
-/// The registered processor ids. (`datadictionary` is not implemented yet.)
-pub const PROCESSORS: [&str; 2] = ["analyze", "index"];
+/// The registered processor ids.
+pub const PROCESSORS: [&str; 3] = ["analyze", "datadictionary", "index"];
 
 pub fn is_known(id: &str) -> bool {
     PROCESSORS.contains(&id)
@@ -34,6 +34,14 @@ fn specs(id: &str) -> Vec<OptionSpec> {
             )),
             default: None,
         }],
+        "datadictionary" => super::datadictionary::option_specs()
+            .into_iter()
+            .map(|(name, validator, default)| OptionSpec {
+                name,
+                validator,
+                default: Some(default),
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -94,13 +102,22 @@ pub fn execute(
             log(&format!("Created {} indexes", indexes.len()));
             Ok(())
         }
+        "datadictionary" => super::datadictionary::execute(options, mart),
         other => Err(Error::with("Unknown Processor ID", other)),
     }
 }
 
 /// `CREATE [UNIQUE] INDEX ON "table" (columns) [WHERE partial]`. A column written in
-/// parentheses is an expression and goes in as written; names are quoted.
+/// parentheses is an expression and goes in as written; names are quoted unless
+/// already in double quotes.
 pub fn index_statement(index: &Node) -> String {
+    let quote = |name: &str| {
+        if name.len() >= 2 && name.starts_with('"') && name.ends_with('"') {
+            name.to_string()
+        } else {
+            quote_ident(name)
+        }
+    };
     let table = index
         .get("table")
         .and_then(Node::as_str)
@@ -112,10 +129,10 @@ pub fn index_statement(index: &Node) -> String {
         .iter()
         .filter_map(Node::as_str)
         .map(|c| {
-            if c.starts_with('(') {
+            if c.starts_with('(') && c.ends_with(')') {
                 c.to_string()
             } else {
-                quote_ident(c)
+                quote(c)
             }
         })
         .collect();
@@ -123,7 +140,7 @@ pub fn index_statement(index: &Node) -> String {
     let mut sql = format!(
         "CREATE {}INDEX ON {} ({})",
         if unique { "UNIQUE " } else { "" },
-        quote_ident(table),
+        quote(table),
         columns.join(", ")
     );
     if let Some(partial) = index.get("partial").and_then(Node::as_str) {
@@ -170,6 +187,48 @@ mod tests {
         assert_eq!(
             validate_options("analyze", &bad).unwrap_err().to_string(),
             "Unknown Processor Options\n    abc, zed"
+        );
+    }
+
+    #[test]
+    fn datadictionary_options() {
+        let v = validate_options("datadictionary", &Node::new(NodeValue::Map(vec![]))).unwrap();
+        assert_eq!(
+            v.py_repr(),
+            "{'table_name_tables': 'datadictionary_table', 'table_name_columns': 'datadictionary_column', 'table_name_enumerations': 'datadictionary_enumeration', 'table_descriptions': None, 'column_descriptions': None, 'enumeration_descriptions': None}"
+        );
+        let opts = load_str(
+            "table_descriptions: \"name,title,description\\ntable,Title,Description\\n\"\n",
+            "<t>",
+        )
+        .unwrap();
+        let v = validate_options("datadictionary", &opts).unwrap();
+        assert_eq!(
+            v.get("table_descriptions").unwrap().as_str(),
+            Some("name,title,description\ntable,Title,Description")
+        );
+        let err = |text: &str| {
+            let e =
+                validate_options("datadictionary", &load_str(text, "<t>").unwrap()).unwrap_err();
+            let kept: Vec<String> = e
+                .paragraphs
+                .iter()
+                .filter(|p| p.message != "While parsing:")
+                .map(|p| p.to_string())
+                .collect();
+            kept.join("\n")
+        };
+        assert_eq!(
+            err("table_descriptions: \"title,description\\nTitle,Description\\n\""),
+            "Missing required field \"name\"\nWhile validating field:\n    table_descriptions"
+        );
+        assert_eq!(
+            err("table_descriptions: 123"),
+            "Expected a string\nGot:\n    123\nWhile validating field:\n    table_descriptions"
+        );
+        assert_eq!(
+            err("enumeration_descriptions: \"table,column,name\\nfoo,bar,baz\""),
+            "Missing required field \"description\"\nWhile validating field:\n    enumeration_descriptions"
         );
     }
 }

@@ -193,3 +193,69 @@ enum Verdict {
     Failure,
     Boom,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctest::{Invalid, Outcome};
+
+    /// Refuses sources with an odd number of quotes, as an interpreter refuses an
+    /// unterminated string, on the line where it starts.
+    struct Strict;
+
+    impl Executor for Strict {
+        fn run(&mut self, source: &str, _name: &str) -> Result<Outcome, Invalid> {
+            for (k, line) in source.lines().enumerate() {
+                if line.matches('\'').count() % 2 == 1 {
+                    return Err(Invalid {
+                        line: k + 1,
+                        message: "SyntaxError: unterminated string literal".into(),
+                    });
+                }
+            }
+            Ok(Outcome {
+                output: String::new(),
+                exception: None,
+            })
+        }
+    }
+
+    #[test]
+    fn invalid_example_reports_file_line() {
+        let text = "prose\n\n>>> x = 1\n>>> if x:\n...     y = 'open\n";
+        let examples = parse(text).unwrap();
+        let mut out = Vec::new();
+        let err = run_examples(
+            "t.txt",
+            "t.txt",
+            &examples,
+            &mut Strict,
+            &RunOptions::default(),
+            &mut out,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.txt:5: SyntaxError: unterminated string literal"
+        );
+    }
+
+    #[test]
+    fn skipped_and_failed_are_counted() {
+        let text = ">>> 1  # doctest: +SKIP\n2\n>>> 3\n4\n>>> 5\n";
+        let examples = parse(text).unwrap();
+        let mut out = Vec::new();
+        let r = run_examples("t", "t", &examples, &mut Strict, &RunOptions::default(), &mut out)
+            .unwrap();
+        assert_eq!(
+            r.tally,
+            Tally {
+                passed: 1,
+                failed: 1,
+                skipped: 1
+            }
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with(&format!("{}\nFile \"t\", line 3, in t\n", report::DIVIDER)));
+    }
+}

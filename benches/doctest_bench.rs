@@ -89,12 +89,25 @@ fn engine_only(text: &str) -> Duration {
     let examples = parse(text).expect("generated transcript parses");
     let wants = examples
         .iter()
-        .map(|e| if e.exc_msg.is_some() { String::new() } else { e.want.clone() })
+        .map(|e| {
+            if e.exc_msg.is_some() {
+                String::new()
+            } else {
+                e.want.clone()
+            }
+        })
         .collect();
     let mut exec = Replay { wants, next: 0 };
     let mut sink = Vec::new();
-    run_examples("bench.txt", "bench.txt", &examples, &mut exec, &RunOptions::default(), &mut sink)
-        .expect("runs");
+    run_examples(
+        "bench.txt",
+        "bench.txt",
+        &examples,
+        &mut exec,
+        &RunOptions::default(),
+        &mut sink,
+    )
+    .expect("runs");
     start.elapsed()
 }
 
@@ -111,10 +124,22 @@ fn main() {
     let engine = engine_only(&text);
 
     println!("doctest_bench: {EXAMPLES} examples");
-    println!("  python3 -m doctest : {:>9.3} ms (exit {py_status}) {py_tail}", py.as_secs_f64() * 1e3);
-    println!("  harness run        : {:>9.3} ms (exit {status}) {tail}", ours.as_secs_f64() * 1e3);
-    println!("  engine only        : {:>9.3} ms (parse + check + report, replayed output)", engine.as_secs_f64() * 1e3);
-    println!("  ratio harness/python = {:.3} (goal <= 0.3)", ours.as_secs_f64() / py.as_secs_f64());
+    println!(
+        "  python3 -m doctest : {:>9.3} ms (exit {py_status}) {py_tail}",
+        py.as_secs_f64() * 1e3
+    );
+    println!(
+        "  harness run        : {:>9.3} ms (exit {status}) {tail}",
+        ours.as_secs_f64() * 1e3
+    );
+    println!(
+        "  engine only        : {:>9.3} ms (parse + check + report, replayed output)",
+        engine.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio harness/python = {:.3} (goal <= 0.3)",
+        ours.as_secs_f64() / py.as_secs_f64()
+    );
     if status == 2 {
         println!("  note: harness exited 2 — this build has no interpreter yet, so the ratio is not meaningful");
     }

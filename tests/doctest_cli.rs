@@ -30,7 +30,19 @@ fn help_texts_have_a_description_and_an_example() {
     let run = harness(&["run", "--help"]);
     assert_eq!(run.status.code(), Some(0));
     let s = text(&run.stdout);
-    for needle in ["Replay doctest transcripts", "Example:", "--option", "--fail-fast", "--diff", "--apps", "--backend", "--pg-url", "--image", "--multicluster", "--verbose"] {
+    for needle in [
+        "Replay doctest transcripts",
+        "Example:",
+        "--option",
+        "--fail-fast",
+        "--diff",
+        "--apps",
+        "--backend",
+        "--pg-url",
+        "--image",
+        "--multicluster",
+        "--verbose",
+    ] {
         assert!(s.contains(needle), "missing {needle} in\n{s}");
     }
 }
@@ -54,7 +66,11 @@ fn bad_command_lines_exit_2() {
 fn missing_file_exits_2_and_names_it() {
     let out = harness(&["run", "tests/doctest/prose_only.txt", "no/such/file.txt"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no/such/file.txt"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no/such/file.txt"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(out.stdout.is_empty(), "nothing runs when a file is missing");
 }
 
@@ -104,7 +120,11 @@ fn malformed_file_does_not_stop_the_others() {
 fn summary_counts_skipped_examples() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("skips.txt");
-    std::fs::write(&f, ">>> 1  # doctest: +SKIP\n2\n>>> raise ValueError  # doctest: +SKIP\n").unwrap();
+    std::fs::write(
+        &f,
+        ">>> 1  # doctest: +SKIP\n2\n>>> raise ValueError  # doctest: +SKIP\n",
+    )
+    .unwrap();
     let p = f.to_str().unwrap();
     let out = harness(&["run", p]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

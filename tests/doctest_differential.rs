@@ -38,11 +38,18 @@ fn harness(path: &str, args: &[String]) -> (String, usize, usize, i32) {
     let mut lines: Vec<&str> = stdout.split_inclusive('\n').collect();
     let total = lines.pop().unwrap_or_default().trim_end().to_string();
     let file_line = lines.pop().unwrap_or_default().trim_end().to_string();
-    assert_eq!(file_line, format!("{path}: {total}"), "{path}: per-file line");
+    assert_eq!(
+        file_line,
+        format!("{path}: {total}"),
+        "{path}: per-file line"
+    );
     let re = regex::Regex::new(r"^(\d+) passed, (\d+) failed(, \d+ skipped)?$").unwrap();
-    let c = re
-        .captures(&total)
-        .unwrap_or_else(|| panic!("{path}: bad final line {total:?}; stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let c = re.captures(&total).unwrap_or_else(|| {
+        panic!(
+            "{path}: bad final line {total:?}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (
         lines.concat(),
         c[1].parse().unwrap(),

@@ -2,8 +2,8 @@
 //! parser, checker or report code panic.
 
 use harness::doctest::{
-    check_output, ellipsis_match, parse, report, run_examples, Executor, Flags, Invalid,
-    Outcome, Raised, RunOptions,
+    check_output, ellipsis_match, parse, report, run_examples, Executor, Flags, Invalid, Outcome,
+    Raised, RunOptions,
 };
 
 /// xorshift64*: deterministic, no dependency.
@@ -22,10 +22,36 @@ impl Rng {
 }
 
 const PIECES: &[&str] = &[
-    ">>> ", ">>>", "... ", "...", "\n", "\n\n", "    ", "  ", "\t", "\r\n", "\r", "x = 1",
-    "print(1)", "# doctest: +ELLIPSIS", "# doctest: -SKIP, +NORMALIZE_WHITESPACE",
-    "#doctest:+BOGUS", "Traceback (most recent call last):", "ValueError: x",
-    "<BLANKLINE>", "é", "☃", "\u{1F600}", "'", "\"", "#", ":", ".", "a", "1", " ",
+    ">>> ",
+    ">>>",
+    "... ",
+    "...",
+    "\n",
+    "\n\n",
+    "    ",
+    "  ",
+    "\t",
+    "\r\n",
+    "\r",
+    "x = 1",
+    "print(1)",
+    "# doctest: +ELLIPSIS",
+    "# doctest: -SKIP, +NORMALIZE_WHITESPACE",
+    "#doctest:+BOGUS",
+    "Traceback (most recent call last):",
+    "ValueError: x",
+    "<BLANKLINE>",
+    "é",
+    "☃",
+    "\u{1F600}",
+    "'",
+    "\"",
+    "#",
+    ":",
+    ".",
+    "a",
+    "1",
+    " ",
 ];
 
 /// Echoes the source back as output, and raises when it says so.
@@ -54,12 +80,19 @@ fn exercise(text: &str, rng: &mut Rng) {
             ..Default::default()
         };
         let mut out = Vec::new();
-        run_examples("fuzz.txt", "fuzz.txt", &examples, &mut Echo, &opts, &mut out).unwrap();
+        run_examples(
+            "fuzz.txt", "fuzz.txt", &examples, &mut Echo, &opts, &mut out,
+        )
+        .unwrap();
         for ex in &examples {
             let _ = report::output_difference(&ex.want, &ex.source, flags);
         }
     }
-    let (a, b) = text.split_at(text.char_indices().nth(text.chars().count() / 2).map_or(0, |(i, _)| i));
+    let (a, b) = text.split_at(
+        text.char_indices()
+            .nth(text.chars().count() / 2)
+            .map_or(0, |(i, _)| i),
+    );
     let _ = check_output(a, b, Flags((rng.next() & 0x3f) as u32));
     let _ = ellipsis_match(a, b);
 }

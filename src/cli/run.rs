@@ -94,7 +94,10 @@ pub fn run(args: &RunArgs) -> i32 {
     let missing: Vec<&PathBuf> = args.files.iter().filter(|f| !f.is_file()).collect();
     if !missing.is_empty() {
         for f in missing {
-            eprintln!("harness run: error: no such transcript file: {}", f.display());
+            eprintln!(
+                "harness run: error: no such transcript file: {}",
+                f.display()
+            );
         }
         return 2;
     }

@@ -161,16 +161,31 @@ mod tests {
     #[test]
     fn order_of_rules() {
         assert!(check_output("1\n", "True\n", Flags::NONE));
-        assert!(!check_output("1\n", "True\n", Flags::DONT_ACCEPT_TRUE_FOR_1));
-        assert!(check_output("a\n<BLANKLINE>\nb\n", "a\n  \nb\n", Flags::NONE));
+        assert!(!check_output(
+            "1\n",
+            "True\n",
+            Flags::DONT_ACCEPT_TRUE_FOR_1
+        ));
+        assert!(check_output(
+            "a\n<BLANKLINE>\nb\n",
+            "a\n  \nb\n",
+            Flags::NONE
+        ));
         assert!(!check_output("a b\n", "a   b\n", Flags::NONE));
-        assert!(check_output("a b\n", "a \n  b\n", Flags::NORMALIZE_WHITESPACE));
+        assert!(check_output(
+            "a b\n",
+            "a \n  b\n",
+            Flags::NORMALIZE_WHITESPACE
+        ));
         assert!(check_output("\\xe9\n", "\u{e9}\n", Flags::NONE));
     }
 
     #[test]
     fn exception_names() {
-        assert_eq!(strip_exception_details("foo.bar.MyError: la di da\n"), "MyError");
+        assert_eq!(
+            strip_exception_details("foo.bar.MyError: la di da\n"),
+            "MyError"
+        );
         assert_eq!(strip_exception_details("abc.def\n"), "def");
         assert_eq!(strip_exception_details("abc.def:\n"), "def");
     }

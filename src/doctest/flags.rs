@@ -30,7 +30,10 @@ impl Flags {
         ("REPORT_UDIFF", Flags::REPORT_UDIFF),
         ("REPORT_CDIFF", Flags::REPORT_CDIFF),
         ("REPORT_NDIFF", Flags::REPORT_NDIFF),
-        ("REPORT_ONLY_FIRST_FAILURE", Flags::REPORT_ONLY_FIRST_FAILURE),
+        (
+            "REPORT_ONLY_FIRST_FAILURE",
+            Flags::REPORT_ONLY_FIRST_FAILURE,
+        ),
         ("FAIL_FAST", Flags::FAIL_FAST),
     ];
 

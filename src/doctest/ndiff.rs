@@ -68,7 +68,11 @@ impl<'s, T: Eq + Hash + Copy> Matcher<'s, T> {
                     if j >= bhi {
                         break;
                     }
-                    let k = if j > 0 { j2len.get(&(j - 1)).copied().unwrap_or(0) } else { 0 } + 1;
+                    let k = if j > 0 {
+                        j2len.get(&(j - 1)).copied().unwrap_or(0)
+                    } else {
+                        0
+                    } + 1;
                     newj2len.insert(j, k);
                     if k > bestsize {
                         besti = i + 1 - k;
@@ -303,10 +307,10 @@ fn fancy_replace(
                 Tag::Equal => (' ', ' '),
             };
             if tag != Tag::Insert {
-                atags.extend(std::iter::repeat(ca).take(la));
+                atags.extend(std::iter::repeat_n(ca, la));
             }
             if tag != Tag::Delete {
-                btags.extend(std::iter::repeat(cb).take(lb));
+                btags.extend(std::iter::repeat_n(cb, lb));
             }
         }
         qformat(out, aelt, belt, &atags, &btags);

@@ -61,7 +61,7 @@ pub fn expand_tabs(text: &str) -> String {
         match c {
             '\t' => {
                 let n = 8 - col % 8;
-                out.extend(std::iter::repeat(' ').take(n));
+                out.extend(std::iter::repeat_n(' ', n));
                 col += n;
             }
             '\n' | '\r' => {
@@ -124,10 +124,8 @@ fn is_blank(line: &str) -> bool {
 fn exception_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(
-            r"(?ms)\ATraceback \((?:most recent call last|innermost last)\):\s*$.*?^(\w+.*)",
-        )
-        .expect("valid exception regex")
+        Regex::new(r"(?ms)\ATraceback \((?:most recent call last|innermost last)\):\s*$.*?^(\w+.*)")
+            .expect("valid exception regex")
     })
 }
 
@@ -233,9 +231,7 @@ fn parse_example(
         if !line.is_empty() && !line.starts_with(&prefix) {
             return Err(ParseError {
                 line: lineno + source_lines.len() + k + 1,
-                message: format!(
-                    "expected output is indented less than its example: {line:?}"
-                ),
+                message: format!("expected output is indented less than its example: {line:?}"),
             });
         }
     }

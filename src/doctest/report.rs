@@ -7,8 +7,7 @@ use super::flags::Flags;
 use super::parse::Example;
 
 /// The divider that opens each failure block: 70 `*`.
-pub const DIVIDER: &str =
-    "**********************************************************************";
+pub const DIVIDER: &str = "**********************************************************************";
 
 /// `_indent`: four spaces before every non-empty line.
 pub fn indent(s: &str) -> String {
@@ -95,12 +94,21 @@ pub fn output_difference(want: &str, got: &str, flags: Flags) -> String {
     };
     if fancy_diff(want, &got, flags) {
         let (kind, body) = if flags.has(Flags::REPORT_UDIFF) {
-            ("unified diff with -expected +actual", unified_diff(want, &got))
+            (
+                "unified diff with -expected +actual",
+                unified_diff(want, &got),
+            )
         } else if flags.has(Flags::REPORT_CDIFF) {
-            ("context diff with expected followed by actual", context_diff(want, &got))
+            (
+                "context diff with expected followed by actual",
+                context_diff(want, &got),
+            )
         } else {
             let (w, g) = (lines_keepends(want), lines_keepends(&got));
-            ("ndiff with -expected +actual", super::ndiff::ndiff(&w, &g).concat())
+            (
+                "ndiff with -expected +actual",
+                super::ndiff::ndiff(&w, &g).concat(),
+            )
         };
         return format!("Differences ({kind}):\n{}", indent(&body));
     }
@@ -244,9 +252,8 @@ impl Paint {
                 }
                 let body = line.strip_suffix('\n').unwrap_or(line);
                 let nl = if line.ends_with('\n') { "\n" } else { "" };
-                let painted = if line.starts_with(DIVIDER) {
-                    self.red(body)
-                } else if in_diff && body.starts_with("    -") {
+                let removed = in_diff && body.starts_with("    -");
+                let painted = if line.starts_with(DIVIDER) || removed {
                     self.red(body)
                 } else if in_diff && body.starts_with("    +") {
                     self.green(body)
@@ -278,7 +285,10 @@ mod tests {
             output_difference("", "a\n\nb\n", Flags::NONE),
             "Expected nothing\nGot:\n    a\n    <BLANKLINE>\n    b\n"
         );
-        assert_eq!(output_difference("", "", Flags::NONE), "Expected nothing\nGot nothing\n");
+        assert_eq!(
+            output_difference("", "", Flags::NONE),
+            "Expected nothing\nGot nothing\n"
+        );
     }
 
     #[test]
@@ -292,9 +302,32 @@ mod tests {
 
     #[test]
     fn tally_line() {
-        let t = Tally { passed: 3, failed: 1, skipped: 0 };
+        let t = Tally {
+            passed: 3,
+            failed: 1,
+            skipped: 0,
+        };
         assert_eq!(t.to_string(), "3 passed, 1 failed");
-        let t = Tally { passed: 3, failed: 0, skipped: 2 };
+        let t = Tally {
+            passed: 3,
+            failed: 0,
+            skipped: 2,
+        };
         assert_eq!(t.to_string(), "3 passed, 0 failed, 2 skipped");
+    }
+}
+
+#[cfg(test)]
+mod paint_tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_when_enabled() {
+        let block = format!("{DIVIDER}\nDifferences (unified diff):\n    -a\n    +b\n");
+        assert_eq!(Paint { enabled: false }.failure(&block), block);
+        let painted = Paint { enabled: true }.failure(&block);
+        assert!(painted.contains("\x1b[31m    -a\x1b[0m\n"));
+        assert!(painted.contains("\x1b[32m    +b\x1b[0m\n"));
+        assert!(painted.starts_with("\x1b[31m*"));
     }
 }

@@ -32,8 +32,15 @@ pub struct FileResult {
 /// Why a file could not be used (exit status 2); `Display` gives `file:line: ...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
-    Unreadable { path: String, message: String },
-    Malformed { path: String, line: usize, message: String },
+    Unreadable {
+        path: String,
+        message: String,
+    },
+    Malformed {
+        path: String,
+        line: usize,
+        message: String,
+    },
 }
 
 impl std::fmt::Display for FileError {
@@ -64,7 +71,11 @@ pub fn run_file(
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
         FileError::Malformed {
             path: display.to_string(),
             line,
@@ -112,13 +123,13 @@ pub fn run_examples(
             write(out, &report::start(example));
         }
         let compile_name = format!("<doctest {name}[{num}]>");
-        let outcome = exec
-            .run(&example.source, &compile_name)
-            .map_err(|inv| FileError::Malformed {
-                path: display.to_string(),
-                line: example.lineno + inv.line.max(1),
-                message: inv.message,
-            })?;
+        let outcome =
+            exec.run(&example.source, &compile_name)
+                .map_err(|inv| FileError::Malformed {
+                    path: display.to_string(),
+                    line: example.lineno + inv.line.max(1),
+                    message: inv.message,
+                })?;
         let mut got = outcome.output;
         if !got.is_empty() && !got.ends_with('\n') {
             got.push('\n');
@@ -138,9 +149,7 @@ pub fn run_examples(
                 }
                 match &example.exc_msg {
                     None => Verdict::Boom,
-                    Some(want_msg) if check_output(want_msg, &exc_msg, current) => {
-                        Verdict::Success
-                    }
+                    Some(want_msg) if check_output(want_msg, &exc_msg, current) => Verdict::Success,
                     Some(want_msg)
                         if current.has(Flags::IGNORE_EXCEPTION_DETAIL)
                             && check_output(
@@ -245,8 +254,15 @@ mod tests {
         let text = ">>> 1  # doctest: +SKIP\n2\n>>> 3\n4\n>>> 5\n";
         let examples = parse(text).unwrap();
         let mut out = Vec::new();
-        let r = run_examples("t", "t", &examples, &mut Strict, &RunOptions::default(), &mut out)
-            .unwrap();
+        let r = run_examples(
+            "t",
+            "t",
+            &examples,
+            &mut Strict,
+            &RunOptions::default(),
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(
             r.tally,
             Tally {

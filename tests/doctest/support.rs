@@ -177,7 +177,10 @@ pub fn strip_stack_frames(text: &str) -> String {
                 continue;
             }
         }
-        if line.trim_end().ends_with("Traceback (most recent call last):") {
+        if line
+            .trim_end()
+            .ends_with("Traceback (most recent call last):")
+        {
             skipping = Some(line.len() - line.trim_start().len());
             out.push(line);
             continue;

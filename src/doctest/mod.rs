@@ -6,8 +6,8 @@
 //! `Lib/doctest.py` (3.11) is the oracle for every rule and every text here.
 
 pub mod check;
+pub mod difflib;
 pub mod flags;
-pub mod ndiff;
 pub mod parse;
 pub mod report;
 mod runner;

@@ -1,7 +1,8 @@
 //! Report texts, character for character CPython's `DocTestRunner` /
 //! `OutputChecker.output_difference`, plus the harness's own summary lines.
 
-use similar::TextDiff;
+use similar::udiff::UnifiedHunkHeader;
+use similar::DiffOp;
 
 use super::flags::Flags;
 use super::parse::Example;
@@ -107,7 +108,7 @@ pub fn output_difference(want: &str, got: &str, flags: Flags) -> String {
             let (w, g) = (lines_keepends(want), lines_keepends(&got));
             (
                 "ndiff with -expected +actual",
-                super::ndiff::ndiff(&w, &g).concat(),
+                super::difflib::ndiff(&w, &g).concat(),
             )
         };
         return format!("Differences ({kind}):\n{}", indent(&body));
@@ -120,54 +121,80 @@ pub fn output_difference(want: &str, got: &str, flags: Flags) -> String {
     }
 }
 
-/// Unified diff with two lines of context and no file header, made with `similar`.
-fn unified_diff(want: &str, got: &str) -> String {
-    let diff = TextDiff::from_lines(want, got);
-    let mut udiff = diff.unified_diff();
-    udiff.context_radius(2);
-    udiff.missing_newline_hint(false);
-    udiff.to_string()
+/// Hunks of `difflib.SequenceMatcher` opcodes with two lines of context, grouped
+/// by `similar` (the same rule as `get_grouped_opcodes(2)`).
+fn hunks(want: &[&str], got: &[&str]) -> Vec<Vec<DiffOp>> {
+    similar::group_diff_ops(super::difflib::line_ops(want, got), 2)
 }
 
-/// REPORT_CDIFF is accepted for CPython compatibility; it is shown as a context
-/// diff built from the same `similar` hunks (`***`/`---` sections).
-fn context_diff(want: &str, got: &str) -> String {
-    use similar::ChangeTag;
-    let diff = TextDiff::from_lines(want, got);
+/// `difflib.unified_diff(want, got, n=2)` without its two file header lines.
+fn unified_diff(want: &str, got: &str) -> String {
+    let (w, g) = (lines_keepends(want), lines_keepends(got));
     let mut out = String::new();
-    for group in diff.grouped_ops(2) {
-        let (first, last) = (group[0], group[group.len() - 1]);
-        let (ao, an) = (first.old_range().start, last.old_range().end);
-        let (bo, bn) = (first.new_range().start, last.new_range().end);
-        out.push_str("***************\n");
-        out.push_str(&format!("*** {} ****\n", context_range(ao, an)));
-        let changes: Vec<_> = group.iter().flat_map(|op| diff.iter_changes(op)).collect();
-        let has = |t| changes.iter().any(|c| c.tag() == t);
-        let side = |out: &mut String, keep: ChangeTag, other: ChangeTag| {
-            for op in &group {
-                let cs: Vec<_> = diff.iter_changes(op).collect();
-                let changed = cs.iter().any(|c| c.tag() == other);
-                for c in cs.iter().filter(|c| c.tag() != other) {
-                    let prefix = match c.tag() {
-                        ChangeTag::Equal => "  ",
-                        _ if changed => "! ",
-                        _ if keep == ChangeTag::Delete => "- ",
-                        _ => "+ ",
-                    };
-                    out.push_str(prefix);
-                    out.push_str(c.value());
+    for group in hunks(&w, &g) {
+        out.push_str(&format!("{}\n", UnifiedHunkHeader::new(&group)));
+        for op in &group {
+            let (old, new) = (op.old_range(), op.new_range());
+            match op {
+                DiffOp::Equal { .. } => push_lines(&mut out, " ", &w[old]),
+                _ => {
+                    push_lines(&mut out, "-", &w[old]);
+                    push_lines(&mut out, "+", &g[new]);
                 }
             }
-        };
-        if has(ChangeTag::Delete) {
-            side(&mut out, ChangeTag::Delete, ChangeTag::Insert);
-        }
-        out.push_str(&format!("--- {} ----\n", context_range(bo, bn)));
-        if has(ChangeTag::Insert) {
-            side(&mut out, ChangeTag::Insert, ChangeTag::Delete);
         }
     }
     out
+}
+
+/// `difflib.context_diff(want, got, n=2)` without its two file header lines.
+fn context_diff(want: &str, got: &str) -> String {
+    let (w, g) = (lines_keepends(want), lines_keepends(got));
+    let mut out = String::new();
+    for group in hunks(&w, &g) {
+        let (first, last) = (group[0], group[group.len() - 1]);
+        out.push_str("***************\n");
+        let old = first.old_range().start..last.old_range().end;
+        let new = first.new_range().start..last.new_range().end;
+        out.push_str(&format!("*** {} ****\n", context_range(old.start, old.end)));
+        let changes_old = group
+            .iter()
+            .any(|op| matches!(op, DiffOp::Replace { .. } | DiffOp::Delete { .. }));
+        if changes_old {
+            for op in &group {
+                let prefix = match op {
+                    DiffOp::Equal { .. } => "  ",
+                    DiffOp::Replace { .. } => "! ",
+                    DiffOp::Delete { .. } => "- ",
+                    DiffOp::Insert { .. } => continue,
+                };
+                push_lines(&mut out, prefix, &w[op.old_range()]);
+            }
+        }
+        out.push_str(&format!("--- {} ----\n", context_range(new.start, new.end)));
+        let changes_new = group
+            .iter()
+            .any(|op| matches!(op, DiffOp::Replace { .. } | DiffOp::Insert { .. }));
+        if changes_new {
+            for op in &group {
+                let prefix = match op {
+                    DiffOp::Equal { .. } => "  ",
+                    DiffOp::Replace { .. } => "! ",
+                    DiffOp::Insert { .. } => "+ ",
+                    DiffOp::Delete { .. } => continue,
+                };
+                push_lines(&mut out, prefix, &g[op.new_range()]);
+            }
+        }
+    }
+    out
+}
+
+fn push_lines(out: &mut String, prefix: &str, lines: &[&str]) {
+    for line in lines {
+        out.push_str(prefix);
+        out.push_str(line);
+    }
 }
 
 fn context_range(start: usize, stop: usize) -> String {

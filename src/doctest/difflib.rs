@@ -1,6 +1,11 @@
-//! REPORT_NDIFF: a port of CPython's `difflib.Differ` (with its `SequenceMatcher`,
-//! autojunk heuristic and `IS_CHARACTER_JUNK`), because ndiff output — the `?` lines
-//! marking changed characters — is defined by that algorithm and no crate has it.
+//! The line matching of CPython's `difflib`: `SequenceMatcher` (with its autojunk
+//! heuristic) and `Differ` (ndiff, with `IS_CHARACTER_JUNK`).
+//!
+//! Which lines a diff pairs up is defined by SequenceMatcher, not by any minimal
+//! diff: `similar`'s Myers diff agrees with it on single edits but on only about half
+//! of arbitrary inputs. So the opcodes come from this port and are handed to
+//! `similar` as `DiffOp`s for grouping into hunks and hunk headers (REPORT_UDIFF,
+//! REPORT_CDIFF); ndiff's `?` lines have no counterpart in any crate.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -198,6 +203,38 @@ fn calculate_ratio(matches: usize, length: usize) -> f64 {
     } else {
         1.0
     }
+}
+
+/// `SequenceMatcher(None, a, b).get_opcodes()` over lines, as `similar` ops.
+pub fn line_ops(a: &[&str], b: &[&str]) -> Vec<similar::DiffOp> {
+    use similar::DiffOp;
+    Matcher::new(a, b, None)
+        .opcodes()
+        .into_iter()
+        .map(|(tag, i1, i2, j1, j2)| match tag {
+            Tag::Equal => DiffOp::Equal {
+                old_index: i1,
+                new_index: j1,
+                len: i2 - i1,
+            },
+            Tag::Delete => DiffOp::Delete {
+                old_index: i1,
+                old_len: i2 - i1,
+                new_index: j1,
+            },
+            Tag::Insert => DiffOp::Insert {
+                old_index: i1,
+                new_index: j1,
+                new_len: j2 - j1,
+            },
+            Tag::Replace => DiffOp::Replace {
+                old_index: i1,
+                old_len: i2 - i1,
+                new_index: j1,
+                new_len: j2 - j1,
+            },
+        })
+        .collect()
 }
 
 /// `difflib.IS_CHARACTER_JUNK`.

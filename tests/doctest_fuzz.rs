@@ -52,6 +52,10 @@ const PIECES: &[&str] = &[
     "a",
     "1",
     " ",
+    "...é",
+    "    >>> x\n...é",
+    ">>>☃",
+    "  ...\u{1F600}",
 ];
 
 /// Echoes the source back as output, and raises when it says so.
@@ -111,7 +115,7 @@ fn random_bytes_do_not_panic() {
 #[test]
 fn random_doctest_syntax_does_not_panic() {
     let mut rng = Rng(42);
-    for _ in 0..5000 {
+    for _ in 0..20000 {
         let n = rng.below(40);
         let text: String = (0..n).map(|_| PIECES[rng.below(PIECES.len())]).collect();
         exercise(&text, &mut rng);

@@ -199,11 +199,12 @@ fn parse_example(
     indent: usize,
     min: usize,
 ) -> Result<Option<Example>, ParseError> {
-    // _check_prompt_blank
+    // _check_prompt_blank, by character (a `...` line may be indented differently
+    // from its `>>>` line, so positions are not byte offsets).
     for (k, line) in source_lines.iter().enumerate() {
-        let b = line.as_bytes();
-        if b.len() >= indent + 4 && b[indent + 3] != b' ' {
-            let prompt = &line[indent..indent + 3];
+        let after = line.chars().nth(indent + 3);
+        if after.is_some_and(|c| c != ' ') {
+            let prompt: String = line.chars().skip(indent).take(3).collect();
             return Err(ParseError {
                 line: lineno + k + 1,
                 message: format!("prompt {prompt:?} is not followed by a space: {line:?}"),

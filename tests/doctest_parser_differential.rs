@@ -55,7 +55,11 @@ fn transcript(rng: &mut Rng) -> String {
         t.push_str(rng.pick(INDENTS));
         t.push_str(rng.pick(PROMPTS));
         t.push_str(rng.pick(BODIES));
-        t.push_str(if rng.next() % 7 == 0 { "\r\n" } else { "\n" });
+        t.push_str(if rng.next().is_multiple_of(7) {
+            "\r\n"
+        } else {
+            "\n"
+        });
     }
     t
 }

@@ -54,7 +54,7 @@ const GOT: &[&str] = &[
 fn piece_string(rng: &mut Rng, pieces: &[&str]) -> String {
     let n = (rng.next() % 7) as usize;
     let mut s: String = (0..n).map(|_| rng.pick(pieces)).collect();
-    if rng.next() % 3 != 0 && !s.is_empty() && !s.ends_with('\n') {
+    if !rng.next().is_multiple_of(3) && !s.is_empty() && !s.ends_with('\n') {
         s.push('\n');
     }
     s
@@ -67,7 +67,7 @@ fn checker_agrees_with_cpython() {
         .map(|_| {
             let want = piece_string(&mut rng, WANT);
             // Half the time, derive got from want so that matches are common.
-            let got = if rng.next() % 2 == 0 {
+            let got = if rng.next().is_multiple_of(2) {
                 want.replace("...", rng.pick(GOT))
                     .replace("<BLANKLINE>", "")
             } else {

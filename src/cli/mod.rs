@@ -1,1 +1,4 @@
-//! See ARCHITECTURE.md.
+//! One module per subcommand of the `harness` binary. Each exposes its clap
+//! arguments and a `run(args) -> exit status` function; `main.rs` only dispatches.
+
+pub mod run;

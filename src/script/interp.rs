@@ -86,7 +86,49 @@ pub struct Types {
     pub property: Rc<Class>,
 }
 
-const RECURSION_LIMIT: usize = 150;
+/// CPython's default recursion limit; the stack guard below usually trips first.
+const RECURSION_LIMIT: usize = 1000;
+
+/// Bytes of stack kept free below the guard so that error handling itself fits.
+const STACK_MARGIN: usize = 256 * 1024;
+
+thread_local! {
+    /// The lowest stack address this thread may reach before calls raise
+    /// RecursionError (0 when unknown).
+    static STACK_LIMIT: usize = stack_limit();
+}
+
+#[cfg(target_os = "linux")]
+fn stack_limit() -> usize {
+    // SAFETY: pthread_getattr_np fills `attr` for the calling thread; we read the
+    // stack bounds and destroy the attribute object as the man page requires.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return 0;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+        libc::pthread_attr_destroy(&mut attr);
+        if !ok || size <= 2 * STACK_MARGIN {
+            return 0;
+        }
+        addr as usize + STACK_MARGIN
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stack_limit() -> usize {
+    0
+}
+
+/// Whether the Rust stack is close to exhausted (deep script recursion).
+pub(crate) fn stack_exhausted() -> bool {
+    let here = 0u8;
+    let addr = &here as *const u8 as usize;
+    STACK_LIMIT.with(|l| *l != 0 && addr < *l)
+}
 
 pub struct Interpreter {
     pub builtins: HashMap<Rc<str>, Value>,
@@ -100,6 +142,8 @@ pub struct Interpreter {
     pub(crate) view_classes: RefCell<HashMap<&'static str, Rc<Class>>>,
     /// Running a doctest example: module-level expression statements print.
     pub(crate) interactive: bool,
+    /// Containers being repr'd or compared (cycle and depth guard).
+    pub(crate) repr_stack: Vec<usize>,
 }
 
 fn attr_err(msg: String) -> Exception {
@@ -855,7 +899,7 @@ impl Interpreter {
     }
 
     fn call_function(&mut self, func: &Rc<Function>, args: Args) -> R<Value> {
-        if self.frames.len() > RECURSION_LIMIT {
+        if self.frames.len() > RECURSION_LIMIT || stack_exhausted() {
             return Err(Exception::new("RecursionError", "maximum recursion depth exceeded"));
         }
         let def = &func.def;

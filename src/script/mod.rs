@@ -84,6 +84,7 @@ impl Interpreter {
             sources: HashMap::new(),
             view_classes: RefCell::new(HashMap::new()),
             interactive: false,
+            repr_stack: Vec::new(),
         };
         builtins::install(&mut it);
         it

@@ -385,6 +385,16 @@ impl Interpreter {
 
     /// `a == b` as a bool (containers compare elementwise).
     pub fn eq(&mut self, a: &Value, b: &Value) -> R<bool> {
+        if self.repr_stack.len() > 1000 || super::interp::stack_exhausted() {
+            return Err(Exception::new("RecursionError", "maximum recursion depth exceeded in comparison"));
+        }
+        self.repr_stack.push(0);
+        let r = self.eq_inner(a, b);
+        self.repr_stack.pop();
+        r
+    }
+
+    fn eq_inner(&mut self, a: &Value, b: &Value) -> R<bool> {
         Ok(match (a, b) {
             (Value::List(x), Value::List(y)) => {
                 if Rc::ptr_eq(x, y) {
@@ -598,6 +608,32 @@ impl Interpreter {
     // ------------------------------------------------------------------ repr / str
 
     pub fn repr(&mut self, v: &Value) -> R<String> {
+        // Self-containing containers print `[...]`/`{...}` like CPython; deep
+        // nesting is a RecursionError rather than a Rust stack overflow.
+        let id = match v {
+            Value::List(l) => Some(Rc::as_ptr(l) as *const u8 as usize),
+            Value::Dict(d) => Some(Rc::as_ptr(d) as *const u8 as usize),
+            Value::Tuple(t) => Some(Rc::as_ptr(t) as *const u8 as usize),
+            _ => None,
+        };
+        let Some(id) = id else { return self.repr_inner(v) };
+        if self.repr_stack.contains(&id) {
+            return Ok(match v {
+                Value::List(_) => "[...]".into(),
+                Value::Dict(_) => "{...}".into(),
+                _ => "(...)".into(),
+            });
+        }
+        if self.repr_stack.len() > 1000 || super::interp::stack_exhausted() {
+            return Err(Exception::new("RecursionError", "maximum recursion depth exceeded while getting the repr of an object"));
+        }
+        self.repr_stack.push(id);
+        let r = self.repr_inner(v);
+        self.repr_stack.pop();
+        r
+    }
+
+    fn repr_inner(&mut self, v: &Value) -> R<String> {
         Ok(match v {
             Value::None => "None".into(),
             Value::Ellipsis => "Ellipsis".into(),

@@ -19,7 +19,7 @@ pub struct Module {
 
 pub fn parse(src: &str) -> PResult<Module> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { toks: tokens, pos: 0 };
+    let mut p = Parser { toks: tokens, pos: 0, depth: 0 };
     let mut body = Vec::new();
     let mut top_level = 0;
     while !p.at_eof() {
@@ -45,7 +45,7 @@ fn parse_expr_src(src: &str, line: usize) -> PResult<Expr> {
         .into_iter()
         .map(|t| Token { tok: t.tok, line })
         .collect();
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let e = p.expr_list()?;
     p.eat_tok(&Tok::Newline);
     if !p.at_eof() {
@@ -57,7 +57,12 @@ fn parse_expr_src(src: &str, line: usize) -> PResult<Expr> {
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
+    /// Nesting depth of expressions and blocks, bounded so that hostile input
+    /// cannot overflow the Rust stack.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 100;
 
 const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
@@ -149,6 +154,14 @@ impl Parser {
             }
             _ => self.unexpected(),
         }
+    }
+
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err(self.line(), "too many nested parentheses or blocks (the harness's limit is 100)");
+        }
+        Ok(())
     }
 
     // ---------------------------------------------------------------- statements
@@ -442,6 +455,13 @@ impl Parser {
     }
 
     fn block(&mut self) -> PResult<Vec<Stmt>> {
+        self.enter()?;
+        let r = self.block_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn block_inner(&mut self) -> PResult<Vec<Stmt>> {
         let mut body = Vec::new();
         if self.eat_tok(&Tok::Newline) {
             if !self.eat_tok(&Tok::Indent) {
@@ -741,6 +761,13 @@ impl Parser {
     }
 
     fn test(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let r = self.test_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn test_inner(&mut self) -> PResult<Expr> {
         let line = self.line();
         if self.is_kw("lambda") {
             self.advance();
@@ -813,7 +840,10 @@ impl Parser {
     fn not_test(&mut self) -> PResult<Expr> {
         let line = self.line();
         if self.eat_kw("not") {
-            let e = self.not_test()?;
+            self.enter()?;
+            let e = self.not_test();
+            self.depth -= 1;
+            let e = e?;
             return Ok(expr(ExprKind::Unary(UnaryOp::Not, Box::new(e)), line));
         }
         self.comparison()
@@ -886,6 +916,13 @@ impl Parser {
     }
 
     fn unary(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let r = self.unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn unary_inner(&mut self) -> PResult<Expr> {
         let line = self.line();
         let op = match self.peek() {
             Tok::Op("-") => UnaryOp::Neg,

@@ -154,6 +154,13 @@ impl Value {
 
     /// Structural equality of hashable keys (instances compare by identity).
     pub fn key_eq(&self, other: &Value) -> bool {
+        self.key_eq_at(other, 0)
+    }
+
+    fn key_eq_at(&self, other: &Value, depth: usize) -> bool {
+        if depth > 200 {
+            return false;
+        }
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Str(a), Value::Str(b)) => a == b,
@@ -164,7 +171,7 @@ impl Value {
             (Value::Float(a), Value::Bool(b)) | (Value::Bool(b), Value::Float(a)) => *a == *b as i64 as f64,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::Tuple(a), Value::Tuple(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.key_eq(y))
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.key_eq_at(y, depth + 1))
             }
             (Value::Range(a, b, c), Value::Range(d, e, f)) => (a, b, c) == (d, e, f),
             _ => self.is(other),
@@ -173,7 +180,14 @@ impl Value {
 
     /// Python-compatible hash for keys; `None` for unhashable values.
     pub fn hash(&self) -> Option<u64> {
+        self.hash_at(0)
+    }
+
+    fn hash_at(&self, depth: usize) -> Option<u64> {
         use std::hash::{Hash, Hasher};
+        if depth > 200 {
+            return None;
+        }
         let mut h = std::collections::hash_map::DefaultHasher::new();
         match self {
             Value::None => 0u8.hash(&mut h),
@@ -191,7 +205,7 @@ impl Value {
             Value::Tuple(items) => {
                 7u8.hash(&mut h);
                 for i in items.iter() {
-                    i.hash()?.hash(&mut h);
+                    i.hash_at(depth + 1)?.hash(&mut h);
                 }
             }
             Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return None,

@@ -1,0 +1,90 @@
+//! Robustness: the lexer, parser and evaluator never panic or overflow the stack,
+//! whatever the input (random bytes, token soups, deep nesting, runaway recursion).
+
+use harness::script::{parser, Interpreter};
+
+/// A small deterministic PRNG (xorshift) so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const TOKENS: &[&str] = &[
+    "x", "y", "f", "(", ")", "[", "]", "{", "}", ":", ",", ".", "=", "==", "+", "-", "*", "**", "/", "//", "%",
+    "<", ">", "not", "and", "or", "if", "else", "elif", "for", "in", "while", "def", "class", "return", "lambda",
+    "yield", "try", "except", "finally", "with", "as", "import", "from", "pass", "break", "continue", "del",
+    "global", "raise", "assert", "1", "2.5", "'s'", "\"t\"", "f'{x}'", "b'b'", "None", "True", "\n", "\n    ",
+    "\n        ", ";", "\\\n", "#c\n", "@", "...", "*args", "**kw", "'''", "async", "await", ":=", "->",
+];
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    for _ in 0..3000 {
+        let len = (rng.next() % 60) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| (rng.next() % 128) as u8).collect();
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parser::parse(&text);
+    }
+}
+
+#[test]
+fn token_soups_never_panic_and_run_safely() {
+    let mut rng = Rng(12345);
+    let mut it = Interpreter::new();
+    for i in 0..4000 {
+        let n = (rng.next() % 25) as usize;
+        let src: String = (0..n).map(|_| format!("{} ", rng.pick(TOKENS))).collect();
+        if parser::parse(&src).is_ok() {
+            // parsed programs must run without panicking (errors are fine)
+            let _ = it.run_example(&src, &format!("<fuzz[{i}]>"));
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+    assert!(parser::parse(&deep).is_err());
+    let deep = format!("{}1", "-".repeat(5000));
+    assert!(parser::parse(&deep).is_err());
+    let deep = format!("{}1", "not ".repeat(5000));
+    assert!(parser::parse(&deep).is_err());
+    let mut nested = String::new();
+    for i in 0..300 {
+        nested.push_str(&" ".repeat(i));
+        nested.push_str("if x:\n");
+    }
+    assert!(parser::parse(&nested).is_err());
+}
+
+#[test]
+fn runaway_recursion_is_a_recursion_error() {
+    let mut it = Interpreter::new();
+    it.run_example("def f(n):\n    return f(n + 1)\n", "<t[0]>").unwrap();
+    let o = it.run_example("f(0)\n", "<t[1]>").unwrap();
+    assert_eq!(o.exception.unwrap().type_name, "RecursionError");
+    it.run_example("def g(n):\n    return g(n - 1) + 1 if n else 0\n", "<t[2]>").unwrap();
+    // Depth available depends on the thread's stack (2 MiB for test threads).
+    let o = it.run_example("g(50)\n", "<t[3]>").unwrap();
+    assert_eq!(o.output, "50\n");
+    let o = it.run_example("l = []\nfor i in range(100000): l = [l]\n", "<t[4]>").unwrap_err();
+    assert!(o.message.contains("multiple statements"));
+    it.run_example("l = []\n", "<t[5]>").unwrap();
+    it.run_example("for i in range(100000): l = [l]\n", "<t[6]>").unwrap();
+    let o = it.run_example("repr(l)\n", "<t[7]>").unwrap();
+    assert_eq!(o.exception.unwrap().type_name, "RecursionError");
+    let o = it.run_example("l == l[0]\n", "<t[8]>").unwrap();
+    assert!(o.exception.is_some() || o.output == "False\n");
+    let o = it.run_example("m = [1]; m.append(m); m\n", "<t[9]>").unwrap();
+    assert_eq!(o.output, "[1, [...]]\n");
+}
+

@@ -57,6 +57,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxErr> {
         out: Vec::new(),
         indents: vec![0],
         depth: 0,
+        open: Vec::new(),
     }
     .run()
 }
@@ -68,6 +69,8 @@ struct Lexer {
     out: Vec<Token>,
     indents: Vec<usize>,
     depth: usize,
+    /// Open brackets with their lines, for "'(' was never closed".
+    open: Vec<(char, usize)>,
 }
 
 impl Lexer {
@@ -196,10 +199,26 @@ impl Lexer {
                     };
                     self.i += op.chars().count();
                     match op {
-                        "(" | "[" | "{" => self.depth += 1,
+                        "(" | "[" | "{" => {
+                            self.depth += 1;
+                            self.open.push((c, line));
+                        }
                         ")" | "]" | "}" => {
-                            if self.depth == 0 {
+                            let Some((o, oline)) = self.open.pop() else {
                                 return err(line, format!("unmatched '{op}'"));
+                            };
+                            let expected = match o {
+                                '(' => ')',
+                                '[' => ']',
+                                _ => '}',
+                            };
+                            if !op.starts_with(expected) {
+                                let msg = if oline == line {
+                                    format!("closing parenthesis '{op}' does not match opening parenthesis '{o}'")
+                                } else {
+                                    format!("closing parenthesis '{op}' does not match opening parenthesis '{o}' on line {oline}")
+                                };
+                                return err(line, msg);
                             }
                             self.depth -= 1
                         }
@@ -209,8 +228,8 @@ impl Lexer {
                 }
             }
         }
-        if self.depth > 0 {
-            return err(self.line, "unexpected EOF while parsing (unclosed bracket)");
+        if let Some((o, oline)) = self.open.last() {
+            return err(*oline, format!("'{o}' was never closed"));
         }
         if !matches!(self.out.last().map(|t| &t.tok), None | Some(Tok::Newline) | Some(Tok::Dedent)) {
             self.push(Tok::Newline, self.line);

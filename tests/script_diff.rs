@@ -53,20 +53,22 @@ fn ours(examples: &[String]) -> Vec<String> {
     examples
         .iter()
         .enumerate()
-        .map(|(i, src)| match it.run_example(src, &format!("<doctest t[{i}]>")) {
-            Ok(o) => {
-                let mut s = o.output;
-                if let Some(r) = o.exception {
-                    s.push_str(&r.type_name);
-                    if !r.message.is_empty() {
-                        s.push_str(": ");
-                        s.push_str(&r.message);
+        .map(
+            |(i, src)| match it.run_example(src, &format!("<doctest t[{i}]>")) {
+                Ok(o) => {
+                    let mut s = o.output;
+                    if let Some(r) = o.exception {
+                        s.push_str(&r.type_name);
+                        if !r.message.is_empty() {
+                            s.push_str(": ");
+                            s.push_str(&r.message);
+                        }
                     }
+                    s
                 }
-                s
-            }
-            Err(e) => format!("ScriptError line {}: {}", e.line, e.message),
-        })
+                Err(e) => format!("ScriptError line {}: {}", e.line, e.message),
+            },
+        )
         .collect()
 }
 
@@ -104,7 +106,10 @@ pub fn check(cases: &[&str]) {
         }
         for (i, (e, g)) in expected.iter().zip(&got).enumerate() {
             if e != g {
-                failures.push(format!("--- example:\n{}--- CPython:\n{e}\n--- ours:\n{g}\n", ex[i]));
+                failures.push(format!(
+                    "--- example:\n{}--- CPython:\n{e}\n--- ours:\n{g}\n",
+                    ex[i]
+                ));
             }
         }
     }

@@ -7,7 +7,11 @@ use std::time::Instant;
 
 fn examples() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    out.push(("def fmt(rows):\n    return ', '.join('%s=%r' % (k, v) for k, v in sorted(rows.items()))\n".to_string(), String::new()));
+    out.push((
+        "def fmt(rows):\n    return ', '.join('%s=%r' % (k, v) for k, v in sorted(rows.items()))\n"
+            .to_string(),
+        String::new(),
+    ));
     out.push(("class Rec:\n    def __init__(self, **kw):\n        self.__dict__.update(kw) if False else [setattr(self, k, v) for k, v in kw.items()]\n    def total(self):\n        return sum(v for v in [self.a, self.b] if v)\n".to_string(), String::new()));
     for i in 0..1998 {
         let src = match i % 6 {
@@ -31,7 +35,9 @@ fn faster_than_cpython_doctest() {
     let start = Instant::now();
     let mut it = Interpreter::new();
     for (i, (src, _)) in ex.iter().enumerate() {
-        let o = it.run_example(src, &format!("<doctest perf[{i}]>")).unwrap();
+        let o = it
+            .run_example(src, &format!("<doctest perf[{i}]>"))
+            .unwrap();
         assert!(o.exception.is_none(), "{src}: {:?}", o.exception);
     }
     let ours = start.elapsed();
@@ -39,7 +45,9 @@ fn faster_than_cpython_doctest() {
     let mut it = Interpreter::new();
     let mut text = String::new();
     for (i, (src, _)) in ex.iter().enumerate() {
-        let o = it.run_example(src, &format!("<doctest perf[{i}]>")).unwrap();
+        let o = it
+            .run_example(src, &format!("<doctest perf[{i}]>"))
+            .unwrap();
         for (j, line) in src.lines().enumerate() {
             text.push_str(if j == 0 { ">>> " } else { "... " });
             text.push_str(line);
@@ -52,8 +60,18 @@ fn faster_than_cpython_doctest() {
     let path = dir.path().join("perf.txt");
     std::fs::write(&path, &text).unwrap();
     let start = Instant::now();
-    let status = std::process::Command::new("python3").args(["-m", "doctest"]).arg(&path).status().unwrap();
+    let status = std::process::Command::new("python3")
+        .args(["-m", "doctest"])
+        .arg(&path)
+        .status()
+        .unwrap();
     let cpython = start.elapsed();
-    assert!(status.success(), "CPython doctest disagrees with our outputs");
-    eprintln!("ours: {ours:?}, CPython doctest: {cpython:?}, ratio {:.3}", ours.as_secs_f64() / cpython.as_secs_f64());
+    assert!(
+        status.success(),
+        "CPython doctest disagrees with our outputs"
+    );
+    eprintln!(
+        "ours: {ours:?}, CPython doctest: {cpython:?}, ratio {:.3}",
+        ours.as_secs_f64() / cpython.as_secs_f64()
+    );
 }

@@ -18,11 +18,80 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "x", "y", "f", "(", ")", "[", "]", "{", "}", ":", ",", ".", "=", "==", "+", "-", "*", "**", "/", "//", "%",
-    "<", ">", "not", "and", "or", "if", "else", "elif", "for", "in", "while", "def", "class", "return", "lambda",
-    "yield", "try", "except", "finally", "with", "as", "import", "from", "pass", "break", "continue", "del",
-    "global", "raise", "assert", "1", "2.5", "'s'", "\"t\"", "f'{x}'", "b'b'", "None", "True", "\n", "\n    ",
-    "\n        ", ";", "\\\n", "#c\n", "@", "...", "*args", "**kw", "'''", "async", "await", ":=", "->",
+    "x",
+    "y",
+    "f",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    ",",
+    ".",
+    "=",
+    "==",
+    "+",
+    "-",
+    "*",
+    "**",
+    "/",
+    "//",
+    "%",
+    "<",
+    ">",
+    "not",
+    "and",
+    "or",
+    "if",
+    "else",
+    "elif",
+    "for",
+    "in",
+    "while",
+    "def",
+    "class",
+    "return",
+    "lambda",
+    "yield",
+    "try",
+    "except",
+    "finally",
+    "with",
+    "as",
+    "import",
+    "from",
+    "pass",
+    "break",
+    "continue",
+    "del",
+    "global",
+    "raise",
+    "assert",
+    "1",
+    "2.5",
+    "'s'",
+    "\"t\"",
+    "f'{x}'",
+    "b'b'",
+    "None",
+    "True",
+    "\n",
+    "\n    ",
+    "\n        ",
+    ";",
+    "\\\n",
+    "#c\n",
+    "@",
+    "...",
+    "*args",
+    "**kw",
+    "'''",
+    "async",
+    "await",
+    ":=",
+    "->",
 ];
 
 #[test]
@@ -69,22 +138,28 @@ fn deep_nesting_is_an_error_not_a_crash() {
 #[test]
 fn runaway_recursion_is_a_recursion_error() {
     let mut it = Interpreter::new();
-    it.run_example("def f(n):\n    return f(n + 1)\n", "<t[0]>").unwrap();
+    it.run_example("def f(n):\n    return f(n + 1)\n", "<t[0]>")
+        .unwrap();
     let o = it.run_example("f(0)\n", "<t[1]>").unwrap();
     assert_eq!(o.exception.unwrap().type_name, "RecursionError");
-    it.run_example("def g(n):\n    return g(n - 1) + 1 if n else 0\n", "<t[2]>").unwrap();
+    it.run_example("def g(n):\n    return g(n - 1) + 1 if n else 0\n", "<t[2]>")
+        .unwrap();
     // Depth available depends on the thread's stack (2 MiB for test threads).
     let o = it.run_example("g(50)\n", "<t[3]>").unwrap();
     assert_eq!(o.output, "50\n");
-    let o = it.run_example("l = []\nfor i in range(100000): l = [l]\n", "<t[4]>").unwrap_err();
+    let o = it
+        .run_example("l = []\nfor i in range(100000): l = [l]\n", "<t[4]>")
+        .unwrap_err();
     assert!(o.message.contains("multiple statements"));
     it.run_example("l = []\n", "<t[5]>").unwrap();
-    it.run_example("for i in range(100000): l = [l]\n", "<t[6]>").unwrap();
+    it.run_example("for i in range(100000): l = [l]\n", "<t[6]>")
+        .unwrap();
     let o = it.run_example("repr(l)\n", "<t[7]>").unwrap();
     assert_eq!(o.exception.unwrap().type_name, "RecursionError");
     let o = it.run_example("l == l[0]\n", "<t[8]>").unwrap();
     assert!(o.exception.is_some() || o.output == "False\n");
-    let o = it.run_example("m = [1]; m.append(m); m\n", "<t[9]>").unwrap();
+    let o = it
+        .run_example("m = [1]; m.append(m); m\n", "<t[9]>")
+        .unwrap();
     assert_eq!(o.output, "[1, [...]]\n");
 }
-

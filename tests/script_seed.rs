@@ -47,7 +47,10 @@ fn install(it: &mut Interpreter) {
             for field in ["definition", "owner"] {
                 let has = it.contains(&payload, &Value::str(field))?;
                 if !has {
-                    return Err(raise(&err, format!("Missing mandatory field:\n    {field}")));
+                    return Err(raise(
+                        &err,
+                        format!("Missing mandatory field:\n    {field}"),
+                    ));
                 }
             }
             output::write("INFO:MartCreateWorker:Mart creation began: 1\n");
@@ -55,7 +58,10 @@ fn install(it: &mut Interpreter) {
         })
         .build();
     mart.set("MartCreateWorker", Value::Class(worker));
-    mart.set("MartCreateExecutor", Value::Class(ClassBuilder::new(it, "MartCreateExecutor", "rex.mart").build()));
+    mart.set(
+        "MartCreateExecutor",
+        Value::Class(ClassBuilder::new(it, "MartCreateExecutor", "rex.mart").build()),
+    );
     it.register_module("rex.mart", mart);
 
     let record = ClassBuilder::new(it, "Record", "rex.db")
@@ -73,13 +79,21 @@ fn install(it: &mut Interpreter) {
                     "status_detail" => j.detail.as_deref().map(Value::str).unwrap_or(Value::None),
                     "type" => Value::str("rexmart_create"),
                     "date_submitted" => Value::Bool(true),
-                    "date_started" | "date_completed" => if j.started { Value::Bool(true) } else { Value::None },
+                    "date_started" | "date_completed" => {
+                        if j.started {
+                            Value::Bool(true)
+                        } else {
+                            Value::None
+                        }
+                    }
                     "facet" => Value::None,
                     _ => return Err(Exception::new("AttributeError", name)),
                 })
             })
         })
-        .method("__str__", |_, this, _| Ok(Value::str(&state_of::<i64>(this, "Record")?.to_string())))
+        .method("__str__", |_, this, _| {
+            Ok(Value::str(&state_of::<i64>(this, "Record")?.to_string()))
+        })
         .build();
     let db_class = ClassBuilder::new(it, "HTSQL", "rex.db")
         .method("produce", move |_, _, a: Args| {
@@ -88,17 +102,29 @@ fn install(it: &mut Interpreter) {
                 let code = JOBS.with(|j| {
                     let mut j = j.borrow_mut();
                     let code = j.len() as i64 + 1;
-                    j.push(Job { code, status: "new".into(), detail: None, started: false });
+                    j.push(Job {
+                        code,
+                        status: "new".into(),
+                        detail: None,
+                        started: false,
+                    });
                     code
                 });
                 return Ok(Value::list(vec![new_object(&record, code)]));
             }
-            let code = a.kw.iter().find(|(k, _)| &**k == "code").and_then(|(_, v)| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            });
+            let code =
+                a.kw.iter()
+                    .find(|(k, _)| &**k == "code")
+                    .and_then(|(_, v)| match v {
+                        Value::Int(i) => Some(*i),
+                        _ => None,
+                    });
             let exists = JOBS.with(|j| j.borrow().iter().any(|j| Some(j.code) == code));
-            Ok(Value::list(if exists { vec![new_object(&record, code.unwrap_or(0))] } else { vec![] }))
+            Ok(Value::list(if exists {
+                vec![new_object(&record, code.unwrap_or(0))]
+            } else {
+                vec![]
+            }))
         })
         .build();
     let db = Module::new("rex.db");
@@ -111,12 +137,18 @@ fn install(it: &mut Interpreter) {
         .method("process", |it, _, a| {
             let payload = a.pos[0].clone();
             let code = it.get_item(&payload, &Value::str("code"))?;
-            let Value::Int(code) = code else { return Ok(Value::None) };
+            let Value::Int(code) = code else {
+                return Ok(Value::None);
+            };
             output::write(&format!("INFO:JobExecutorWorker:Processing Job #{code}\n"));
             JOBS.with(|j| {
                 if let Some(job) = j.borrow_mut().iter_mut().find(|j| j.code == code) {
                     job.started = true;
-                    job.status = if code == 2 { "failed".into() } else { "completed".into() };
+                    job.status = if code == 2 {
+                        "failed".into()
+                    } else {
+                        "completed".into()
+                    };
                     if code == 2 {
                         job.detail = Some("Got unexpected field:\n    bad".into());
                     }
@@ -130,7 +162,9 @@ fn install(it: &mut Interpreter) {
 }
 
 fn run(it: &mut Interpreter, src: &str) -> String {
-    let o = it.run_example(src, "<doctest async.txt>").expect("the seed's syntax is supported");
+    let o = it
+        .run_example(src, "<doctest async.txt>")
+        .expect("the seed's syntax is supported");
     match o.exception {
         Some(r) => format!("{}{}", o.output, r.traceback),
         None => o.output,
@@ -150,15 +184,35 @@ fn seed_examples_run() {
     it.set_sys_attr("MART_MULTICLUSTER_TEST", Value::Bool(true));
     run(&mut it, "import sys; cluster = 'pgsql://:5433/mart' if hasattr(sys, 'MART_MULTICLUSTER_TEST') else None\n");
     assert_eq!(run(&mut it, "cluster\n"), "'pgsql://:5433/mart'\n");
-    assert_eq!(run(&mut it, "rex = Rex('rex.mart_demo', mart_hosting_cluster=cluster)\n"), "");
+    assert_eq!(
+        run(
+            &mut it,
+            "rex = Rex('rex.mart_demo', mart_hosting_cluster=cluster)\n"
+        ),
+        ""
+    );
     assert_eq!(run(&mut it, "rex.on()\n"), "");
     assert_eq!(run(&mut it, "from rex.mart import MartCreateWorker\n"), "");
     assert_eq!(run(&mut it, "MartCreateWorker is None\n"), "False\n");
     assert_eq!(run(&mut it, "worker = MartCreateWorker()\n"), "");
-    assert_eq!(run(&mut it, "payload = {'owner': 'async', 'definition': 'empty'}\n"), "");
-    assert_eq!(run(&mut it, "worker.process(payload)  # doctest: +ELLIPSIS\n"), "INFO:MartCreateWorker:Mart creation began: 1\n");
+    assert_eq!(
+        run(
+            &mut it,
+            "payload = {'owner': 'async', 'definition': 'empty'}\n"
+        ),
+        ""
+    );
+    assert_eq!(
+        run(&mut it, "worker.process(payload)  # doctest: +ELLIPSIS\n"),
+        "INFO:MartCreateWorker:Mart creation began: 1\n"
+    );
     run(&mut it, "payload = {'owner': 'async'}\n");
-    let o = it.run_example("worker.process(payload)  # doctest: +ELLIPSIS\n", "<doctest async.txt[9]>").unwrap();
+    let o = it
+        .run_example(
+            "worker.process(payload)  # doctest: +ELLIPSIS\n",
+            "<doctest async.txt[9]>",
+        )
+        .unwrap();
     let r = o.exception.expect("raises");
     assert_eq!(r.type_name, "rex.core.Error");
     assert_eq!(r.message, "Missing mandatory field:\n    definition");
@@ -195,7 +249,10 @@ fn seed_examples_run() {
     show_job(code)
 "#;
     assert_eq!(run(&mut it, run_job), "");
-    assert_eq!(run(&mut it, "from rex.mart import MartCreateExecutor\n"), "");
+    assert_eq!(
+        run(&mut it, "from rex.mart import MartCreateExecutor\n"),
+        ""
+    );
     assert_eq!(run(&mut it, "MartCreateExecutor is None\n"), "False\n");
     assert_eq!(
         run(&mut it, "run_job('rexmart_create', {'definition': 'empty', 'owner': 'async'})  # doctest: +ELLIPSIS\n"),
@@ -216,13 +273,18 @@ fn seed_examples_run() {
 #[test]
 fn unsupported_syntax_names_line_and_construct() {
     let mut it = Interpreter::new();
-    let e = it.run_example("x = 1\nasync def f():\n    pass\n", "<t>").unwrap_err();
+    let e = it
+        .run_example("x = 1\nasync def f():\n    pass\n", "<t>")
+        .unwrap_err();
     assert_eq!(e.line, 2);
     assert!(e.message.contains("async"), "{}", e.message);
     let e = it.run_example("(y := 5)\n", "<t>").unwrap_err();
     assert!(e.message.contains(":="), "{}", e.message);
     let e = it.run_example("x = 1\ny = 2\n", "<t>").unwrap_err();
-    assert_eq!(e.message, "multiple statements found while compiling a single statement");
+    assert_eq!(
+        e.message,
+        "multiple statements found while compiling a single statement"
+    );
     let e = it.run_example("print('a'\n", "<t>").unwrap_err();
     assert_eq!(e.line, 1);
 }
@@ -242,12 +304,21 @@ fn open_reads_relative_to_base_dir() {
     let mut it = Interpreter::new();
     it.set_base_dir(dir.path().to_path_buf());
     assert_eq!(
-        run(&mut it, "with open('data.txt') as f:\n    print(f.read().split())\n"),
+        run(
+            &mut it,
+            "with open('data.txt') as f:\n    print(f.read().split())\n"
+        ),
         "['one', 'two']\n"
     );
-    assert_eq!(run(&mut it, "[l.strip() for l in open('data.txt')]\n"), "['one', 'two']\n");
+    assert_eq!(
+        run(&mut it, "[l.strip() for l in open('data.txt')]\n"),
+        "['one', 'two']\n"
+    );
     let o = it.run_example("open('missing.txt')\n", "<t>").unwrap();
-    assert_eq!(o.exception.unwrap().message, "[Errno 2] No such file or directory: 'missing.txt'");
+    assert_eq!(
+        o.exception.unwrap().message,
+        "[Errno 2] No such file or directory: 'missing.txt'"
+    );
     let o = it.run_example("open('data.txt', 'w')\n", "<t>").unwrap();
     assert_eq!(o.exception.unwrap().type_name, "NotImplementedError");
     let _ = Rc::new(0);

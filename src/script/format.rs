@@ -21,7 +21,14 @@ pub fn plain_repr(v: &Value) -> String {
                 format!("({})", parts.join(", "))
             }
         }
-        Value::List(l) => format!("[{}]", l.borrow().iter().map(plain_repr).collect::<Vec<_>>().join(", ")),
+        Value::List(l) => format!(
+            "[{}]",
+            l.borrow()
+                .iter()
+                .map(plain_repr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         other => format!("<{} object>", other.type_name()),
     }
 }
@@ -43,7 +50,9 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
     };
     let mapping = match args {
         Value::Dict(_) => Some(args.clone()),
-        Value::Instance(_) if interp.get_special(args, "__getitem__").is_some() => Some(args.clone()),
+        Value::Instance(_) if interp.get_special(args, "__getitem__").is_some() => {
+            Some(args.clone())
+        }
         _ => None,
     };
     let mut next = 0usize;
@@ -99,7 +108,9 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
         let mut take_arg = |interp: &mut Interpreter| -> R<Value> {
             let _ = interp;
             if next >= items.len() {
-                return Err(Exception::type_error("not enough arguments for format string"));
+                return Err(Exception::type_error(
+                    "not enough arguments for format string",
+                ));
             }
             next += 1;
             Ok(items[next - 1].clone())
@@ -207,7 +218,9 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
                 sign_prefix(f.is_sign_negative() && !f.is_nan(), &flags, body)
             }
             'c' => match &v {
-                Value::Int(n) => char::from_u32(*n as u32).map(|c| c.to_string()).unwrap_or_default(),
+                Value::Int(n) => char::from_u32(*n as u32)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
                 Value::Str(s) if s.chars().count() == 1 => s.to_string(),
                 _ => return Err(Exception::type_error("%c requires int or char")),
             },
@@ -220,10 +233,17 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
             }
         };
         let numeric = "diuxXofFeEgG".contains(conv);
-        out.push_str(&pad(body, width, flags.contains('-'), numeric && flags.contains('0')));
+        out.push_str(&pad(
+            body,
+            width,
+            flags.contains('-'),
+            numeric && flags.contains('0'),
+        ));
     }
     if next < items.len() && !used_mapping && !matches!(args, Value::Dict(_)) {
-        return Err(Exception::type_error("not all arguments converted during string formatting"));
+        return Err(Exception::type_error(
+            "not all arguments converted during string formatting",
+        ));
     }
     Ok(out)
 }
@@ -270,10 +290,18 @@ fn pad(body: String, width: Option<usize>, left: bool, zero: bool) -> String {
 /// Formats a non-negative float for `f`, `e`, `g` conversions.
 fn float_body(f: f64, conv: char, prec: usize, alt: bool) -> String {
     if f.is_nan() {
-        return if conv.is_uppercase() { "NAN".into() } else { "nan".into() };
+        return if conv.is_uppercase() {
+            "NAN".into()
+        } else {
+            "nan".into()
+        };
     }
     if f.is_infinite() {
-        return if conv.is_uppercase() { "INF".into() } else { "inf".into() };
+        return if conv.is_uppercase() {
+            "INF".into()
+        } else {
+            "inf".into()
+        };
     }
     match conv {
         'f' | 'F' => format!("{f:.prec$}"),
@@ -291,7 +319,9 @@ fn float_body(f: f64, conv: char, prec: usize, alt: bool) -> String {
                 0
             } else {
                 let s = exp_format(f, p - 1);
-                s.split_once('e').and_then(|(_, e)| e.parse::<i32>().ok()).unwrap_or(0)
+                s.split_once('e')
+                    .and_then(|(_, e)| e.parse::<i32>().ok())
+                    .unwrap_or(0)
             };
             let mut s = if exp < -4 || exp >= p as i32 {
                 let s = exp_format(f, p - 1);
@@ -350,7 +380,17 @@ struct Spec {
 fn parse_spec(spec: &str) -> R<Spec> {
     let cs: Vec<char> = spec.chars().collect();
     let mut i = 0;
-    let mut s = Spec { fill: ' ', align: None, sign: '-', alt: false, zero: false, width: 0, grouping: None, prec: None, ty: None };
+    let mut s = Spec {
+        fill: ' ',
+        align: None,
+        sign: '-',
+        alt: false,
+        zero: false,
+        width: 0,
+        grouping: None,
+        prec: None,
+        ty: None,
+    };
     if cs.len() >= 2 && "<>^=".contains(cs[1]) {
         s.fill = cs[0];
         s.align = Some(cs[1]);
@@ -425,12 +465,23 @@ fn align(body: String, neg_sign: &str, s: &Spec, default_right: bool) -> String 
         return format!("{neg_sign}{body}");
     }
     let fill_n = s.width - total;
-    let (fill, al) = if s.zero && s.align.is_none() { ('0', '=') } else { (s.fill, s.align.unwrap_or(if default_right { '>' } else { '<' })) };
+    let (fill, al) = if s.zero && s.align.is_none() {
+        ('0', '=')
+    } else {
+        (
+            s.fill,
+            s.align.unwrap_or(if default_right { '>' } else { '<' }),
+        )
+    };
     let f = |n: usize| fill.to_string().repeat(n);
     match al {
         '<' => format!("{neg_sign}{body}{}", f(fill_n)),
         '>' => format!("{}{neg_sign}{body}", f(fill_n)),
-        '^' => format!("{}{neg_sign}{body}{}", f(fill_n / 2), f(fill_n - fill_n / 2)),
+        '^' => format!(
+            "{}{neg_sign}{body}{}",
+            f(fill_n / 2),
+            f(fill_n - fill_n / 2)
+        ),
         _ => format!("{neg_sign}{}{body}", f(fill_n)),
     }
 }
@@ -467,13 +518,19 @@ impl Interpreter {
                 let body = truncate(text.to_string(), s.prec);
                 Ok(align(body, "", &s, false))
             }
-            Value::Int(_) | Value::Bool(_) if !matches!(s.ty, Some('e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%')) => {
+            Value::Int(_) | Value::Bool(_)
+                if !matches!(s.ty, Some('e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%')) =>
+            {
                 let n = match v {
                     Value::Int(n) => *n,
                     Value::Bool(b) => *b as i64,
                     _ => 0,
                 };
-                if s.ty.is_none() && matches!(v, Value::Bool(_)) && s.prec.is_none() && s.grouping.is_none() {
+                if s.ty.is_none()
+                    && matches!(v, Value::Bool(_))
+                    && s.prec.is_none()
+                    && s.grouping.is_none()
+                {
                     return Ok(align(self.str(v)?, "", &s, false));
                 }
                 let mag = n.unsigned_abs();
@@ -483,7 +540,9 @@ impl Interpreter {
                     Some('X') => format!("{mag:X}"),
                     Some('o') => format!("{mag:o}"),
                     Some('b') => format!("{mag:b}"),
-                    Some('c') => char::from_u32(mag as u32).map(|c| c.to_string()).unwrap_or_default(),
+                    Some('c') => char::from_u32(mag as u32)
+                        .map(|c| c.to_string())
+                        .unwrap_or_default(),
                     Some(t) => {
                         return Err(Exception::value_error(format!(
                             "Unknown format code '{t}' for object of type 'int'"
@@ -502,18 +561,35 @@ impl Interpreter {
                         _ => body,
                     };
                 }
-                let sign = if n < 0 { "-" } else if s.sign == '+' { "+" } else if s.sign == ' ' { " " } else { "" };
+                let sign = if n < 0 {
+                    "-"
+                } else if s.sign == '+' {
+                    "+"
+                } else if s.sign == ' ' {
+                    " "
+                } else {
+                    ""
+                };
                 Ok(align(body, sign, &s, true))
             }
             Value::Int(_) | Value::Bool(_) | Value::Float(_) => {
                 let f = to_f64(v).unwrap_or(0.0);
                 let (mut body, pct) = match s.ty {
-                    Some('%') => (float_body((f * 100.0).abs(), 'f', s.prec.unwrap_or(6), s.alt), true),
-                    Some(t @ ('e' | 'E' | 'f' | 'F' | 'g' | 'G')) => (float_body(f.abs(), t, s.prec.unwrap_or(6), s.alt), false),
+                    Some('%') => (
+                        float_body((f * 100.0).abs(), 'f', s.prec.unwrap_or(6), s.alt),
+                        true,
+                    ),
+                    Some(t @ ('e' | 'E' | 'f' | 'F' | 'g' | 'G')) => {
+                        (float_body(f.abs(), t, s.prec.unwrap_or(6), s.alt), false)
+                    }
                     None => match s.prec {
                         Some(p) => {
                             let b = float_body(f.abs(), 'g', p, s.alt);
-                            let b = if b.contains(['.', 'e', 'n', 'i']) { b } else { format!("{b}.0") };
+                            let b = if b.contains(['.', 'e', 'n', 'i']) {
+                                b
+                            } else {
+                                format!("{b}.0")
+                            };
                             (b, false)
                         }
                         None => (py_float_repr(f.abs()), false),
@@ -532,7 +608,15 @@ impl Interpreter {
                     body.push('%');
                 }
                 let neg = f.is_sign_negative() && !f.is_nan();
-                let sign = if neg { "-" } else if s.sign == '+' { "+" } else if s.sign == ' ' { " " } else { "" };
+                let sign = if neg {
+                    "-"
+                } else if s.sign == '+' {
+                    "+"
+                } else if s.sign == ' ' {
+                    " "
+                } else {
+                    ""
+                };
                 Ok(align(body, sign, &s, true))
             }
             _ => {
@@ -562,7 +646,9 @@ impl Interpreter {
                     i += 2;
                     continue;
                 }
-                return Err(Exception::value_error("Single '}' encountered in format string"));
+                return Err(Exception::value_error(
+                    "Single '}' encountered in format string",
+                ));
             }
             if c != '{' {
                 out.push(c);
@@ -603,7 +689,10 @@ impl Interpreter {
             let (base, mut rest) = name.split_at(split);
             let mut v = if base.is_empty() {
                 if auto >= args.pos.len() {
-                    return Err(Exception::new("IndexError", format!("Replacement index {auto} out of range for positional args tuple")));
+                    return Err(Exception::new(
+                        "IndexError",
+                        format!("Replacement index {auto} out of range for positional args tuple"),
+                    ));
                 }
                 auto += 1;
                 args.pos[auto - 1].clone()
@@ -629,7 +718,9 @@ impl Interpreter {
                     v = self.get_attr(&v, &r[..end])?;
                     rest = &r[end..];
                 } else if let Some(r) = rest.strip_prefix('[') {
-                    let end = r.find(']').ok_or_else(|| Exception::value_error("Missing ']' in format string"))?;
+                    let end = r
+                        .find(']')
+                        .ok_or_else(|| Exception::value_error("Missing ']' in format string"))?;
                     let key = &r[..end];
                     let k = match key.parse::<i64>() {
                         Ok(n) => Value::Int(n),
@@ -638,7 +729,9 @@ impl Interpreter {
                     v = self.get_item(&v, &k)?;
                     rest = &r[end + 1..];
                 } else {
-                    return Err(Exception::value_error("Only '.' or '[' may follow ']' in format field specifier"));
+                    return Err(Exception::value_error(
+                        "Only '.' or '[' may follow ']' in format field specifier",
+                    ));
                 }
             }
             let v = match conv {
@@ -647,7 +740,11 @@ impl Interpreter {
                 None => v,
                 Some(_) => return Err(Exception::value_error("Unknown conversion specifier")),
             };
-            let spec = if spec.contains('{') { self.str_format(spec, args)? } else { spec.to_string() };
+            let spec = if spec.contains('{') {
+                self.str_format(spec, args)?
+            } else {
+                spec.to_string()
+            };
             out.push_str(&self.format_value(&v, &spec)?);
         }
         Ok(out)

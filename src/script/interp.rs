@@ -17,7 +17,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(parent: Option<Rc<Scope>>) -> Rc<Scope> {
-        Rc::new(Scope { vars: RefCell::new(HashMap::new()), parent })
+        Rc::new(Scope {
+            vars: RefCell::new(HashMap::new()),
+            parent,
+        })
     }
     pub fn get(&self, name: &str) -> Option<Value> {
         self.vars.borrow().get(name).cloned()
@@ -154,10 +157,14 @@ impl Interpreter {
     // ------------------------------------------------------------------ frames
 
     fn frame(&self) -> &Frame {
-        self.frames.last().expect("a frame is always active while evaluating")
+        self.frames
+            .last()
+            .expect("a frame is always active while evaluating")
     }
     fn frame_mut(&mut self) -> &mut Frame {
-        self.frames.last_mut().expect("a frame is always active while evaluating")
+        self.frames
+            .last_mut()
+            .expect("a frame is always active while evaluating")
     }
     fn set_line(&mut self, line: usize) {
         if let Some(f) = self.frames.last_mut() {
@@ -181,14 +188,23 @@ impl Interpreter {
     }
 
     /// Runs `body` in a fresh module frame; the exception, if any, carries its frames.
-    pub(crate) fn run_module_body(&mut self, body: &[Stmt], filename: Rc<str>, single: bool) -> R<()> {
+    pub(crate) fn run_module_body(
+        &mut self,
+        body: &[Stmt],
+        filename: Rc<str>,
+        single: bool,
+    ) -> R<()> {
         let depth = self.frames.len();
         self.frames.push(self.module_frame(filename));
         let r = self.exec_top(body, single);
         let r = match r {
             Err(mut e) => {
                 let f = self.frame();
-                e.0.frames.push(TraceFrame { filename: f.filename.clone(), line: f.line, name: f.name.clone() });
+                e.0.frames.push(TraceFrame {
+                    filename: f.filename.clone(),
+                    line: f.line,
+                    name: f.name.clone(),
+                });
                 Err(e)
             }
             Ok(_) => Ok(()),
@@ -203,9 +219,16 @@ impl Interpreter {
             self.set_line(s.line);
             match self.exec(s)? {
                 Flow::Normal => {}
-                Flow::Return(_) => return Err(Exception::new("SyntaxError", "'return' outside function")),
+                Flow::Return(_) => {
+                    return Err(Exception::new("SyntaxError", "'return' outside function"))
+                }
                 Flow::Break => return Err(Exception::new("SyntaxError", "'break' outside loop")),
-                Flow::Continue => return Err(Exception::new("SyntaxError", "'continue' not properly in loop")),
+                Flow::Continue => {
+                    return Err(Exception::new(
+                        "SyntaxError",
+                        "'continue' not properly in loop",
+                    ))
+                }
             }
         }
         Ok(())
@@ -243,7 +266,10 @@ impl Interpreter {
         if let Some(v) = self.builtins.get(name) {
             return Ok(v.clone());
         }
-        Err(Exception::new("NameError", format!("name '{name}' is not defined")))
+        Err(Exception::new(
+            "NameError",
+            format!("name '{name}' is not defined"),
+        ))
     }
 
     fn store_name(&mut self, name: &Rc<str>, v: Value) {
@@ -280,7 +306,10 @@ impl Interpreter {
             (None, _) => f.globals.clone(),
         };
         if scope.vars.borrow_mut().remove(name).is_none() {
-            return Err(Exception::new("NameError", format!("name '{name}' is not defined")));
+            return Err(Exception::new(
+                "NameError",
+                format!("name '{name}' is not defined"),
+            ));
         }
         Ok(())
     }
@@ -329,21 +358,23 @@ impl Interpreter {
             }
             StmtKind::If(test, body, orelse) => {
                 let t = self.eval(test)?;
-                return if self.truthy(&t)? { self.exec_block(body) } else { self.exec_block(orelse) };
+                return if self.truthy(&t)? {
+                    self.exec_block(body)
+                } else {
+                    self.exec_block(orelse)
+                };
             }
-            StmtKind::While(test, body, orelse) => {
-                loop {
-                    let t = self.eval(test)?;
-                    if !self.truthy(&t)? {
-                        return self.exec_block(orelse);
-                    }
-                    match self.exec_block(body)? {
-                        Flow::Break => break,
-                        Flow::Return(v) => return Ok(Flow::Return(v)),
-                        _ => {}
-                    }
+            StmtKind::While(test, body, orelse) => loop {
+                let t = self.eval(test)?;
+                if !self.truthy(&t)? {
+                    return self.exec_block(orelse);
                 }
-            }
+                match self.exec_block(body)? {
+                    Flow::Break => break,
+                    Flow::Return(v) => return Ok(Flow::Return(v)),
+                    _ => {}
+                }
+            },
             StmtKind::For(target, iter, body, orelse) => {
                 let it = self.eval(iter)?;
                 let it = self.get_iter(&it)?;
@@ -365,7 +396,12 @@ impl Interpreter {
                 let f = self.decorate(&def.decorators, f)?;
                 self.store_name(&def.name, f);
             }
-            StmtKind::ClassDef { name, bases, body, decorators } => {
+            StmtKind::ClassDef {
+                name,
+                bases,
+                body,
+                decorators,
+            } => {
                 let c = self.class_def(name, bases, body)?;
                 let c = self.decorate(decorators, c)?;
                 self.store_name(name, c);
@@ -404,7 +440,9 @@ impl Interpreter {
                             Err(_) => {
                                 return Err(Exception::new(
                                     "ImportError",
-                                    format!("cannot import name '{n}' from '{module}' (unknown location)"),
+                                    format!(
+                                    "cannot import name '{n}' from '{module}' (unknown location)"
+                                ),
                                 ))
                             }
                         },
@@ -429,7 +467,12 @@ impl Interpreter {
                 }
             }
             StmtKind::Raise(exc, cause) => return Err(self.raise(exc.as_ref(), cause.as_ref())?),
-            StmtKind::Try { body, handlers, orelse, finally } => return self.exec_try(body, handlers, orelse, finally),
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => return self.exec_try(body, handlers, orelse, finally),
             StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
         }
         Ok(Flow::Normal)
@@ -445,16 +488,28 @@ impl Interpreter {
 
     fn raise(&mut self, exc: Option<&Expr>, cause: Option<&Expr>) -> R<Exception> {
         let Some(exc) = exc else {
-            return match self.frames.iter().rev().find_map(|f| f.handling.last().cloned()) {
+            return match self
+                .frames
+                .iter()
+                .rev()
+                .find_map(|f| f.handling.last().cloned())
+            {
                 Some(inst) => Ok(Exception::from_instance(inst)),
-                None => Ok(Exception::new("RuntimeError", "No active exception to reraise")),
+                None => Ok(Exception::new(
+                    "RuntimeError",
+                    "No active exception to reraise",
+                )),
             };
         };
         let v = self.eval(exc)?;
         let inst = self.raise_value_instance(v)?;
         if let Some(c) = cause {
             let cv = self.eval(c)?;
-            let cv = if cv.is_none() { cv } else { Value::Instance(self.raise_value_instance(cv)?) };
+            let cv = if cv.is_none() {
+                cv
+            } else {
+                Value::Instance(self.raise_value_instance(cv)?)
+            };
             inst.set("__cause__", cv);
         }
         Ok(Exception::from_instance(inst))
@@ -467,9 +522,13 @@ impl Interpreter {
             Value::Instance(i) if i.class.is_subclass(&base) => Ok(i.clone()),
             Value::Class(c) if c.is_subclass(&base) => match self.call(&v, Args::default())? {
                 Value::Instance(i) => Ok(i),
-                _ => Err(Exception::type_error("exceptions must derive from BaseException")),
+                _ => Err(Exception::type_error(
+                    "exceptions must derive from BaseException",
+                )),
             },
-            _ => Err(Exception::type_error("exceptions must derive from BaseException")),
+            _ => Err(Exception::type_error(
+                "exceptions must derive from BaseException",
+            )),
         }
     }
 
@@ -495,7 +554,13 @@ impl Interpreter {
         }
     }
 
-    fn exec_try(&mut self, body: &[Stmt], handlers: &[Handler], orelse: &[Stmt], finally: &[Stmt]) -> R<Flow> {
+    fn exec_try(
+        &mut self,
+        body: &[Stmt],
+        handlers: &[Handler],
+        orelse: &[Stmt],
+        finally: &[Stmt],
+    ) -> R<Flow> {
         let mut result = self.exec_block(body);
         if let Err(mut e) = result {
             result = Err(Exception::new("SystemError", "unreachable"));
@@ -550,7 +615,9 @@ impl Interpreter {
                 }
                 Ok(false)
             }
-            _ => Err(Exception::type_error("catching classes that do not inherit from BaseException is not allowed")),
+            _ => Err(Exception::type_error(
+                "catching classes that do not inherit from BaseException is not allowed",
+            )),
         }
     }
 
@@ -563,7 +630,11 @@ impl Interpreter {
         let exit = self.get_special(&mgr, "__exit__");
         let (Some(enter), Some(exit)) = (enter, exit) else {
             let t = mgr.type_name();
-            let missing = if self.get_special(&mgr, "__enter__").is_none() { "" } else { " and __exit__" };
+            let missing = if self.get_special(&mgr, "__enter__").is_none() {
+                ""
+            } else {
+                " and __exit__"
+            };
             let _ = missing;
             return Err(Exception::type_error(format!(
                 "'{t}' object does not support the context manager protocol"
@@ -576,12 +647,19 @@ impl Interpreter {
         let r = self.with(rest, body);
         match r {
             Ok(flow) => {
-                self.call(&exit, Args::new(vec![Value::None, Value::None, Value::None]))?;
+                self.call(
+                    &exit,
+                    Args::new(vec![Value::None, Value::None, Value::None]),
+                )?;
                 Ok(flow)
             }
             Err(mut e) => {
                 let inst = self.materialize(&mut e);
-                let args = vec![Value::Class(inst.class.clone()), Value::Instance(inst.clone()), Value::None];
+                let args = vec![
+                    Value::Class(inst.class.clone()),
+                    Value::Instance(inst.clone()),
+                    Value::None,
+                ];
                 let suppress = self.call(&exit, Args::new(args))?;
                 if self.truthy(&suppress)? {
                     Ok(Flow::Normal)
@@ -635,17 +713,25 @@ impl Interpreter {
     fn unpack(&mut self, targets: &[Expr], v: Value) -> R<()> {
         let values = self.collect(&v).map_err(|e| {
             if e.is_pending("TypeError") {
-                Exception::type_error(format!("cannot unpack non-iterable {} object", v.type_name()))
+                Exception::type_error(format!(
+                    "cannot unpack non-iterable {} object",
+                    v.type_name()
+                ))
             } else {
                 e
             }
         })?;
-        let star = targets.iter().position(|t| matches!(t.kind, ExprKind::Starred(_)));
+        let star = targets
+            .iter()
+            .position(|t| matches!(t.kind, ExprKind::Starred(_)));
         match star {
             None => {
                 if values.len() != targets.len() {
                     return Err(if values.len() > targets.len() {
-                        Exception::value_error(format!("too many values to unpack (expected {})", targets.len()))
+                        Exception::value_error(format!(
+                            "too many values to unpack (expected {})",
+                            targets.len()
+                        ))
                     } else {
                         Exception::value_error(format!(
                             "not enough values to unpack (expected {}, got {})",
@@ -707,7 +793,12 @@ impl Interpreter {
                 let v = self.inplace_op(op, cur, rhs)?;
                 self.set_item(&o, i, v)?;
             }
-            _ => return Err(Exception::new("SyntaxError", "illegal expression for augmented assignment")),
+            _ => {
+                return Err(Exception::new(
+                    "SyntaxError",
+                    "illegal expression for augmented assignment",
+                ))
+            }
         }
         Ok(())
     }
@@ -736,11 +827,17 @@ impl Interpreter {
                 match &o {
                     Value::Instance(i) => {
                         if i.dict.borrow_mut().remove(&**name).is_none() {
-                            return Err(attr_err(format!("'{}' object has no attribute '{name}'", i.class.name)));
+                            return Err(attr_err(format!(
+                                "'{}' object has no attribute '{name}'",
+                                i.class.name
+                            )));
                         }
                         Ok(())
                     }
-                    _ => Err(attr_err(format!("'{}' object has no attribute '{name}'", o.type_name()))),
+                    _ => Err(attr_err(format!(
+                        "'{}' object has no attribute '{name}'",
+                        o.type_name()
+                    ))),
                 }
             }
             ExprKind::Subscript(obj, idx) => {
@@ -858,9 +955,15 @@ impl Interpreter {
             Value::Class(c) => self.instantiate(c, args),
             Value::Instance(_) => match self.get_special(f, "__call__") {
                 Some(m) => self.call(&m, args),
-                None => Err(Exception::type_error(format!("'{}' object is not callable", f.type_name()))),
+                None => Err(Exception::type_error(format!(
+                    "'{}' object is not callable",
+                    f.type_name()
+                ))),
             },
-            _ => Err(Exception::type_error(format!("'{}' object is not callable", f.type_name()))),
+            _ => Err(Exception::type_error(format!(
+                "'{}' object is not callable",
+                f.type_name()
+            ))),
         }
     }
 
@@ -877,8 +980,13 @@ impl Interpreter {
         }
         let v = Value::Instance(inst);
         match c.lookup("__init__") {
-            Some(Value::Native(n)) if n.name == "object.__init__" && (!args.pos.is_empty() || !args.kw.is_empty()) => {
-                return Err(Exception::type_error(format!("{}() takes no arguments", c.name)));
+            Some(Value::Native(n))
+                if n.name == "object.__init__" && (!args.pos.is_empty() || !args.kw.is_empty()) =>
+            {
+                return Err(Exception::type_error(format!(
+                    "{}() takes no arguments",
+                    c.name
+                )));
             }
             Some(init) => {
                 let r = self.call(&self.bind(v.clone(), init), args)?;
@@ -891,7 +999,10 @@ impl Interpreter {
             }
             None => {
                 if !args.pos.is_empty() || !args.kw.is_empty() {
-                    return Err(Exception::type_error(format!("{}() takes no arguments", c.name)));
+                    return Err(Exception::type_error(format!(
+                        "{}() takes no arguments",
+                        c.name
+                    )));
                 }
             }
         }
@@ -900,7 +1011,10 @@ impl Interpreter {
 
     fn call_function(&mut self, func: &Rc<Function>, args: Args) -> R<Value> {
         if self.frames.len() > RECURSION_LIMIT || stack_exhausted() {
-            return Err(Exception::new("RecursionError", "maximum recursion depth exceeded"));
+            return Err(Exception::new(
+                "RecursionError",
+                "maximum recursion depth exceeded",
+            ));
         }
         let def = &func.def;
         let scope = Scope::new(func.closure.clone());
@@ -914,7 +1028,11 @@ impl Interpreter {
             filename: func.filename.clone(),
             name: def.name.clone(),
             line: def.line,
-            yields: if def.is_generator { Some(Vec::new()) } else { None },
+            yields: if def.is_generator {
+                Some(Vec::new())
+            } else {
+                None
+            },
             handling: Vec::new(),
         });
         let r = self.exec_block(&def.body);
@@ -930,7 +1048,11 @@ impl Interpreter {
                 })
             }
             Err(mut e) => {
-                e.0.frames.push(TraceFrame { filename: frame.filename, line: frame.line, name: frame.name });
+                e.0.frames.push(TraceFrame {
+                    filename: frame.filename,
+                    line: frame.line,
+                    name: frame.name,
+                });
                 Err(e)
             }
         }
@@ -939,9 +1061,19 @@ impl Interpreter {
     fn bind_params(&mut self, func: &Function, args: Args, scope: &Rc<Scope>) -> R<()> {
         let def = &func.def;
         let name = &func.qualname;
-        let normal: Vec<&Param> = def.params.iter().filter(|p| matches!(p.kind, ParamKind::Normal)).collect();
-        let varargs = def.params.iter().find(|p| matches!(p.kind, ParamKind::VarArgs));
-        let varkw = def.params.iter().find(|p| matches!(p.kind, ParamKind::VarKw));
+        let normal: Vec<&Param> = def
+            .params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Normal))
+            .collect();
+        let varargs = def
+            .params
+            .iter()
+            .find(|p| matches!(p.kind, ParamKind::VarArgs));
+        let varkw = def
+            .params
+            .iter()
+            .find(|p| matches!(p.kind, ParamKind::VarKw));
         let mut vars = scope.vars.borrow_mut();
         let Args { mut pos, kw } = args;
         if pos.len() > normal.len() {
@@ -953,9 +1085,17 @@ impl Interpreter {
                 None => {
                     let ndef = func.defaults.len();
                     let takes = if ndef == 0 {
-                        format!("{} positional argument{}", normal.len(), if normal.len() == 1 { "" } else { "s" })
+                        format!(
+                            "{} positional argument{}",
+                            normal.len(),
+                            if normal.len() == 1 { "" } else { "s" }
+                        )
                     } else {
-                        format!("from {} to {} positional arguments", normal.len() - ndef, normal.len())
+                        format!(
+                            "from {} to {} positional arguments",
+                            normal.len() - ndef,
+                            normal.len()
+                        )
                     };
                     return Err(Exception::type_error(format!(
                         "{name}() takes {takes} but {} {} given",
@@ -973,11 +1113,16 @@ impl Interpreter {
         }
         let mut extra_kw = Dict::new();
         for (k, v) in kw {
-            let target = def.params.iter().find(|p| p.name == k && matches!(p.kind, ParamKind::Normal | ParamKind::KwOnly));
+            let target = def
+                .params
+                .iter()
+                .find(|p| p.name == k && matches!(p.kind, ParamKind::Normal | ParamKind::KwOnly));
             match target {
                 Some(p) => {
                     if vars.contains_key(&p.name) {
-                        return Err(Exception::type_error(format!("{name}() got multiple values for argument '{k}'")));
+                        return Err(Exception::type_error(format!(
+                            "{name}() got multiple values for argument '{k}'"
+                        )));
                     }
                     vars.insert(p.name.clone(), v);
                 }
@@ -1016,7 +1161,11 @@ impl Interpreter {
             )));
         }
         let mut missing_kw = Vec::new();
-        for p in def.params.iter().filter(|p| matches!(p.kind, ParamKind::KwOnly)) {
+        for p in def
+            .params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::KwOnly))
+        {
             if !vars.contains_key(&p.name) {
                 match func.kwdefaults.iter().find(|(k, _)| *k == p.name) {
                     Some((_, v)) => {
@@ -1048,7 +1197,10 @@ impl Interpreter {
                 Arg::Star(e) => {
                     let v = self.eval(e)?;
                     let items = self.collect(&v).map_err(|_| {
-                        Exception::type_error(format!("Value after * must be an iterable, not {}", v.type_name()))
+                        Exception::type_error(format!(
+                            "Value after * must be an iterable, not {}",
+                            v.type_name()
+                        ))
                     })?;
                     out.pos.extend(items);
                 }
@@ -1069,7 +1221,9 @@ impl Interpreter {
                             return Err(Exception::type_error("keywords must be strings"));
                         };
                         if out.kw.iter().any(|(n, _)| n == ks) {
-                            return Err(Exception::type_error(format!("got multiple values for keyword argument '{ks}'")));
+                            return Err(Exception::type_error(format!(
+                                "got multiple values for keyword argument '{ks}'"
+                            )));
                         }
                         out.kw.push((ks.clone(), val.clone()));
                     }
@@ -1092,7 +1246,12 @@ impl Interpreter {
             ExprKind::Call(f, args) => {
                 // `super()` without arguments needs the current frame's class and self.
                 if let ExprKind::Name(n) = &f.kind {
-                    if &**n == "super" && args.is_empty() && self.lookup(n).is_ok_and(|v| matches!(v, Value::Native(ref nf) if nf.name == "super")) {
+                    if &**n == "super"
+                        && args.is_empty()
+                        && self
+                            .lookup(n)
+                            .is_ok_and(|v| matches!(v, Value::Native(ref nf) if nf.name == "super"))
+                    {
                         return self.zero_arg_super();
                     }
                 }
@@ -1203,14 +1362,24 @@ impl Interpreter {
             }
             ExprKind::Lambda(def) => self.make_function(def),
             ExprKind::Comp(kind, fors) => self.comprehension(kind, fors),
-            ExprKind::Starred(_) => Err(Exception::new("SyntaxError", "can't use starred expression here")),
+            ExprKind::Starred(_) => Err(Exception::new(
+                "SyntaxError",
+                "can't use starred expression here",
+            )),
             ExprKind::Yield(v) => {
                 let val = match v {
                     Some(v) => self.eval(v)?,
                     None => Value::None,
                 };
-                match self.frames.iter_mut().rev().find(|f| f.kind == FrameKind::Function) {
-                    Some(Frame { yields: Some(ys), .. }) => {
+                match self
+                    .frames
+                    .iter_mut()
+                    .rev()
+                    .find(|f| f.kind == FrameKind::Function)
+                {
+                    Some(Frame {
+                        yields: Some(ys), ..
+                    }) => {
                         ys.push(val);
                         Ok(Value::None)
                     }
@@ -1237,7 +1406,12 @@ impl Interpreter {
         for p in parts {
             match p {
                 FPart::Lit(s) => out.push_str(s),
-                FPart::Expr { expr, conv, spec, debug } => {
+                FPart::Expr {
+                    expr,
+                    conv,
+                    spec,
+                    debug,
+                } => {
                     if let Some(d) = debug {
                         out.push_str(d);
                     }
@@ -1281,7 +1455,10 @@ impl Interpreter {
             handling: Vec::new(),
         };
         self.frames.push(frame);
-        let mut acc = CompAcc { list: Vec::new(), dict: Dict::new() };
+        let mut acc = CompAcc {
+            list: Vec::new(),
+            dict: Dict::new(),
+        };
         let r = self.comp_loop(kind, fors, 0, Some(first_iter), &mut acc);
         self.frames.pop();
         r?;
@@ -1298,7 +1475,14 @@ impl Interpreter {
         })
     }
 
-    fn comp_loop(&mut self, kind: &CompKind, fors: &[CompFor], i: usize, pre: Option<Value>, acc: &mut CompAcc) -> R<()> {
+    fn comp_loop(
+        &mut self,
+        kind: &CompKind,
+        fors: &[CompFor],
+        i: usize,
+        pre: Option<Value>,
+        acc: &mut CompAcc,
+    ) -> R<()> {
         if i == fors.len() {
             match kind {
                 CompKind::List(e) | CompKind::Gen(e) => {
@@ -1358,12 +1542,17 @@ impl Interpreter {
         let owner = chain.iter().position(|c| {
             c.attrs.borrow().values().any(|v| match v {
                 Value::Function(f) => Rc::ptr_eq(&f.def, &fname),
-                Value::Descriptor(d) => matches!(&d.1, Value::Function(f) if Rc::ptr_eq(&f.def, &fname)),
+                Value::Descriptor(d) => {
+                    matches!(&d.1, Value::Function(f) if Rc::ptr_eq(&f.def, &fname))
+                }
                 _ => false,
             })
         });
         let Some(pos) = owner else {
-            return Err(Exception::new("RuntimeError", "super(): __class__ cell not found"));
+            return Err(Exception::new(
+                "RuntimeError",
+                "super(): __class__ cell not found",
+            ));
         };
         Ok(super::builtins::make_super(chain[pos + 1..].to_vec(), obj))
     }
@@ -1433,7 +1622,10 @@ impl Interpreter {
                     let f = self.bind(obj.clone(), ga);
                     return self.call(&f, Args::new(vec![Value::str(name)]));
                 }
-                Err(attr_err(format!("'{}' object has no attribute '{name}'", inst.class.name)))
+                Err(attr_err(format!(
+                    "'{}' object has no attribute '{name}'",
+                    inst.class.name
+                )))
             }
             Value::Class(c) => {
                 if let Some(v) = c.lookup(name) {
@@ -1448,7 +1640,9 @@ impl Interpreter {
                 match name {
                     "__name__" | "__qualname__" => Ok(Value::str(&c.name)),
                     "__module__" => Ok(Value::str(&c.module)),
-                    "__bases__" => Ok(Value::tuple(c.bases.iter().map(|b| Value::Class(b.clone())).collect())),
+                    "__bases__" => Ok(Value::tuple(
+                        c.bases.iter().map(|b| Value::Class(b.clone())).collect(),
+                    )),
                     "__mro__" => {
                         let mut v = vec![obj.clone()];
                         v.extend(c.mro.iter().map(|b| Value::Class(b.clone())));
@@ -1456,7 +1650,10 @@ impl Interpreter {
                     }
                     "__class__" => Ok(Value::Class(self.types.type_.clone())),
                     "__doc__" => Ok(Value::None),
-                    _ => Err(attr_err(format!("type object '{}' has no attribute '{name}'", c.name))),
+                    _ => Err(attr_err(format!(
+                        "type object '{}' has no attribute '{name}'",
+                        c.name
+                    ))),
                 }
             }
             Value::Module(m) => match m.get(name) {
@@ -1468,7 +1665,10 @@ impl Interpreter {
                     if self.modules.contains_key(&full) {
                         return Ok(Value::Module(self.modules[&full].clone()));
                     }
-                    Err(attr_err(format!("module '{}' has no attribute '{name}'", m.name)))
+                    Err(attr_err(format!(
+                        "module '{}' has no attribute '{name}'",
+                        m.name
+                    )))
                 }
             },
             Value::Function(f) => match name {
@@ -1478,7 +1678,9 @@ impl Interpreter {
                 "__doc__" => Ok(Value::None),
                 _ => match f.attrs.borrow().get(name) {
                     Some(v) => Ok(v.clone()),
-                    None => Err(attr_err(format!("'function' object has no attribute '{name}'"))),
+                    None => Err(attr_err(format!(
+                        "'function' object has no attribute '{name}'"
+                    ))),
                 },
             },
             Value::Native(f) if name == "__name__" => Ok(Value::str(&f.name)),
@@ -1502,7 +1704,10 @@ impl Interpreter {
                 if name == "__class__" {
                     return Ok(Value::Class(cls));
                 }
-                Err(attr_err(format!("'{}' object has no attribute '{name}'", obj.type_name())))
+                Err(attr_err(format!(
+                    "'{}' object has no attribute '{name}'",
+                    obj.type_name()
+                )))
             }
         }
     }
@@ -1541,7 +1746,10 @@ impl Interpreter {
             _ => {
                 let has = self.type_of(obj).lookup(name).is_some();
                 Err(attr_err(if has {
-                    format!("'{}' object attribute '{name}' is read-only", obj.type_name())
+                    format!(
+                        "'{}' object attribute '{name}' is read-only",
+                        obj.type_name()
+                    )
                 } else {
                     format!("'{}' object has no attribute '{name}'", obj.type_name())
                 }))
@@ -1564,7 +1772,10 @@ impl Interpreter {
             }
             return Ok(m);
         }
-        Err(Exception::new("ModuleNotFoundError", format!("No module named '{name}'")))
+        Err(Exception::new(
+            "ModuleNotFoundError",
+            format!("No module named '{name}'"),
+        ))
     }
 
     /// Registers a module (and its parent packages) under a dotted name.
@@ -1573,12 +1784,19 @@ impl Interpreter {
         let mut parent_name = String::new();
         let parts: Vec<&str> = name.split('.').collect();
         for (i, part) in parts.iter().enumerate() {
-            let full = if parent_name.is_empty() { part.to_string() } else { format!("{parent_name}.{part}") };
+            let full = if parent_name.is_empty() {
+                part.to_string()
+            } else {
+                format!("{parent_name}.{part}")
+            };
             let this = if i + 1 == parts.len() {
                 self.modules.insert(full.clone(), m.clone());
                 m.clone()
             } else {
-                self.modules.entry(full.clone()).or_insert_with(|| Rc::new(Module::new(&full))).clone()
+                self.modules
+                    .entry(full.clone())
+                    .or_insert_with(|| Rc::new(Module::new(&full)))
+                    .clone()
             };
             if !parent_name.is_empty() {
                 if let Some(p) = self.modules.get(&parent_name) {

@@ -44,9 +44,9 @@ pub fn err<T>(line: usize, message: impl Into<String>) -> Result<T, SyntaxErr> {
 }
 
 const OPS: &[&str] = &[
-    "**=", "//=", ">>=", "<<=", "...", "->", "**", "//", "<<", ">>", "<=", ">=", "==", "!=",
-    "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", ":=", "+", "-", "*", "/", "%", "@",
-    "&", "|", "^", "~", "<", ">", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";", "=",
+    "**=", "//=", ">>=", "<<=", "...", "->", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+=",
+    "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", ":=", "+", "-", "*", "/", "%", "@", "&", "|",
+    "^", "~", "<", ">", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";", "=",
 ];
 
 pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxErr> {
@@ -164,21 +164,32 @@ impl Lexer {
                         self.i += 3;
                         self.line += 1;
                     } else {
-                        return err(line, "unexpected character after line continuation character");
+                        return err(
+                            line,
+                            "unexpected character after line continuation character",
+                        );
                     }
                 }
-                c if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit())) => {
+                c if c.is_ascii_digit()
+                    || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit())) =>
+                {
                     self.number()?
                 }
                 c if c.is_alphabetic() || c == '_' => {
                     let start = self.i;
-                    while self.peek(0).is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    while self
+                        .peek(0)
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    {
                         self.i += 1;
                     }
                     let word: String = self.s[start..self.i].iter().collect();
                     if matches!(self.peek(0), Some('\'' | '"')) {
                         let lower = word.to_ascii_lowercase();
-                        if matches!(lower.as_str(), "r" | "u" | "b" | "br" | "rb" | "f" | "rf" | "fr") {
+                        if matches!(
+                            lower.as_str(),
+                            "r" | "u" | "b" | "br" | "rb" | "f" | "rf" | "fr"
+                        ) {
                             self.string(&lower)?;
                             continue;
                         }
@@ -189,13 +200,20 @@ impl Lexer {
                 _ => {
                     let mut matched = None;
                     for op in OPS {
-                        if op.chars().enumerate().all(|(k, oc)| self.peek(k) == Some(oc)) {
+                        if op
+                            .chars()
+                            .enumerate()
+                            .all(|(k, oc)| self.peek(k) == Some(oc))
+                        {
                             matched = Some(*op);
                             break;
                         }
                     }
                     let Some(op) = matched else {
-                        return err(line, format!("invalid character '{c}' (U+{:04X})", c as u32));
+                        return err(
+                            line,
+                            format!("invalid character '{c}' (U+{:04X})", c as u32),
+                        );
                     };
                     self.i += op.chars().count();
                     match op {
@@ -231,7 +249,10 @@ impl Lexer {
         if let Some((o, oline)) = self.open.last() {
             return err(*oline, format!("'{o}' was never closed"));
         }
-        if !matches!(self.out.last().map(|t| &t.tok), None | Some(Tok::Newline) | Some(Tok::Dedent)) {
+        if !matches!(
+            self.out.last().map(|t| &t.tok),
+            None | Some(Tok::Newline) | Some(Tok::Dedent)
+        ) {
             self.push(Tok::Newline, self.line);
         }
         while self.indents.len() > 1 {
@@ -245,7 +266,9 @@ impl Lexer {
     fn number(&mut self) -> Result<(), SyntaxErr> {
         let line = self.line;
         let start = self.i;
-        if self.peek(0) == Some('0') && matches!(self.peek(1), Some('x' | 'X' | 'o' | 'O' | 'b' | 'B')) {
+        if self.peek(0) == Some('0')
+            && matches!(self.peek(1), Some('x' | 'X' | 'o' | 'O' | 'b' | 'B'))
+        {
             let radix = match self.peek(1) {
                 Some('x' | 'X') => 16,
                 Some('o' | 'O') => 8,
@@ -253,7 +276,10 @@ impl Lexer {
             };
             self.i += 2;
             let ds = self.i;
-            while self.peek(0).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            while self
+                .peek(0)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 self.i += 1;
             }
             let digits: String = self.s[ds..self.i].iter().filter(|c| **c != '_').collect();
@@ -262,7 +288,10 @@ impl Lexer {
                     self.push(Tok::Int(n), line);
                     Ok(())
                 }
-                Err(_) => err(line, "invalid or too large integer literal (integers are limited to 64 bits)"),
+                Err(_) => err(
+                    line,
+                    "invalid or too large integer literal (integers are limited to 64 bits)",
+                ),
             };
         }
         let mut is_float = false;
@@ -278,7 +307,8 @@ impl Lexer {
         }
         if matches!(self.peek(0), Some('e' | 'E'))
             && (self.peek(1).is_some_and(|c| c.is_ascii_digit())
-                || (matches!(self.peek(1), Some('+' | '-')) && self.peek(2).is_some_and(|c| c.is_ascii_digit())))
+                || (matches!(self.peek(1), Some('+' | '-'))
+                    && self.peek(2).is_some_and(|c| c.is_ascii_digit())))
         {
             is_float = true;
             self.i += 2;
@@ -287,12 +317,18 @@ impl Lexer {
             }
         }
         if matches!(self.peek(0), Some('j' | 'J')) {
-            return err(line, "unsupported syntax: complex number literals are not supported");
+            return err(
+                line,
+                "unsupported syntax: complex number literals are not supported",
+            );
         }
         if self.peek(0).is_some_and(|c| c.is_alphabetic() || c == '_') {
             return err(line, "invalid decimal literal");
         }
-        let text: String = self.s[start..self.i].iter().filter(|c| **c != '_').collect();
+        let text: String = self.s[start..self.i]
+            .iter()
+            .filter(|c| **c != '_')
+            .collect();
         if is_float {
             match text.parse::<f64>() {
                 Ok(f) => self.push(Tok::Float(f), line),
@@ -366,7 +402,11 @@ impl Lexer {
             self.push(Tok::FStr { body, raw }, line);
             return Ok(());
         }
-        let text = if raw { body } else { unescape(&body, bytes, line)? };
+        let text = if raw {
+            body
+        } else {
+            unescape(&body, bytes, line)?
+        };
         if bytes {
             let mut out = Vec::new();
             for ch in text.chars() {
@@ -436,7 +476,12 @@ pub fn unescape(body: &str, bytes: bool, line: usize) -> Result<String, SyntaxEr
                     None => return err(line, "(unicode error) illegal Unicode character"),
                 }
             }
-            'N' if !bytes => return err(line, "unsupported syntax: \\N{...} escapes are not supported"),
+            'N' if !bytes => {
+                return err(
+                    line,
+                    "unsupported syntax: \\N{...} escapes are not supported",
+                )
+            }
             other => {
                 out.push('\\');
                 out.push(other);

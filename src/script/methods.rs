@@ -22,7 +22,8 @@ fn reg(cls: &Rc<Class>, tname: &'static str, name: &'static str, min: usize, max
                     "unbound method {full}() needs an argument"
                 )));
             };
-            if this.type_name() != tname && !it.type_of(&this).is_subclass(&it.type_of_name(tname)) {
+            if this.type_name() != tname && !it.type_of(&this).is_subclass(&it.type_of_name(tname))
+            {
                 return Err(Exception::type_error(format!(
                     "descriptor '{name}' for '{tname}' objects doesn't apply to a '{}' object",
                     this.type_name()
@@ -38,9 +39,15 @@ fn reg(cls: &Rc<Class>, tname: &'static str, name: &'static str, min: usize, max
                         _ => format!("{full} expected {min} arguments, got {n}"),
                     }
                 } else if n < min {
-                    format!("{full} expected at least {min} argument{}, got {n}", if min == 1 { "" } else { "s" })
+                    format!(
+                        "{full} expected at least {min} argument{}, got {n}",
+                        if min == 1 { "" } else { "s" }
+                    )
                 } else {
-                    format!("{full} expected at most {max} argument{}, got {n}", if max == 1 { "" } else { "s" })
+                    format!(
+                        "{full} expected at most {max} argument{}, got {n}",
+                        if max == 1 { "" } else { "s" }
+                    )
                 };
                 return Err(Exception::type_error(msg));
             }
@@ -59,7 +66,10 @@ fn s(v: &Value) -> Rc<str> {
 fn str_arg(v: &Value, what: &str) -> R<Rc<str>> {
     match v {
         Value::Str(s) => Ok(s.clone()),
-        other => Err(Exception::type_error(format!("{what}must be str, not {}", other.type_name()))),
+        other => Err(Exception::type_error(format!(
+            "{what}must be str, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -67,7 +77,10 @@ fn opt_str(v: Option<&Value>) -> R<Option<Rc<str>>> {
     match v {
         None | Some(Value::None) => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.clone())),
-        Some(o) => Err(Exception::type_error(format!("must be str or None, not {}", o.type_name()))),
+        Some(o) => Err(Exception::type_error(format!(
+            "must be str or None, not {}",
+            o.type_name()
+        ))),
     }
 }
 
@@ -90,7 +103,12 @@ fn char_slice_bounds(text: &str, start: Option<&Value>, end: Option<&Value>) -> 
     };
     let a = norm(start, 0);
     let b = norm(end, n);
-    let byte = |ci: i64| text.char_indices().nth(ci as usize).map(|(b, _)| b).unwrap_or(text.len());
+    let byte = |ci: i64| {
+        text.char_indices()
+            .nth(ci as usize)
+            .map(|(b, _)| b)
+            .unwrap_or(text.len())
+    };
     if a > b {
         return (byte(a), byte(a));
     }
@@ -105,7 +123,11 @@ fn find_impl(this: &Value, rest: &[Value], rev: bool) -> R<Option<usize>> {
         return Ok(None);
     }
     let hay = &text[a..b];
-    let pos = if rev { hay.rfind(&*sub) } else { hay.find(&*sub) };
+    let pos = if rev {
+        hay.rfind(&*sub)
+    } else {
+        hay.find(&*sub)
+    };
     Ok(pos.map(|p| text[..a + p].chars().count()))
 }
 
@@ -162,7 +184,9 @@ fn rsplit_ws(text: &str, maxsplit: i64) -> Vec<Value> {
 fn split_args(rest: &[Value], a: &Args) -> R<(Option<Rc<str>>, i64)> {
     let sep = opt_str(kwv(a, "sep").or(rest.first()))?;
     let maxsplit = match kwv(a, "maxsplit").or(rest.get(1)) {
-        Some(v) => to_int(v).ok_or_else(|| Exception::type_error("'maxsplit' must be an integer"))?,
+        Some(v) => {
+            to_int(v).ok_or_else(|| Exception::type_error("'maxsplit' must be an integer"))?
+        }
         None => -1,
     };
     if let Some(sp) = &sep {
@@ -216,7 +240,9 @@ fn affix_match(it: &mut Interpreter, this: &Value, rest: &[Value], start: bool) 
 fn pad_str(text: &str, width: i64, fill: &str, mode: char) -> R<Value> {
     let mut fc = fill.chars();
     let (Some(f), None) = (fc.next(), fc.next()) else {
-        return Err(Exception::type_error("The fill character must be exactly one character long"));
+        return Err(Exception::type_error(
+            "The fill character must be exactly one character long",
+        ));
     };
     let n = text.chars().count() as i64;
     if width <= n {
@@ -319,7 +345,11 @@ fn view_items(kind: &str, d: &Dict) -> Vec<Value> {
     match kind {
         "dict_keys" => d.keys(),
         "dict_values" => d.values(),
-        _ => d.items().into_iter().map(|(k, v)| Value::tuple(vec![k, v])).collect(),
+        _ => d
+            .items()
+            .into_iter()
+            .map(|(k, v)| Value::tuple(vec![k, v]))
+            .collect(),
     }
 }
 
@@ -334,41 +364,61 @@ fn make_view_class(kind: &'static str) -> Rc<Class> {
             _ => Err(Exception::type_error("bad dict view")),
         }
     };
-    c.set("__iter__", NativeFunction::value("__iter__", move |_, a| {
-        let d = state(&a)?;
-        let items = view_items(kind, &d.borrow());
-        Ok(Value::Iter(Rc::new(RefCell::new(Iter::Seq(items, 0)))))
-    }));
-    c.set("__len__", NativeFunction::value("__len__", move |_, a| Ok(Value::Int(state(&a)?.borrow().len() as i64))));
-    c.set("__repr__", NativeFunction::value("__repr__", move |it, a| {
-        let d = state(&a)?;
-        let items = view_items(kind, &d.borrow());
-        let r = it.repr(&Value::list(items))?;
-        Ok(strv(format!("{kind}({r})")))
-    }));
-    c.set("__contains__", NativeFunction::value("__contains__", move |it, a| {
-        let d = state(&a)?;
-        let x = a.pos.get(1).cloned().unwrap_or(Value::None);
-        if kind == "dict_keys" {
-            return Ok(Value::Bool(d.borrow().contains(&x)?));
-        }
-        let items = view_items(kind, &d.borrow());
-        it.contains(&Value::list(items), &x).map(Value::Bool)
-    }));
-    c.set("__eq__", NativeFunction::value("__eq__", move |it, a| {
-        let d = state(&a)?;
-        let other = a.pos.get(1).cloned().unwrap_or(Value::None);
-        let mine = view_items(kind, &d.borrow());
-        let theirs = match &other {
-            Value::Instance(_) | Value::Set(_) => it.collect(&other)?,
-            _ => return Ok(Value::NotImplemented),
-        };
-        if kind == "dict_values" {
-            return Ok(Value::Bool(false));
-        }
-        let (x, y) = (it.set_from(Some(&Value::list(mine)))?, it.set_from(Some(&Value::list(theirs)))?);
-        it.eq(&x, &y).map(Value::Bool)
-    }));
+    c.set(
+        "__iter__",
+        NativeFunction::value("__iter__", move |_, a| {
+            let d = state(&a)?;
+            let items = view_items(kind, &d.borrow());
+            Ok(Value::Iter(Rc::new(RefCell::new(Iter::Seq(items, 0)))))
+        }),
+    );
+    c.set(
+        "__len__",
+        NativeFunction::value("__len__", move |_, a| {
+            Ok(Value::Int(state(&a)?.borrow().len() as i64))
+        }),
+    );
+    c.set(
+        "__repr__",
+        NativeFunction::value("__repr__", move |it, a| {
+            let d = state(&a)?;
+            let items = view_items(kind, &d.borrow());
+            let r = it.repr(&Value::list(items))?;
+            Ok(strv(format!("{kind}({r})")))
+        }),
+    );
+    c.set(
+        "__contains__",
+        NativeFunction::value("__contains__", move |it, a| {
+            let d = state(&a)?;
+            let x = a.pos.get(1).cloned().unwrap_or(Value::None);
+            if kind == "dict_keys" {
+                return Ok(Value::Bool(d.borrow().contains(&x)?));
+            }
+            let items = view_items(kind, &d.borrow());
+            it.contains(&Value::list(items), &x).map(Value::Bool)
+        }),
+    );
+    c.set(
+        "__eq__",
+        NativeFunction::value("__eq__", move |it, a| {
+            let d = state(&a)?;
+            let other = a.pos.get(1).cloned().unwrap_or(Value::None);
+            let mine = view_items(kind, &d.borrow());
+            let theirs = match &other {
+                Value::Instance(_) | Value::Set(_) => it.collect(&other)?,
+                _ => return Ok(Value::NotImplemented),
+            };
+            if kind == "dict_values" {
+                return Ok(Value::Bool(false));
+            }
+            let (x, y) = (
+                it.set_from(Some(&Value::list(mine)))?,
+                it.set_from(Some(&Value::list(theirs)))?,
+            );
+            it.eq(&x, &y).map(Value::Bool)
+        }),
+    );
     c
 }
 
@@ -441,7 +491,18 @@ pub(crate) fn install(it: &mut Interpreter) {
         let mut cur = String::new();
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
-            if matches!(c, '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}') {
+            if matches!(
+                c,
+                '\n' | '\r'
+                    | '\x0b'
+                    | '\x0c'
+                    | '\x1c'
+                    | '\x1d'
+                    | '\x1e'
+                    | '\u{85}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            ) {
                 let mut end = c.to_string();
                 if c == '\r' && chars.peek() == Some(&'\n') {
                     chars.next();
@@ -472,19 +533,35 @@ pub(crate) fn install(it: &mut Interpreter) {
         let c = opt_str(r.first())?;
         Ok(strv(strip_chars(&s(this), c.as_deref(), false, true)))
     });
-    reg(&st, "str", "startswith", 1, 3, |it, this, r, _| affix_match(it, this, r, true));
-    reg(&st, "str", "endswith", 1, 3, |it, this, r, _| affix_match(it, this, r, false));
+    reg(&st, "str", "startswith", 1, 3, |it, this, r, _| {
+        affix_match(it, this, r, true)
+    });
+    reg(&st, "str", "endswith", 1, 3, |it, this, r, _| {
+        affix_match(it, this, r, false)
+    });
     reg(&st, "str", "replace", 2, 3, |_, this, r, _| {
         let old = str_arg(&r[0], "replace() argument 1 ")?;
         let new = str_arg(&r[1], "replace() argument 2 ")?;
         let text = s(this);
         let count = r.get(2).and_then(to_int).unwrap_or(-1);
-        Ok(strv(if count < 0 { text.replace(&*old, &new) } else { text.replacen(&*old, &new, count as usize) }))
+        Ok(strv(if count < 0 {
+            text.replace(&*old, &new)
+        } else {
+            text.replacen(&*old, &new, count as usize)
+        }))
     });
-    reg(&st, "str", "upper", 0, 0, |_, this, _, _| Ok(strv(s(this).to_uppercase())));
-    reg(&st, "str", "lower", 0, 0, |_, this, _, _| Ok(strv(s(this).to_lowercase())));
-    reg(&st, "str", "casefold", 0, 0, |_, this, _, _| Ok(strv(s(this).to_lowercase())));
-    reg(&st, "str", "title", 0, 0, |_, this, _, _| Ok(strv(title_case(&s(this)))));
+    reg(&st, "str", "upper", 0, 0, |_, this, _, _| {
+        Ok(strv(s(this).to_uppercase()))
+    });
+    reg(&st, "str", "lower", 0, 0, |_, this, _, _| {
+        Ok(strv(s(this).to_lowercase()))
+    });
+    reg(&st, "str", "casefold", 0, 0, |_, this, _, _| {
+        Ok(strv(s(this).to_lowercase()))
+    });
+    reg(&st, "str", "title", 0, 0, |_, this, _, _| {
+        Ok(strv(title_case(&s(this))))
+    });
     reg(&st, "str", "capitalize", 0, 0, |_, this, _, _| {
         let text = s(this);
         let mut c = text.chars();
@@ -511,9 +588,14 @@ pub(crate) fn install(it: &mut Interpreter) {
         "format",
         NativeFunction::value("format", |it, a| {
             let Some(Value::Str(f)) = a.pos.first().cloned() else {
-                return Err(Exception::type_error("descriptor 'format' requires a 'str' object"));
+                return Err(Exception::type_error(
+                    "descriptor 'format' requires a 'str' object",
+                ));
             };
-            let rest = Args { pos: a.pos[1..].to_vec(), kw: a.kw.clone() };
+            let rest = Args {
+                pos: a.pos[1..].to_vec(),
+                kw: a.kw.clone(),
+            };
             Ok(strv(it.str_format(&f, &rest)?))
         }),
     );
@@ -521,7 +603,9 @@ pub(crate) fn install(it: &mut Interpreter) {
         "format_map",
         NativeFunction::value("format_map", |it, a| {
             let (Some(Value::Str(f)), Some(Value::Dict(d))) = (a.pos.first(), a.pos.get(1)) else {
-                return Err(Exception::type_error("format_map() argument must be a mapping"));
+                return Err(Exception::type_error(
+                    "format_map() argument must be a mapping",
+                ));
             };
             let kw = d
                 .borrow()
@@ -535,63 +619,119 @@ pub(crate) fn install(it: &mut Interpreter) {
             Ok(strv(it.str_format(f, &Args { pos: vec![], kw })?))
         }),
     );
-    reg(&st, "str", "find", 1, 3, |_, this, r, _| Ok(Value::Int(find_impl(this, r, false)?.map(|p| p as i64).unwrap_or(-1))));
-    reg(&st, "str", "rfind", 1, 3, |_, this, r, _| Ok(Value::Int(find_impl(this, r, true)?.map(|p| p as i64).unwrap_or(-1))));
-    reg(&st, "str", "index", 1, 3, |_, this, r, _| match find_impl(this, r, false)? {
-        Some(p) => Ok(Value::Int(p as i64)),
-        None => Err(Exception::value_error("substring not found")),
+    reg(&st, "str", "find", 1, 3, |_, this, r, _| {
+        Ok(Value::Int(
+            find_impl(this, r, false)?.map(|p| p as i64).unwrap_or(-1),
+        ))
     });
-    reg(&st, "str", "rindex", 1, 3, |_, this, r, _| match find_impl(this, r, true)? {
-        Some(p) => Ok(Value::Int(p as i64)),
-        None => Err(Exception::value_error("substring not found")),
+    reg(&st, "str", "rfind", 1, 3, |_, this, r, _| {
+        Ok(Value::Int(
+            find_impl(this, r, true)?.map(|p| p as i64).unwrap_or(-1),
+        ))
     });
+    reg(
+        &st,
+        "str",
+        "index",
+        1,
+        3,
+        |_, this, r, _| match find_impl(this, r, false)? {
+            Some(p) => Ok(Value::Int(p as i64)),
+            None => Err(Exception::value_error("substring not found")),
+        },
+    );
+    reg(
+        &st,
+        "str",
+        "rindex",
+        1,
+        3,
+        |_, this, r, _| match find_impl(this, r, true)? {
+            Some(p) => Ok(Value::Int(p as i64)),
+            None => Err(Exception::value_error("substring not found")),
+        },
+    );
     reg(&st, "str", "count", 1, 3, |_, this, r, _| {
         let text = s(this);
         let sub = str_arg(&r[0], "")?;
         let (a, b) = char_slice_bounds(&text, r.get(1), r.get(2));
         let hay = &text[a..b.max(a)];
-        Ok(Value::Int(if sub.is_empty() { hay.chars().count() as i64 + 1 } else { hay.matches(&*sub).count() as i64 }))
+        Ok(Value::Int(if sub.is_empty() {
+            hay.chars().count() as i64 + 1
+        } else {
+            hay.matches(&*sub).count() as i64
+        }))
     });
     fn pred(this: &Value, f: fn(char) -> bool) -> R<Value> {
         let t = s(this);
         Ok(Value::Bool(!t.is_empty() && t.chars().all(f)))
     }
-    reg(&st, "str", "isdigit", 0, 0, |_, this, _, _| pred(this, |c| c.is_ascii_digit() || c.is_numeric()));
-    reg(&st, "str", "isdecimal", 0, 0, |_, this, _, _| pred(this, |c| c.is_ascii_digit()));
-    reg(&st, "str", "isnumeric", 0, 0, |_, this, _, _| pred(this, |c| c.is_numeric()));
-    reg(&st, "str", "isalpha", 0, 0, |_, this, _, _| pred(this, |c| c.is_alphabetic()));
-    reg(&st, "str", "isalnum", 0, 0, |_, this, _, _| pred(this, |c| c.is_alphanumeric()));
-    reg(&st, "str", "isspace", 0, 0, |_, this, _, _| pred(this, |c| c.is_whitespace()));
-    reg(&st, "str", "isascii", 0, 0, |_, this, _, _| Ok(Value::Bool(s(this).is_ascii())));
+    reg(&st, "str", "isdigit", 0, 0, |_, this, _, _| {
+        pred(this, |c| c.is_ascii_digit() || c.is_numeric())
+    });
+    reg(&st, "str", "isdecimal", 0, 0, |_, this, _, _| {
+        pred(this, |c| c.is_ascii_digit())
+    });
+    reg(&st, "str", "isnumeric", 0, 0, |_, this, _, _| {
+        pred(this, |c| c.is_numeric())
+    });
+    reg(&st, "str", "isalpha", 0, 0, |_, this, _, _| {
+        pred(this, |c| c.is_alphabetic())
+    });
+    reg(&st, "str", "isalnum", 0, 0, |_, this, _, _| {
+        pred(this, |c| c.is_alphanumeric())
+    });
+    reg(&st, "str", "isspace", 0, 0, |_, this, _, _| {
+        pred(this, |c| c.is_whitespace())
+    });
+    reg(&st, "str", "isascii", 0, 0, |_, this, _, _| {
+        Ok(Value::Bool(s(this).is_ascii()))
+    });
     reg(&st, "str", "isupper", 0, 0, |_, this, _, _| {
         let t = s(this);
-        Ok(Value::Bool(t.chars().any(|c| c.is_uppercase()) && !t.chars().any(|c| c.is_lowercase())))
+        Ok(Value::Bool(
+            t.chars().any(|c| c.is_uppercase()) && !t.chars().any(|c| c.is_lowercase()),
+        ))
     });
     reg(&st, "str", "islower", 0, 0, |_, this, _, _| {
         let t = s(this);
-        Ok(Value::Bool(t.chars().any(|c| c.is_lowercase()) && !t.chars().any(|c| c.is_uppercase())))
+        Ok(Value::Bool(
+            t.chars().any(|c| c.is_lowercase()) && !t.chars().any(|c| c.is_uppercase()),
+        ))
     });
     reg(&st, "str", "istitle", 0, 0, |_, this, _, _| {
         let t = s(this);
-        Ok(Value::Bool(t.chars().any(|c| c.is_alphabetic()) && title_case(&t) == *t))
+        Ok(Value::Bool(
+            t.chars().any(|c| c.is_alphabetic()) && title_case(&t) == *t,
+        ))
     });
     reg(&st, "str", "isidentifier", 0, 0, |_, this, _, _| {
         let t = s(this);
         let mut c = t.chars();
         Ok(Value::Bool(
-            c.next().is_some_and(|f| f.is_alphabetic() || f == '_') && c.all(|x| x.is_alphanumeric() || x == '_'),
+            c.next().is_some_and(|f| f.is_alphabetic() || f == '_')
+                && c.all(|x| x.is_alphanumeric() || x == '_'),
         ))
     });
     reg(&st, "str", "center", 1, 2, |_, this, r, _| {
-        let f = match r.get(1) { Some(v) => str_arg(v, "")?, None => " ".into() };
+        let f = match r.get(1) {
+            Some(v) => str_arg(v, "")?,
+            None => " ".into(),
+        };
         pad_str(&s(this), to_int(&r[0]).unwrap_or(0), &f, '^')
     });
     reg(&st, "str", "ljust", 1, 2, |_, this, r, _| {
-        let f = match r.get(1) { Some(v) => str_arg(v, "")?, None => " ".into() };
+        let f = match r.get(1) {
+            Some(v) => str_arg(v, "")?,
+            None => " ".into(),
+        };
         pad_str(&s(this), to_int(&r[0]).unwrap_or(0), &f, '<')
     });
     reg(&st, "str", "rjust", 1, 2, |_, this, r, _| {
-        let f = match r.get(1) { Some(v) => str_arg(v, "")?, None => " ".into() };
+        let f = match r.get(1) {
+            Some(v) => str_arg(v, "")?,
+            None => " ".into(),
+        };
         pad_str(&s(this), to_int(&r[0]).unwrap_or(0), &f, '>')
     });
     reg(&st, "str", "zfill", 1, 1, |_, this, r, _| {
@@ -605,7 +745,10 @@ pub(crate) fn install(it: &mut Interpreter) {
             Some(c @ ('+' | '-')) => (c.to_string(), &t[1..]),
             _ => (String::new(), &t[..]),
         };
-        Ok(strv(format!("{sign}{}{rest}", "0".repeat((w - n) as usize))))
+        Ok(strv(format!(
+            "{sign}{}{rest}",
+            "0".repeat((w - n) as usize)
+        )))
     });
     reg(&st, "str", "partition", 1, 1, |_, this, r, _| {
         let t = s(this);
@@ -614,7 +757,11 @@ pub(crate) fn install(it: &mut Interpreter) {
             return Err(Exception::value_error("empty separator"));
         }
         Ok(match t.find(&*sep) {
-            Some(p) => Value::tuple(vec![strv(&t[..p]), strv(sep.clone()), strv(&t[p + sep.len()..])]),
+            Some(p) => Value::tuple(vec![
+                strv(&t[..p]),
+                strv(sep.clone()),
+                strv(&t[p + sep.len()..]),
+            ]),
             None => Value::tuple(vec![strv(t.clone()), strv(""), strv("")]),
         })
     });
@@ -625,7 +772,11 @@ pub(crate) fn install(it: &mut Interpreter) {
             return Err(Exception::value_error("empty separator"));
         }
         Ok(match t.rfind(&*sep) {
-            Some(p) => Value::tuple(vec![strv(&t[..p]), strv(sep.clone()), strv(&t[p + sep.len()..])]),
+            Some(p) => Value::tuple(vec![
+                strv(&t[..p]),
+                strv(sep.clone()),
+                strv(&t[p + sep.len()..]),
+            ]),
             None => Value::tuple(vec![strv(""), strv(""), strv(t.clone())]),
         })
     });
@@ -639,7 +790,9 @@ pub(crate) fn install(it: &mut Interpreter) {
         let p = str_arg(&r[0], "")?;
         Ok(strv(t.strip_suffix(&*p).unwrap_or(&t)))
     });
-    reg(&st, "str", "encode", 0, 2, |_, this, _, _| Ok(Value::Bytes(s(this).as_bytes().to_vec().into())));
+    reg(&st, "str", "encode", 0, 2, |_, this, _, _| {
+        Ok(Value::Bytes(s(this).as_bytes().to_vec().into()))
+    });
     reg(&st, "str", "expandtabs", 0, 1, |_, this, r, _| {
         let size = r.first().and_then(to_int).unwrap_or(8).max(0) as usize;
         let mut out = String::new();
@@ -696,7 +849,12 @@ pub(crate) fn install(it: &mut Interpreter) {
         let l = list_of(this);
         let mut l = l.borrow_mut();
         let n = l.len() as i64;
-        let i = to_int(&r[0]).ok_or_else(|| Exception::type_error(format!("'{}' object cannot be interpreted as an integer", r[0].type_name())))?;
+        let i = to_int(&r[0]).ok_or_else(|| {
+            Exception::type_error(format!(
+                "'{}' object cannot be interpreted as an integer",
+                r[0].type_name()
+            ))
+        })?;
         let i = if i < 0 { (i + n).max(0) } else { i.min(n) };
         l.insert(i as usize, r[1].clone());
         Ok(Value::None)
@@ -729,9 +887,20 @@ pub(crate) fn install(it: &mut Interpreter) {
     reg(&li, "list", "index", 1, 3, |it, this, r, _| {
         let items = list_of(this).borrow().clone();
         let start = r.get(1).and_then(to_int).unwrap_or(0).max(0) as usize;
-        let end = r.get(2).and_then(to_int).map(|e| e.max(0) as usize).unwrap_or(items.len()).min(items.len());
-        let sub = if start < end { &items[start..end] } else { &[][..] };
-        Ok(Value::Int((it.index_of(sub, &r[0], "list")? + start) as i64))
+        let end = r
+            .get(2)
+            .and_then(to_int)
+            .map(|e| e.max(0) as usize)
+            .unwrap_or(items.len())
+            .min(items.len());
+        let sub = if start < end {
+            &items[start..end]
+        } else {
+            &[][..]
+        };
+        Ok(Value::Int(
+            (it.index_of(sub, &r[0], "list")? + start) as i64,
+        ))
     });
     reg(&li, "list", "count", 1, 1, |it, this, r, _| {
         let items = list_of(this).borrow().clone();
@@ -741,7 +910,9 @@ pub(crate) fn install(it: &mut Interpreter) {
         "sort",
         NativeFunction::value("sort", |it, a| {
             if a.pos.len() != 1 {
-                return Err(Exception::type_error("sort() takes no positional arguments"));
+                return Err(Exception::type_error(
+                    "sort() takes no positional arguments",
+                ));
             }
             let l = list_of(&a.pos[0]);
             let mut items = l.borrow().clone();
@@ -751,7 +922,9 @@ pub(crate) fn install(it: &mut Interpreter) {
             };
             for (k, _) in &a.kw {
                 if &**k != "key" && &**k != "reverse" {
-                    return Err(Exception::type_error(format!("sort() got an unexpected keyword argument '{k}'")));
+                    return Err(Exception::type_error(format!(
+                        "sort() got an unexpected keyword argument '{k}'"
+                    )));
                 }
             }
             it.sort_values(&mut items, kwv(&a, "key"), rev)?;
@@ -763,7 +936,9 @@ pub(crate) fn install(it: &mut Interpreter) {
         list_of(this).borrow_mut().reverse();
         Ok(Value::None)
     });
-    reg(&li, "list", "copy", 0, 0, |_, this, _, _| Ok(Value::list(list_of(this).borrow().clone())));
+    reg(&li, "list", "copy", 0, 0, |_, this, _, _| {
+        Ok(Value::list(list_of(this).borrow().clone()))
+    });
     reg(&li, "list", "clear", 0, 0, |_, this, _, _| {
         list_of(this).borrow_mut().clear();
         Ok(Value::None)
@@ -771,20 +946,35 @@ pub(crate) fn install(it: &mut Interpreter) {
 
     let tu = t.tuple.clone();
     reg(&tu, "tuple", "index", 1, 1, |it, this, r, _| {
-        let items = match this { Value::Tuple(t) => t.to_vec(), _ => vec![] };
+        let items = match this {
+            Value::Tuple(t) => t.to_vec(),
+            _ => vec![],
+        };
         Ok(Value::Int(it.index_of(&items, &r[0], "tuple")? as i64))
     });
     reg(&tu, "tuple", "count", 1, 1, |it, this, r, _| {
-        let items = match this { Value::Tuple(t) => t.to_vec(), _ => vec![] };
+        let items = match this {
+            Value::Tuple(t) => t.to_vec(),
+            _ => vec![],
+        };
         it.count_of(&items, &r[0])
     });
 
     let di = t.dict.clone();
-    reg(&di, "dict", "keys", 0, 0, |it, this, _, _| Ok(it.dict_view(this, "dict_keys")));
-    reg(&di, "dict", "values", 0, 0, |it, this, _, _| Ok(it.dict_view(this, "dict_values")));
-    reg(&di, "dict", "items", 0, 0, |it, this, _, _| Ok(it.dict_view(this, "dict_items")));
+    reg(&di, "dict", "keys", 0, 0, |it, this, _, _| {
+        Ok(it.dict_view(this, "dict_keys"))
+    });
+    reg(&di, "dict", "values", 0, 0, |it, this, _, _| {
+        Ok(it.dict_view(this, "dict_values"))
+    });
+    reg(&di, "dict", "items", 0, 0, |it, this, _, _| {
+        Ok(it.dict_view(this, "dict_items"))
+    });
     reg(&di, "dict", "get", 1, 2, |_, this, r, _| {
-        Ok(dict_of(this).borrow().get(&r[0])?.unwrap_or_else(|| r.get(1).cloned().unwrap_or(Value::None)))
+        Ok(dict_of(this)
+            .borrow()
+            .get(&r[0])?
+            .unwrap_or_else(|| r.get(1).cloned().unwrap_or(Value::None)))
     });
     reg(&di, "dict", "pop", 1, 2, |_, this, r, _| {
         let d = dict_of(this);
@@ -818,9 +1008,14 @@ pub(crate) fn install(it: &mut Interpreter) {
     di.set(
         "update",
         NativeFunction::value("update", |it, a| {
-            let Some(this) = a.pos.first() else { return Ok(Value::None) };
+            let Some(this) = a.pos.first() else {
+                return Ok(Value::None);
+            };
             if a.pos.len() > 2 {
-                return Err(Exception::type_error(format!("update expected at most 1 argument, got {}", a.pos.len() - 1)));
+                return Err(Exception::type_error(format!(
+                    "update expected at most 1 argument, got {}",
+                    a.pos.len() - 1
+                )));
             }
             let src = it.dict_from(a.pos.get(1), &a.kw)?;
             let d = dict_of(this);
@@ -830,7 +1025,9 @@ pub(crate) fn install(it: &mut Interpreter) {
             Ok(Value::None)
         }),
     );
-    reg(&di, "dict", "copy", 0, 0, |_, this, _, _| Ok(Value::dict(dict_of(this).borrow().clone())));
+    reg(&di, "dict", "copy", 0, 0, |_, this, _, _| {
+        Ok(Value::dict(dict_of(this).borrow().clone()))
+    });
     reg(&di, "dict", "clear", 0, 0, |_, this, _, _| {
         dict_of(this).borrow_mut().clear();
         Ok(Value::None)
@@ -852,7 +1049,9 @@ pub(crate) fn install(it: &mut Interpreter) {
 
     let se = t.set.clone();
     reg(&se, "set", "add", 1, 1, |_, this, r, _| {
-        dict_of(this).borrow_mut().insert(r[0].clone(), Value::None)?;
+        dict_of(this)
+            .borrow_mut()
+            .insert(r[0].clone(), Value::None)?;
         Ok(Value::None)
     });
     reg(&se, "set", "remove", 1, 1, |_, this, r, _| {
@@ -865,15 +1064,19 @@ pub(crate) fn install(it: &mut Interpreter) {
         dict_of(this).borrow_mut().remove(&r[0])?;
         Ok(Value::None)
     });
-    reg(&se, "set", "pop", 0, 0, |_, this, _, _| match dict_of(this).borrow_mut().pop_first() {
-        Some((k, _)) => Ok(k),
-        None => Err(Exception::new("KeyError", "pop from an empty set")),
+    reg(&se, "set", "pop", 0, 0, |_, this, _, _| {
+        match dict_of(this).borrow_mut().pop_first() {
+            Some((k, _)) => Ok(k),
+            None => Err(Exception::new("KeyError", "pop from an empty set")),
+        }
     });
     reg(&se, "set", "clear", 0, 0, |_, this, _, _| {
         dict_of(this).borrow_mut().clear();
         Ok(Value::None)
     });
-    reg(&se, "set", "copy", 0, 0, |_, this, _, _| Ok(set_value(dict_of(this).borrow().clone())));
+    reg(&se, "set", "copy", 0, 0, |_, this, _, _| {
+        Ok(set_value(dict_of(this).borrow().clone()))
+    });
     reg(&se, "set", "update", 0, 8, |it, this, r, _| {
         let d = dict_of(this);
         for src in r {
@@ -916,10 +1119,17 @@ pub(crate) fn install(it: &mut Interpreter) {
         }
         Ok(set_value(d))
     });
-    reg(&se, "set", "symmetric_difference", 1, 1, |it, this, r, _| {
-        let other = it.set_from(Some(&r[0]))?;
-        it.binary(super::ast::BinOp::BitXor, this.clone(), other)
-    });
+    reg(
+        &se,
+        "set",
+        "symmetric_difference",
+        1,
+        1,
+        |it, this, r, _| {
+            let other = it.set_from(Some(&r[0]))?;
+            it.binary(super::ast::BinOp::BitXor, this.clone(), other)
+        },
+    );
     reg(&se, "set", "issubset", 1, 1, |it, this, r, _| {
         let other = it.set_from(Some(&r[0]))?;
         it.compare(super::ast::CmpOp::Le, this, &other)
@@ -940,7 +1150,9 @@ pub(crate) fn install(it: &mut Interpreter) {
 
     let fl = t.float.clone();
     reg(&fl, "float", "is_integer", 0, 0, |_, this, _, _| {
-        Ok(Value::Bool(matches!(this, Value::Float(f) if f.fract() == 0.0 && f.is_finite())))
+        Ok(Value::Bool(
+            matches!(this, Value::Float(f) if f.fract() == 0.0 && f.is_finite()),
+        ))
     });
     let int = t.int.clone();
     reg(&int, "int", "bit_length", 0, 0, |_, this, _, _| {

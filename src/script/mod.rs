@@ -105,7 +105,10 @@ impl Interpreter {
     /// Runs one doctest example in CPython's "single" mode: a bare expression
     /// statement prints the repr of a non-None value.
     pub fn run_example(&mut self, source: &str, filename: &str) -> Result<Outcome, ScriptError> {
-        let module = parser::parse(source).map_err(|e| ScriptError { line: e.line, message: e.message })?;
+        let module = parser::parse(source).map_err(|e| ScriptError {
+            line: e.line,
+            message: e.message,
+        })?;
         if module.top_level > 1 {
             let line = module.body.get(1).map(|s| s.line).unwrap_or(1);
             return Err(ScriptError {
@@ -123,13 +126,23 @@ impl Interpreter {
             Ok(()) => None,
             Err(e) => Some(self.raised(e)),
         };
-        Ok(Outcome { output: output::take(), exception })
+        Ok(Outcome {
+            output: output::take(),
+            exception,
+        })
     }
 
     /// Runs a whole source file-style program (statements print nothing by
     /// themselves). Used by tests and tools.
-    pub fn run_source(&mut self, source: &str, filename: &str) -> Result<Result<(), Raised>, ScriptError> {
-        let module = parser::parse(source).map_err(|e| ScriptError { line: e.line, message: e.message })?;
+    pub fn run_source(
+        &mut self,
+        source: &str,
+        filename: &str,
+    ) -> Result<Result<(), Raised>, ScriptError> {
+        let module = parser::parse(source).map_err(|e| ScriptError {
+            line: e.line,
+            message: e.message,
+        })?;
         let filename: Rc<str> = filename.into();
         self.sources.insert(filename.clone(), source.into());
         match self.run_module_body(&module.body, filename, false) {
@@ -148,7 +161,10 @@ impl Interpreter {
         };
         let mut tb = String::from("Traceback (most recent call last):\n");
         for fr in e.0.frames.iter().rev() {
-            tb.push_str(&format!("  File \"{}\", line {}, in {}\n", fr.filename, fr.line, fr.name));
+            tb.push_str(&format!(
+                "  File \"{}\", line {}, in {}\n",
+                fr.filename, fr.line, fr.name
+            ));
             if let Some(src) = self.sources.get(&fr.filename) {
                 if let Some(l) = src.lines().nth(fr.line.saturating_sub(1)) {
                     let l = l.trim();
@@ -164,6 +180,10 @@ impl Interpreter {
             tb.push_str(&message);
         }
         tb.push('\n');
-        Raised { type_name, message, traceback: tb }
+        Raised {
+            type_name,
+            message,
+            traceback: tb,
+        }
     }
 }

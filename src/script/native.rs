@@ -44,25 +44,38 @@ impl ClassBuilder {
     }
 
     pub fn with_bases(name: &str, module: &str, bases: Vec<Rc<Class>>) -> ClassBuilder {
-        ClassBuilder { class: Rc::new(Class::new(name, module, bases)) }
+        ClassBuilder {
+            class: Rc::new(Class::new(name, module, bases)),
+        }
     }
 
     /// An exception class deriving from a builtin exception (`"Exception"`) or
     /// another exception class. `str(exc)` is its first argument.
-    pub fn exception(interp: &Interpreter, name: &str, module: &str, base: Option<Rc<Class>>) -> ClassBuilder {
+    pub fn exception(
+        interp: &Interpreter,
+        name: &str,
+        module: &str,
+        base: Option<Rc<Class>>,
+    ) -> ClassBuilder {
         let base = base.unwrap_or_else(|| interp.exc_class("Exception"));
         ClassBuilder::with_bases(name, module, vec![base])
     }
 
     /// A method receiving the instance and the remaining arguments.
-    pub fn method(self, name: &str, f: impl Fn(&mut Interpreter, &Value, Args) -> R<Value> + 'static) -> ClassBuilder {
+    pub fn method(
+        self,
+        name: &str,
+        f: impl Fn(&mut Interpreter, &Value, Args) -> R<Value> + 'static,
+    ) -> ClassBuilder {
         let qual = format!("{}.{}", self.class.name, name);
         let fname = qual.clone();
         self.class.set(
             name,
             NativeFunction::value(&qual, move |it, mut a| {
                 if a.pos.is_empty() {
-                    return Err(Exception::type_error(format!("{fname}() needs an argument")));
+                    return Err(Exception::type_error(format!(
+                        "{fname}() needs an argument"
+                    )));
                 }
                 let this = a.pos.remove(0);
                 f(it, &this, a)
@@ -72,7 +85,10 @@ impl ClassBuilder {
     }
 
     /// `__init__`: receives the new instance; store Rust state with `set_native`.
-    pub fn init(self, f: impl Fn(&mut Interpreter, &Rc<Instance>, Args) -> R<()> + 'static) -> ClassBuilder {
+    pub fn init(
+        self,
+        f: impl Fn(&mut Interpreter, &Rc<Instance>, Args) -> R<()> + 'static,
+    ) -> ClassBuilder {
         self.method("__init__", move |it, this, a| {
             let Value::Instance(inst) = this else {
                 return Err(Exception::type_error("__init__ needs an instance"));
@@ -127,7 +143,10 @@ pub fn call_method(interp: &mut Interpreter, obj: &Value, name: &str, args: Args
 /// An exception of `class` with one message argument, ready to return as `Err`.
 pub fn raise(class: &Rc<Class>, message: impl Into<String>) -> Exception {
     let inst = Instance::new(class.clone());
-    inst.set("args", Value::tuple(vec![Value::Str(message.into().into())]));
+    inst.set(
+        "args",
+        Value::tuple(vec![Value::Str(message.into().into())]),
+    );
     Exception::from_instance(inst)
 }
 
@@ -145,7 +164,8 @@ impl Interpreter {
     /// `str(exc)`.
     pub fn exception_message(&mut self, e: &mut Exception) -> String {
         let inst = self.materialize(e);
-        self.str(&Value::Instance(inst)).unwrap_or_else(|_| e.plain_message())
+        self.str(&Value::Instance(inst))
+            .unwrap_or_else(|_| e.plain_message())
     }
 
     /// A builtin exception class by name (`"ValueError"`), e.g. as a base class.
@@ -158,7 +178,10 @@ impl Interpreter {
 pub fn arg_str(v: &Value, what: &str) -> R<Rc<str>> {
     match v {
         Value::Str(s) => Ok(s.clone()),
-        other => Err(Exception::type_error(format!("{what} must be str, not {}", other.type_name()))),
+        other => Err(Exception::type_error(format!(
+            "{what} must be str, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -166,7 +189,10 @@ pub fn arg_int(v: &Value, what: &str) -> R<i64> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(*b as i64),
-        other => Err(Exception::type_error(format!("{what} must be int, not {}", other.type_name()))),
+        other => Err(Exception::type_error(format!(
+            "{what} must be int, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -175,15 +201,22 @@ pub fn arg_bool(interp: &mut Interpreter, v: &Value) -> R<bool> {
 }
 
 /// Script value -> JSON. Tuples become arrays; other types are a TypeError.
+/// Takes the interpreter so that conversions may later consult script methods.
+#[allow(clippy::only_used_in_recursion)]
 pub fn to_json(interp: &mut Interpreter, v: &Value) -> R<serde_json::Value> {
     use serde_json::Value as J;
     Ok(match v {
         Value::None => J::Null,
         Value::Bool(b) => J::Bool(*b),
         Value::Int(i) => J::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).ok_or_else(|| {
-            Exception::value_error(format!("Out of range float values are not JSON compliant: {}", crate::core::repr::py_float_repr(*f)))
-        })?,
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .ok_or_else(|| {
+                Exception::value_error(format!(
+                    "Out of range float values are not JSON compliant: {}",
+                    crate::core::repr::py_float_repr(*f)
+                ))
+            })?,
         Value::Str(s) => J::String(s.to_string()),
         Value::List(l) => {
             let items = l.borrow().clone();
@@ -262,7 +295,9 @@ mod tests {
                     Some(v) => arg_int(v, "start")?,
                     None => 0,
                 };
-                inst.set_native(Counter { n: std::cell::Cell::new(start) });
+                inst.set_native(Counter {
+                    n: std::cell::Cell::new(start),
+                });
                 Ok(())
             })
             .method("incr", |_, this, _| {
@@ -274,11 +309,19 @@ mod tests {
                 let c = state_of::<Counter>(this, "Counter")?;
                 Ok(Value::Str(format!("Counter({})", c.n.get()).into()))
             })
-            .method("__len__", |_, this, _| Ok(Value::Int(state_of::<Counter>(this, "Counter")?.n.get())))
-            .method("__bool__", |_, this, _| Ok(Value::Bool(state_of::<Counter>(this, "Counter")?.n.get() != 0)))
+            .method("__len__", |_, this, _| {
+                Ok(Value::Int(state_of::<Counter>(this, "Counter")?.n.get()))
+            })
+            .method("__bool__", |_, this, _| {
+                Ok(Value::Bool(
+                    state_of::<Counter>(this, "Counter")?.n.get() != 0,
+                ))
+            })
             .method("__getitem__", |_, this, a| {
                 let i = arg_int(&a.pos[0], "index")?;
-                Ok(Value::Int(state_of::<Counter>(this, "Counter")?.n.get() * i))
+                Ok(Value::Int(
+                    state_of::<Counter>(this, "Counter")?.n.get() * i,
+                ))
             })
             .method("__eq__", |_, this, a| {
                 let me = state_of::<Counter>(this, "Counter")?.n.get();
@@ -295,7 +338,9 @@ mod tests {
                 output::write("exit\n");
                 Ok(Value::Bool(false))
             })
-            .method("fail", move |_, _, _| Err(raise(&err2, "Bad thing:\n    detail")))
+            .method("fail", move |_, _, _| {
+                Err(raise(&err2, "Bad thing:\n    detail"))
+            })
             .method("run", |it, this, _| {
                 // calls back into (possibly overridden) script methods
                 let v = call_method(it, this, "step", Args::new(vec![Value::Int(2)]))?;
@@ -332,21 +377,67 @@ mod tests {
         let mut it = Interpreter::new();
         let m = demo_module(&mut it);
         it.register_module("demo.core", m);
-        assert_eq!(run(&mut it, "from demo.core import Counter, Error, apply, roundtrip, VERSION"), "");
+        assert_eq!(
+            run(
+                &mut it,
+                "from demo.core import Counter, Error, apply, roundtrip, VERSION"
+            ),
+            ""
+        );
         assert_eq!(run(&mut it, "c = Counter(2, name='x'); c"), "Counter(2)\n");
-        assert_eq!(run(&mut it, "c.incr(), len(c), bool(c), c[10], c == Counter(3)"), "(3, 3, True, 30, True)\n");
+        assert_eq!(
+            run(&mut it, "c.incr(), len(c), bool(c), c[10], c == Counter(3)"),
+            "(3, 3, True, 30, True)\n"
+        );
         assert_eq!(run(&mut it, "bool(Counter())"), "False\n");
-        assert_eq!(run(&mut it, "with c as d:\n    print(d is c)\n"), "enter\nTrue\nexit\n");
-        assert_eq!(run(&mut it, "c.fail()"), "demo.core.Error: Bad thing:\n    detail");
-        assert_eq!(run(&mut it, "try:\n    c.fail()\nexcept Error as e:\n    print('caught', type(e).__name__)\n"), "caught Error\n");
-        assert_eq!(run(&mut it, "class Mine(Counter):\n    def step(self, x):\n        return x * 100\n"), "");
-        assert_eq!(run(&mut it, "Mine(1).run(), Counter(1).run()"), "(200, 2)\n");
+        assert_eq!(
+            run(&mut it, "with c as d:\n    print(d is c)\n"),
+            "enter\nTrue\nexit\n"
+        );
+        assert_eq!(
+            run(&mut it, "c.fail()"),
+            "demo.core.Error: Bad thing:\n    detail"
+        );
+        assert_eq!(
+            run(
+                &mut it,
+                "try:\n    c.fail()\nexcept Error as e:\n    print('caught', type(e).__name__)\n"
+            ),
+            "caught Error\n"
+        );
+        assert_eq!(
+            run(
+                &mut it,
+                "class Mine(Counter):\n    def step(self, x):\n        return x * 100\n"
+            ),
+            ""
+        );
+        assert_eq!(
+            run(&mut it, "Mine(1).run(), Counter(1).run()"),
+            "(200, 2)\n"
+        );
         assert_eq!(run(&mut it, "apply(lambda x: x + 1, 41)"), "42\n");
-        assert_eq!(run(&mut it, "roundtrip({'a': [1, 2.5, None, True, 'x']})"), "{'a': [1, 2.5, None, True, 'x']}\n");
-        assert_eq!(run(&mut it, "roundtrip({1, 2})"), "TypeError: Object of type set is not JSON serializable");
-        assert_eq!(run(&mut it, "Counter(1, 2, 3)"), "TypeError: Counter() takes from 0 to 2 positional arguments but 3 were given");
-        assert_eq!(run(&mut it, "import demo.core; demo.core.VERSION"), "'1.0'\n");
-        let r = it.run_example("c.fail()", "<doctest t[1]>").unwrap().exception.unwrap();
+        assert_eq!(
+            run(&mut it, "roundtrip({'a': [1, 2.5, None, True, 'x']})"),
+            "{'a': [1, 2.5, None, True, 'x']}\n"
+        );
+        assert_eq!(
+            run(&mut it, "roundtrip({1, 2})"),
+            "TypeError: Object of type set is not JSON serializable"
+        );
+        assert_eq!(
+            run(&mut it, "Counter(1, 2, 3)"),
+            "TypeError: Counter() takes from 0 to 2 positional arguments but 3 were given"
+        );
+        assert_eq!(
+            run(&mut it, "import demo.core; demo.core.VERSION"),
+            "'1.0'\n"
+        );
+        let r = it
+            .run_example("c.fail()", "<doctest t[1]>")
+            .unwrap()
+            .exception
+            .unwrap();
         assert_eq!(r.traceback, "Traceback (most recent call last):\n  File \"<doctest t[1]>\", line 1, in <module>\n    c.fail()\ndemo.core.Error: Bad thing:\n    detail\n");
     }
 }

@@ -9,7 +9,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 fn overflow() -> Exception {
-    Exception::new("OverflowError", "integer overflow: the harness's Python subset limits int to 64 bits")
+    Exception::new(
+        "OverflowError",
+        "integer overflow: the harness's Python subset limits int to 64 bits",
+    )
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -89,14 +92,27 @@ impl Interpreter {
         }
         let (ta, tb) = (a.type_name(), b.type_name());
         let msg = match (op, &a) {
-            (BinOp::Add, Value::Str(_)) => format!("can only concatenate str (not \"{tb}\") to str"),
-            (BinOp::Add, Value::List(_)) => format!("can only concatenate list (not \"{tb}\") to list"),
-            (BinOp::Add, Value::Tuple(_)) => format!("can only concatenate tuple (not \"{tb}\") to tuple"),
-            (BinOp::Mul, Value::Str(_) | Value::List(_) | Value::Tuple(_)) if !matches!(b, Value::Instance(_)) => {
+            (BinOp::Add, Value::Str(_)) => {
+                format!("can only concatenate str (not \"{tb}\") to str")
+            }
+            (BinOp::Add, Value::List(_)) => {
+                format!("can only concatenate list (not \"{tb}\") to list")
+            }
+            (BinOp::Add, Value::Tuple(_)) => {
+                format!("can only concatenate tuple (not \"{tb}\") to tuple")
+            }
+            (BinOp::Mul, Value::Str(_) | Value::List(_) | Value::Tuple(_))
+                if !matches!(b, Value::Instance(_)) =>
+            {
                 format!("can't multiply sequence by non-int of type '{tb}'")
             }
-            (BinOp::Pow, _) => format!("unsupported operand type(s) for ** or pow(): '{ta}' and '{tb}'"),
-            _ => format!("unsupported operand type(s) for {}: '{ta}' and '{tb}'", op.symbol()),
+            (BinOp::Pow, _) => {
+                format!("unsupported operand type(s) for ** or pow(): '{ta}' and '{tb}'")
+            }
+            _ => format!(
+                "unsupported operand type(s) for {}: '{ta}' and '{tb}'",
+                op.symbol()
+            ),
         };
         Err(Exception::type_error(msg))
     }
@@ -116,13 +132,19 @@ impl Interpreter {
                 }
                 FloorDiv => {
                     if y == 0 {
-                        return Err(Exception::new("ZeroDivisionError", "integer division or modulo by zero"));
+                        return Err(Exception::new(
+                            "ZeroDivisionError",
+                            "integer division or modulo by zero",
+                        ));
                     }
                     floor_div(x, y).ok_or_else(overflow)?
                 }
                 Mod => {
                     if y == 0 {
-                        return Err(Exception::new("ZeroDivisionError", "integer modulo by zero"));
+                        return Err(Exception::new(
+                            "ZeroDivisionError",
+                            "integer modulo by zero",
+                        ));
                     }
                     py_mod(x, y)
                 }
@@ -188,13 +210,19 @@ impl Interpreter {
                 Mul => x * y,
                 Div => {
                     if y == 0.0 {
-                        return Err(Exception::new("ZeroDivisionError", "float division by zero"));
+                        return Err(Exception::new(
+                            "ZeroDivisionError",
+                            "float division by zero",
+                        ));
                     }
                     x / y
                 }
                 FloorDiv => {
                     if y == 0.0 {
-                        return Err(Exception::new("ZeroDivisionError", "float floor division by zero"));
+                        return Err(Exception::new(
+                            "ZeroDivisionError",
+                            "float floor division by zero",
+                        ));
                     }
                     (x / y).floor()
                 }
@@ -206,7 +234,10 @@ impl Interpreter {
                 }
                 Pow => {
                     if x == 0.0 && y < 0.0 {
-                        return Err(Exception::new("ZeroDivisionError", "0.0 cannot be raised to a negative power"));
+                        return Err(Exception::new(
+                            "ZeroDivisionError",
+                            "0.0 cannot be raised to a negative power",
+                        ));
                     }
                     x.powf(y)
                 }
@@ -246,7 +277,9 @@ impl Interpreter {
                 Value::tuple(repeat(t, int(n).unwrap_or(0)))
             }
             (Mod, Value::Str(f), args) => {
-                if matches!(args, Value::Instance(_)) && self.get_special(args, "__rmod__").is_some() {
+                if matches!(args, Value::Instance(_))
+                    && self.get_special(args, "__rmod__").is_some()
+                {
                     return Ok(None);
                 }
                 Value::Str(super::format::percent_format(self, f, args)?.into())
@@ -304,7 +337,9 @@ impl Interpreter {
     pub fn unary(&mut self, op: UnaryOp, v: Value) -> R<Value> {
         match (op, &v) {
             (UnaryOp::Not, _) => return Ok(Value::Bool(!self.truthy(&v)?)),
-            (UnaryOp::Neg, Value::Int(i)) => return Ok(Value::Int(i.checked_neg().ok_or_else(overflow)?)),
+            (UnaryOp::Neg, Value::Int(i)) => {
+                return Ok(Value::Int(i.checked_neg().ok_or_else(overflow)?))
+            }
             (UnaryOp::Neg, Value::Bool(b)) => return Ok(Value::Int(-(*b as i64))),
             (UnaryOp::Neg, Value::Float(f)) => return Ok(Value::Float(-f)),
             (UnaryOp::Pos, Value::Int(_) | Value::Float(_)) => return Ok(v.clone()),
@@ -321,7 +356,10 @@ impl Interpreter {
         if let Some(f) = self.get_special(&v, dunder) {
             return self.call(&f, Args::default());
         }
-        Err(Exception::type_error(format!("bad operand type for unary {sym}: '{}'", v.type_name())))
+        Err(Exception::type_error(format!(
+            "bad operand type for unary {sym}: '{}'",
+            v.type_name()
+        )))
     }
 
     pub fn truthy(&mut self, v: &Value) -> R<bool> {
@@ -361,7 +399,11 @@ impl Interpreter {
 
     fn rich_eq(&mut self, a: &Value, b: &Value, negate: bool) -> R<Value> {
         if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
-            let (name, rname) = if negate { ("__ne__", "__ne__") } else { ("__eq__", "__eq__") };
+            let (name, rname) = if negate {
+                ("__ne__", "__ne__")
+            } else {
+                ("__eq__", "__eq__")
+            };
             for (x, y, n) in [(a, b, name), (b, a, rname)] {
                 if let Some(f) = self.get_special(x, n) {
                     let r = self.call(&f, Args::new(vec![y.clone()]))?;
@@ -386,7 +428,10 @@ impl Interpreter {
     /// `a == b` as a bool (containers compare elementwise).
     pub fn eq(&mut self, a: &Value, b: &Value) -> R<bool> {
         if self.repr_stack.len() > 1000 || super::interp::stack_exhausted() {
-            return Err(Exception::new("RecursionError", "maximum recursion depth exceeded in comparison"));
+            return Err(Exception::new(
+                "RecursionError",
+                "maximum recursion depth exceeded in comparison",
+            ));
         }
         self.repr_stack.push(0);
         let r = self.eq_inner(a, b);
@@ -538,7 +583,11 @@ impl Interpreter {
                 return Ok(Some(o));
             }
             let lt = self.order(CmpOp::Lt, p, q)?;
-            return Ok(Some(if self.truthy(&lt)? { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater }));
+            return Ok(Some(if self.truthy(&lt)? {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Greater
+            }));
         }
         Ok(Some(x.len().cmp(&y.len())))
     }
@@ -577,7 +626,11 @@ impl Interpreter {
                 Ok(false)
             }
             Value::Range(a, b, s) => match int(needle) {
-                Some(n) => Ok(if *s > 0 { n >= *a && n < *b } else { n <= *a && n > *b } && (n - a) % s == 0),
+                Some(n) => Ok(if *s > 0 {
+                    n >= *a && n < *b
+                } else {
+                    n <= *a && n > *b
+                } && (n - a) % s == 0),
                 None => Ok(false),
             },
             _ => {
@@ -616,7 +669,9 @@ impl Interpreter {
             Value::Tuple(t) => Some(Rc::as_ptr(t) as *const u8 as usize),
             _ => None,
         };
-        let Some(id) = id else { return self.repr_inner(v) };
+        let Some(id) = id else {
+            return self.repr_inner(v);
+        };
         if self.repr_stack.contains(&id) {
             return Ok(match v {
                 Value::List(_) => "[...]".into(),
@@ -625,7 +680,10 @@ impl Interpreter {
             });
         }
         if self.repr_stack.len() > 1000 || super::interp::stack_exhausted() {
-            return Err(Exception::new("RecursionError", "maximum recursion depth exceeded while getting the repr of an object"));
+            return Err(Exception::new(
+                "RecursionError",
+                "maximum recursion depth exceeded while getting the repr of an object",
+            ));
         }
         self.repr_stack.push(id);
         let r = self.repr_inner(v);
@@ -678,8 +736,15 @@ impl Interpreter {
                     format!("range({a}, {b}, {s})")
                 }
             }
-            Value::Slice(p) => format!("slice({}, {}, {})", self.repr(&p[0])?, self.repr(&p[1])?, self.repr(&p[2])?),
-            Value::Function(f) => format!("<function {} at {:#x}>", f.qualname, Rc::as_ptr(f) as usize),
+            Value::Slice(p) => format!(
+                "slice({}, {}, {})",
+                self.repr(&p[0])?,
+                self.repr(&p[1])?,
+                self.repr(&p[2])?
+            ),
+            Value::Function(f) => {
+                format!("<function {} at {:#x}>", f.qualname, Rc::as_ptr(f) as usize)
+            }
             Value::Native(f) => format!("<built-in function {}>", f.name),
             Value::Bound(b) => {
                 let name = match &b.1 {
@@ -698,8 +763,16 @@ impl Interpreter {
                 }
             }
             Value::Module(m) => format!("<module '{}'>", m.name),
-            Value::Iter(it) => format!("<{} object at {:#x}>", v.type_name(), Rc::as_ptr(it) as *const u8 as usize),
-            Value::Descriptor(d) => format!("<{} object at {:#x}>", v.type_name(), Rc::as_ptr(d) as *const u8 as usize),
+            Value::Iter(it) => format!(
+                "<{} object at {:#x}>",
+                v.type_name(),
+                Rc::as_ptr(it) as *const u8 as usize
+            ),
+            Value::Descriptor(d) => format!(
+                "<{} object at {:#x}>",
+                v.type_name(),
+                Rc::as_ptr(d) as *const u8 as usize
+            ),
             Value::Instance(inst) => {
                 if let Some(f) = inst.class.lookup("__repr__") {
                     let f = self.bind_value(v, f);
@@ -714,7 +787,11 @@ impl Interpreter {
                 }
                 format!(
                     "<{} object at {:#x}>",
-                    if inst.class.module == "builtins" { inst.class.name.clone() } else { format!("{}.{}", inst.class.module, inst.class.name) },
+                    if inst.class.module == "builtins" {
+                        inst.class.name.clone()
+                    } else {
+                        format!("{}.{}", inst.class.module, inst.class.name)
+                    },
                     Rc::as_ptr(inst) as usize
                 )
             }
@@ -763,7 +840,12 @@ impl Interpreter {
         let it = match v {
             Value::List(l) => Iter::List(l.clone(), 0),
             Value::Tuple(t) => Iter::Seq(t.to_vec(), 0),
-            Value::Str(s) => Iter::Seq(s.chars().map(|c| Value::Str(c.to_string().into())).collect(), 0),
+            Value::Str(s) => Iter::Seq(
+                s.chars()
+                    .map(|c| Value::Str(c.to_string().into()))
+                    .collect(),
+                0,
+            ),
             Value::Bytes(b) => Iter::Seq(b.iter().map(|x| Value::Int(*x as i64)).collect(), 0),
             Value::Dict(d) | Value::Set(d) => Iter::Seq(d.borrow().keys(), 0),
             Value::Range(a, b, s) => Iter::Range(*a, *b, *s),
@@ -791,7 +873,10 @@ impl Interpreter {
                     }
                     Iter::Seq(items, 0)
                 } else {
-                    return Err(Exception::type_error(format!("'{}' object is not iterable", v.type_name())));
+                    return Err(Exception::type_error(format!(
+                        "'{}' object is not iterable",
+                        v.type_name()
+                    )));
                 }
             }
         };
@@ -804,7 +889,10 @@ impl Interpreter {
             Value::Iter(i) => Ok(i.borrow_mut().next_value()),
             _ => {
                 let Some(f) = self.get_special(it, "__next__") else {
-                    return Err(Exception::type_error(format!("'{}' object is not an iterator", it.type_name())));
+                    return Err(Exception::type_error(format!(
+                        "'{}' object is not an iterator",
+                        it.type_name()
+                    )));
                 };
                 match self.call(&f, Args::default()) {
                     Ok(v) => Ok(Some(v)),
@@ -865,7 +953,12 @@ impl Interpreter {
                     return match idx {
                         Value::Slice(sl) => {
                             let ix = slice_indices(sl, b.len())?;
-                            Ok(Value::Str(ix.into_iter().map(|i| b[i] as char).collect::<String>().into()))
+                            Ok(Value::Str(
+                                ix.into_iter()
+                                    .map(|i| b[i] as char)
+                                    .collect::<String>()
+                                    .into(),
+                            ))
                         }
                         _ => {
                             let i = seq_index(idx, b.len(), "string")?;
@@ -877,15 +970,23 @@ impl Interpreter {
                 match idx {
                     Value::Slice(sl) => {
                         let ix = slice_indices(sl, chars.len())?;
-                        Ok(Value::Str(ix.into_iter().map(|i| chars[i]).collect::<String>().into()))
+                        Ok(Value::Str(
+                            ix.into_iter().map(|i| chars[i]).collect::<String>().into(),
+                        ))
                     }
-                    _ => Ok(Value::Str(chars[seq_index(idx, chars.len(), "string")?].to_string().into())),
+                    _ => Ok(Value::Str(
+                        chars[seq_index(idx, chars.len(), "string")?]
+                            .to_string()
+                            .into(),
+                    )),
                 }
             }
             Value::Bytes(b) => match idx {
                 Value::Slice(sl) => {
                     let ix = slice_indices(sl, b.len())?;
-                    Ok(Value::Bytes(ix.into_iter().map(|i| b[i]).collect::<Vec<u8>>().into()))
+                    Ok(Value::Bytes(
+                        ix.into_iter().map(|i| b[i]).collect::<Vec<u8>>().into(),
+                    ))
                 }
                 _ => Ok(Value::Int(b[seq_index(idx, b.len(), "index")?] as i64)),
             },
@@ -894,9 +995,15 @@ impl Interpreter {
                 match idx {
                     Value::Slice(sl) => {
                         let ix = slice_indices(sl, len)?;
-                        Ok(Value::list(ix.into_iter().map(|i| Value::Int(a + st * i as i64)).collect()))
+                        Ok(Value::list(
+                            ix.into_iter()
+                                .map(|i| Value::Int(a + st * i as i64))
+                                .collect(),
+                        ))
                     }
-                    _ => Ok(Value::Int(a + st * seq_index(idx, len, "range object")? as i64)),
+                    _ => Ok(Value::Int(
+                        a + st * seq_index(idx, len, "range object")? as i64,
+                    )),
                 }
             }
             Value::Dict(d) => {
@@ -906,7 +1013,9 @@ impl Interpreter {
                     None => Err(Exception::with_args("KeyError", vec![idx.clone()])),
                 }
             }
-            Value::Class(c) if c.lookup("__class_getitem__").is_none() && c.module == "builtins" => {
+            Value::Class(c)
+                if c.lookup("__class_getitem__").is_none() && c.module == "builtins" =>
+            {
                 // `list[int]` style generic aliases: accept and return the class
                 Ok(obj.clone())
             }
@@ -914,7 +1023,10 @@ impl Interpreter {
                 if let Some(f) = self.get_special(obj, "__getitem__") {
                     return self.call(&f, Args::new(vec![idx.clone()]));
                 }
-                Err(Exception::type_error(format!("'{}' object is not subscriptable", obj.type_name())))
+                Err(Exception::type_error(format!(
+                    "'{}' object is not subscriptable",
+                    obj.type_name()
+                )))
             }
         }
     }
@@ -1011,7 +1123,11 @@ impl Interpreter {
 }
 
 pub fn bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut s = String::from("b");
     s.push(quote);
     for &c in b {
@@ -1037,8 +1153,14 @@ pub fn seq_index(idx: &Value, len: usize, what: &str) -> R<usize> {
     let i = match idx {
         Value::Int(i) => *i,
         Value::Bool(b) => *b as i64,
-        Value::Instance(_) | _ => {
-            let kind = if what == "string" { "string" } else if what.starts_with("list") { "list" } else { what };
+        _ => {
+            let kind = if what == "string" {
+                "string"
+            } else if what.starts_with("list") {
+                "list"
+            } else {
+                what
+            };
             return Err(Exception::type_error(format!(
                 "{kind} indices must be integers or slices, not {}",
                 idx.type_name()
@@ -1047,7 +1169,10 @@ pub fn seq_index(idx: &Value, len: usize, what: &str) -> R<usize> {
     };
     let j = if i < 0 { i + len as i64 } else { i };
     if j < 0 || j >= len as i64 {
-        return Err(Exception::new("IndexError", format!("{what} index out of range")));
+        return Err(Exception::new(
+            "IndexError",
+            format!("{what} index out of range"),
+        ));
     }
     Ok(j as usize)
 }

@@ -19,7 +19,11 @@ pub struct Module {
 
 pub fn parse(src: &str) -> PResult<Module> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { toks: tokens, pos: 0, depth: 0 };
+    let mut p = Parser {
+        toks: tokens,
+        pos: 0,
+        depth: 0,
+    };
     let mut body = Vec::new();
     let mut top_level = 0;
     while !p.at_eof() {
@@ -45,7 +49,11 @@ fn parse_expr_src(src: &str, line: usize) -> PResult<Expr> {
         .into_iter()
         .map(|t| Token { tok: t.tok, line })
         .collect();
-    let mut p = Parser { toks, pos: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.expr_list()?;
     p.eat_tok(&Tok::Newline);
     if !p.at_eof() {
@@ -65,10 +73,10 @@ struct Parser {
 const MAX_DEPTH: usize = 100;
 
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
-    "try", "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 fn expr(kind: ExprKind, line: usize) -> Expr {
@@ -129,7 +137,12 @@ impl Parser {
         let what = match self.peek() {
             Tok::Eof => return err(self.line(), "unexpected EOF while parsing"),
             Tok::Indent => return err(self.line(), "unexpected indent"),
-            Tok::Dedent => return err(self.line(), "unindent does not match any outer indentation level"),
+            Tok::Dedent => {
+                return err(
+                    self.line(),
+                    "unindent does not match any outer indentation level",
+                )
+            }
             Tok::Newline => "invalid syntax".to_string(),
             _ => "invalid syntax".to_string(),
         };
@@ -139,7 +152,17 @@ impl Parser {
         if self.eat_op(op) {
             Ok(())
         } else if matches!(op, ")" | "]" | "}") && matches!(self.peek(), Tok::Newline | Tok::Eof) {
-            err(self.line(), format!("'{}' was never closed", match op { ")" => "(", "]" => "[", _ => "{" }))
+            err(
+                self.line(),
+                format!(
+                    "'{}' was never closed",
+                    match op {
+                        ")" => "(",
+                        "]" => "[",
+                        _ => "{",
+                    }
+                ),
+            )
         } else if op == ":" {
             err(self.line(), "expected ':'")
         } else {
@@ -159,7 +182,10 @@ impl Parser {
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return err(self.line(), "too many nested parentheses or blocks (the harness's limit is 100)");
+            return err(
+                self.line(),
+                "too many nested parentheses or blocks (the harness's limit is 100)",
+            );
         }
         Ok(())
     }
@@ -189,7 +215,10 @@ impl Parser {
                 } else {
                     vec![]
                 };
-                out.push(Stmt { kind: StmtKind::While(test, body, orelse), line });
+                out.push(Stmt {
+                    kind: StmtKind::While(test, body, orelse),
+                    line,
+                });
             }
             "for" => {
                 self.advance();
@@ -206,7 +235,10 @@ impl Parser {
                 } else {
                     vec![]
                 };
-                out.push(Stmt { kind: StmtKind::For(target, iter, body, orelse), line });
+                out.push(Stmt {
+                    kind: StmtKind::For(target, iter, body, orelse),
+                    line,
+                });
             }
             "try" => {
                 self.advance();
@@ -221,7 +253,11 @@ impl Parser {
                 }
                 loop {
                     let e = self.test()?;
-                    let t = if self.eat_kw("as") { Some(self.target()?) } else { None };
+                    let t = if self.eat_kw("as") {
+                        Some(self.target()?)
+                    } else {
+                        None
+                    };
                     items.push((e, t));
                     if !self.eat_op(",") {
                         break;
@@ -235,12 +271,18 @@ impl Parser {
                 }
                 self.expect_op(":")?;
                 let body = self.block()?;
-                out.push(Stmt { kind: StmtKind::With(items, body), line });
+                out.push(Stmt {
+                    kind: StmtKind::With(items, body),
+                    line,
+                });
             }
             "def" => {
                 self.advance();
                 let f = self.funcdef(vec![], line)?;
-                out.push(Stmt { kind: StmtKind::FunctionDef(Rc::new(f)), line });
+                out.push(Stmt {
+                    kind: StmtKind::FunctionDef(Rc::new(f)),
+                    line,
+                });
             }
             "class" => {
                 self.advance();
@@ -257,7 +299,10 @@ impl Parser {
                 let line = self.line();
                 if self.eat_kw("def") {
                     let f = self.funcdef(decorators, line)?;
-                    out.push(Stmt { kind: StmtKind::FunctionDef(Rc::new(f)), line });
+                    out.push(Stmt {
+                        kind: StmtKind::FunctionDef(Rc::new(f)),
+                        line,
+                    });
                 } else if self.eat_kw("class") {
                     out.push(self.classdef(decorators, line)?);
                 } else if self.is_kw("async") {
@@ -266,9 +311,17 @@ impl Parser {
                     return self.unexpected();
                 }
             }
-            "async" => return err(line, "unsupported syntax: 'async' statements are not supported"),
+            "async" => {
+                return err(
+                    line,
+                    "unsupported syntax: 'async' statements are not supported",
+                )
+            }
             "match" if self.looks_like_match() => {
-                return err(line, "unsupported syntax: 'match' statements are not supported")
+                return err(
+                    line,
+                    "unsupported syntax: 'match' statements are not supported",
+                )
             }
             _ => {
                 self.simple_stmts(out)?;
@@ -287,7 +340,9 @@ impl Parser {
                 Tok::Op("(" | "[" | "{") => depth += 1,
                 Tok::Op(")" | "]" | "}") => depth -= 1,
                 Tok::Op("=") if depth == 0 => return false,
-                Tok::Op(":") if depth == 0 => return k > 1 && !matches!(self.peek_at(1), Tok::Op("(" | "." | "[" | "=")) ,
+                Tok::Op(":") if depth == 0 => {
+                    return k > 1 && !matches!(self.peek_at(1), Tok::Op("(" | "." | "[" | "="))
+                }
                 _ => {}
             }
             k += 1;
@@ -329,7 +384,10 @@ impl Parser {
         } else {
             vec![]
         };
-        Ok(Stmt { kind: StmtKind::If(test, body, orelse), line })
+        Ok(Stmt {
+            kind: StmtKind::If(test, body, orelse),
+            line,
+        })
     }
 
     fn try_rest(&mut self, line: usize) -> PResult<Stmt> {
@@ -355,12 +413,21 @@ impl Parser {
                 } else {
                     t
                 };
-                let n = if self.eat_kw("as") { Some(self.name()?) } else { None };
+                let n = if self.eat_kw("as") {
+                    Some(self.name()?)
+                } else {
+                    None
+                };
                 (Some(t), n)
             };
             self.expect_op(":")?;
             let hbody = self.block()?;
-            handlers.push(Handler { typ, name, body: hbody, line: hline });
+            handlers.push(Handler {
+                typ,
+                name,
+                body: hbody,
+                line: hline,
+            });
         }
         let orelse = if !handlers.is_empty() && self.eat_kw("else") {
             self.expect_op(":")?;
@@ -377,7 +444,15 @@ impl Parser {
         if handlers.is_empty() && finally.is_empty() {
             return err(self.line(), "expected 'except' or 'finally' block");
         }
-        Ok(Stmt { kind: StmtKind::Try { body, handlers, orelse, finally }, line })
+        Ok(Stmt {
+            kind: StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            },
+            line,
+        })
     }
 
     fn classdef(&mut self, decorators: Vec<Expr>, line: usize) -> PResult<Stmt> {
@@ -397,7 +472,15 @@ impl Parser {
         }
         self.expect_op(":")?;
         let body = self.block()?;
-        Ok(Stmt { kind: StmtKind::ClassDef { name, bases, body, decorators }, line })
+        Ok(Stmt {
+            kind: StmtKind::ClassDef {
+                name,
+                bases,
+                body,
+                decorators,
+            },
+            line,
+        })
     }
 
     fn funcdef(&mut self, decorators: Vec<Expr>, line: usize) -> PResult<FuncDef> {
@@ -406,7 +489,10 @@ impl Parser {
         let params = self.params(")")?;
         self.expect_op(")")?;
         if self.is_op("->") {
-            return err(self.line(), "unsupported syntax: function annotations are not supported");
+            return err(
+                self.line(),
+                "unsupported syntax: function annotations are not supported",
+            );
         }
         self.expect_op(":")?;
         let body = self.block()?;
@@ -421,31 +507,57 @@ impl Parser {
             let line = self.line();
             if self.eat_op("**") {
                 let name = self.name()?;
-                params.push(Param { name, default: None, kind: ParamKind::VarKw });
+                params.push(Param {
+                    name,
+                    default: None,
+                    kind: ParamKind::VarKw,
+                });
             } else if self.eat_op("*") {
                 kwonly = true;
                 if !self.is_op(",") {
                     let name = self.name()?;
-                    params.push(Param { name, default: None, kind: ParamKind::VarArgs });
+                    params.push(Param {
+                        name,
+                        default: None,
+                        kind: ParamKind::VarArgs,
+                    });
                 }
             } else if self.eat_op("/") {
                 // positional-only marker: accepted, treated as ordinary parameters
             } else {
                 let name = self.name()?;
                 if self.is_op(":") && end == ")" {
-                    return err(line, "unsupported syntax: parameter annotations are not supported");
+                    return err(
+                        line,
+                        "unsupported syntax: parameter annotations are not supported",
+                    );
                 }
-                let default = if self.eat_op("=") { Some(self.test()?) } else { None };
+                let default = if self.eat_op("=") {
+                    Some(self.test()?)
+                } else {
+                    None
+                };
                 if default.is_some() {
                     seen_default = true;
                 } else if seen_default && !kwonly {
                     return err(line, "non-default argument follows default argument");
                 }
                 if params.iter().any(|p| p.name == name) {
-                    return err(line, format!("duplicate argument '{name}' in function definition"));
+                    return err(
+                        line,
+                        format!("duplicate argument '{name}' in function definition"),
+                    );
                 }
-                let kind = if kwonly { ParamKind::KwOnly } else { ParamKind::Normal };
-                params.push(Param { name, default, kind });
+                let kind = if kwonly {
+                    ParamKind::KwOnly
+                } else {
+                    ParamKind::Normal
+                };
+                params.push(Param {
+                    name,
+                    default,
+                    kind,
+                });
             }
             if !self.eat_op(",") {
                 break;
@@ -535,7 +647,11 @@ impl Parser {
                     StmtKind::Raise(None, None)
                 } else {
                     let e = self.test()?;
-                    let cause = if self.eat_kw("from") { Some(self.test()?) } else { None };
+                    let cause = if self.eat_kw("from") {
+                        Some(self.test()?)
+                    } else {
+                        None
+                    };
                     StmtKind::Raise(Some(e), cause)
                 }
             }
@@ -565,7 +681,11 @@ impl Parser {
             "assert" => {
                 self.advance();
                 let t = self.test()?;
-                let m = if self.eat_op(",") { Some(self.test()?) } else { None };
+                let m = if self.eat_op(",") {
+                    Some(self.test()?)
+                } else {
+                    None
+                };
                 StmtKind::Assert(t, m)
             }
             "import" => {
@@ -573,7 +693,11 @@ impl Parser {
                 let mut names = Vec::new();
                 loop {
                     let dotted = self.dotted()?;
-                    let alias = if self.eat_kw("as") { Some(self.name()?) } else { None };
+                    let alias = if self.eat_kw("as") {
+                        Some(self.name()?)
+                    } else {
+                        None
+                    };
                     names.push((dotted, alias));
                     if !self.eat_op(",") {
                         break;
@@ -584,7 +708,10 @@ impl Parser {
             "from" => {
                 self.advance();
                 if self.is_op(".") || self.is_op("...") {
-                    return err(line, "unsupported syntax: relative imports are not supported");
+                    return err(
+                        line,
+                        "unsupported syntax: relative imports are not supported",
+                    );
                 }
                 let module = self.dotted()?;
                 if !self.eat_kw("import") {
@@ -597,7 +724,11 @@ impl Parser {
                     let paren = self.eat_op("(");
                     loop {
                         let n = self.name()?;
-                        let alias = if self.eat_kw("as") { Some(self.name()?) } else { None };
+                        let alias = if self.eat_kw("as") {
+                            Some(self.name()?)
+                        } else {
+                            None
+                        };
                         names.push((n, alias));
                         if !self.eat_op(",") {
                             break;
@@ -629,7 +760,10 @@ impl Parser {
     fn expr_stmt(&mut self, line: usize) -> PResult<Stmt> {
         let first = self.star_expr_list()?;
         if self.is_op(":") {
-            return err(line, "unsupported syntax: annotated assignments are not supported");
+            return err(
+                line,
+                "unsupported syntax: annotated assignments are not supported",
+            );
         }
         if let Tok::Op(op) = self.peek().clone() {
             let aug = match op {
@@ -652,28 +786,50 @@ impl Parser {
                 self.advance();
                 check_target(&first, false)?;
                 if matches!(first.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
-                    return err(line, "'tuple' is an illegal expression for augmented assignment");
+                    return err(
+                        line,
+                        "'tuple' is an illegal expression for augmented assignment",
+                    );
                 }
-                let value = if self.is_kw("yield") { self.yield_expr()? } else { self.expr_list()? };
-                return Ok(Stmt { kind: StmtKind::AugAssign(first, bop, value), line });
+                let value = if self.is_kw("yield") {
+                    self.yield_expr()?
+                } else {
+                    self.expr_list()?
+                };
+                return Ok(Stmt {
+                    kind: StmtKind::AugAssign(first, bop, value),
+                    line,
+                });
             }
         }
         if self.is_op("=") {
             let mut items = vec![first];
             while self.eat_op("=") {
-                let v = if self.is_kw("yield") { self.yield_expr()? } else { self.star_expr_list()? };
+                let v = if self.is_kw("yield") {
+                    self.yield_expr()?
+                } else {
+                    self.star_expr_list()?
+                };
                 items.push(v);
             }
-            let value = items.pop().unwrap_or_else(|| expr(ExprKind::Const(Value::None), line));
+            let value = items
+                .pop()
+                .unwrap_or_else(|| expr(ExprKind::Const(Value::None), line));
             for t in &items {
                 check_target(t, true)?;
             }
-            return Ok(Stmt { kind: StmtKind::Assign(items, value), line });
+            return Ok(Stmt {
+                kind: StmtKind::Assign(items, value),
+                line,
+            });
         }
         if let ExprKind::Starred(_) = first.kind {
             return err(line, "can't use starred expression here");
         }
-        Ok(Stmt { kind: StmtKind::Expr(first), line })
+        Ok(Stmt {
+            kind: StmtKind::Expr(first),
+            line,
+        })
     }
 
     // ---------------------------------------------------------------- expressions
@@ -696,7 +852,13 @@ impl Parser {
             }
             items.push(self.star_or(Self::or_expr)?);
         }
-        let e = if tuple { expr(ExprKind::Tuple(items), line) } else { items.pop().unwrap_or_else(|| expr(ExprKind::Const(Value::None), line)) };
+        let e = if tuple {
+            expr(ExprKind::Tuple(items), line)
+        } else {
+            items
+                .pop()
+                .unwrap_or_else(|| expr(ExprKind::Const(Value::None), line))
+        };
         check_target(&e, true)?;
         Ok(e)
     }
@@ -742,7 +904,10 @@ impl Parser {
     fn named_expr(&mut self) -> PResult<Expr> {
         let e = self.test()?;
         if self.is_op(":=") {
-            return err(self.line(), "unsupported syntax: assignment expressions (:=) are not supported");
+            return err(
+                self.line(),
+                "unsupported syntax: assignment expressions (:=) are not supported",
+            );
         }
         Ok(e)
     }
@@ -775,7 +940,10 @@ impl Parser {
             self.expect_op(":")?;
             let body = self.test()?;
             let bl = body.line;
-            let stmts = vec![Stmt { kind: StmtKind::Return(Some(body)), line: bl }];
+            let stmts = vec![Stmt {
+                kind: StmtKind::Return(Some(body)),
+                line: bl,
+            }];
             let f = make_func("<lambda>".into(), params, stmts, vec![], line);
             return Ok(expr(ExprKind::Lambda(Rc::new(f)), line));
         }
@@ -793,7 +961,10 @@ impl Parser {
             let cond = self.or_test()?;
             if self.eat_kw("else") {
                 let other = self.test()?;
-                return Ok(expr(ExprKind::IfExp(Box::new(cond), Box::new(e), Box::new(other)), line));
+                return Ok(expr(
+                    ExprKind::IfExp(Box::new(cond), Box::new(e), Box::new(other)),
+                    line,
+                ));
             }
             self.pos = save;
             if !self.in_comprehension_context() {
@@ -870,7 +1041,9 @@ impl Parser {
                         CmpOp::Is
                     }
                 }
-                Tok::Name(n) if &**n == "not" && matches!(self.peek_at(1), Tok::Name(m) if &**m == "in") => {
+                Tok::Name(n)
+                    if &**n == "not" && matches!(self.peek_at(1), Tok::Name(m) if &**m == "in") =>
+                {
                     self.advance();
                     CmpOp::NotIn
                 }
@@ -893,7 +1066,13 @@ impl Parser {
             &[("&", BinOp::BitAnd)],
             &[("<<", BinOp::LShift), (">>", BinOp::RShift)],
             &[("+", BinOp::Add), ("-", BinOp::Sub)],
-            &[("*", BinOp::Mul), ("/", BinOp::Div), ("//", BinOp::FloorDiv), ("%", BinOp::Mod), ("@", BinOp::MatMul)],
+            &[
+                ("*", BinOp::Mul),
+                ("/", BinOp::Div),
+                ("//", BinOp::FloorDiv),
+                ("%", BinOp::Mod),
+                ("@", BinOp::MatMul),
+            ],
         ];
         if level >= LEVELS.len() {
             return self.unary();
@@ -901,7 +1080,11 @@ impl Parser {
         let mut left = self.binary_level(level + 1)?;
         loop {
             let line = self.line();
-            let Some(op) = LEVELS[level].iter().find(|(s, _)| self.is_op(s)).map(|(_, o)| *o) else {
+            let Some(op) = LEVELS[level]
+                .iter()
+                .find(|(s, _)| self.is_op(s))
+                .map(|(_, o)| *o)
+            else {
                 break;
             };
             self.advance();
@@ -948,7 +1131,10 @@ impl Parser {
         let base = self.primary()?;
         if self.eat_op("**") {
             let exp = self.unary()?;
-            return Ok(expr(ExprKind::BinOp(Box::new(base), BinOp::Pow, Box::new(exp)), line));
+            return Ok(expr(
+                ExprKind::BinOp(Box::new(base), BinOp::Pow, Box::new(exp)),
+                line,
+            ));
         }
         Ok(base)
     }
@@ -983,7 +1169,8 @@ impl Parser {
                 args.push(Arg::StarStar(self.test()?));
             } else if self.eat_op("*") {
                 args.push(Arg::Star(self.test()?));
-            } else if matches!(self.peek(), Tok::Name(_)) && matches!(self.peek_at(1), Tok::Op("=")) {
+            } else if matches!(self.peek(), Tok::Name(_)) && matches!(self.peek_at(1), Tok::Op("="))
+            {
                 let n = self.name()?;
                 self.advance();
                 if args.iter().any(|a| matches!(a, Arg::Kw(k, _) if *k == n)) {
@@ -1001,7 +1188,10 @@ impl Parser {
                         return err(line, "positional argument follows keyword argument");
                     }
                     if args.iter().any(|a| matches!(a, Arg::StarStar(..))) {
-                        return err(line, "positional argument follows keyword argument unpacking");
+                        return err(
+                            line,
+                            "positional argument follows keyword argument unpacking",
+                        );
                     }
                     args.push(Arg::Pos(e));
                 }
@@ -1031,11 +1221,22 @@ impl Parser {
 
     fn subscript(&mut self) -> PResult<Expr> {
         let line = self.line();
-        let lower = if self.is_op(":") { None } else { Some(Box::new(self.test()?)) };
+        let lower = if self.is_op(":") {
+            None
+        } else {
+            Some(Box::new(self.test()?))
+        };
         if !self.eat_op(":") {
-            return lower.map(|b| *b).ok_or_else(|| SyntaxErr { line, message: "invalid syntax".into() });
+            return lower.map(|b| *b).ok_or_else(|| SyntaxErr {
+                line,
+                message: "invalid syntax".into(),
+            });
         }
-        let upper = if self.is_op(":") || self.is_op("]") || self.is_op(",") { None } else { Some(Box::new(self.test()?)) };
+        let upper = if self.is_op(":") || self.is_op("]") || self.is_op(",") {
+            None
+        } else {
+            Some(Box::new(self.test()?))
+        };
         let step = if self.eat_op(":") {
             if self.is_op("]") || self.is_op(",") {
                 None
@@ -1052,7 +1253,10 @@ impl Parser {
         let mut fors = Vec::new();
         while self.is_kw("for") || self.is_kw("async") {
             if self.is_kw("async") {
-                return err(self.line(), "unsupported syntax: asynchronous comprehensions are not supported");
+                return err(
+                    self.line(),
+                    "unsupported syntax: asynchronous comprehensions are not supported",
+                );
             }
             self.advance();
             let target = self.target_list()?;
@@ -1115,7 +1319,10 @@ impl Parser {
                 if self.is_kw("for") {
                     let fors = self.comp_fors()?;
                     self.expect_op(")")?;
-                    return Ok(expr(ExprKind::Comp(CompKind::Gen(Box::new(first)), fors), line));
+                    return Ok(expr(
+                        ExprKind::Comp(CompKind::Gen(Box::new(first)), fors),
+                        line,
+                    ));
                 }
                 if self.eat_op(")") {
                     if let ExprKind::Starred(_) = first.kind {
@@ -1143,7 +1350,10 @@ impl Parser {
                 if self.is_kw("for") {
                     let fors = self.comp_fors()?;
                     self.expect_op("]")?;
-                    return Ok(expr(ExprKind::Comp(CompKind::List(Box::new(first)), fors), line));
+                    return Ok(expr(
+                        ExprKind::Comp(CompKind::List(Box::new(first)), fors),
+                        line,
+                    ));
                 }
                 let mut items = vec![first];
                 while self.eat_op(",") {
@@ -1170,14 +1380,20 @@ impl Parser {
                     if self.is_kw("for") {
                         let fors = self.comp_fors()?;
                         self.expect_op("}")?;
-                        return Ok(expr(ExprKind::Comp(CompKind::Dict(Box::new(first), Box::new(v)), fors), line));
+                        return Ok(expr(
+                            ExprKind::Comp(CompKind::Dict(Box::new(first), Box::new(v)), fors),
+                            line,
+                        ));
                     }
                     return self.dict_rest(vec![(Some(first), v)], line);
                 }
                 if self.is_kw("for") {
                     let fors = self.comp_fors()?;
                     self.expect_op("}")?;
-                    return Ok(expr(ExprKind::Comp(CompKind::Set(Box::new(first)), fors), line));
+                    return Ok(expr(
+                        ExprKind::Comp(CompKind::Set(Box::new(first)), fors),
+                        line,
+                    ));
                 }
                 let mut items = vec![first];
                 while self.eat_op(",") {
@@ -1271,12 +1487,22 @@ fn parse_fstring(body: &str, raw: bool, line: usize) -> PResult<Vec<FPart>> {
     parse_fstring_parts(&cs, &mut i, raw, line, false)
 }
 
-fn parse_fstring_parts(cs: &[char], i: &mut usize, raw: bool, line: usize, in_spec: bool) -> PResult<Vec<FPart>> {
+fn parse_fstring_parts(
+    cs: &[char],
+    i: &mut usize,
+    raw: bool,
+    line: usize,
+    in_spec: bool,
+) -> PResult<Vec<FPart>> {
     let mut parts = Vec::new();
     let mut lit = String::new();
     let flush = |lit: &mut String, parts: &mut Vec<FPart>| -> PResult<()> {
         if !lit.is_empty() {
-            let text = if raw { lit.clone() } else { unescape(lit, false, line)? };
+            let text = if raw {
+                lit.clone()
+            } else {
+                unescape(lit, false, line)?
+            };
             push_lit(parts, text);
             lit.clear();
         }
@@ -1320,7 +1546,12 @@ fn parse_fstring_parts(cs: &[char], i: &mut usize, raw: bool, line: usize, in_sp
             let mut src: String = cs[start..*i.min(&mut cs.len())].iter().collect();
             let mut debug = None;
             let trimmed = src.trim_end();
-            if trimmed.ends_with('=') && !trimmed.ends_with("==") && !trimmed.ends_with("!=") && !trimmed.ends_with("<=") && !trimmed.ends_with(">=") {
+            if trimmed.ends_with('=')
+                && !trimmed.ends_with("==")
+                && !trimmed.ends_with("!=")
+                && !trimmed.ends_with("<=")
+                && !trimmed.ends_with(">=")
+            {
                 debug = Some(src.clone());
                 let cut = trimmed.len() - 1;
                 src.truncate(cut);
@@ -1333,7 +1564,10 @@ fn parse_fstring_parts(cs: &[char], i: &mut usize, raw: bool, line: usize, in_sp
             if *i < cs.len() && cs[*i] == '!' {
                 conv = cs.get(*i + 1).copied();
                 if !matches!(conv, Some('r' | 's' | 'a')) {
-                    return err(line, "f-string: invalid conversion character: expected 's', 'r', or 'a'");
+                    return err(
+                        line,
+                        "f-string: invalid conversion character: expected 's', 'r', or 'a'",
+                    );
                 }
                 *i += 2;
             }
@@ -1349,7 +1583,12 @@ fn parse_fstring_parts(cs: &[char], i: &mut usize, raw: bool, line: usize, in_sp
             if debug.is_some() && conv.is_none() && spec.is_empty() {
                 conv = Some('r');
             }
-            parts.push(FPart::Expr { expr: Box::new(e), conv, spec, debug });
+            parts.push(FPart::Expr {
+                expr: Box::new(e),
+                conv,
+                spec,
+                debug,
+            });
             continue;
         }
         if c == '}' {
@@ -1383,7 +1622,13 @@ fn check_target(e: &Expr, allow_tuple: bool) -> PResult<()> {
     }
 }
 
-fn make_func(name: Name, params: Vec<Param>, body: Vec<Stmt>, decorators: Vec<Expr>, line: usize) -> FuncDef {
+fn make_func(
+    name: Name,
+    params: Vec<Param>,
+    body: Vec<Stmt>,
+    decorators: Vec<Expr>,
+    line: usize,
+) -> FuncDef {
     let mut s = Scan::default();
     for p in &params {
         s.locals.insert(p.name.clone());
@@ -1426,7 +1671,9 @@ impl Scan {
             ExprKind::Name(n) => {
                 self.locals.insert(n.clone());
             }
-            ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| self.target(i)),
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                items.iter().for_each(|i| self.target(i))
+            }
             ExprKind::Starred(i) => self.target(i),
             _ => self.expr(e),
         }
@@ -1498,7 +1745,12 @@ impl Scan {
                     self.expr(b);
                 }
             }
-            StmtKind::Try { body, handlers, orelse, finally } => {
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
                 self.stmts(body);
                 for h in handlers {
                     if let Some(n) = &h.name {
@@ -1530,11 +1782,15 @@ impl Scan {
                 self.expr(f);
                 for a in args {
                     match a {
-                        Arg::Pos(e) | Arg::Star(e) | Arg::Kw(_, e) | Arg::StarStar(e) => self.expr(e),
+                        Arg::Pos(e) | Arg::Star(e) | Arg::Kw(_, e) | Arg::StarStar(e) => {
+                            self.expr(e)
+                        }
                     }
                 }
             }
-            ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                items.iter().for_each(|i| self.expr(i))
+            }
             ExprKind::Attr(a, _) | ExprKind::Unary(_, a) | ExprKind::Starred(a) => self.expr(a),
             ExprKind::IfExp(a, b, c) => {
                 self.expr(a);
@@ -1556,7 +1812,10 @@ mod tests {
         let m = parse("import sys; cluster = 'x' if hasattr(sys, 'A') else None\n").unwrap();
         assert_eq!(m.top_level, 1);
         assert_eq!(m.body.len(), 2);
-        let m = parse("def f(code):\n    x = [y for y in [a and 'S', b] if y]\n    return ','.join(x)\n").unwrap();
+        let m = parse(
+            "def f(code):\n    x = [y for y in [a and 'S', b] if y]\n    return ','.join(x)\n",
+        )
+        .unwrap();
         assert_eq!(m.top_level, 1);
         parse("print('%s: %s' % (\n  a,\n  b,\n))").unwrap();
         parse("f'{x!r:>10} {y:{w}}'").unwrap();
@@ -1564,7 +1823,12 @@ mod tests {
 
     #[test]
     fn refuses_unsupported_constructs() {
-        for src in ["async def f(): pass", "(y := 1)", "x: int = 1", "match x:\n    case 1: pass\n"] {
+        for src in [
+            "async def f(): pass",
+            "(y := 1)",
+            "x: int = 1",
+            "match x:\n    case 1: pass\n",
+        ] {
             let e = parse(src).err().unwrap();
             assert!(e.message.contains("unsupported"), "{src}: {}", e.message);
         }
@@ -1573,7 +1837,9 @@ mod tests {
     #[test]
     fn locals_and_generators_are_found() {
         let m = parse("def f(a):\n    global g\n    b = 1\n    g = 2\n    yield b\n").unwrap();
-        let StmtKind::FunctionDef(f) = &m.body[0].kind else { panic!() };
+        let StmtKind::FunctionDef(f) = &m.body[0].kind else {
+            panic!()
+        };
         assert!(f.is_generator);
         assert!(f.locals.contains("b") && f.locals.contains("a") && !f.locals.contains("g"));
     }

@@ -34,7 +34,16 @@ fn sys(it: &mut Interpreter) -> Module {
     m.set("argv", Value::list(vec![Value::str("")]));
     m.set("platform", Value::str("linux"));
     m.set("version", Value::str("3.11.7 (harness Python subset)"));
-    m.set("version_info", Value::tuple(vec![Value::Int(3), Value::Int(11), Value::Int(7), Value::str("final"), Value::Int(0)]));
+    m.set(
+        "version_info",
+        Value::tuple(vec![
+            Value::Int(3),
+            Value::Int(11),
+            Value::Int(7),
+            Value::str("final"),
+            Value::Int(0),
+        ]),
+    );
     m.set("maxsize", Value::Int(i64::MAX));
     m.set("path", Value::list(vec![]));
     m.set("byteorder", Value::str("little"));
@@ -43,8 +52,17 @@ fn sys(it: &mut Interpreter) -> Module {
             .method("write", move |_, _, a| {
                 let s = match a.pos.first() {
                     Some(Value::Str(s)) => s.clone(),
-                    Some(o) => return Err(Exception::type_error(format!("write() argument must be str, not {}", o.type_name()))),
-                    None => return Err(Exception::type_error("write() takes exactly one argument (0 given)")),
+                    Some(o) => {
+                        return Err(Exception::type_error(format!(
+                            "write() argument must be str, not {}",
+                            o.type_name()
+                        )))
+                    }
+                    None => {
+                        return Err(Exception::type_error(
+                            "write() takes exactly one argument (0 given)",
+                        ))
+                    }
                 };
                 if to_stdout {
                     super::output::write(&s);
@@ -87,7 +105,10 @@ fn os(it: &mut Interpreter) -> Module {
     m.add_fn("getenv", |it, a| {
         let p = a.bind("getenv", &["key", "default"], 1)?;
         let key = arg_str(p[0].as_ref().unwrap_or(&Value::None), "str expected, not")?;
-        let environ = it.import_module("os")?.get("environ").unwrap_or(Value::None);
+        let environ = it
+            .import_module("os")?
+            .get("environ")
+            .unwrap_or(Value::None);
         if let Value::Dict(d) = environ {
             if let Some(v) = d.borrow().get_str(&key) {
                 return Ok(v);
@@ -95,7 +116,9 @@ fn os(it: &mut Interpreter) -> Module {
         }
         Ok(p[1].clone().unwrap_or(Value::None))
     });
-    m.add_fn("getcwd", |it, _| Ok(Value::str(&it.base_dir.to_string_lossy())));
+    m.add_fn("getcwd", |it, _| {
+        Ok(Value::str(&it.base_dir.to_string_lossy()))
+    });
     m.add_fn("listdir", |it, a| {
         let p = a.positional("listdir", 0, 1)?;
         let dir = match p.first() {
@@ -103,11 +126,18 @@ fn os(it: &mut Interpreter) -> Module {
             None => it.base_dir.clone(),
         };
         let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .map_err(|e| Exception::new("FileNotFoundError", format!("[Errno 2] {e}: {}", py_str_repr(&dir.to_string_lossy()))))?
+            .map_err(|e| {
+                Exception::new(
+                    "FileNotFoundError",
+                    format!("[Errno 2] {e}: {}", py_str_repr(&dir.to_string_lossy())),
+                )
+            })?
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
             .collect();
         names.sort();
-        Ok(Value::list(names.into_iter().map(|n| Value::str(&n)).collect()))
+        Ok(Value::list(
+            names.into_iter().map(|n| Value::str(&n)).collect(),
+        ))
     });
     let path = it.import_module("os.path").ok();
     if let Some(p) = path {
@@ -163,7 +193,9 @@ fn os_path() -> Module {
     });
     m.add_fn("abspath", |it, a| {
         let p = a.positional("abspath", 1, 1)?;
-        Ok(Value::str(&resolve(it, &arg_str(&p[0], "path")?).to_string_lossy()))
+        Ok(Value::str(
+            &resolve(it, &arg_str(&p[0], "path")?).to_string_lossy(),
+        ))
     });
     m.add_fn("splitext", |_, a| {
         let p = a.positional("splitext", 1, 1)?;
@@ -171,7 +203,9 @@ fn os_path() -> Module {
         let base_start = s.rfind('/').map(|i| i + 1).unwrap_or(0);
         let name = &s[base_start..];
         let (root, ext) = match name.rfind('.') {
-            Some(i) if name[..i].chars().any(|c| c != '.') => (&s[..base_start + i], &s[base_start + i..]),
+            Some(i) if name[..i].chars().any(|c| c != '.') => {
+                (&s[..base_start + i], &s[base_start + i..])
+            }
             _ => (&s[..], ""),
         };
         Ok(Value::tuple(vec![Value::str(root), Value::str(ext)]))
@@ -186,7 +220,12 @@ fn time() -> Module {
         let secs = match &p[0] {
             Value::Int(i) => *i as f64,
             Value::Float(f) => *f,
-            o => return Err(Exception::type_error(format!("'{}' object cannot be interpreted as an integer", o.type_name()))),
+            o => {
+                return Err(Exception::type_error(format!(
+                    "'{}' object cannot be interpreted as an integer",
+                    o.type_name()
+                )))
+            }
         };
         if secs < 0.0 {
             return Err(Exception::value_error("sleep length must be non-negative"));
@@ -195,14 +234,20 @@ fn time() -> Module {
         Ok(Value::None)
     });
     m.add_fn("time", |_, _| {
-        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         Ok(Value::Float(d.as_secs_f64()))
     });
     thread_local! {
         static START: std::time::Instant = std::time::Instant::now();
     }
-    m.add_fn("monotonic", |_, _| Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64()))));
-    m.add_fn("perf_counter", |_, _| Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64()))));
+    m.add_fn("monotonic", |_, _| {
+        Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64())))
+    });
+    m.add_fn("perf_counter", |_, _| {
+        Ok(Value::Float(START.with(|s| s.elapsed().as_secs_f64())))
+    });
     m
 }
 
@@ -243,7 +288,13 @@ struct JsonOpts {
     default: Option<Value>,
 }
 
-fn json_encode(it: &mut Interpreter, v: &Value, o: &JsonOpts, level: usize, out: &mut String) -> R<()> {
+fn json_encode(
+    it: &mut Interpreter,
+    v: &Value,
+    o: &JsonOpts,
+    level: usize,
+    out: &mut String,
+) -> R<()> {
     let nl = |level: usize, out: &mut String| {
         if let Some(ind) = &o.indent {
             out.push('\n');
@@ -259,7 +310,11 @@ fn json_encode(it: &mut Interpreter, v: &Value, o: &JsonOpts, level: usize, out:
         Value::Float(f) => out.push_str(&if f.is_nan() {
             "NaN".into()
         } else if f.is_infinite() {
-            if *f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+            if *f > 0.0 {
+                "Infinity".into()
+            } else {
+                "-Infinity".into()
+            }
         } else {
             py_float_repr(*f)
         }),
@@ -334,21 +389,58 @@ fn json_encode(it: &mut Interpreter, v: &Value, o: &JsonOpts, level: usize, out:
     Ok(())
 }
 
+/// CPython's wording for the common JSON syntax errors serde reports.
+fn json_error_kind(serde_msg: &str) -> &'static str {
+    if serde_msg.starts_with("trailing characters") {
+        "Extra data"
+    } else if serde_msg.starts_with("key must be a string") {
+        "Expecting property name enclosed in double quotes"
+    } else if serde_msg.starts_with("expected `:`") {
+        "Expecting ':' delimiter"
+    } else if serde_msg.starts_with("expected `,`") {
+        "Expecting ',' delimiter"
+    } else if serde_msg.starts_with("EOF while parsing a string") {
+        "Unterminated string"
+    } else if serde_msg.starts_with("invalid escape") {
+        "Invalid \\escape"
+    } else if serde_msg.starts_with("control character") {
+        "Invalid control character"
+    } else {
+        "Expecting value"
+    }
+}
+
 fn json(it: &mut Interpreter) -> Module {
     let m = Module::new("json");
-    let decode_error = ClassBuilder::exception(it, "JSONDecodeError", "json.decoder", Some(it.builtin_exception("ValueError"))).build();
+    let decode_error = ClassBuilder::exception(
+        it,
+        "JSONDecodeError",
+        "json.decoder",
+        Some(it.builtin_exception("ValueError")),
+    )
+    .build();
     m.set("JSONDecodeError", Value::Class(decode_error.clone()));
     m.add_fn("dumps", |it, a| {
         let Some(obj) = a.pos.first().cloned() else {
-            return Err(Exception::type_error("dumps() missing 1 required positional argument: 'obj'"));
+            return Err(Exception::type_error(
+                "dumps() missing 1 required positional argument: 'obj'",
+            ));
         };
         let indent = match kw(&a, "indent") {
             None | Some(Value::None) => None,
             Some(Value::Int(n)) => Some(" ".repeat((*n).max(0) as usize)),
             Some(Value::Str(s)) => Some(s.to_string()),
-            Some(o) => return Err(Exception::type_error(format!("indent must be int or str, not {}", o.type_name()))),
+            Some(o) => {
+                return Err(Exception::type_error(format!(
+                    "indent must be int or str, not {}",
+                    o.type_name()
+                )))
+            }
         };
-        let (mut item_sep, mut key_sep) = (if indent.is_some() { "," } else { ", " }.to_string(), ": ".to_string());
+        let (mut item_sep, mut key_sep) = (
+            if indent.is_some() { "," } else { ", " }.to_string(),
+            ": ".to_string(),
+        );
         if let Some(Value::Tuple(t)) = kw(&a, "separators") {
             if let (Some(Value::Str(x)), Some(Value::Str(y))) = (t.first(), t.get(1)) {
                 item_sep = x.to_string();
@@ -363,7 +455,14 @@ fn json(it: &mut Interpreter) -> Module {
             Some(v) => it.truthy(v)?,
             None => true,
         };
-        let opts = JsonOpts { indent, item_sep, key_sep, sort_keys, ensure_ascii, default: kw(&a, "default").cloned().filter(|d| !d.is_none()) };
+        let opts = JsonOpts {
+            indent,
+            item_sep,
+            key_sep,
+            sort_keys,
+            ensure_ascii,
+            default: kw(&a, "default").cloned().filter(|d| !d.is_none()),
+        };
         let mut out = String::new();
         json_encode(it, &obj, &opts, 0, &mut out)?;
         Ok(Value::str(&out))
@@ -373,16 +472,32 @@ fn json(it: &mut Interpreter) -> Module {
         let text = match &p[0] {
             Value::Str(s) => s.to_string(),
             Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-            o => return Err(Exception::type_error(format!("the JSON object must be str, bytes or bytearray, not {}", o.type_name()))),
+            o => {
+                return Err(Exception::type_error(format!(
+                    "the JSON object must be str, bytes or bytearray, not {}",
+                    o.type_name()
+                )))
+            }
         };
         match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(v) => Ok(from_json(&v)),
             Err(e) => {
                 let (line, col) = (e.line(), e.column().max(1));
-                let offset: usize = text.split('\n').take(line.saturating_sub(1)).map(|l| l.chars().count() + 1).sum::<usize>() + col - 1;
-                let what = if text.trim().is_empty() || e.is_eof() && offset == 0 { "Expecting value" } else if e.is_eof() { "Expecting value" } else { "Invalid JSON" };
+                let offset: usize = text
+                    .split('\n')
+                    .take(line.saturating_sub(1))
+                    .map(|l| l.chars().count() + 1)
+                    .sum::<usize>()
+                    + col
+                    - 1;
+                let what = json_error_kind(&e.to_string());
                 let inst = Instance::new(decode_error.clone());
-                inst.set("args", Value::tuple(vec![Value::str(&format!("{what}: line {line} column {col} (char {offset})"))]));
+                inst.set(
+                    "args",
+                    Value::tuple(vec![Value::str(&format!(
+                        "{what}: line {line} column {col} (char {offset})"
+                    ))]),
+                );
                 Err(Exception::from_instance(inst))
             }
         }
@@ -410,7 +525,11 @@ fn safe_repr(it: &mut Interpreter, v: &Value) -> R<String> {
         }
         Value::Tuple(t) => {
             let parts: Vec<String> = t.iter().map(|x| safe_repr(it, x)).collect::<R<_>>()?;
-            Ok(if parts.len() == 1 { format!("({},)", parts[0]) } else { format!("({})", parts.join(", ")) })
+            Ok(if parts.len() == 1 {
+                format!("({},)", parts[0])
+            } else {
+                format!("({})", parts.join(", "))
+            })
         }
         _ => it.repr(v),
     }
@@ -425,7 +544,11 @@ fn sort_items(it: &mut Interpreter, items: &mut Vec<(Value, Value)>) -> R<()> {
     let mut out = Vec::with_capacity(items.len());
     let mut used = vec![false; items.len()];
     for k in keys {
-        if let Some(i) = orig.iter().enumerate().position(|(i, o)| !used[i] && o.is(&k)) {
+        if let Some(i) = orig
+            .iter()
+            .enumerate()
+            .position(|(i, o)| !used[i] && o.is(&k))
+        {
             used[i] = true;
             out.push(items[i].clone());
         }
@@ -434,7 +557,14 @@ fn sort_items(it: &mut Interpreter, items: &mut Vec<(Value, Value)>) -> R<()> {
     Ok(())
 }
 
-fn pformat(it: &mut Interpreter, v: &Value, indent: usize, allowance: usize, width: usize, out: &mut String) -> R<()> {
+fn pformat(
+    it: &mut Interpreter,
+    v: &Value,
+    indent: usize,
+    allowance: usize,
+    width: usize,
+    out: &mut String,
+) -> R<()> {
     let rep = safe_repr(it, v)?;
     let max = width.saturating_sub(indent + allowance);
     if rep.chars().count() <= max {
@@ -480,7 +610,11 @@ fn pformat(it: &mut Interpreter, v: &Value, indent: usize, allowance: usize, wid
                     out.push_str(",\n");
                     out.push_str(&" ".repeat(ind));
                 }
-                let al = if i + 1 == n { allowance + close.len() } else { 1 };
+                let al = if i + 1 == n {
+                    allowance + close.len()
+                } else {
+                    1
+                };
                 pformat(it, x, ind, al, width, out)?;
             }
             out.push_str(close);
@@ -494,7 +628,9 @@ fn pprint() -> Module {
     let m = Module::new("pprint");
     fn run(it: &mut Interpreter, a: &Args) -> R<String> {
         let Some(obj) = a.pos.first() else {
-            return Err(Exception::type_error("pprint() missing 1 required positional argument: 'object'"));
+            return Err(Exception::type_error(
+                "pprint() missing 1 required positional argument: 'object'",
+            ));
         };
         let width = match kw(a, "width") {
             Some(v) => to_int(v).unwrap_or(80).max(1) as usize,
@@ -502,7 +638,10 @@ fn pprint() -> Module {
         };
         if let Some(v) = kw(a, "sort_dicts") {
             if !it.truthy(v)? {
-                return Err(Exception::new("NotImplementedError", "pprint(sort_dicts=False) is not supported by the harness's Python subset"));
+                return Err(Exception::new(
+                    "NotImplementedError",
+                    "pprint(sort_dicts=False) is not supported by the harness's Python subset",
+                ));
             }
         }
         let mut out = String::new();
@@ -589,7 +728,13 @@ fn dt_repr(dt: &NaiveDateTime) -> String {
 
 fn dt_iso(dt: &NaiveDateTime, sep: &str) -> String {
     let us = dt.nanosecond() / 1000;
-    let mut s = format!("{}{sep}{:02}:{:02}:{:02}", dt.date().format("%Y-%m-%d"), dt.hour(), dt.minute(), dt.second());
+    let mut s = format!(
+        "{}{sep}{:02}:{:02}:{:02}",
+        dt.date().format("%Y-%m-%d"),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
     if us != 0 {
         s.push_str(&format!(".{us:06}"));
     }
@@ -599,7 +744,12 @@ fn dt_iso(dt: &NaiveDateTime, sep: &str) -> String {
 fn int_arg(v: Option<&Value>, default: i64, name: &str) -> R<i64> {
     match v {
         None => Ok(default),
-        Some(x) => to_int(x).ok_or_else(|| Exception::type_error(format!("'{}' object cannot be interpreted as an integer ({name})", x.type_name()))),
+        Some(x) => to_int(x).ok_or_else(|| {
+            Exception::type_error(format!(
+                "'{}' object cannot be interpreted as an integer ({name})",
+                x.type_name()
+            ))
+        }),
     }
 }
 
@@ -609,7 +759,10 @@ fn num_arg(v: Option<&Value>) -> R<f64> {
         Some(Value::Int(i)) => Ok(*i as f64),
         Some(Value::Bool(b)) => Ok(*b as i64 as f64),
         Some(Value::Float(f)) => Ok(*f),
-        Some(o) => Err(Exception::type_error(format!("unsupported type for timedelta component: {}", o.type_name()))),
+        Some(o) => Err(Exception::type_error(format!(
+            "unsupported type for timedelta component: {}",
+            o.type_name()
+        ))),
     }
 }
 
@@ -641,7 +794,19 @@ fn datetime(it: &mut Interpreter) -> Module {
     let md5 = mk_delta.clone();
     let timedelta = ClassBuilder::new(it, "timedelta", "datetime")
         .init(|_, inst, a| {
-            let p = a.bind("timedelta", &["days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"], 0)?;
+            let p = a.bind(
+                "timedelta",
+                &[
+                    "days",
+                    "seconds",
+                    "microseconds",
+                    "milliseconds",
+                    "minutes",
+                    "hours",
+                    "weeks",
+                ],
+                0,
+            )?;
             let total = num_arg(p[0].as_ref())? * 86_400e6
                 + num_arg(p[1].as_ref())? * 1e6
                 + num_arg(p[2].as_ref())?
@@ -652,9 +817,21 @@ fn datetime(it: &mut Interpreter) -> Module {
             inst.set_native(Delta(total.round() as i64));
             Ok(())
         })
-        .method("__repr__", |_, this, _| Ok(Value::str(&delta_repr(state_of::<Delta>(this, "timedelta")?.0))))
-        .method("__str__", |_, this, _| Ok(Value::str(&delta_str(state_of::<Delta>(this, "timedelta")?.0))))
-        .method("total_seconds", |_, this, _| Ok(Value::Float(state_of::<Delta>(this, "timedelta")?.0 as f64 / 1e6)))
+        .method("__repr__", |_, this, _| {
+            Ok(Value::str(&delta_repr(
+                state_of::<Delta>(this, "timedelta")?.0,
+            )))
+        })
+        .method("__str__", |_, this, _| {
+            Ok(Value::str(&delta_str(
+                state_of::<Delta>(this, "timedelta")?.0,
+            )))
+        })
+        .method("total_seconds", |_, this, _| {
+            Ok(Value::Float(
+                state_of::<Delta>(this, "timedelta")?.0 as f64 / 1e6,
+            ))
+        })
         .method("__getattr__", |_, this, a| {
             let us = state_of::<Delta>(this, "timedelta")?.0;
             let (d, s, u) = delta_parts(us);
@@ -662,7 +839,10 @@ fn datetime(it: &mut Interpreter) -> Module {
                 Some("days") => Ok(Value::Int(d)),
                 Some("seconds") => Ok(Value::Int(s)),
                 Some("microseconds") => Ok(Value::Int(u)),
-                Some(n) => Err(Exception::new("AttributeError", format!("'datetime.timedelta' object has no attribute '{n}'"))),
+                Some(n) => Err(Exception::new(
+                    "AttributeError",
+                    format!("'datetime.timedelta' object has no attribute '{n}'"),
+                )),
                 None => Err(Exception::type_error("attribute name must be string")),
             }
         })
@@ -688,11 +868,20 @@ fn datetime(it: &mut Interpreter) -> Module {
                 _ => Ok(Value::NotImplemented),
             }
         })
-        .method("__neg__", move |_, this, _| Ok(md4(-state_of::<Delta>(this, "timedelta")?.0)))
-        .method("__abs__", move |_, this, _| Ok(md5(state_of::<Delta>(this, "timedelta")?.0.abs())))
-        .method("__bool__", |_, this, _| Ok(Value::Bool(state_of::<Delta>(this, "timedelta")?.0 != 0)))
+        .method("__neg__", move |_, this, _| {
+            Ok(md4(-state_of::<Delta>(this, "timedelta")?.0))
+        })
+        .method("__abs__", move |_, this, _| {
+            Ok(md5(state_of::<Delta>(this, "timedelta")?.0.abs()))
+        })
+        .method("__bool__", |_, this, _| {
+            Ok(Value::Bool(state_of::<Delta>(this, "timedelta")?.0 != 0))
+        })
         .build();
-    timedelta.set("__rmul__", timedelta.lookup("__mul__").unwrap_or(Value::None));
+    timedelta.set(
+        "__rmul__",
+        timedelta.lookup("__mul__").unwrap_or(Value::None),
+    );
     add_ordering::<Delta>(&timedelta, |d| d.0 as i128);
     classes.borrow_mut().push(timedelta.clone());
 
@@ -703,21 +892,61 @@ fn datetime(it: &mut Interpreter) -> Module {
     let date = ClassBuilder::new(it, "date", "datetime")
         .init(|_, inst, a| {
             let p = a.bind("date", &["year", "month", "day"], 3)?;
-            let (y, mo, d) = (int_arg(p[0].as_ref(), 1, "year")?, int_arg(p[1].as_ref(), 1, "month")?, int_arg(p[2].as_ref(), 1, "day")?);
+            let (y, mo, d) = (
+                int_arg(p[0].as_ref(), 1, "year")?,
+                int_arg(p[1].as_ref(), 1, "month")?,
+                int_arg(p[2].as_ref(), 1, "day")?,
+            );
             inst.set_native(DateS(make_date(y, mo, d)?));
             Ok(())
         })
         .method("__repr__", |_, this, _| {
             let d = state_of::<DateS>(this, "date")?.0;
-            Ok(Value::str(&format!("datetime.date({}, {}, {})", d.year(), d.month(), d.day())))
+            Ok(Value::str(&format!(
+                "datetime.date({}, {}, {})",
+                d.year(),
+                d.month(),
+                d.day()
+            )))
         })
-        .method("__str__", |_, this, _| Ok(Value::str(&state_of::<DateS>(this, "date")?.0.format("%Y-%m-%d").to_string())))
-        .method("isoformat", |_, this, _| Ok(Value::str(&state_of::<DateS>(this, "date")?.0.format("%Y-%m-%d").to_string())))
-        .method("weekday", |_, this, _| Ok(Value::Int(state_of::<DateS>(this, "date")?.0.weekday().num_days_from_monday() as i64)))
-        .method("isoweekday", |_, this, _| Ok(Value::Int(state_of::<DateS>(this, "date")?.0.weekday().number_from_monday() as i64)))
+        .method("__str__", |_, this, _| {
+            Ok(Value::str(
+                &state_of::<DateS>(this, "date")?
+                    .0
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ))
+        })
+        .method("isoformat", |_, this, _| {
+            Ok(Value::str(
+                &state_of::<DateS>(this, "date")?
+                    .0
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ))
+        })
+        .method("weekday", |_, this, _| {
+            Ok(Value::Int(
+                state_of::<DateS>(this, "date")?
+                    .0
+                    .weekday()
+                    .num_days_from_monday() as i64,
+            ))
+        })
+        .method("isoweekday", |_, this, _| {
+            Ok(Value::Int(
+                state_of::<DateS>(this, "date")?
+                    .0
+                    .weekday()
+                    .number_from_monday() as i64,
+            ))
+        })
         .method("strftime", |_, this, a| {
             let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
-            strftime(&state_of::<DateS>(this, "date")?.0.and_time(NaiveTime::MIN), &f)
+            strftime(
+                &state_of::<DateS>(this, "date")?.0.and_time(NaiveTime::MIN),
+                &f,
+            )
         })
         .method("__getattr__", |_, this, a| {
             let d = state_of::<DateS>(this, "date")?.0;
@@ -725,28 +954,45 @@ fn datetime(it: &mut Interpreter) -> Module {
                 Some("year") => Ok(Value::Int(d.year() as i64)),
                 Some("month") => Ok(Value::Int(d.month() as i64)),
                 Some("day") => Ok(Value::Int(d.day() as i64)),
-                Some(n) => Err(Exception::new("AttributeError", format!("'datetime.date' object has no attribute '{n}'"))),
+                Some(n) => Err(Exception::new(
+                    "AttributeError",
+                    format!("'datetime.date' object has no attribute '{n}'"),
+                )),
                 None => Err(Exception::type_error("attribute name must be string")),
             }
         })
         .method("__add__", move |_, this, a| {
             let d = state_of::<DateS>(this, "date")?.0;
             match state::<Delta>(&a.pos[0]) {
-                Some(td) => Ok(mdate(d.checked_add_signed(chrono::Duration::days(td.0.div_euclid(86_400_000_000))).ok_or_else(overflow)?)),
+                Some(td) => Ok(mdate(
+                    d.checked_add_signed(chrono::Duration::days(td.0.div_euclid(86_400_000_000)))
+                        .ok_or_else(overflow)?,
+                )),
                 None => Ok(Value::NotImplemented),
             }
         })
         .method("__sub__", move |_, this, a| {
             let d = state_of::<DateS>(this, "date")?.0;
             if let Some(td) = state::<Delta>(&a.pos[0]) {
-                return Ok(mdate2(d.checked_sub_signed(chrono::Duration::days(td.0.div_euclid(86_400_000_000))).ok_or_else(overflow)?));
+                return Ok(mdate2(
+                    d.checked_sub_signed(chrono::Duration::days(td.0.div_euclid(86_400_000_000)))
+                        .ok_or_else(overflow)?,
+                ));
             }
             if let Some(o) = state::<DateS>(&a.pos[0]) {
                 return Ok(mdelta((d - o.0).num_days() * 86_400_000_000));
             }
             Ok(Value::NotImplemented)
         })
-        .attr("today", Value::Descriptor(Rc::new((DescKind::Static, NativeFunction::value("today", move |_, _| Ok(mdate3(chrono::Local::now().date_naive())))))))
+        .attr(
+            "today",
+            Value::Descriptor(Rc::new((
+                DescKind::Static,
+                NativeFunction::value("today", move |_, _| {
+                    Ok(mdate3(chrono::Local::now().date_naive()))
+                }),
+            ))),
+        )
         .build();
     add_ordering::<DateS>(&date, |d| d.0.num_days_from_ce() as i128);
     classes.borrow_mut().push(date.clone());
@@ -760,37 +1006,88 @@ fn datetime(it: &mut Interpreter) -> Module {
     let mdate4 = mk_date.clone();
     let datetime = ClassBuilder::with_bases("datetime", "datetime", vec![date.clone()])
         .init(|_, inst, a| {
-            let p = a.bind("datetime", &["year", "month", "day", "hour", "minute", "second", "microsecond"], 3)?;
-            let d = make_date(int_arg(p[0].as_ref(), 1, "year")?, int_arg(p[1].as_ref(), 1, "month")?, int_arg(p[2].as_ref(), 1, "day")?)?;
-            let (h, mi, s, us) = (int_arg(p[3].as_ref(), 0, "hour")?, int_arg(p[4].as_ref(), 0, "minute")?, int_arg(p[5].as_ref(), 0, "second")?, int_arg(p[6].as_ref(), 0, "microsecond")?);
-            for (v, hi, what) in [(h, 23, "hour must be in 0..23"), (mi, 59, "minute must be in 0..59"), (s, 59, "second must be in 0..59"), (us, 999_999, "microsecond must be in 0..999999")] {
+            let p = a.bind(
+                "datetime",
+                &[
+                    "year",
+                    "month",
+                    "day",
+                    "hour",
+                    "minute",
+                    "second",
+                    "microsecond",
+                ],
+                3,
+            )?;
+            let d = make_date(
+                int_arg(p[0].as_ref(), 1, "year")?,
+                int_arg(p[1].as_ref(), 1, "month")?,
+                int_arg(p[2].as_ref(), 1, "day")?,
+            )?;
+            let (h, mi, s, us) = (
+                int_arg(p[3].as_ref(), 0, "hour")?,
+                int_arg(p[4].as_ref(), 0, "minute")?,
+                int_arg(p[5].as_ref(), 0, "second")?,
+                int_arg(p[6].as_ref(), 0, "microsecond")?,
+            );
+            for (v, hi, what) in [
+                (h, 23, "hour must be in 0..23"),
+                (mi, 59, "minute must be in 0..59"),
+                (s, 59, "second must be in 0..59"),
+                (us, 999_999, "microsecond must be in 0..999999"),
+            ] {
                 if v < 0 || v > hi {
                     return Err(Exception::value_error(what));
                 }
             }
-            let t = NaiveTime::from_hms_micro_opt(h as u32, mi as u32, s as u32, us as u32).ok_or_else(|| Exception::value_error("invalid time"))?;
+            let t = NaiveTime::from_hms_micro_opt(h as u32, mi as u32, s as u32, us as u32)
+                .ok_or_else(|| Exception::value_error("invalid time"))?;
             inst.set_native(DateTimeS(d.and_time(t)));
             Ok(())
         })
-        .method("__repr__", |_, this, _| Ok(Value::str(&dt_repr(&state_of::<DateTimeS>(this, "datetime")?.0))))
-        .method("__str__", |_, this, _| Ok(Value::str(&dt_iso(&state_of::<DateTimeS>(this, "datetime")?.0, " "))))
+        .method("__repr__", |_, this, _| {
+            Ok(Value::str(&dt_repr(
+                &state_of::<DateTimeS>(this, "datetime")?.0,
+            )))
+        })
+        .method("__str__", |_, this, _| {
+            Ok(Value::str(&dt_iso(
+                &state_of::<DateTimeS>(this, "datetime")?.0,
+                " ",
+            )))
+        })
         .method("isoformat", |_, this, a| {
             let sep = match a.pos.first().or(kw(&a, "sep")) {
                 Some(v) => arg_str(v, "sep")?.to_string(),
                 None => "T".into(),
             };
-            Ok(Value::str(&dt_iso(&state_of::<DateTimeS>(this, "datetime")?.0, &sep)))
+            Ok(Value::str(&dt_iso(
+                &state_of::<DateTimeS>(this, "datetime")?.0,
+                &sep,
+            )))
         })
         .method("strftime", |_, this, a| {
             let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
             strftime(&state_of::<DateTimeS>(this, "datetime")?.0, &f)
         })
-        .method("date", move |_, this, _| Ok(mdate4(state_of::<DateTimeS>(this, "datetime")?.0.date())))
-        .method("weekday", |_, this, _| Ok(Value::Int(state_of::<DateTimeS>(this, "datetime")?.0.weekday().num_days_from_monday() as i64)))
+        .method("date", move |_, this, _| {
+            Ok(mdate4(state_of::<DateTimeS>(this, "datetime")?.0.date()))
+        })
+        .method("weekday", |_, this, _| {
+            Ok(Value::Int(
+                state_of::<DateTimeS>(this, "datetime")?
+                    .0
+                    .weekday()
+                    .num_days_from_monday() as i64,
+            ))
+        })
         .method("timestamp", |_, this, _| {
             let dt = state_of::<DateTimeS>(this, "datetime")?.0;
             use chrono::TimeZone;
-            let local = chrono::Local.from_local_datetime(&dt).earliest().ok_or_else(|| Exception::value_error("invalid local time"))?;
+            let local = chrono::Local
+                .from_local_datetime(&dt)
+                .earliest()
+                .ok_or_else(|| Exception::value_error("invalid local time"))?;
             Ok(Value::Float(local.timestamp_micros() as f64 / 1e6))
         })
         .method("__getattr__", |_, this, a| {
@@ -804,41 +1101,79 @@ fn datetime(it: &mut Interpreter) -> Module {
                 Some("second") => d.second() as i64,
                 Some("microsecond") => (d.nanosecond() / 1000) as i64,
                 Some("tzinfo") => return Ok(Value::None),
-                Some(n) => return Err(Exception::new("AttributeError", format!("'datetime.datetime' object has no attribute '{n}'"))),
+                Some(n) => {
+                    return Err(Exception::new(
+                        "AttributeError",
+                        format!("'datetime.datetime' object has no attribute '{n}'"),
+                    ))
+                }
                 None => return Err(Exception::type_error("attribute name must be string")),
             }))
         })
         .method("__add__", move |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
             match state::<Delta>(&a.pos[0]) {
-                Some(td) => Ok(mdt(d.checked_add_signed(chrono::Duration::microseconds(td.0)).ok_or_else(overflow)?)),
+                Some(td) => Ok(mdt(d
+                    .checked_add_signed(chrono::Duration::microseconds(td.0))
+                    .ok_or_else(overflow)?)),
                 None => Ok(Value::NotImplemented),
             }
         })
         .method("__sub__", move |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
             if let Some(td) = state::<Delta>(&a.pos[0]) {
-                return Ok(mdt2(d.checked_sub_signed(chrono::Duration::microseconds(td.0)).ok_or_else(overflow)?));
+                return Ok(mdt2(
+                    d.checked_sub_signed(chrono::Duration::microseconds(td.0))
+                        .ok_or_else(overflow)?,
+                ));
             }
             if let Some(o) = state::<DateTimeS>(&a.pos[0]) {
                 return Ok(mdelta2((d - o.0).num_microseconds().unwrap_or(i64::MAX)));
             }
             Ok(Value::NotImplemented)
         })
-        .attr("now", Value::Descriptor(Rc::new((DescKind::Static, NativeFunction::value("now", move |_, _| Ok(mdt3(chrono::Local::now().naive_local())))))))
-        .attr("utcnow", Value::Descriptor(Rc::new((DescKind::Static, NativeFunction::value("utcnow", move |_, _| Ok(mdt4(chrono::Utc::now().naive_utc())))))))
-        .attr("fromisoformat", Value::Descriptor(Rc::new((DescKind::Static, NativeFunction::value("fromisoformat", move |_, a| {
-            let p = a.positional("fromisoformat", 1, 1)?;
-            let s = arg_str(&p[0], "fromisoformat: argument")?;
-            let parsed = NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S%.f")
-                .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f"))
-                .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M"))
-                .or_else(|_| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN)));
-            match parsed {
-                Ok(d) => Ok(mdt5(d)),
-                Err(_) => Err(Exception::value_error(format!("Invalid isoformat string: {}", py_str_repr(&s)))),
-            }
-        })))))
+        .attr(
+            "now",
+            Value::Descriptor(Rc::new((
+                DescKind::Static,
+                NativeFunction::value("now", move |_, _| {
+                    Ok(mdt3(chrono::Local::now().naive_local()))
+                }),
+            ))),
+        )
+        .attr(
+            "utcnow",
+            Value::Descriptor(Rc::new((
+                DescKind::Static,
+                NativeFunction::value("utcnow", move |_, _| {
+                    Ok(mdt4(chrono::Utc::now().naive_utc()))
+                }),
+            ))),
+        )
+        .attr(
+            "fromisoformat",
+            Value::Descriptor(Rc::new((
+                DescKind::Static,
+                NativeFunction::value("fromisoformat", move |_, a| {
+                    let p = a.positional("fromisoformat", 1, 1)?;
+                    let s = arg_str(&p[0], "fromisoformat: argument")?;
+                    let parsed = NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S%.f")
+                        .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f"))
+                        .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M"))
+                        .or_else(|_| {
+                            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                                .map(|d| d.and_time(NaiveTime::MIN))
+                        });
+                    match parsed {
+                        Ok(d) => Ok(mdt5(d)),
+                        Err(_) => Err(Exception::value_error(format!(
+                            "Invalid isoformat string: {}",
+                            py_str_repr(&s)
+                        ))),
+                    }
+                }),
+            ))),
+        )
         .build();
     add_ordering::<DateTimeS>(&datetime, |d| d.0.and_utc().timestamp_micros() as i128);
     classes.borrow_mut().push(datetime.clone());
@@ -858,19 +1193,26 @@ fn make_date(y: i64, m: i64, d: i64) -> R<NaiveDate> {
     if !(1..=12).contains(&m) {
         return Err(Exception::value_error("month must be in 1..12"));
     }
-    NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32).ok_or_else(|| Exception::value_error("day is out of range for month"))
+    NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32)
+        .ok_or_else(|| Exception::value_error("day is out of range for month"))
 }
 
 fn strftime(dt: &NaiveDateTime, f: &str) -> R<Value> {
     use std::fmt::Write;
     let mut out = String::new();
-    write!(out, "{}", dt.format(f)).map_err(|_| Exception::value_error(format!("Invalid format string: {}", py_str_repr(f))))?;
+    write!(out, "{}", dt.format(f)).map_err(|_| {
+        Exception::value_error(format!("Invalid format string: {}", py_str_repr(f)))
+    })?;
     Ok(Value::str(&out))
 }
 
-/// `==`, `<`, ... and `__hash__`-free equality for value types with a sort key.
-fn add_ordering<T: 'static>(c: &Rc<Class>, key: fn(&T) -> i128) {
-    let ops: [(&str, fn(std::cmp::Ordering) -> bool); 6] = [
+type Compare = Rc<dyn Fn(&Value, &Value) -> Option<std::cmp::Ordering>>;
+
+/// `==`, `!=`, `<`, `<=`, `>`, `>=` from one ordering function (`None` = not
+/// comparable: NotImplemented).
+fn add_comparisons(c: &Rc<Class>, cmp: Compare) {
+    type Test = fn(std::cmp::Ordering) -> bool;
+    let ops: [(&str, Test); 6] = [
         ("__eq__", |o| o.is_eq()),
         ("__ne__", |o| o.is_ne()),
         ("__lt__", |o| o.is_lt()),
@@ -879,16 +1221,28 @@ fn add_ordering<T: 'static>(c: &Rc<Class>, key: fn(&T) -> i128) {
         ("__ge__", |o| o.is_ge()),
     ];
     for (name, test) in ops {
+        let cmp = cmp.clone();
         c.set(
             name,
             NativeFunction::value(name, move |_, a| {
-                let (Some(x), Some(y)) = (a.pos.first().and_then(state::<T>), a.pos.get(1).and_then(state::<T>)) else {
+                let (Some(x), Some(y)) = (a.pos.first(), a.pos.get(1)) else {
                     return Ok(Value::NotImplemented);
                 };
-                Ok(Value::Bool(test(key(&x).cmp(&key(&y)))))
+                Ok(match cmp(x, y) {
+                    Some(o) => Value::Bool(test(o)),
+                    None => Value::NotImplemented,
+                })
             }),
         );
     }
+}
+
+/// Comparisons for a native value type with an integer sort key.
+fn add_ordering<T: 'static>(c: &Rc<Class>, key: fn(&T) -> i128) {
+    add_comparisons(
+        c,
+        Rc::new(move |a, b| Some(key(&*state::<T>(a)?).cmp(&key(&*state::<T>(b)?)))),
+    );
 }
 
 // ---------------------------------------------------------------------- decimal
@@ -915,12 +1269,21 @@ impl Dec {
             Some(p) => (&body[..p], &body[p + 1..]),
             None => (body, ""),
         };
-        if ip.is_empty() && fp.is_empty() || !ip.chars().chain(fp.chars()).all(|c| c.is_ascii_digit()) {
+        if ip.is_empty() && fp.is_empty()
+            || !ip.chars().chain(fp.chars()).all(|c| c.is_ascii_digit())
+        {
             return None;
         }
         let digits = format!("{ip}{fp}");
-        let m: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
-        Some(Dec { mant: if neg { -m } else { m }, exp: exp - fp.len() as i32 })
+        let m: i128 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().ok()?
+        };
+        Some(Dec {
+            mant: if neg { -m } else { m },
+            exp: exp - fp.len() as i32,
+        })
     }
 
     fn align(a: Dec, b: Dec) -> Option<(i128, i128, i32)> {
@@ -932,12 +1295,17 @@ impl Dec {
     fn cmp(a: Dec, b: Dec) -> std::cmp::Ordering {
         match Dec::align(a, b) {
             Some((x, y, _)) => x.cmp(&y),
-            None => a.to_f64().partial_cmp(&b.to_f64()).unwrap_or(std::cmp::Ordering::Equal),
+            None => a
+                .to_f64()
+                .partial_cmp(&b.to_f64())
+                .unwrap_or(std::cmp::Ordering::Equal),
         }
     }
 
     pub fn to_f64(self) -> f64 {
-        format!("{}e{}", self.mant, self.exp).parse().unwrap_or(f64::NAN)
+        format!("{}e{}", self.mant, self.exp)
+            .parse()
+            .unwrap_or(f64::NAN)
     }
 
     /// CPython's `Decimal.__str__` (scientific notation for large exponents).
@@ -952,21 +1320,40 @@ impl Dec {
             }
             let point = n + self.exp;
             if point > 0 {
-                format!("{sign}{}.{}", &digits[..point as usize], &digits[point as usize..])
+                format!(
+                    "{sign}{}.{}",
+                    &digits[..point as usize],
+                    &digits[point as usize..]
+                )
             } else {
                 format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
             }
         } else {
-            let rest = if n > 1 { format!(".{}", &digits[1..]) } else { String::new() };
-            format!("{sign}{}{rest}E{}{}", &digits[..1], if adjusted >= 0 { "+" } else { "-" }, adjusted.abs())
+            let rest = if n > 1 {
+                format!(".{}", &digits[1..])
+            } else {
+                String::new()
+            };
+            format!(
+                "{sign}{}{rest}E{}{}",
+                &digits[..1],
+                if adjusted >= 0 { "+" } else { "-" },
+                adjusted.abs()
+            )
         }
     }
 }
 
 fn to_dec(v: &Value) -> Option<Dec> {
     match v {
-        Value::Int(i) => Some(Dec { mant: *i as i128, exp: 0 }),
-        Value::Bool(b) => Some(Dec { mant: *b as i128, exp: 0 }),
+        Value::Int(i) => Some(Dec {
+            mant: *i as i128,
+            exp: 0,
+        }),
+        Value::Bool(b) => Some(Dec {
+            mant: *b as i128,
+            exp: 0,
+        }),
         other => state::<Dec>(other).map(|d| *d),
     }
 }
@@ -981,19 +1368,46 @@ fn decimal(it: &mut Interpreter) -> Module {
             None => Value::None,
         }
     };
-    let arith = |name: &'static str, mk: Rc<dyn Fn(Dec) -> Value>, f: fn(Dec, Dec) -> Option<Dec>, reflected: bool| {
+    let arith = |name: &'static str,
+                 mk: Rc<dyn Fn(Dec) -> Value>,
+                 f: fn(Dec, Dec) -> Option<Dec>,
+                 reflected: bool| {
         move |_: &mut Interpreter, this: &Value, a: Args| -> R<Value> {
             let (Some(x), Some(y)) = (to_dec(this), a.pos.first().and_then(to_dec)) else {
                 return Ok(Value::NotImplemented);
             };
             let (x, y) = if reflected { (y, x) } else { (x, y) };
-            f(x, y).map(|d| mk(d)).ok_or_else(|| Exception::new("OverflowError", format!("decimal {name} overflows the harness's 128-bit Decimal")))
+            f(x, y).map(|d| mk(d)).ok_or_else(|| {
+                Exception::new(
+                    "OverflowError",
+                    format!("decimal {name} overflows the harness's 128-bit Decimal"),
+                )
+            })
         }
     };
     let mkr: Rc<dyn Fn(Dec) -> Value> = Rc::new(mk.clone());
-    let add = |a: Dec, b: Dec| Dec::align(a, b).and_then(|(x, y, e)| Some(Dec { mant: x.checked_add(y)?, exp: e }));
-    let sub = |a: Dec, b: Dec| Dec::align(a, b).and_then(|(x, y, e)| Some(Dec { mant: x.checked_sub(y)?, exp: e }));
-    let mul = |a: Dec, b: Dec| Some(Dec { mant: a.mant.checked_mul(b.mant)?, exp: a.exp + b.exp });
+    let add = |a: Dec, b: Dec| {
+        Dec::align(a, b).and_then(|(x, y, e)| {
+            Some(Dec {
+                mant: x.checked_add(y)?,
+                exp: e,
+            })
+        })
+    };
+    let sub = |a: Dec, b: Dec| {
+        Dec::align(a, b).and_then(|(x, y, e)| {
+            Some(Dec {
+                mant: x.checked_sub(y)?,
+                exp: e,
+            })
+        })
+    };
+    let mul = |a: Dec, b: Dec| {
+        Some(Dec {
+            mant: a.mant.checked_mul(b.mant)?,
+            exp: a.exp + b.exp,
+        })
+    };
     let mk_neg = mk.clone();
     let class = ClassBuilder::new(it, "Decimal", "decimal")
         .init(|_, inst, a| {
@@ -1037,28 +1451,14 @@ fn decimal(it: &mut Interpreter) -> Module {
         .method("__rmul__", arith("multiplication", mkr.clone(), mul, true))
         .method("__truediv__", |_, _, _| Err(Exception::new("NotImplementedError", "Decimal division is not supported by the harness's Python subset")))
         .build();
-    let ops: [(&str, fn(std::cmp::Ordering) -> bool); 6] = [
-        ("__eq__", |o| o.is_eq()),
-        ("__ne__", |o| o.is_ne()),
-        ("__lt__", |o| o.is_lt()),
-        ("__le__", |o| o.is_le()),
-        ("__gt__", |o| o.is_gt()),
-        ("__ge__", |o| o.is_ge()),
-    ];
-    for (name, test) in ops {
-        class.set(
-            name,
-            NativeFunction::value(name, move |_, a| {
-                let (Some(x), Some(y)) = (a.pos.first().and_then(to_dec), a.pos.get(1).and_then(to_dec)) else {
-                    if let (Some(x), Some(Value::Float(f))) = (a.pos.first().and_then(to_dec), a.pos.get(1)) {
-                        return Ok(Value::Bool(x.to_f64().partial_cmp(f).is_some_and(test)));
-                    }
-                    return Ok(Value::NotImplemented);
-                };
-                Ok(Value::Bool(test(Dec::cmp(x, y))))
-            }),
-        );
-    }
+    add_comparisons(
+        &class,
+        Rc::new(|a, b| match (to_dec(a), to_dec(b), b) {
+            (Some(x), Some(y), _) => Some(Dec::cmp(x, y)),
+            (Some(x), None, Value::Float(f)) => x.to_f64().partial_cmp(f),
+            _ => None,
+        }),
+    );
     *cell.borrow_mut() = Some(class.clone());
     m.set("Decimal", Value::Class(class));
     m
@@ -1074,8 +1474,15 @@ struct FileState {
 
 /// `open(path, mode='r')`: read-only, relative to the transcript's directory.
 pub fn open(it: &mut Interpreter, a: Args) -> R<Value> {
-    let p = a.bind("open", &["file", "mode", "buffering", "encoding", "errors", "newline"], 1)?;
-    let path = arg_str(p[0].as_ref().unwrap_or(&Value::None), "open() argument 'file'")?;
+    let p = a.bind(
+        "open",
+        &["file", "mode", "buffering", "encoding", "errors", "newline"],
+        1,
+    )?;
+    let path = arg_str(
+        p[0].as_ref().unwrap_or(&Value::None),
+        "open() argument 'file'",
+    )?;
     let mode = match &p[1] {
         Some(v) => arg_str(v, "open() argument 'mode'")?.to_string(),
         None => "r".into(),
@@ -1083,7 +1490,10 @@ pub fn open(it: &mut Interpreter, a: Args) -> R<Value> {
     if mode.contains(['w', 'a', 'x', '+']) {
         return Err(Exception::new(
             "NotImplementedError",
-            format!("open() mode {} is not supported: transcripts may only read files", py_str_repr(&mode)),
+            format!(
+                "open() mode {} is not supported: transcripts may only read files",
+                py_str_repr(&mode)
+            ),
         ));
     }
     let full = resolve(it, &path);
@@ -1094,7 +1504,10 @@ pub fn open(it: &mut Interpreter, a: Args) -> R<Value> {
             _ if full.is_dir() => ("IsADirectoryError", 21, "Is a directory"),
             _ => ("OSError", 5, "Input/output error"),
         };
-        Exception::new(cls, format!("[Errno {errno}] {msg}: {}", py_str_repr(&path)))
+        Exception::new(
+            cls,
+            format!("[Errno {errno}] {msg}: {}", py_str_repr(&path)),
+        )
     })?;
     let text = if mode.contains('b') {
         None
@@ -1107,7 +1520,11 @@ pub fn open(it: &mut Interpreter, a: Args) -> R<Value> {
     let inst = Instance::new(class);
     inst.set("name", Value::Str(path));
     inst.set("mode", Value::str(&mode));
-    inst.set_native(FileState { text, bytes, pos: RefCell::new(0) });
+    inst.set_native(FileState {
+        text,
+        bytes,
+        pos: RefCell::new(0),
+    });
     Ok(Value::Instance(inst))
 }
 
@@ -1141,8 +1558,14 @@ fn file_class(it: &mut Interpreter) -> Rc<Class> {
         s.split_inclusive('\n').map(Value::str).collect()
     }
     let c = ClassBuilder::new(it, "TextIOWrapper", "_io")
-        .method("read", |_, this, _| { let f = state_of::<FileState>(this, "file")?; Ok(rest(&f)) })
-        .method("readlines", |_, this, _| { let f = state_of::<FileState>(this, "file")?; Ok(Value::list(lines(&f))) })
+        .method("read", |_, this, _| {
+            let f = state_of::<FileState>(this, "file")?;
+            Ok(rest(&f))
+        })
+        .method("readlines", |_, this, _| {
+            let f = state_of::<FileState>(this, "file")?;
+            Ok(Value::list(lines(&f)))
+        })
         .method("readline", |_, this, _| {
             let f = state_of::<FileState>(this, "file")?;
             let t = f.text.as_deref().unwrap_or("");
@@ -1163,7 +1586,9 @@ fn file_class(it: &mut Interpreter) -> Rc<Class> {
         .method("close", |_, _, _| Ok(Value::None))
         .method("__enter__", |_, this, _| Ok(this.clone()))
         .method("__exit__", |_, _, _| Ok(Value::Bool(false)))
-        .method("write", |_, _, _| Err(Exception::new("io.UnsupportedOperation", "not writable")))
+        .method("write", |_, _, _| {
+            Err(Exception::new("io.UnsupportedOperation", "not writable"))
+        })
         .build();
     CLASS.with(|cell| *cell.borrow_mut() = Some(c.clone()));
     c

@@ -113,7 +113,9 @@ impl Value {
             (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
             (Value::Str(a), Value::Str(b)) => Rc::ptr_eq(a, b) || (a.len() <= 1 && a == b),
             (Value::List(a), Value::List(b)) => Rc::ptr_eq(a, b),
-            (Value::Tuple(a), Value::Tuple(b)) => Rc::ptr_eq(a, b) || (a.is_empty() && b.is_empty()),
+            (Value::Tuple(a), Value::Tuple(b)) => {
+                Rc::ptr_eq(a, b) || (a.is_empty() && b.is_empty())
+            }
             (Value::Dict(a), Value::Dict(b)) | (Value::Set(a), Value::Set(b)) => Rc::ptr_eq(a, b),
             (Value::Function(a), Value::Function(b)) => Rc::ptr_eq(a, b),
             (Value::Native(a), Value::Native(b)) => Rc::ptr_eq(a, b),
@@ -138,7 +140,7 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.borrow().is_empty(),
             Value::Tuple(t) => !t.is_empty(),
-            Value::Dict(d) | Value::Set(d) => d.borrow().len() > 0,
+            Value::Dict(d) | Value::Set(d) => !d.borrow().is_empty(),
             Value::Range(a, b, s) => range_len(*a, *b, *s) > 0,
             Value::Instance(_) => return None,
             _ => true,
@@ -168,10 +170,15 @@ impl Value {
             (Value::Bool(a), Value::Int(b)) | (Value::Int(b), Value::Bool(a)) => *a as i64 == *b,
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::Float(a), Value::Int(b)) | (Value::Int(b), Value::Float(a)) => *a == *b as f64,
-            (Value::Float(a), Value::Bool(b)) | (Value::Bool(b), Value::Float(a)) => *a == *b as i64 as f64,
+            (Value::Float(a), Value::Bool(b)) | (Value::Bool(b), Value::Float(a)) => {
+                *a == *b as i64 as f64
+            }
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::Tuple(a), Value::Tuple(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.key_eq_at(y, depth + 1))
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.key_eq_at(y, depth + 1))
             }
             (Value::Range(a, b, c), Value::Range(d, e, f)) => (a, b, c) == (d, e, f),
             _ => self.is(other),
@@ -255,16 +262,18 @@ impl Dict {
         self.len == 0
     }
     fn find(&self, key: &Value, h: u64) -> Option<usize> {
-        self.index.get(&h)?.iter().copied().find(|&i| {
-            self.entries[i]
-                .as_ref()
-                .is_some_and(|(k, _)| k.key_eq(key))
-        })
+        self.index
+            .get(&h)?
+            .iter()
+            .copied()
+            .find(|&i| self.entries[i].as_ref().is_some_and(|(k, _)| k.key_eq(key)))
     }
     /// Looks a key up; `Err` if the key is unhashable.
     pub fn get(&self, key: &Value) -> Result<Option<Value>, Exception> {
         let h = hash_or_err(key)?;
-        Ok(self.find(key, h).and_then(|i| self.entries[i].as_ref().map(|(_, v)| v.clone())))
+        Ok(self
+            .find(key, h)
+            .and_then(|i| self.entries[i].as_ref().map(|(_, v)| v.clone())))
     }
     pub fn get_str(&self, key: &str) -> Option<Value> {
         self.get(&Value::str(key)).ok().flatten()
@@ -290,7 +299,9 @@ impl Dict {
     }
     pub fn remove(&mut self, key: &Value) -> Result<Option<Value>, Exception> {
         let h = hash_or_err(key)?;
-        let Some(i) = self.find(key, h) else { return Ok(None) };
+        let Some(i) = self.find(key, h) else {
+            return Ok(None);
+        };
         if let Some(v) = self.index.get_mut(&h) {
             v.retain(|&j| j != i);
         }
@@ -337,8 +348,12 @@ impl Dict {
 }
 
 fn hash_or_err(key: &Value) -> Result<u64, Exception> {
-    key.hash()
-        .ok_or_else(|| Exception::new("TypeError", format!("unhashable type: '{}'", key.type_name())))
+    key.hash().ok_or_else(|| {
+        Exception::new(
+            "TypeError",
+            format!("unhashable type: '{}'", key.type_name()),
+        )
+    })
 }
 
 /// A script function: its definition plus defaults and captured scope.
@@ -360,8 +375,14 @@ pub struct NativeFunction {
 }
 
 impl NativeFunction {
-    pub fn value(name: &str, f: impl Fn(&mut Interpreter, Args) -> Result<Value, Exception> + 'static) -> Value {
-        Value::Native(Rc::new(NativeFunction { name: name.to_string(), func: Box::new(f) }))
+    pub fn value(
+        name: &str,
+        f: impl Fn(&mut Interpreter, Args) -> Result<Value, Exception> + 'static,
+    ) -> Value {
+        Value::Native(Rc::new(NativeFunction {
+            name: name.to_string(),
+            func: Box::new(f),
+        }))
     }
 }
 
@@ -389,7 +410,13 @@ impl Class {
                 mro.push(c.clone());
             }
         }
-        Class { name: name.into(), module: module.into(), bases, mro, attrs: RefCell::new(HashMap::new()) }
+        Class {
+            name: name.into(),
+            module: module.into(),
+            bases,
+            mro,
+            attrs: RefCell::new(HashMap::new()),
+        }
     }
     pub fn lookup(&self, name: &str) -> Option<Value> {
         if let Some(v) = self.attrs.borrow().get(name) {
@@ -427,7 +454,11 @@ pub struct Instance {
 
 impl Instance {
     pub fn new(class: Rc<Class>) -> Rc<Instance> {
-        Rc::new(Instance { class, dict: RefCell::new(HashMap::new()), native: RefCell::new(None) })
+        Rc::new(Instance {
+            class,
+            dict: RefCell::new(HashMap::new()),
+            native: RefCell::new(None),
+        })
     }
     pub fn get(&self, name: &str) -> Option<Value> {
         self.dict.borrow().get(name).cloned()
@@ -455,10 +486,19 @@ pub struct Module {
 
 impl Module {
     pub fn new(name: &str) -> Module {
-        Module { name: name.into(), attrs: RefCell::new(HashMap::new()), order: RefCell::new(Vec::new()) }
+        Module {
+            name: name.into(),
+            attrs: RefCell::new(HashMap::new()),
+            order: RefCell::new(Vec::new()),
+        }
     }
     pub fn set(&self, name: &str, v: Value) {
-        if self.attrs.borrow_mut().insert(name.to_string(), v).is_none() {
+        if self
+            .attrs
+            .borrow_mut()
+            .insert(name.to_string(), v)
+            .is_none()
+        {
             self.order.borrow_mut().push(name.to_string());
         }
     }
@@ -466,7 +506,11 @@ impl Module {
         self.attrs.borrow().get(name).cloned()
     }
     /// Adds a native function attribute.
-    pub fn add_fn(&self, name: &str, f: impl Fn(&mut Interpreter, Args) -> Result<Value, Exception> + 'static) {
+    pub fn add_fn(
+        &self,
+        name: &str,
+        f: impl Fn(&mut Interpreter, Args) -> Result<Value, Exception> + 'static,
+    ) {
         self.set(name, NativeFunction::value(name, f));
     }
 }
@@ -525,7 +569,10 @@ pub struct Args {
 
 impl Args {
     pub fn new(pos: Vec<Value>) -> Args {
-        Args { pos, kw: Vec::new() }
+        Args {
+            pos,
+            kw: Vec::new(),
+        }
     }
     pub fn with_kw(mut self, name: &str, v: Value) -> Args {
         self.kw.push((name.into(), v));
@@ -534,11 +581,20 @@ impl Args {
     /// Binds positional and keyword arguments to the parameter names, CPython-style.
     /// `required` parameters come first; the rest are optional (`None` when absent).
     /// Errors read like CPython's: `f() missing 1 required positional argument: 'x'`.
-    pub fn bind(&self, fname: &str, params: &[&str], required: usize) -> Result<Vec<Option<Value>>, Exception> {
+    pub fn bind(
+        &self,
+        fname: &str,
+        params: &[&str],
+        required: usize,
+    ) -> Result<Vec<Option<Value>>, Exception> {
         let mut out: Vec<Option<Value>> = vec![None; params.len()];
         if self.pos.len() > params.len() {
             let takes = if required == params.len() {
-                format!("{} positional argument{}", params.len(), if params.len() == 1 { "" } else { "s" })
+                format!(
+                    "{} positional argument{}",
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" }
+                )
             } else {
                 format!("from {} to {} positional arguments", required, params.len())
             };
@@ -558,11 +614,16 @@ impl Args {
                 )));
             };
             if out[i].is_some() {
-                return Err(Exception::type_error(format!("{fname}() got multiple values for argument '{k}'")));
+                return Err(Exception::type_error(format!(
+                    "{fname}() got multiple values for argument '{k}'"
+                )));
             }
             out[i] = Some(v.clone());
         }
-        let missing: Vec<String> = (0..required).filter(|&i| out[i].is_none()).map(|i| format!("'{}'", params[i])).collect();
+        let missing: Vec<String> = (0..required)
+            .filter(|&i| out[i].is_none())
+            .map(|i| format!("'{}'", params[i]))
+            .collect();
         if !missing.is_empty() {
             return Err(Exception::type_error(format!(
                 "{fname}() missing {} required positional argument{}: {}",
@@ -576,7 +637,9 @@ impl Args {
     /// Requires no keyword arguments and between `min` and `max` positional ones.
     pub fn positional(&self, fname: &str, min: usize, max: usize) -> Result<&[Value], Exception> {
         if let Some((k, _)) = self.kw.first() {
-            return Err(Exception::type_error(format!("{fname}() takes no keyword arguments")).with_hint(k));
+            return Err(
+                Exception::type_error(format!("{fname}() takes no keyword arguments")).with_hint(k),
+            );
         }
         let n = self.pos.len();
         if n < min || n > max {
@@ -587,9 +650,15 @@ impl Args {
                     _ => format!("{fname} expected {min} arguments, got {n}"),
                 }
             } else if n < min {
-                format!("{fname} expected at least {min} argument{}, got {n}", if min == 1 { "" } else { "s" })
+                format!(
+                    "{fname} expected at least {min} argument{}, got {n}",
+                    if min == 1 { "" } else { "s" }
+                )
             } else {
-                format!("{fname} expected at most {max} argument{}, got {n}", if max == 1 { "" } else { "s" })
+                format!(
+                    "{fname} expected at most {max} argument{}, got {n}",
+                    if max == 1 { "" } else { "s" }
+                )
             };
             return Err(Exception::type_error(msg));
         }
@@ -629,13 +698,21 @@ pub struct ExcInner {
 }
 
 pub enum ExcValue {
-    Pending { class: &'static str, args: Vec<Value> },
+    Pending {
+        class: &'static str,
+        args: Vec<Value>,
+    },
     Instance(Rc<Instance>),
 }
 
 impl fmt::Debug for Exception {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Exception({}: {})", self.class_name(), self.plain_message())
+        write!(
+            f,
+            "Exception({}: {})",
+            self.class_name(),
+            self.plain_message()
+        )
     }
 }
 
@@ -645,10 +722,18 @@ impl Exception {
         Exception::with_args(class, vec![Value::Str(message.into().into())])
     }
     pub fn with_args(class: &'static str, args: Vec<Value>) -> Exception {
-        Exception(Box::new(ExcInner { value: ExcValue::Pending { class, args }, frames: Vec::new(), _private: () }))
+        Exception(Box::new(ExcInner {
+            value: ExcValue::Pending { class, args },
+            frames: Vec::new(),
+            _private: (),
+        }))
     }
     pub fn from_instance(inst: Rc<Instance>) -> Exception {
-        Exception(Box::new(ExcInner { value: ExcValue::Instance(inst), frames: Vec::new(), _private: () }))
+        Exception(Box::new(ExcInner {
+            value: ExcValue::Instance(inst),
+            frames: Vec::new(),
+            _private: (),
+        }))
     }
     pub fn type_error(message: impl Into<String>) -> Exception {
         Exception::new("TypeError", message)

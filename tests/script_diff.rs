@@ -499,3 +499,56 @@ fn modules() {
 >>> sys.stdout.write('direct\n')
 "#]);
 }
+
+#[test]
+fn set_order_and_misc() {
+    check(&[r#"
+>>> {3, 1, 2}, {10, 3, 8, 100}, {-1, -2, 5}, set([5, 4, 3, 2, 1]), {x * 7 for x in range(12)}, {True, 2, 0}
+>>> s = set(); s.add(33); s.add(1); s.add(17); s
+>>> sorted({'b', 'a'}), list({100, 7, 64, 9}), {1, 2} | {9, 3}, set(range(20, 0, -3))
+>>> s = {5, 3, 9}; s.pop(), s
+>>> x = [1, 2]; y = x; y.append(3); x, x is y, x == [1, 2, 3], [] is [], None is None
+>>> d = {'a': 1, 'b': 2, 'c': 3}; del d['b']; d['b'] = 4; d
+>>> def f(x, acc=[]):
+...     acc.append(x)
+...     return acc
+>>> f(1), f(2)
+>>> class Counter:
+...     count = 0
+...     def __init__(self):
+...         Counter.count += 1
+...         self.id = Counter.count
+>>> [Counter().id for _ in range(3)], Counter.count
+>>> def tryfinally():
+...     try:
+...         return 'try'
+...     finally:
+...         print('cleanup')
+>>> tryfinally()
+>>> def loopfinally():
+...     for i in range(3):
+...         try:
+...             if i == 1:
+...                 continue
+...             if i == 2:
+...                 break
+...         finally:
+...             print('f', i)
+>>> loopfinally()
+>>> str(KeyError('k')), repr(KeyError('k')), str(ValueError('a', 'b')), repr(Exception()), str(Exception())
+>>> e = ValueError('v'); e.args, type(e), isinstance(e, Exception), ValueError.__mro__
+>>> 'abc' * 2, [0] * 3, 3 * 'x', (1,) * 2, -3 ** 2, 2 ** 3 ** 2, 7 % -3, -7.5 // 2, 2 ** 0.5 * 2
+>>> 'a' 'b' "c", 'x' in 'xyz', [1, 2] in [[1, 2]], 3 not in {1: 2}, () == (), not []
+>>> print(*[1, 2, 3], sep=', '), print(), print('a', end='')
+>>> [*range(3), *'ab'], {**{'a': 1}, 'b': 2}, (*[1], 2)
+>>> '%s' % {'k': 'v'}, '%r' % ('x',), '%s %s' % ('a', ('b', 'c')), 'x%sy' % ''
+>>> True + True, True * 3, -True, 1 == True, hash(1) == hash(True), {1: 'a', True: 'b'}
+>>> int('  12  '), int('-0'), int('1_000'), float(' 2.5 '), float('1e3'), str(-0.0), 0.1 * 3, 1e100
+>>> 10 ** 18, -9223372036854775807 - 1, 9007199254740993, 123.456e5, 5e-324, 1.7976931348623157e308
+>>> round(0.5), round(1.5), round(-0.5), round(2.5, 0), round(0.125, 2), round(7.0)
+>>> 'Ab'.swapcase(), 'a\tb'.expandtabs(4), 'abc'.removeprefix('a'), 'abc'.removesuffix('c'), 'AB'.isupper()
+>>> import json; json.dumps({'t': (1, 2), 'n': -0.5, 'e': 1e20}), json.dumps('ünï'), json.dumps('ünï', ensure_ascii=False)
+>>> json.loads('[1, 2'), 
+>>> json.loads('{"a": 1} x')
+"#]);
+}

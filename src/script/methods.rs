@@ -1065,8 +1065,13 @@ pub(crate) fn install(it: &mut Interpreter) {
         Ok(Value::None)
     });
     reg(&se, "set", "pop", 0, 0, |_, this, _, _| {
-        match dict_of(this).borrow_mut().pop_first() {
-            Some((k, _)) => Ok(k),
+        let d = dict_of(this);
+        let first = super::setorder::cpython_order(d.borrow().keys()).into_iter().next();
+        match first {
+            Some(k) => {
+                d.borrow_mut().remove(&k)?;
+                Ok(k)
+            }
             None => Err(Exception::new("KeyError", "pop from an empty set")),
         }
     });

@@ -16,6 +16,7 @@ pub mod native;
 pub mod ops;
 pub mod output;
 pub mod parser;
+pub mod setorder;
 pub mod stdlib;
 pub mod value;
 

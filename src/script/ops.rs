@@ -722,7 +722,7 @@ impl Interpreter {
                 format!("{{{}}}", parts.join(", "))
             }
             Value::Set(d) => {
-                let keys = d.borrow().keys();
+                let keys = super::setorder::cpython_order(d.borrow().keys());
                 if keys.is_empty() {
                     "set()".into()
                 } else {
@@ -847,7 +847,8 @@ impl Interpreter {
                 0,
             ),
             Value::Bytes(b) => Iter::Seq(b.iter().map(|x| Value::Int(*x as i64)).collect(), 0),
-            Value::Dict(d) | Value::Set(d) => Iter::Seq(d.borrow().keys(), 0),
+            Value::Dict(d) => Iter::Seq(d.borrow().keys(), 0),
+            Value::Set(d) => Iter::Seq(super::setorder::cpython_order(d.borrow().keys()), 0),
             Value::Range(a, b, s) => Iter::Range(*a, *b, *s),
             Value::Iter(_) => return Ok(v.clone()),
             _ => {
@@ -914,7 +915,8 @@ impl Interpreter {
         match v {
             Value::List(l) => Ok(l.borrow().clone()),
             Value::Tuple(t) => Ok(t.to_vec()),
-            Value::Dict(d) | Value::Set(d) => Ok(d.borrow().keys()),
+            Value::Dict(d) => Ok(d.borrow().keys()),
+            Value::Set(d) => Ok(super::setorder::cpython_order(d.borrow().keys())),
             _ => {
                 let it = self.get_iter(v)?;
                 let mut out = Vec::new();

@@ -399,6 +399,10 @@ fn json_error_kind(serde_msg: &str) -> &'static str {
         "Expecting ':' delimiter"
     } else if serde_msg.starts_with("expected `,`") {
         "Expecting ',' delimiter"
+    } else if serde_msg.starts_with("EOF while parsing a list")
+        || serde_msg.starts_with("EOF while parsing an object")
+    {
+        "Expecting ',' delimiter"
     } else if serde_msg.starts_with("EOF while parsing a string") {
         "Unterminated string"
     } else if serde_msg.starts_with("invalid escape") {
@@ -482,7 +486,12 @@ fn json(it: &mut Interpreter) -> Module {
         match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(v) => Ok(from_json(&v)),
             Err(e) => {
-                let (line, col) = (e.line(), e.column().max(1));
+                let (mut line, mut col) = (e.line(), e.column().max(1));
+                if e.is_eof() {
+                    // CPython reports the position just past the end of the text.
+                    line = text.split('\n').count();
+                    col = text.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+                }
                 let offset: usize = text
                     .split('\n')
                     .take(line.saturating_sub(1))

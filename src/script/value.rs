@@ -340,11 +340,6 @@ impl Dict {
         let v = self.remove(&k).ok().flatten()?;
         Some((k, v))
     }
-    pub fn pop_first(&mut self) -> Option<(Value, Value)> {
-        let (k, _) = self.entries.iter().flatten().next()?.clone();
-        let v = self.remove(&k).ok().flatten()?;
-        Some((k, v))
-    }
 }
 
 fn hash_or_err(key: &Value) -> Result<u64, Exception> {

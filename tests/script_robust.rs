@@ -163,3 +163,17 @@ fn runaway_recursion_is_a_recursion_error() {
         .unwrap();
     assert_eq!(o.output, "[1, [...]]\n");
 }
+
+#[test]
+fn recursion_depth_is_usable_on_small_stacks() {
+    let mut it = Interpreter::new();
+    it.run_example("n = 0\n", "<t>").unwrap();
+    it.run_example("def d():\n    global n\n    n += 1\n    d()\n", "<t>")
+        .unwrap();
+    let o = it.run_example("d()\n", "<t>").unwrap();
+    assert_eq!(o.exception.unwrap().type_name, "RecursionError");
+    let o = it.run_example("n\n", "<t>").unwrap();
+    // a 2 MiB test thread reaches a few hundred levels in a debug build
+    let depth: usize = o.output.trim().parse().unwrap();
+    assert!(depth >= 200, "depth {depth}");
+}

@@ -329,22 +329,54 @@ impl Interpreter {
     fn exec(&mut self, s: &Stmt) -> R<Flow> {
         self.set_line(s.line);
         match &s.kind {
+            StmtKind::Return(Some(e)) => {
+                let v = self.eval(e)?;
+                Ok(Flow::Return(v))
+            }
+            StmtKind::If(test, body, orelse) => {
+                let t = self.eval(test)?;
+                if self.truthy(&t)? {
+                    self.exec_block(body)
+                } else {
+                    self.exec_block(orelse)
+                }
+            }
             StmtKind::Expr(e) => {
                 let v = self.eval(e)?;
-                if self.interactive && self.frame().kind == FrameKind::Module && !v.is_none() {
-                    // sys.displayhook
-                    let r = self.repr(&v)?;
-                    super::output::write(&r);
-                    super::output::write("\n");
-                    self.builtins.insert("_".into(), v);
+                if self.interactive && !v.is_none() {
+                    self.display(v)?;
                 }
+                Ok(Flow::Normal)
             }
             StmtKind::Assign(targets, value) => {
                 let v = self.eval(value)?;
                 for t in targets {
                     self.assign(t, v.clone())?;
                 }
+                Ok(Flow::Normal)
             }
+            _ => self.exec_rare(s),
+        }
+    }
+
+    /// `sys.displayhook`: module-level expression statements of an example print
+    /// the repr of their non-None value.
+    #[inline(never)]
+    fn display(&mut self, v: Value) -> R<()> {
+        if self.frame().kind != FrameKind::Module {
+            return Ok(());
+        }
+        let r = self.repr(&v)?;
+        super::output::write(&r);
+        super::output::write("\n");
+        self.builtins.insert("_".into(), v);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn exec_rare(&mut self, s: &Stmt) -> R<Flow> {
+        match &s.kind {
+            StmtKind::Expr(_) | StmtKind::Assign(..) => return self.exec(s),
             StmtKind::AugAssign(target, op, value) => self.aug_assign(target, *op, value)?,
             StmtKind::Pass => {}
             StmtKind::Break => return Ok(Flow::Break),
@@ -1235,7 +1267,43 @@ impl Interpreter {
 
     // ------------------------------------------------------------------ expressions
 
+    /// Evaluates an expression. The hot, small cases live here; the rest are in
+    /// out-of-line functions so that each level of script recursion costs little
+    /// Rust stack (debug builds give every match arm its own stack slots).
     pub(crate) fn eval(&mut self, e: &Expr) -> R<Value> {
+        match &e.kind {
+            ExprKind::Const(v) => Ok(v.clone()),
+            ExprKind::Name(n) => self.lookup(n),
+            ExprKind::Attr(obj, name) => {
+                let o = self.eval(obj)?;
+                self.get_attr(&o, name)
+            }
+            ExprKind::Call(f, args) => self.eval_call(e, f, args),
+            _ => self.eval_rare(e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_call(&mut self, e: &Expr, f: &Expr, args: &[Arg]) -> R<Value> {
+        // `super()` without arguments needs the current frame's class and self.
+        if let ExprKind::Name(n) = &f.kind {
+            if &**n == "super"
+                && args.is_empty()
+                && self
+                    .lookup(n)
+                    .is_ok_and(|v| matches!(v, Value::Native(ref nf) if nf.name == "super"))
+            {
+                return self.zero_arg_super();
+            }
+        }
+        let fv = self.eval(f)?;
+        let a = self.eval_args(args)?;
+        self.set_line(e.line);
+        self.call(&fv, a)
+    }
+
+    #[inline(never)]
+    fn eval_rare(&mut self, e: &Expr) -> R<Value> {
         match &e.kind {
             ExprKind::Const(v) => Ok(v.clone()),
             ExprKind::Name(n) => self.lookup(n),

@@ -1066,7 +1066,9 @@ pub(crate) fn install(it: &mut Interpreter) {
     });
     reg(&se, "set", "pop", 0, 0, |_, this, _, _| {
         let d = dict_of(this);
-        let first = super::setorder::cpython_order(d.borrow().keys()).into_iter().next();
+        let first = super::setorder::cpython_order(d.borrow().keys())
+            .into_iter()
+            .next();
         match first {
             Some(k) => {
                 d.borrow_mut().remove(&k)?;

@@ -37,7 +37,10 @@ struct Table {
 
 impl Table {
     fn new(size: usize) -> Table {
-        Table { slots: vec![None; size], fill: 0 }
+        Table {
+            slots: vec![None; size],
+            fill: 0,
+        }
     }
 
     fn insert_clean(&mut self, hash: i64, item: usize) {
@@ -60,7 +63,11 @@ impl Table {
                 }
             }
             perturb >>= PERTURB_SHIFT;
-            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
         }
     }
 

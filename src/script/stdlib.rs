@@ -397,9 +397,8 @@ fn json_error_kind(serde_msg: &str) -> &'static str {
         "Expecting property name enclosed in double quotes"
     } else if serde_msg.starts_with("expected `:`") {
         "Expecting ':' delimiter"
-    } else if serde_msg.starts_with("expected `,`") {
-        "Expecting ',' delimiter"
-    } else if serde_msg.starts_with("EOF while parsing a list")
+    } else if serde_msg.starts_with("expected `,`")
+        || serde_msg.starts_with("EOF while parsing a list")
         || serde_msg.starts_with("EOF while parsing an object")
     {
         "Expecting ',' delimiter"
@@ -490,7 +489,12 @@ fn json(it: &mut Interpreter) -> Module {
                 if e.is_eof() {
                     // CPython reports the position just past the end of the text.
                     line = text.split('\n').count();
-                    col = text.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+                    col = text
+                        .rsplit('\n')
+                        .next()
+                        .map(|l| l.chars().count())
+                        .unwrap_or(0)
+                        + 1;
                 }
                 let offset: usize = text
                     .split('\n')

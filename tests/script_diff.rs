@@ -552,3 +552,34 @@ fn set_order_and_misc() {
 >>> json.loads('{"a": 1} x')
 "#]);
 }
+
+#[test]
+fn generators_interleave_like_cpython() {
+    check(&[r#"
+>>> def gen(n):
+...     print('start')
+...     for i in range(n):
+...         print('make', i)
+...         yield i
+...     print('end')
+>>> g = gen(3)
+>>> for x in g:
+...     print('got', x)
+>>> for x in gen(5):
+...     print('got', x)
+...     if x == 1:
+...         break
+>>> def bad():
+...     yield 1
+...     raise ValueError('late')
+>>> b = bad()
+>>> next(b)
+>>> next(b)
+>>> list(bad())
+>>> it = (print('expr', i) or i for i in range(2))
+>>> list(it)
+>>> g2 = gen(1)
+>>> next(g2), next(g2, 'default')
+>>> sum(x for x in range(10) if x % 2), max(len(w) for w in ['a', 'bbb']), dict((k, 1) for k in 'ab')
+"#]);
+}

@@ -47,7 +47,7 @@ pub(crate) struct Frame {
     pub filename: Rc<str>,
     pub name: Rc<str>,
     pub line: usize,
-    pub yields: Option<Vec<Value>>,
+    pub yields: Option<Vec<(Value, String)>>,
     /// The exception being handled (for a bare `raise`).
     pub handling: Vec<Rc<Instance>>,
 }
@@ -91,6 +91,18 @@ pub struct Types {
 
 /// CPython's default recursion limit; the stack guard below usually trips first.
 const RECURSION_LIMIT: usize = 1000;
+
+/// Generators run eagerly; this bounds an infinite one.
+const MAX_GENERATOR_ITEMS: usize = 1_000_000;
+
+fn generator(items: Vec<(Value, String)>, trailing: String, error: Option<Exception>) -> Value {
+    Value::Iter(Rc::new(RefCell::new(Iter::Gen {
+        items,
+        idx: 0,
+        trailing: Some(trailing),
+        error,
+    })))
+}
 
 /// Bytes of stack kept free below the guard so that error handling itself fits.
 const STACK_MARGIN: usize = 256 * 1024;
@@ -1067,18 +1079,31 @@ impl Interpreter {
             },
             handling: Vec::new(),
         });
+        let saved = if def.is_generator {
+            Some(super::output::take())
+        } else {
+            None
+        };
         let r = self.exec_block(&def.body);
         let frame = self.frames.pop().expect("pushed above");
+        if let Some(saved) = saved {
+            let trailing = super::output::take();
+            super::output::write(&saved);
+            let error = r.err().map(|mut e| {
+                e.0.frames.push(TraceFrame {
+                    filename: frame.filename.clone(),
+                    line: frame.line,
+                    name: frame.name.clone(),
+                });
+                e
+            });
+            return Ok(generator(frame.yields.unwrap_or_default(), trailing, error));
+        }
         match r {
-            Ok(flow) => {
-                if let Some(ys) = frame.yields {
-                    return Ok(Value::Iter(Rc::new(RefCell::new(Iter::Seq(ys, 0)))));
-                }
-                Ok(match flow {
-                    Flow::Return(v) => v,
-                    _ => Value::None,
-                })
-            }
+            Ok(flow) => Ok(match flow {
+                Flow::Return(v) => v,
+                _ => Value::None,
+            }),
             Err(mut e) => {
                 e.0.frames.push(TraceFrame {
                     filename: frame.filename,
@@ -1448,7 +1473,13 @@ impl Interpreter {
                     Some(Frame {
                         yields: Some(ys), ..
                     }) => {
-                        ys.push(val);
+                        if ys.len() >= MAX_GENERATOR_ITEMS {
+                            return Err(Exception::new(
+                                "NotImplementedError",
+                                "generator yielded more than 1000000 items: the harness runs generators eagerly, so infinite generators are not supported",
+                            ));
+                        }
+                        ys.push((val, super::output::take()));
                         Ok(Value::None)
                     }
                     _ => Err(Exception::new("SyntaxError", "'yield' outside function")),
@@ -1526,9 +1557,22 @@ impl Interpreter {
         let mut acc = CompAcc {
             list: Vec::new(),
             dict: Dict::new(),
+            outputs: Vec::new(),
+        };
+        let is_gen = matches!(kind, CompKind::Gen(_));
+        let saved = if is_gen {
+            Some(super::output::take())
+        } else {
+            None
         };
         let r = self.comp_loop(kind, fors, 0, Some(first_iter), &mut acc);
         self.frames.pop();
+        if let Some(saved) = saved {
+            let trailing = super::output::take();
+            super::output::write(&saved);
+            let items = acc.list.into_iter().zip(acc.outputs).collect();
+            return Ok(generator(items, trailing, r.err()));
+        }
         r?;
         Ok(match kind {
             CompKind::List(_) => Value::list(acc.list),
@@ -1553,9 +1597,20 @@ impl Interpreter {
     ) -> R<()> {
         if i == fors.len() {
             match kind {
-                CompKind::List(e) | CompKind::Gen(e) => {
+                CompKind::List(e) => {
                     let v = self.eval(e)?;
                     acc.list.push(v);
+                }
+                CompKind::Gen(e) => {
+                    let v = self.eval(e)?;
+                    acc.list.push(v);
+                    acc.outputs.push(super::output::take());
+                    if acc.list.len() > MAX_GENERATOR_ITEMS {
+                        return Err(Exception::new(
+                            "NotImplementedError",
+                            "generator expression produced more than 1000000 items: the harness evaluates them eagerly",
+                        ));
+                    }
                 }
                 CompKind::Set(e) => {
                     let v = self.eval(e)?;
@@ -1879,6 +1934,8 @@ impl Interpreter {
 struct CompAcc {
     list: Vec<Value>,
     dict: Dict,
+    /// Generator expressions: the output written while computing each item.
+    outputs: Vec<String>,
 }
 
 pub(crate) fn op_dunder(op: BinOp) -> &'static str {

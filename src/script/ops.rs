@@ -887,7 +887,10 @@ impl Interpreter {
     /// The next item of an iterator made by [`Interpreter::get_iter`]; `None` at the end.
     pub fn next(&mut self, it: &Value) -> R<Option<Value>> {
         match it {
-            Value::Iter(i) => Ok(i.borrow_mut().next_value()),
+            Value::Iter(i) => {
+                let r = i.borrow_mut().next_value();
+                r
+            }
             _ => {
                 let Some(f) = self.get_special(it, "__next__") else {
                     return Err(Exception::type_error(format!(

@@ -515,6 +515,16 @@ pub enum Iter {
     List(Rc<RefCell<Vec<Value>>>, usize),
     Seq(Vec<Value>, usize),
     Range(i64, i64, i64),
+    /// A generator, run eagerly: each item with the output its body wrote before
+    /// yielding it (replayed when the item is taken, so prints interleave as in
+    /// CPython), the output after the last yield, and an exception the body raised
+    /// after its items (delivered when the consumer gets there).
+    Gen {
+        items: Vec<(Value, String)>,
+        idx: usize,
+        trailing: Option<String>,
+        error: Option<Exception>,
+    },
     Done,
 }
 
@@ -523,10 +533,36 @@ impl Iter {
         match self {
             Iter::List(..) => "list_iterator",
             Iter::Range(..) => "range_iterator",
+            Iter::Gen { .. } => "generator",
             _ => "iterator",
         }
     }
-    pub fn next_value(&mut self) -> Option<Value> {
+    pub fn next_value(&mut self) -> Result<Option<Value>, Exception> {
+        if let Iter::Gen {
+            items,
+            idx,
+            trailing,
+            error,
+        } = self
+        {
+            if let Some((v, out)) = items.get_mut(*idx) {
+                super::output::write(out);
+                out.clear();
+                *idx += 1;
+                return Ok(Some(v.clone()));
+            }
+            if let Some(t) = trailing.take() {
+                super::output::write(&t);
+            }
+            return match error.take() {
+                Some(e) => Err(e),
+                None => Ok(None),
+            };
+        }
+        Ok(self.next_plain())
+    }
+
+    fn next_plain(&mut self) -> Option<Value> {
         match self {
             Iter::List(l, i) => {
                 let v = l.borrow().get(*i).cloned();
@@ -550,7 +586,7 @@ impl Iter {
                     None
                 }
             }
-            Iter::Done => None,
+            Iter::Gen { .. } | Iter::Done => None,
         }
     }
 }

@@ -480,6 +480,9 @@ fn modules() {
 >>> os.path.join('a', 'b', 'c.txt'), os.path.join('/x', '/y'), os.path.basename('/a/b.txt'), os.path.dirname('/a/b.txt'), os.path.splitext('f.tar.gz')
 >>> import os
 >>> 'PATH' in os.environ, os.environ.get('NO_SUCH_VARIABLE_X'), os.getenv('NO_SUCH_VARIABLE_X', 'd')
+>>> os.environ['HARNESS_TEST_VAR_X'] = 'v'; os.environ['HARNESS_TEST_VAR_X'], os.getenv('HARNESS_TEST_VAR_X'), 'HARNESS_TEST_VAR_X' in os.environ
+>>> del os.environ['HARNESS_TEST_VAR_X']; os.environ.get('HARNESS_TEST_VAR_X', 'gone')
+>>> os.environ['NO_SUCH_VARIABLE_X']
 >>> import datetime
 >>> datetime.date(2020, 1, 2), str(datetime.date(2020, 1, 2)), datetime.datetime(2020, 1, 2, 3, 4), datetime.datetime(2020, 1, 2, 3, 4, 5, 6)
 >>> str(datetime.datetime(2020, 1, 2, 3, 4, 5)), datetime.timedelta(days=1, hours=1), str(datetime.timedelta(seconds=90)), datetime.timedelta(0)
@@ -581,5 +584,16 @@ fn generators_interleave_like_cpython() {
 >>> g2 = gen(1)
 >>> next(g2), next(g2, 'default')
 >>> sum(x for x in range(10) if x % 2), max(len(w) for w in ['a', 'bbb']), dict((k, 1) for k in 'ab')
+"#]);
+}
+
+#[test]
+fn value_objects_as_keys() {
+    check(&[r#"
+>>> from decimal import Decimal
+>>> import datetime
+>>> d = {Decimal('1.0'): 'one', datetime.date(2020, 1, 1): 'ny', datetime.timedelta(days=1): 'day'}
+>>> d[Decimal('1')], d[1], d[datetime.date(2020, 1, 1)], d[datetime.timedelta(hours=24)], Decimal('1.5') in d
+>>> len({Decimal('2'), Decimal('2.00'), 2}), datetime.date(2020, 1, 1) in {datetime.date(2020, 1, 1)}
 "#]);
 }

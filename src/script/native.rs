@@ -116,6 +116,15 @@ pub fn new_object<T: 'static>(class: &Rc<Class>, state: T) -> Value {
     Value::Instance(inst)
 }
 
+/// Like [`new_object`] for value types: `key` is a plain hashable value standing
+/// for the object in dicts and sets (equal objects must have equal keys).
+pub fn new_value_object<T: 'static>(class: &Rc<Class>, state: T, key: Value) -> Value {
+    let inst = Instance::new(class.clone());
+    inst.set_native(state);
+    *inst.key.borrow_mut() = Some(key);
+    Value::Instance(inst)
+}
+
 /// The Rust state of type `T` carried by `v`, if any.
 pub fn state<T: 'static>(v: &Value) -> Option<Rc<T>> {
     match v {

@@ -3,7 +3,9 @@
 
 use super::builtins::to_int;
 use super::interp::{Interpreter, R};
-use super::native::{arg_str, from_json, new_object, state, state_of, ClassBuilder};
+use super::native::{
+    arg_str, from_json, new_object, new_value_object, state, state_of, ClassBuilder,
+};
 use super::value::*;
 use crate::core::repr::{py_float_repr, py_str_repr};
 use std::cell::RefCell;
@@ -81,6 +83,108 @@ fn sys(it: &mut Interpreter) -> Module {
     m
 }
 
+fn env_items() -> Vec<(Value, Value)> {
+    std::env::vars()
+        .map(|(k, v)| (Value::str(&k), Value::str(&v)))
+        .collect()
+}
+
+fn env_key(a: &Args, i: usize) -> R<String> {
+    match a.pos.get(i) {
+        Some(Value::Str(s)) => Ok(s.to_string()),
+        Some(o) => Err(Exception::type_error(format!(
+            "str expected, not {}",
+            o.type_name()
+        ))),
+        None => Err(Exception::type_error("missing key")),
+    }
+}
+
+/// `os.environ`: a live view of the process environment, so values a transcript
+/// sets are seen by the domain code it calls (as with CPython's putenv).
+fn environ(it: &Interpreter) -> Value {
+    let c = ClassBuilder::new(it, "_Environ", "os")
+        .method("__getitem__", |_, _, a| {
+            let k = env_key(&a, 0)?;
+            std::env::var(&k)
+                .map(|v| Value::str(&v))
+                .map_err(|_| Exception::with_args("KeyError", vec![Value::str(&k)]))
+        })
+        .method("__setitem__", |_, _, a| {
+            let k = env_key(&a, 0)?;
+            let v = env_key(&a, 1)?;
+            if k.is_empty() || k.contains(['=', '\0']) || v.contains('\0') {
+                return Err(Exception::value_error("illegal environment variable name"));
+            }
+            std::env::set_var(k, v);
+            Ok(Value::None)
+        })
+        .method("__delitem__", |_, _, a| {
+            let k = env_key(&a, 0)?;
+            if std::env::var_os(&k).is_none() {
+                return Err(Exception::with_args("KeyError", vec![Value::str(&k)]));
+            }
+            std::env::remove_var(k);
+            Ok(Value::None)
+        })
+        .method("__contains__", |_, _, a| {
+            Ok(Value::Bool(
+                matches!(a.pos.first(), Some(Value::Str(k)) if std::env::var_os(&**k).is_some()),
+            ))
+        })
+        .method("get", |_, _, a| {
+            let k = env_key(&a, 0)?;
+            Ok(match std::env::var(&k) {
+                Ok(v) => Value::str(&v),
+                Err(_) => a.pos.get(1).cloned().unwrap_or(Value::None),
+            })
+        })
+        .method("__len__", |_, _, _| {
+            Ok(Value::Int(std::env::vars_os().count() as i64))
+        })
+        .method("__iter__", |_, _, _| {
+            let keys = env_items().into_iter().map(|(k, _)| k).collect();
+            Ok(Value::Iter(Rc::new(RefCell::new(Iter::Seq(keys, 0)))))
+        })
+        .method("keys", |_, _, _| {
+            Ok(Value::list(
+                env_items().into_iter().map(|(k, _)| k).collect(),
+            ))
+        })
+        .method("values", |_, _, _| {
+            Ok(Value::list(
+                env_items().into_iter().map(|(_, v)| v).collect(),
+            ))
+        })
+        .method("items", |_, _, _| {
+            Ok(Value::list(
+                env_items()
+                    .into_iter()
+                    .map(|(k, v)| Value::tuple(vec![k, v]))
+                    .collect(),
+            ))
+        })
+        .method("copy", |_, _, _| {
+            let mut d = Dict::new();
+            for (k, v) in env_items() {
+                d.insert(k, v)?;
+            }
+            Ok(Value::dict(d))
+        })
+        .method("__repr__", |it, _, _| {
+            let mut d = Dict::new();
+            for (k, v) in env_items() {
+                d.insert(k, v)?;
+            }
+            Ok(Value::str(&format!(
+                "environ({})",
+                it.repr(&Value::dict(d))?
+            )))
+        })
+        .build();
+    new_object(&c, ())
+}
+
 fn resolve(it: &Interpreter, p: &str) -> PathBuf {
     let path = PathBuf::from(p);
     if path.is_absolute() {
@@ -92,29 +196,17 @@ fn resolve(it: &Interpreter, p: &str) -> PathBuf {
 
 fn os(it: &mut Interpreter) -> Module {
     let m = Module::new("os");
-    let mut env = Dict::new();
-    let mut vars: Vec<(String, String)> = std::env::vars().collect();
-    vars.sort();
-    for (k, v) in vars {
-        env.set_str(&k, Value::str(&v));
-    }
-    m.set("environ", Value::dict(env));
+    m.set("environ", environ(it));
     m.set("sep", Value::str("/"));
     m.set("linesep", Value::str("\n"));
     m.set("name", Value::str("posix"));
-    m.add_fn("getenv", |it, a| {
+    m.add_fn("getenv", |_, a| {
         let p = a.bind("getenv", &["key", "default"], 1)?;
         let key = arg_str(p[0].as_ref().unwrap_or(&Value::None), "str expected, not")?;
-        let environ = it
-            .import_module("os")?
-            .get("environ")
-            .unwrap_or(Value::None);
-        if let Value::Dict(d) = environ {
-            if let Some(v) = d.borrow().get_str(&key) {
-                return Ok(v);
-            }
-        }
-        Ok(p[1].clone().unwrap_or(Value::None))
+        Ok(match std::env::var(&*key) {
+            Ok(v) => Value::str(&v),
+            Err(_) => p[1].clone().unwrap_or(Value::None),
+        })
     });
     m.add_fn("getcwd", |it, _| {
         Ok(Value::str(&it.base_dir.to_string_lossy()))
@@ -680,6 +772,24 @@ struct Delta(i64);
 struct DateS(NaiveDate);
 struct DateTimeS(NaiveDateTime);
 
+fn delta_key(us: i64) -> Value {
+    Value::tuple(vec![Value::str("timedelta"), Value::Int(us)])
+}
+
+fn date_key(d: &NaiveDate) -> Value {
+    Value::tuple(vec![
+        Value::str("date"),
+        Value::Int(d.num_days_from_ce() as i64),
+    ])
+}
+
+fn datetime_key(d: &NaiveDateTime) -> Value {
+    Value::tuple(vec![
+        Value::str("datetime"),
+        Value::Int(d.and_utc().timestamp_micros()),
+    ])
+}
+
 fn delta_parts(us: i64) -> (i64, i64, i64) {
     let day = 86_400_000_000i64;
     let days = us.div_euclid(day);
@@ -786,17 +896,17 @@ fn datetime(it: &mut Interpreter) -> Module {
     let cls = classes.clone();
     let mk_delta = move |us: i64| -> Value {
         let c = cls.borrow()[0].clone();
-        new_object(&c, Delta(us))
+        new_value_object(&c, Delta(us), delta_key(us))
     };
     let cls = classes.clone();
     let mk_date = move |d: NaiveDate| -> Value {
         let c = cls.borrow()[1].clone();
-        new_object(&c, DateS(d))
+        new_value_object(&c, DateS(d), date_key(&d))
     };
     let cls = classes.clone();
     let mk_dt = move |d: NaiveDateTime| -> Value {
         let c = cls.borrow()[2].clone();
-        new_object(&c, DateTimeS(d))
+        new_value_object(&c, DateTimeS(d), datetime_key(&d))
     };
     let overflow = || Exception::new("OverflowError", "date value out of range");
 
@@ -827,7 +937,9 @@ fn datetime(it: &mut Interpreter) -> Module {
                 + num_arg(p[4].as_ref())? * 60e6
                 + num_arg(p[5].as_ref())? * 3600e6
                 + num_arg(p[6].as_ref())? * 7.0 * 86_400e6;
-            inst.set_native(Delta(total.round() as i64));
+            let us = total.round() as i64;
+            inst.set_native(Delta(us));
+            *inst.key.borrow_mut() = Some(delta_key(us));
             Ok(())
         })
         .method("__repr__", |_, this, _| {
@@ -910,7 +1022,9 @@ fn datetime(it: &mut Interpreter) -> Module {
                 int_arg(p[1].as_ref(), 1, "month")?,
                 int_arg(p[2].as_ref(), 1, "day")?,
             );
-            inst.set_native(DateS(make_date(y, mo, d)?));
+            let date = make_date(y, mo, d)?;
+            *inst.key.borrow_mut() = Some(date_key(&date));
+            inst.set_native(DateS(date));
             Ok(())
         })
         .method("__repr__", |_, this, _| {
@@ -1055,7 +1169,9 @@ fn datetime(it: &mut Interpreter) -> Module {
             }
             let t = NaiveTime::from_hms_micro_opt(h as u32, mi as u32, s as u32, us as u32)
                 .ok_or_else(|| Exception::value_error("invalid time"))?;
-            inst.set_native(DateTimeS(d.and_time(t)));
+            let dt = d.and_time(t);
+            *inst.key.borrow_mut() = Some(datetime_key(&dt));
+            inst.set_native(DateTimeS(dt));
             Ok(())
         })
         .method("__repr__", |_, this, _| {
@@ -1315,6 +1431,33 @@ impl Dec {
         }
     }
 
+    /// The dict/set key: an int when integral (so `Decimal(1)` and `1` are the
+    /// same key, as in CPython), else the normalized digits and exponent.
+    fn key(self) -> Value {
+        let (mut m, mut e) = (self.mant, self.exp);
+        while m != 0 && m % 10 == 0 {
+            m /= 10;
+            e += 1;
+        }
+        if m == 0 {
+            return Value::Int(0);
+        }
+        if e >= 0 {
+            if let Some(v) = 10i128
+                .checked_pow(e as u32)
+                .and_then(|p| m.checked_mul(p))
+                .and_then(|v| i64::try_from(v).ok())
+            {
+                return Value::Int(v);
+            }
+        }
+        Value::tuple(vec![
+            Value::str("decimal"),
+            Value::str(&m.to_string()),
+            Value::Int(e as i64),
+        ])
+    }
+
     pub fn to_f64(self) -> f64 {
         format!("{}e{}", self.mant, self.exp)
             .parse()
@@ -1377,7 +1520,7 @@ fn decimal(it: &mut Interpreter) -> Module {
     let c1 = cell.clone();
     let mk = move |d: Dec| -> Value {
         match c1.borrow().as_ref() {
-            Some(c) => new_object(c, d),
+            Some(c) => new_value_object(c, d, d.key()),
             None => Value::None,
         }
     };
@@ -1440,6 +1583,7 @@ fn decimal(it: &mut Interpreter) -> Module {
                     }
                 },
             };
+            *inst.key.borrow_mut() = Some(d.key());
             inst.set_native(d);
             Ok(())
         })

@@ -181,6 +181,16 @@ impl Value {
                         .all(|(x, y)| x.key_eq_at(y, depth + 1))
             }
             (Value::Range(a, b, c), Value::Range(d, e, f)) => (a, b, c) == (d, e, f),
+            (Value::Instance(a), Value::Instance(b)) => {
+                match (&*a.key.borrow(), &*b.key.borrow()) {
+                    (Some(x), Some(y)) => x.key_eq_at(y, depth + 1),
+                    _ => Rc::ptr_eq(a, b),
+                }
+            }
+            (Value::Instance(a), other) | (other, Value::Instance(a)) => match &*a.key.borrow() {
+                Some(k @ (Value::Int(_) | Value::Float(_))) => k.key_eq_at(other, depth + 1),
+                _ => false,
+            },
             _ => self.is(other),
         }
     }
@@ -218,6 +228,9 @@ impl Value {
             Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return None,
             Value::Range(a, b, c) => (a, b, c).hash(&mut h),
             Value::Instance(i) => {
+                if let Some(k) = i.key.borrow().as_ref() {
+                    return k.hash_at(depth + 1);
+                }
                 if i.class.lookup("__hash__").is_some_and(|v| v.is_none()) {
                     return None;
                 }
@@ -445,11 +458,15 @@ pub struct Instance {
     pub class: Rc<Class>,
     pub dict: RefCell<HashMap<String, Value>>,
     pub native: RefCell<Option<Rc<dyn Any>>>,
+    /// For native value types (Decimal, date...): a plain value standing for the
+    /// object as a dict/set key, so equal objects hash and compare equal as keys.
+    pub key: RefCell<Option<Value>>,
 }
 
 impl Instance {
     pub fn new(class: Rc<Class>) -> Rc<Instance> {
         Rc::new(Instance {
+            key: RefCell::new(None),
             class,
             dict: RefCell::new(HashMap::new()),
             native: RefCell::new(None),

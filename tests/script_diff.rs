@@ -597,3 +597,114 @@ fn value_objects_as_keys() {
 >>> len({Decimal('2'), Decimal('2.00'), 2}), datetime.date(2020, 1, 1) in {datetime.date(2020, 1, 1)}
 "#]);
 }
+
+#[test]
+fn assorted_edge_cases() {
+    check(&[r#"
+>>> 'a,b'.split(',', 0), ''.split(','), ''.split(), 'a  b'.split(' '), 'abc'.split('b', -1), ' x '.rsplit(None, 5)
+>>> 'ab\ncd\n'.splitlines(True), 'abc'.center(6), 'abc'.center(8, '-'), '%-8s|%8s' % ('l', 'r'), '%3d|' % 12345
+>>> 'x'.join('abc'), ''.join([]), 'ab'.find(''), 'ab'.count(''), 'aaa'.count('aa'), 'abc'[::-1], 'abcdef'[-3:-1]
+>>> 'Straße'.upper(), 'ǅ'.lower(), '1.5'.isdigit(), ''.isalpha(), 'a1'.isalnum(), ' \t'.isspace(), 'x'.isidentifier()
+>>> str(True), str(None), str([1, 'a']), str((1,)), str({'a': (1, 2)}), repr(1.0), repr(-1.5e-10), str(1e-5)
+>>> '{:>8.3f}|{:<6}|{:^6}|{:+d}|{: d}'.format(3.14159, 'ab', 'cd', 5, 7), '{:08.2f}'.format(-3.5), '{:.0f}'.format(2.5)
+>>> '{:.3}'.format(3.14159), '{:.3}'.format('abcdef'), '{:10.4}|'.format(12.0), '{:g}'.format(1e-10), '{:n}'.format(1234)
+>>> '%.3g|%10.2e|%-10.1f|' % (1234.5678, 0.000123, 2.25), '%5.1f%%' % 99.5, '%s' % 1.0, '%r' % 1e100, '%.0f' % 0.5
+>>> f'{3:03}', f'{-3:03}', f'{"s":3}|', f'{1234567.891:,.2f}', f'{0.5:.0%}', f'{255:#06x}', f'{True}', f'{None!s:>5}'
+>>> [1, 2, 3][5:], [1, 2, 3][-5:2], (1, 2, 3)[::-2], 'abc'[10:], list(range(10))[2:8:3], list(range(5))[::-1][1:3]
+>>> a = [0, 1, 2, 3, 4, 5]; a[::2] = ['x', 'y', 'z']; a
+>>> a = [1, 2, 3]; a[1:2] = []; a; a[:0] = [7]; a
+>>> x = [3, 1, 2]; x.sort(key=lambda v: -v); x; sorted(['b', 'A', 'c'], key=str.lower); sorted([(1, 'b'), (1, 'a'), (0, 'z')])
+>>> sorted([3, 1, 2], key=None, reverse=True), list(reversed(range(3))), list(reversed('ab')), min('bca'), max([], default=0)
+>>> max([1, 3, 2], key=lambda v: -v), min([[1, 2], [1]]), sum([[1], [2]], []), any(x > 2 for x in [1, 3]), all(x for x in [1, 0])
+>>> dict.fromkeys('ab', 0), {}.get(1, 2), dict(zip('ab', [1, 2])), {1: 2} == {1: 2}, {1: 2} == {1: 3}, [(k, v) for k, v in {'a': 1}.items()]
+>>> d = {}; d.setdefault('l', []).append(1); d.setdefault('l', []).append(2); d
+>>> d = {'a': 1}; d.update([('b', 2)]); d.update(c=3); d; d.pop('zz', None); list(d), list(d.values())
+>>> t = (1, 2, 2, 3); t.count(2), t.index(3), t + (4,), t[1:3], len(t), 2 in t, tuple(reversed(t))
+>>> s = {1, 2, 3}; s.remove(2); s; s.update([4, 5], {6}); s; s.issubset({1, 3, 4, 5, 6, 7}), s.isdisjoint({9})
+>>> frozenset([1, 2]) == {1, 2}, set('aab') == {'a', 'b'}, {1, 2} < {1, 2, 3}, {1, 2} > {1}, len(set())
+>>> type(range(3)).__name__, isinstance(range(3), range), list(range(0)), range(3)[1], 2 in range(3)
+>>> int('0x10', 16), int('10', 2), int('z', 36), int(-3.9), int(True), float('-inf') < 0, abs(-0.0), 7 // -2, 7.0 % -2
+>>> bool(0.0), bool('0'), bool(None), bool(()), bool({0}), not None, 0 == False, '' == False, None == False
+>>> x = 5; x += 2; x -= 1; x *= 3; x //= 4; x **= 2; x %= 7; x <<= 2; x >>= 1; x |= 8; x &= 12; x ^= 5; x
+>>> l = [1]; l += (2, 3); l *= 2; l
+>>> s = 'a'; s += 'b'; s *= 2; s
+>>> chr(0x1F600), ord('€'), '€'.encode(), len('€'.encode()), b'\xe2\x82\xac'.decode(), repr('\x00\x7f\u200b')
+>>> print('%s|%5s|%-5s|' % (None, True, 1.5))
+>>> print(repr('a\\b'), repr("'"), repr('"'), repr('\'"'), repr('\n\t'))
+"#]);
+}
+
+#[test]
+fn class_edge_cases() {
+    check(&[r#"
+>>> class A:
+...     x = 1
+...     def __init__(self, v=0):
+...         self.v = v
+...     def get(self):
+...         return self.v + self.x
+...     @classmethod
+...     def make(cls, v):
+...         return cls(v)
+...     def __repr__(self):
+...         return '%s(%r)' % (type(self).__name__, self.v)
+>>> class B(A):
+...     x = 10
+>>> B.make(5), B.make(5).get(), A.make(1).get(), B(2).x, A.x, B.__bases__, B.__name__
+>>> b = B(1); b.x = 100; b.get(), B.x, A.get(b), getattr(b, 'v'), vars(b)
+>>> class C(B):
+...     def get(self):
+...         return super().get() * 2
+>>> C(1).get(), isinstance(C(), A), issubclass(C, (int, A)), C.mro if False else [k.__name__ for k in C.__mro__]
+>>> class M:
+...     def __init__(self, *args, **kwargs):
+...         self.args = args; self.kwargs = kwargs
+>>> m = M(1, 2, k=3); m.args, m.kwargs
+>>> class Vec:
+...     def __init__(self, x, y): self.x, self.y = x, y
+...     def __add__(self, o): return Vec(self.x + o.x, self.y + o.y)
+...     def __mul__(self, k): return Vec(self.x * k, self.y * k)
+...     def __rmul__(self, k): return self * k
+...     def __eq__(self, o): return (self.x, self.y) == (o.x, o.y)
+...     def __neg__(self): return Vec(-self.x, -self.y)
+...     def __repr__(self): return f'Vec({self.x}, {self.y})'
+...     def __iter__(self): return iter([self.x, self.y])
+>>> Vec(1, 2) + Vec(3, 4), Vec(1, 2) * 3, 2 * Vec(1, 1), -Vec(1, 2), Vec(1, 2) == Vec(1, 2), list(Vec(5, 6)), [*Vec(7, 8)]
+>>> x, y = Vec(9, 10); x, y
+>>> Vec(1, 2) + 1
+>>> class E(Exception):
+...     def __init__(self, code):
+...         super().__init__('code %d' % code)
+...         self.code = code
+>>> try:
+...     raise E(7)
+... except E as e:
+...     print(e, e.code, e.args, repr(e))
+>>> raise E(3)
+>>> class F(ValueError): pass
+>>> try:
+...     raise F('f')
+... except ValueError as e:
+...     print('as ValueError:', type(e).__name__, e)
+>>> class WithStr:
+...     def __str__(self): return 'S'
+>>> str(WithStr()), '%s' % WithStr(), f'{WithStr()}', '{}'.format(WithStr()), print(WithStr())
+>>> class Empty: pass
+>>> e = Empty(); e.a = 1; e.a, hasattr(e, 'b'), Empty.__name__, type(e) is Empty
+>>> def deco(f):
+...     def wrapper(*a, **k):
+...         print('calling', f.__name__)
+...         return f(*a, **k)
+...     return wrapper
+>>> @deco
+... def add(a, b):
+...     return a + b
+>>> add(1, b=2)
+>>> class Prop:
+...     def __init__(self): self._v = 1
+...     @property
+...     def v(self): return self._v
+>>> p = Prop(); p.v
+>>> p.v = 3
+"#]);
+}

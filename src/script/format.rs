@@ -552,15 +552,17 @@ impl Interpreter {
                 if let Some(g) = s.grouping {
                     body = group(&body, g);
                 }
-                if s.alt {
-                    body = match s.ty {
-                        Some('x') => format!("0x{body}"),
-                        Some('X') => format!("0X{body}"),
-                        Some('o') => format!("0o{body}"),
-                        Some('b') => format!("0b{body}"),
-                        _ => body,
-                    };
-                }
+                let prefix = if s.alt {
+                    match s.ty {
+                        Some('x') => "0x",
+                        Some('X') => "0X",
+                        Some('o') => "0o",
+                        Some('b') => "0b",
+                        _ => "",
+                    }
+                } else {
+                    ""
+                };
                 let sign = if n < 0 {
                     "-"
                 } else if s.sign == '+' {
@@ -570,7 +572,8 @@ impl Interpreter {
                 } else {
                     ""
                 };
-                Ok(align(body, sign, &s, true))
+                let sign = format!("{sign}{prefix}");
+                Ok(align(body, &sign, &s, true))
             }
             Value::Int(_) | Value::Bool(_) | Value::Float(_) => {
                 let f = to_f64(v).unwrap_or(0.0);

@@ -453,10 +453,50 @@ impl Class {
     }
 }
 
+/// Instance attributes in assignment order (what `vars(obj)` shows).
+#[derive(Default)]
+pub struct AttrMap {
+    index: HashMap<String, usize>,
+    entries: Vec<Option<(String, Value)>>,
+}
+
+impl AttrMap {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        let i = *self.index.get(name)?;
+        self.entries[i].as_ref().map(|(_, v)| v)
+    }
+    pub fn insert(&mut self, name: String, v: Value) {
+        match self.index.get(&name) {
+            Some(&i) => {
+                if let Some(e) = self.entries[i].as_mut() {
+                    e.1 = v;
+                }
+            }
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push(Some((name, v)));
+            }
+        }
+    }
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        let i = self.index.remove(name)?;
+        self.entries[i].take().map(|(_, v)| v)
+    }
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.entries.iter().flatten().map(|(k, v)| (k, v))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.iter().map(|(k, _)| k)
+    }
+}
+
 /// An object of a script or native class. `native` holds Rust state for bindings.
 pub struct Instance {
     pub class: Rc<Class>,
-    pub dict: RefCell<HashMap<String, Value>>,
+    pub dict: RefCell<AttrMap>,
     pub native: RefCell<Option<Rc<dyn Any>>>,
     /// For native value types (Decimal, date...): a plain value standing for the
     /// object as a dict/set key, so equal objects hash and compare equal as keys.
@@ -468,7 +508,7 @@ impl Instance {
         Rc::new(Instance {
             key: RefCell::new(None),
             class,
-            dict: RefCell::new(HashMap::new()),
+            dict: RefCell::new(AttrMap::default()),
             native: RefCell::new(None),
         })
     }

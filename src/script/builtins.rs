@@ -988,7 +988,7 @@ pub(crate) fn install(it: &mut Interpreter) {
                 let p = a.positional("delattr", 2, 2)?;
                 match (&p[0], &p[1]) {
                     (Value::Instance(i), Value::Str(n)) => {
-                        if i.dict.borrow_mut().remove(&**n).is_none() {
+                        if i.dict.borrow_mut().remove(n).is_none() {
                             return Err(Exception::new("AttributeError", n.to_string()));
                         }
                         Ok(Value::None)

@@ -870,7 +870,7 @@ impl Interpreter {
                 let o = self.eval(obj)?;
                 match &o {
                     Value::Instance(i) => {
-                        if i.dict.borrow_mut().remove(&**name).is_none() {
+                        if i.dict.borrow_mut().remove(name).is_none() {
                             return Err(attr_err(format!(
                                 "'{}' object has no attribute '{name}'",
                                 i.class.name

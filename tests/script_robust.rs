@@ -177,3 +177,193 @@ fn recursion_depth_is_usable_on_small_stacks() {
     let depth: usize = o.output.trim().parse().unwrap();
     assert!(depth >= 200, "depth {depth}");
 }
+
+const ATOMS: &[&str] = &[
+    "0",
+    "1",
+    "-1",
+    "4611686018427387904",
+    "-9223372036854775807",
+    "1.5",
+    "-0.0",
+    "float('nan')",
+    "float('inf')",
+    "'ab'",
+    "''",
+    "'é€'",
+    "b'x'",
+    "[]",
+    "[1, 'a']",
+    "()",
+    "(1,)",
+    "{}",
+    "{'a': 1}",
+    "{1, 2}",
+    "None",
+    "True",
+    "range(3)",
+    "len",
+    "str",
+    "int",
+    "Exception('e')",
+    "object()",
+    "slice(1)",
+    "iter([1])",
+    "10 ** 9",
+    "'%s'",
+    "'{}'",
+    "'{0[",
+    "'%(x)s'",
+    "99999999999",
+    "-5",
+];
+
+const CALLS: &[&str] = &[
+    "len",
+    "str",
+    "repr",
+    "int",
+    "float",
+    "bool",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "range",
+    "min",
+    "max",
+    "sum",
+    "any",
+    "all",
+    "abs",
+    "round",
+    "divmod",
+    "pow",
+    "isinstance",
+    "hasattr",
+    "getattr",
+    "setattr",
+    "type",
+    "iter",
+    "next",
+    "map",
+    "filter",
+    "hash",
+    "chr",
+    "ord",
+    "hex",
+    "oct",
+    "bin",
+    "callable",
+    "format",
+    "vars",
+    "dir",
+    "bytes",
+    "print",
+    "open",
+];
+
+const METHODS: &[&str] = &[
+    "join",
+    "split",
+    "rsplit",
+    "splitlines",
+    "strip",
+    "startswith",
+    "endswith",
+    "replace",
+    "upper",
+    "format",
+    "find",
+    "index",
+    "count",
+    "center",
+    "ljust",
+    "zfill",
+    "partition",
+    "encode",
+    "decode",
+    "append",
+    "extend",
+    "insert",
+    "pop",
+    "remove",
+    "sort",
+    "reverse",
+    "copy",
+    "clear",
+    "keys",
+    "values",
+    "items",
+    "get",
+    "setdefault",
+    "update",
+    "popitem",
+    "add",
+    "discard",
+    "union",
+    "intersection",
+    "difference",
+    "issubset",
+    "isdisjoint",
+    "expandtabs",
+    "bit_length",
+    "is_integer",
+    "__add__",
+    "__getitem__",
+    "__init__",
+    "__repr__",
+    "__str__",
+    "__eq__",
+    "__len__",
+    "fromkeys",
+    "title",
+];
+
+const OPS: &[&str] = &[
+    "+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^", "<", "==", "in", "is", "and",
+    "or",
+];
+
+#[test]
+fn random_builtin_calls_never_panic() {
+    let mut rng = Rng(777);
+    let mut it = Interpreter::new();
+    for i in 0..6000 {
+        let a = rng.pick(ATOMS);
+        let b = rng.pick(ATOMS);
+        let c = rng.pick(ATOMS);
+        let src = match rng.next() % 4 {
+            0 => format!("{}({a}, {b})\n", rng.pick(CALLS)),
+            1 => format!("({a}).{}({b}, {c})\n", rng.pick(METHODS)),
+            2 => format!("({a}) {} ({b})\n", rng.pick(OPS)),
+            _ => format!("{}({a})[{b}:{c}]\n", rng.pick(CALLS)),
+        };
+        let _ = it.run_example(&src, &format!("<gen[{i}]>"));
+        let src = format!("({a}).{}()\n", rng.pick(METHODS));
+        let _ = it.run_example(&src, &format!("<gen0[{i}]>"));
+        let src = format!("'%s %d %r %5.2f %(k)s %*d' % ({a}, {b})\n");
+        let _ = it.run_example(&src, &format!("<fmt[{i}]>"));
+        let src = format!(
+            "'{{}} {{:>{}}} {{0!r:{}}}'.format({a}, {b})\n",
+            rng.next() % 12,
+            rng.pick(&["", "x", ">5", ".2f", ",", "#x", "+08.3"])
+        );
+        let _ = it.run_example(&src, &format!("<sfmt[{i}]>"));
+    }
+    // huge allocations are MemoryError, not an abort
+    for src in [
+        "[0] * (10 ** 12)\n",
+        "'x' * (10 ** 12)\n",
+        "list(range(10 ** 12))\n",
+        "'{:999999999999}'.format(1)\n",
+        "'x'.center(10 ** 12)\n",
+    ] {
+        let o = it.run_example(src, "<big>").unwrap();
+        assert!(o.exception.is_some(), "{src}");
+    }
+}

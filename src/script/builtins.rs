@@ -1,7 +1,6 @@
 //! Builtin types, the exception hierarchy and builtin functions.
 
 use super::interp::{Interpreter, Types, R};
-use super::ops::floor_div;
 use super::value::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -814,15 +813,20 @@ pub(crate) fn install(it: &mut Interpreter) {
                         if n >= 0 {
                             return Ok(Value::Int(*i));
                         }
-                        let m = 10i64.checked_pow((-n) as u32).unwrap_or(i64::MAX);
-                        let q = floor_div(*i, m).unwrap_or(0);
+                        let Some(m) = 10i128.checked_pow(n.unsigned_abs().min(38) as u32) else {
+                            return Ok(Value::Int(0));
+                        };
+                        let i = *i as i128;
+                        let q = i.div_euclid(m);
                         let r = i - q * m;
                         let q = if r * 2 > m || (r * 2 == m && q % 2 != 0) {
                             q + 1
                         } else {
                             q
                         };
-                        Ok(Value::Int(q * m))
+                        i64::try_from(q * m)
+                            .map(Value::Int)
+                            .map_err(|_| Exception::new("OverflowError", "integer overflow"))
                     }
                     (Value::Float(f), None) => {
                         if !f.is_finite() {
@@ -898,7 +902,7 @@ pub(crate) fn install(it: &mut Interpreter) {
                         return Err(Exception::value_error("pow() 3rd argument cannot be 0"));
                     }
                     let mut r: i128 = 1;
-                    base = base.rem_euclid(m);
+                    base = base.checked_rem_euclid(m).unwrap_or(0);
                     while e > 0 {
                         if e & 1 == 1 {
                             r = r * base as i128 % m as i128;
@@ -1459,7 +1463,10 @@ fn constructors(it: &mut Interpreter) {
                 }
                 Ok(Value::Bytes(s.as_bytes().to_vec().into()))
             }
-            Some(Value::Int(n)) => Ok(Value::Bytes(vec![0u8; (*n).max(0) as usize].into())),
+            Some(Value::Int(n)) => {
+                check_size((*n).max(0) as u128)?;
+                Ok(Value::Bytes(vec![0u8; (*n).max(0) as usize].into()))
+            }
             Some(v) => {
                 let mut out = Vec::new();
                 for x in it.collect(v)? {

@@ -124,6 +124,7 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
             if n < 0 {
                 flags.push('-');
             }
+            check_size(n.unsigned_abs() as u128)?;
             width = Some(n.unsigned_abs() as usize);
             i += 1;
         } else {
@@ -133,7 +134,9 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
                 i += 1;
             }
             if !w.is_empty() {
-                width = w.parse().ok();
+                let n: usize = w.parse().unwrap_or(usize::MAX);
+                check_size(n as u128)?;
+                width = Some(n);
             }
         }
         let mut prec: Option<usize> = None;
@@ -152,7 +155,9 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
                     p.push(cs[i]);
                     i += 1;
                 }
-                prec = Some(p.parse().unwrap_or(0));
+                let n: usize = if p.is_empty() { 0 } else { p.parse().unwrap_or(usize::MAX) };
+                check_size(n as u128)?;
+                prec = Some(n);
             }
         }
         while i < cs.len() && "hlL".contains(cs[i]) {
@@ -416,7 +421,16 @@ fn parse_spec(spec: &str) -> R<Spec> {
         w.push(cs[i]);
         i += 1;
     }
-    s.width = w.parse().unwrap_or(0);
+    s.width = if w.is_empty() {
+        0
+    } else {
+        w.parse().unwrap_or(usize::MAX)
+    };
+    if s.width > MAX_SIZE {
+        return Err(Exception::value_error(
+            "Too many decimal digits in format string",
+        ));
+    }
     if i < cs.len() && (cs[i] == ',' || cs[i] == '_') {
         s.grouping = Some(cs[i]);
         i += 1;
@@ -431,7 +445,13 @@ fn parse_spec(spec: &str) -> R<Spec> {
         if p.is_empty() {
             return Err(Exception::value_error("Format specifier missing precision"));
         }
-        s.prec = p.parse().ok();
+        let n: usize = p.parse().unwrap_or(usize::MAX);
+        if n > MAX_SIZE {
+            return Err(Exception::value_error(
+                "Too many decimal digits in format string",
+            ));
+        }
+        s.prec = Some(n);
     }
     if i < cs.len() {
         s.ty = Some(cs[i]);

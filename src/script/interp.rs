@@ -1895,6 +1895,13 @@ impl Interpreter {
             }
             return Ok(m);
         }
+        let top = name.split('.').next().unwrap_or(name);
+        if CPYTHON_STDLIB.contains(&top) {
+            return Err(Exception::new(
+                "NotImplementedError",
+                format!("module '{name}' is not supported by the harness's Python subset (supported: sys, os, os.path, time, json, pprint, datetime, decimal)"),
+            ));
+        }
         Err(Exception::new(
             "ModuleNotFoundError",
             format!("No module named '{name}'"),
@@ -1930,6 +1937,93 @@ impl Interpreter {
         }
     }
 }
+
+/// CPython standard modules we do not provide: importing one is a clear
+/// NotImplementedError rather than CPython-contradicting ModuleNotFoundError.
+const CPYTHON_STDLIB: &[&str] = &[
+    "abc",
+    "argparse",
+    "array",
+    "ast",
+    "asyncio",
+    "base64",
+    "binascii",
+    "bisect",
+    "calendar",
+    "cmath",
+    "codecs",
+    "collections",
+    "configparser",
+    "contextlib",
+    "copy",
+    "csv",
+    "ctypes",
+    "dataclasses",
+    "difflib",
+    "doctest",
+    "email",
+    "enum",
+    "errno",
+    "fnmatch",
+    "fractions",
+    "functools",
+    "gc",
+    "getpass",
+    "glob",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "http",
+    "importlib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "locale",
+    "logging",
+    "math",
+    "mimetypes",
+    "multiprocessing",
+    "numbers",
+    "operator",
+    "pathlib",
+    "pickle",
+    "platform",
+    "queue",
+    "random",
+    "re",
+    "secrets",
+    "select",
+    "shlex",
+    "shutil",
+    "signal",
+    "socket",
+    "sqlite3",
+    "ssl",
+    "stat",
+    "statistics",
+    "string",
+    "struct",
+    "subprocess",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "timeit",
+    "traceback",
+    "types",
+    "typing",
+    "unittest",
+    "urllib",
+    "uuid",
+    "warnings",
+    "weakref",
+    "xml",
+    "zipfile",
+    "zlib",
+    "zoneinfo",
+];
 
 struct CompAcc {
     list: Vec<Value>,

@@ -248,6 +248,7 @@ fn pad_str(text: &str, width: i64, fill: &str, mode: char) -> R<Value> {
     if width <= n {
         return Ok(strv(text));
     }
+    check_size(width as u128)?;
     let total = (width - n) as usize;
     let fs = |k: usize| f.to_string().repeat(k);
     Ok(strv(match mode {
@@ -741,6 +742,7 @@ pub(crate) fn install(it: &mut Interpreter) {
         if w <= n {
             return Ok(strv(t));
         }
+        check_size(w as u128)?;
         let (sign, rest) = match t.chars().next() {
             Some(c @ ('+' | '-')) => (c.to_string(), &t[1..]),
             _ => (String::new(), &t[..]),
@@ -795,6 +797,7 @@ pub(crate) fn install(it: &mut Interpreter) {
     });
     reg(&st, "str", "expandtabs", 0, 1, |_, this, r, _| {
         let size = r.first().and_then(to_int).unwrap_or(8).max(0) as usize;
+        check_size(size as u128 * s(this).len() as u128)?;
         let mut out = String::new();
         let mut col = 0;
         for c in s(this).chars() {

@@ -327,14 +327,14 @@ mod tests {
                 ))
             })
             .method("__getitem__", |_, this, a| {
-                let i = arg_int(&a.pos[0], "index")?;
+                let i = arg_int(a.arg(0)?, "index")?;
                 Ok(Value::Int(
                     state_of::<Counter>(this, "Counter")?.n.get() * i,
                 ))
             })
             .method("__eq__", |_, this, a| {
                 let me = state_of::<Counter>(this, "Counter")?.n.get();
-                Ok(match state::<Counter>(&a.pos[0]) {
+                Ok(match state::<Counter>(a.arg(0)?) {
                     Some(o) => Value::Bool(o.n.get() == me),
                     None => Value::NotImplemented,
                 })
@@ -355,7 +355,7 @@ mod tests {
                 let v = call_method(it, this, "step", Args::new(vec![Value::Int(2)]))?;
                 Ok(v)
             })
-            .method("step", |_, _, a| Ok(a.pos[0].clone()))
+            .method("step", |_, _, a| Ok(a.arg(0)?.clone()))
             .build();
         m.set("Counter", Value::Class(counter));
         m.set("Error", Value::Class(error));

@@ -63,13 +63,14 @@ fn float_mod(a: f64, b: f64) -> f64 {
     }
 }
 
-fn repeat(items: &[Value], n: i64) -> Vec<Value> {
+fn repeat(items: &[Value], n: i64) -> R<Vec<Value>> {
     let n = n.max(0) as usize;
+    check_size(items.len() as u128 * n as u128)?;
     let mut out = Vec::with_capacity(items.len() * n);
     for _ in 0..n {
         out.extend(items.iter().cloned());
     }
-    out
+    Ok(out)
 }
 
 impl Interpreter {
@@ -268,13 +269,15 @@ impl Interpreter {
                 Value::Bytes(v.into())
             }
             (Mul, Value::Str(s), n) | (Mul, n, Value::Str(s)) if int(n).is_some() => {
-                Value::Str(s.repeat(int(n).unwrap_or(0).max(0) as usize).into())
+                let n = int(n).unwrap_or(0).max(0) as usize;
+                check_size(s.len() as u128 * n as u128)?;
+                Value::Str(s.repeat(n).into())
             }
             (Mul, Value::List(l), n) | (Mul, n, Value::List(l)) if int(n).is_some() => {
-                Value::list(repeat(&l.borrow(), int(n).unwrap_or(0)))
+                Value::list(repeat(&l.borrow(), int(n).unwrap_or(0))?)
             }
             (Mul, Value::Tuple(t), n) | (Mul, n, Value::Tuple(t)) if int(n).is_some() => {
-                Value::tuple(repeat(t, int(n).unwrap_or(0)))
+                Value::tuple(repeat(t, int(n).unwrap_or(0))?)
             }
             (Mod, Value::Str(f), args) => {
                 if matches!(args, Value::Instance(_))
@@ -920,6 +923,15 @@ impl Interpreter {
             Value::Tuple(t) => Ok(t.to_vec()),
             Value::Dict(d) => Ok(d.borrow().keys()),
             Value::Set(d) => Ok(super::setorder::cpython_order(d.borrow().keys())),
+            Value::Range(a, b, s) => {
+                check_size(range_len(*a, *b, *s) as u128)?;
+                let it = self.get_iter(v)?;
+                let mut out = Vec::new();
+                while let Some(x) = self.next(&it)? {
+                    out.push(x);
+                }
+                Ok(out)
+            }
             _ => {
                 let it = self.get_iter(v)?;
                 let mut out = Vec::new();

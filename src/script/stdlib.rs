@@ -973,21 +973,21 @@ fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("__add__", move |_, this, a| {
             let x = state_of::<Delta>(this, "timedelta")?.0;
-            match state::<Delta>(&a.pos[0]) {
+            match state::<Delta>(a.arg(0)?) {
                 Some(y) => Ok(md(x.checked_add(y.0).ok_or_else(overflow)?)),
                 None => Ok(Value::NotImplemented),
             }
         })
         .method("__sub__", move |_, this, a| {
             let x = state_of::<Delta>(this, "timedelta")?.0;
-            match state::<Delta>(&a.pos[0]) {
+            match state::<Delta>(a.arg(0)?) {
                 Some(y) => Ok(md2(x.checked_sub(y.0).ok_or_else(overflow)?)),
                 None => Ok(Value::NotImplemented),
             }
         })
         .method("__mul__", move |_, this, a| {
             let x = state_of::<Delta>(this, "timedelta")?.0;
-            match &a.pos[0] {
+            match a.arg(0)? {
                 Value::Int(n) => Ok(md3(x.checked_mul(*n).ok_or_else(overflow)?)),
                 Value::Float(f) => Ok(md3((x as f64 * f).round() as i64)),
                 _ => Ok(Value::NotImplemented),
@@ -1090,7 +1090,7 @@ fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("__add__", move |_, this, a| {
             let d = state_of::<DateS>(this, "date")?.0;
-            match state::<Delta>(&a.pos[0]) {
+            match state::<Delta>(a.arg(0)?) {
                 Some(td) => Ok(mdate(
                     d.checked_add_signed(chrono::Duration::days(td.0.div_euclid(86_400_000_000)))
                         .ok_or_else(overflow)?,
@@ -1100,13 +1100,13 @@ fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("__sub__", move |_, this, a| {
             let d = state_of::<DateS>(this, "date")?.0;
-            if let Some(td) = state::<Delta>(&a.pos[0]) {
+            if let Some(td) = state::<Delta>(a.arg(0)?) {
                 return Ok(mdate2(
                     d.checked_sub_signed(chrono::Duration::days(td.0.div_euclid(86_400_000_000)))
                         .ok_or_else(overflow)?,
                 ));
             }
-            if let Some(o) = state::<DateS>(&a.pos[0]) {
+            if let Some(o) = state::<DateS>(a.arg(0)?) {
                 return Ok(mdelta((d - o.0).num_days() * 86_400_000_000));
             }
             Ok(Value::NotImplemented)
@@ -1241,7 +1241,7 @@ fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("__add__", move |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
-            match state::<Delta>(&a.pos[0]) {
+            match state::<Delta>(a.arg(0)?) {
                 Some(td) => Ok(mdt(d
                     .checked_add_signed(chrono::Duration::microseconds(td.0))
                     .ok_or_else(overflow)?)),
@@ -1250,13 +1250,13 @@ fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("__sub__", move |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
-            if let Some(td) = state::<Delta>(&a.pos[0]) {
+            if let Some(td) = state::<Delta>(a.arg(0)?) {
                 return Ok(mdt2(
                     d.checked_sub_signed(chrono::Duration::microseconds(td.0))
                         .ok_or_else(overflow)?,
                 ));
             }
-            if let Some(o) = state::<DateTimeS>(&a.pos[0]) {
+            if let Some(o) = state::<DateTimeS>(a.arg(0)?) {
                 return Ok(mdelta2((d - o.0).num_microseconds().unwrap_or(i64::MAX)));
             }
             Ok(Value::NotImplemented)

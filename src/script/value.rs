@@ -246,6 +246,18 @@ impl Value {
     }
 }
 
+/// The largest string or container the interpreter builds in one operation;
+/// beyond it a MemoryError is raised instead of aborting the process.
+pub const MAX_SIZE: usize = 1 << 28;
+
+/// MemoryError when an operation would build something larger than [`MAX_SIZE`].
+pub fn check_size(n: u128) -> Result<(), Exception> {
+    if n > MAX_SIZE as u128 {
+        return Err(Exception::with_args("MemoryError", vec![]));
+    }
+    Ok(())
+}
+
 pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
     if step > 0 && start < stop {
         ((stop as i128 - start as i128 - 1) / step as i128 + 1) as i64
@@ -662,6 +674,18 @@ impl Args {
             kw: Vec::new(),
         }
     }
+    /// Positional argument `i`, or a TypeError when it is missing.
+    pub fn arg(&self, i: usize) -> Result<&Value, Exception> {
+        self.pos.get(i).ok_or_else(|| {
+            Exception::type_error(format!(
+                "expected at least {} argument{}, got {}",
+                i + 1,
+                if i == 0 { "" } else { "s" },
+                self.pos.len()
+            ))
+        })
+    }
+
     pub fn with_kw(mut self, name: &str, v: Value) -> Args {
         self.kw.push((name.into(), v));
         self

@@ -708,3 +708,34 @@ fn class_edge_cases() {
 >>> p.v = 3
 "#]);
 }
+
+#[test]
+fn hashing_rules() {
+    check(&[r#"
+>>> class K:
+...     def __eq__(self, o): return True
+>>> {K()}
+>>> class H:
+...     pass
+>>> len({H(), H()}), hash((1, 'a')) == hash((1, 'a')), {(1, 2): 'pair'}[(1, 2)]
+>>> {[1]: 2}
+>>> {{}}
+"#]);
+}
+
+#[test]
+fn module_exceptions() {
+    check(&[r#"
+>>> from decimal import Decimal, InvalidOperation
+>>> Decimal('abc')
+>>> try:
+...     Decimal('x')
+... except InvalidOperation:
+...     print('invalid')
+>>> import json
+>>> try:
+...     json.loads('')
+... except ValueError as e:
+...     print(type(e).__name__, e)
+"#]);
+}

@@ -155,7 +155,11 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
                     p.push(cs[i]);
                     i += 1;
                 }
-                let n: usize = if p.is_empty() { 0 } else { p.parse().unwrap_or(usize::MAX) };
+                let n: usize = if p.is_empty() {
+                    0
+                } else {
+                    p.parse().unwrap_or(usize::MAX)
+                };
                 check_size(n as u128)?;
                 prec = Some(n);
             }

@@ -979,6 +979,11 @@ impl Interpreter {
         for (k, v) in scope.vars.borrow().iter() {
             cls.set(k, v.clone());
         }
+        // As in CPython, defining __eq__ without __hash__ makes instances unhashable.
+        if cls.attrs.borrow().contains_key("__eq__") && !cls.attrs.borrow().contains_key("__hash__")
+        {
+            cls.set("__hash__", Value::None);
+        }
         Ok(Value::Class(Rc::new(cls)))
     }
 

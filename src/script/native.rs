@@ -27,6 +27,14 @@
 //! 5. **Context managers** are special methods (see 2).
 //! 6. **Callbacks.** [`Interpreter::call`] calls any script callable.
 //! 7. **JSON.** [`to_json`]/[`from_json`] convert dict/list/str/int/float/bool/None.
+//!
+//! Useful interpreter entry points for native code: [`Interpreter::call`],
+//! [`Interpreter::get_attr`], [`Interpreter::get_item`], [`Interpreter::repr`],
+//! [`Interpreter::str`], [`Interpreter::truthy`], [`Interpreter::collect`] (all
+//! items of an iterable). Values convert from Rust with `Value::from` (`i64`,
+//! `f64`, `bool`, `&str`, `String`, `Option<T>`, `Vec<T>` as a list); dicts are
+//! built with [`Dict`] and [`Value::dict`]. Value types that must work as dict
+//! keys use [`new_value_object`].
 
 use super::interp::{Interpreter, R};
 use super::value::*;

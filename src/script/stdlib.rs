@@ -1565,13 +1565,22 @@ fn decimal(it: &mut Interpreter) -> Module {
         })
     };
     let mk_neg = mk.clone();
+    let invalid = ClassBuilder::exception(
+        it,
+        "InvalidOperation",
+        "decimal",
+        Some(it.builtin_exception("ArithmeticError")),
+    )
+    .build();
+    m.set("InvalidOperation", Value::Class(invalid.clone()));
+    let invalid2 = invalid.clone();
     let class = ClassBuilder::new(it, "Decimal", "decimal")
-        .init(|_, inst, a| {
+        .init(move |_, inst, a| {
             let p = a.bind("Decimal", &["value", "context"], 0)?;
             let d = match &p[0] {
                 None => Dec { mant: 0, exp: 0 },
                 Some(Value::Str(s)) => Dec::parse(s).ok_or_else(|| {
-                    Exception::new("decimal.InvalidOperation", "[<class 'decimal.ConversionSyntax'>]")
+                    super::native::raise(&invalid2, "[<class 'decimal.ConversionSyntax'>]")
                 })?,
                 Some(v) => match to_dec(v) {
                     Some(d) => d,
@@ -1714,6 +1723,13 @@ fn file_class(it: &mut Interpreter) -> Rc<Class> {
         *pos = t.len();
         s.split_inclusive('\n').map(Value::str).collect()
     }
+    let unsupported = ClassBuilder::exception(
+        it,
+        "UnsupportedOperation",
+        "io",
+        Some(it.builtin_exception("OSError")),
+    )
+    .build();
     let c = ClassBuilder::new(it, "TextIOWrapper", "_io")
         .method("read", |_, this, _| {
             let f = state_of::<FileState>(this, "file")?;
@@ -1743,8 +1759,8 @@ fn file_class(it: &mut Interpreter) -> Rc<Class> {
         .method("close", |_, _, _| Ok(Value::None))
         .method("__enter__", |_, this, _| Ok(this.clone()))
         .method("__exit__", |_, _, _| Ok(Value::Bool(false)))
-        .method("write", |_, _, _| {
-            Err(Exception::new("io.UnsupportedOperation", "not writable"))
+        .method("write", move |_, _, _| {
+            Err(super::native::raise(&unsupported, "not writable"))
         })
         .build();
     CLASS.with(|cell| *cell.borrow_mut() = Some(c.clone()));

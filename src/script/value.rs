@@ -48,6 +48,49 @@ pub enum DescKind {
     Property,
 }
 
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::Int(v)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        Value::Float(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Bool(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Str(v.into())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Value {
+        Value::Str(v.into())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map(Into::into).unwrap_or(Value::None)
+    }
+}
+
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    /// A list.
+    fn from(v: Vec<T>) -> Value {
+        Value::list(v.into_iter().map(Into::into).collect())
+    }
+}
+
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "<{}>", self.type_name())
@@ -674,6 +717,11 @@ impl Args {
             kw: Vec::new(),
         }
     }
+    /// The keyword argument `name`, if given.
+    pub fn kwarg(&self, name: &str) -> Option<&Value> {
+        self.kw.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
+    }
+
     /// Positional argument `i`, or a TypeError when it is missing.
     pub fn arg(&self, i: usize) -> Result<&Value, Exception> {
         self.pos.get(i).ok_or_else(|| {

@@ -739,3 +739,17 @@ fn module_exceptions() {
 ...     print(type(e).__name__, e)
 "#]);
 }
+
+#[test]
+fn pprint_long_strings() {
+    check(&[r#"
+>>> from pprint import pprint, pformat
+>>> pprint({'a': 'word ' * 30, 'b': 'x' * 100})
+>>> pprint('word ' * 40)
+>>> pprint(['line one\nline two\n' * 4, 'short'])
+>>> pprint({'log': 'INFO:MartCreateWorker:Mart creation began: 2020\nINFO:MartCreateWorker:Creating database: mart_empty_1\n'})
+>>> print(pformat([1, 2, 3], width=5))
+>>> pprint([[1, 2, [3, 4, [5, 6]]], {'k': (1, 2)}] * 3)
+>>> pprint(('a' * 50, 'b' * 50))
+"#]);
+}

@@ -662,12 +662,14 @@ fn sort_items(it: &mut Interpreter, items: &mut Vec<(Value, Value)>) -> R<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn pformat(
     it: &mut Interpreter,
     v: &Value,
     indent: usize,
     allowance: usize,
     width: usize,
+    level: usize,
     out: &mut String,
 ) -> R<()> {
     let rep = safe_repr(it, v)?;
@@ -696,7 +698,15 @@ fn pformat(
                 out.push_str(&kr);
                 out.push_str(": ");
                 let al = if i + 1 == n { allowance + 1 } else { 1 };
-                pformat(it, x, ind + kr.chars().count() + 2, al, width, out)?;
+                pformat(
+                    it,
+                    x,
+                    ind + kr.chars().count() + 2,
+                    al,
+                    width,
+                    level + 1,
+                    out,
+                )?;
             }
             out.push('}');
         }
@@ -720,13 +730,133 @@ fn pformat(
                 } else {
                     1
                 };
-                pformat(it, x, ind, al, width, out)?;
+                pformat(it, x, ind, al, width, level + 1, out)?;
             }
             out.push_str(close);
+        }
+        Value::Str(text) if !text.is_empty() => {
+            pformat_str(text, indent, allowance, width, level, out)
         }
         _ => out.push_str(&rep),
     }
     Ok(())
+}
+
+/// pprint's `_pprint_str`: a long string is split at whitespace (and line breaks)
+/// into adjacent literals, one per line, in parentheses at the top level.
+fn pformat_str(
+    text: &str,
+    mut indent: usize,
+    mut allowance: usize,
+    width: usize,
+    level: usize,
+    out: &mut String,
+) {
+    let lines: Vec<String> = split_keep_ends(text);
+    if level == 1 {
+        indent += 1;
+        allowance += 1;
+    }
+    let max_width = width.saturating_sub(indent);
+    let mut max_width1 = max_width;
+    let mut chunks: Vec<String> = Vec::new();
+    let n = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        let rep = py_str_repr(line);
+        if i + 1 == n {
+            max_width1 = max_width1.saturating_sub(allowance);
+        }
+        if rep.chars().count() <= max_width1 {
+            chunks.push(rep);
+            continue;
+        }
+        // alternating runs of non-space then space, like re.findall(r'\S*\s*')
+        let mut parts: Vec<String> = Vec::new();
+        let mut cur = String::new();
+        let mut in_space = false;
+        for c in line.chars() {
+            if c.is_whitespace() {
+                in_space = true;
+            } else if in_space {
+                parts.push(std::mem::take(&mut cur));
+                in_space = false;
+            }
+            cur.push(c);
+        }
+        if !cur.is_empty() {
+            parts.push(cur);
+        }
+        let mut max_width2 = max_width;
+        let mut current = String::new();
+        let np = parts.len();
+        for (j, part) in parts.iter().enumerate() {
+            let candidate = format!("{current}{part}");
+            if j + 1 == np && i + 1 == n {
+                max_width2 = max_width2.saturating_sub(allowance);
+            }
+            if py_str_repr(&candidate).chars().count() > max_width2 {
+                if !current.is_empty() {
+                    chunks.push(py_str_repr(&current));
+                }
+                current = part.clone();
+            } else {
+                current = candidate;
+            }
+        }
+        if !current.is_empty() {
+            chunks.push(py_str_repr(&current));
+        }
+    }
+    if chunks.len() <= 1 {
+        out.push_str(&chunks.pop().unwrap_or_else(|| py_str_repr(text)));
+        return;
+    }
+    if level == 1 {
+        out.push('(');
+    }
+    for (i, c) in chunks.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(c);
+    }
+    if level == 1 {
+        out.push(')');
+    }
+}
+
+/// `str.splitlines(True)`.
+fn split_keep_ends(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        cur.push(c);
+        let brk = matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if brk {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                cur.push('\n');
+                chars.next();
+            }
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 fn pprint() -> Module {
@@ -750,7 +880,7 @@ fn pprint() -> Module {
             }
         }
         let mut out = String::new();
-        pformat(it, obj, 0, 0, width, &mut out)?;
+        pformat(it, obj, 0, 0, width, 1, &mut out)?;
         Ok(out)
     }
     m.add_fn("pprint", |it, a| {

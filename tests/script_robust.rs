@@ -367,3 +367,24 @@ fn random_builtin_calls_never_panic() {
         assert!(o.exception.is_some(), "{src}");
     }
 }
+
+#[test]
+fn cyclic_data_is_an_error_not_a_crash() {
+    let mut it = Interpreter::new();
+    it.run_example("l = [1]\n", "<t>").unwrap();
+    it.run_example("l.append(l)\n", "<t>").unwrap();
+    it.run_example("m = [1]\n", "<t>").unwrap();
+    it.run_example("m.append(m)\n", "<t>").unwrap();
+    it.run_example("import json, pprint\n", "<t>").unwrap();
+    for src in [
+        "json.dumps(l)\n",
+        "pprint.pprint(l)\n",
+        "l < m\n",
+        "l == m\n",
+    ] {
+        let o = it.run_example(src, "<t>").unwrap();
+        assert!(o.exception.is_some(), "{src}");
+    }
+    let o = it.run_example("l\n", "<t>").unwrap();
+    assert_eq!(o.output, "[1, [...]]\n");
+}

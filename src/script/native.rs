@@ -221,6 +221,9 @@ pub fn arg_bool(interp: &mut Interpreter, v: &Value) -> R<bool> {
 /// Takes the interpreter so that conversions may later consult script methods.
 #[allow(clippy::only_used_in_recursion)]
 pub fn to_json(interp: &mut Interpreter, v: &Value) -> R<serde_json::Value> {
+    if super::interp::stack_exhausted() {
+        return Err(Exception::value_error("Circular reference detected"));
+    }
     use serde_json::Value as J;
     Ok(match v {
         Value::None => J::Null,

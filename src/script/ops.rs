@@ -578,6 +578,12 @@ impl Interpreter {
     }
 
     fn seq_cmp(&mut self, x: &[Value], y: &[Value]) -> R<Option<std::cmp::Ordering>> {
+        if super::interp::stack_exhausted() {
+            return Err(Exception::new(
+                "RecursionError",
+                "maximum recursion depth exceeded in comparison",
+            ));
+        }
         for (p, q) in x.iter().zip(y) {
             if self.eq(p, q)? {
                 continue;

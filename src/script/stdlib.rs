@@ -387,6 +387,9 @@ fn json_encode(
     level: usize,
     out: &mut String,
 ) -> R<()> {
+    if level > 1000 || super::interp::stack_exhausted() {
+        return Err(Exception::value_error("Circular reference detected"));
+    }
     let nl = |level: usize, out: &mut String| {
         if let Some(ind) = &o.indent {
             out.push('\n');
@@ -613,6 +616,12 @@ fn json(it: &mut Interpreter) -> Module {
 // ---------------------------------------------------------------------- pprint
 
 fn safe_repr(it: &mut Interpreter, v: &Value) -> R<String> {
+    if super::interp::stack_exhausted() {
+        return Err(Exception::new(
+            "RecursionError",
+            "maximum recursion depth exceeded while getting the repr of an object",
+        ));
+    }
     match v {
         Value::Dict(d) => {
             let mut items = d.borrow().items();

@@ -82,6 +82,9 @@ pub struct Types {
     pub method: Rc<Class>,
     pub module: Rc<Class>,
     pub iterator: Rc<Class>,
+    pub list_iterator: Rc<Class>,
+    pub range_iterator: Rc<Class>,
+    pub generator: Rc<Class>,
     pub ellipsis: Rc<Class>,
     pub not_impl: Rc<Class>,
     pub staticmethod: Rc<Class>,
@@ -1710,7 +1713,12 @@ impl Interpreter {
             Value::Class(_) => t.type_.clone(),
             Value::Instance(i) => i.class.clone(),
             Value::Module(_) => t.module.clone(),
-            Value::Iter(_) => t.iterator.clone(),
+            Value::Iter(it) => match &*it.borrow() {
+                Iter::List(..) => t.list_iterator.clone(),
+                Iter::Range(..) => t.range_iterator.clone(),
+                Iter::Gen { .. } => t.generator.clone(),
+                _ => t.iterator.clone(),
+            },
             Value::Descriptor(d) => match d.0 {
                 DescKind::Static => t.staticmethod.clone(),
                 DescKind::ClassMethod => t.classmethod.clone(),

@@ -5,6 +5,24 @@
 //! [`interp`] (tree-walking evaluator over [`value`]s). Builtins live in
 //! [`builtins`]/[`methods`], formatting in [`format`], standard modules in
 //! [`stdlib`], and the extension API for the rex bindings in [`native`].
+//!
+//! Known, deliberate differences from CPython (each is an explicit error, never a
+//! silently different result, unless noted):
+//! - `int` is 64-bit: results beyond it raise OverflowError.
+//! - Generators run eagerly when called. Output their body writes is replayed
+//!   item by item, and an exception raised after some items is delivered when the
+//!   consumer reaches it, so printing generators behave as in CPython; other side
+//!   effects (mutating shared state) happen up front (a silent difference), and
+//!   more than 1,000,000 items is a NotImplementedError.
+//! - Unsupported syntax (`async`, `await`, `match`, `:=`, annotations, `yield
+//!   from`, class keywords, complex literals) is a [`ScriptError`] naming the
+//!   construct; unsupported builtins and standard modules raise NotImplementedError.
+//! - Instances of script classes are dict keys by identity (a user `__hash__`
+//!   is not consulted); classes defining `__eq__` without `__hash__` are unhashable.
+//! - Tracebacks have CPython's layout and source lines but no `^^^` markers and no
+//!   chained ("During handling...") sections.
+//! - Syntax errors are [`ScriptError`]s (the runner stops), not exceptions the
+//!   example could expect.
 
 pub mod ast;
 pub mod builtins;

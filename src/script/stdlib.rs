@@ -49,6 +49,10 @@ fn sys(it: &mut Interpreter) -> Module {
     m.set("maxsize", Value::Int(i64::MAX));
     m.set("path", Value::list(vec![]));
     m.set("byteorder", Value::str("little"));
+    m.add_fn("exit", |_, a| {
+        let p = a.positional("exit", 0, 1)?;
+        Err(Exception::with_args("SystemExit", p.to_vec()))
+    });
     let stream = |name: &str, to_stdout: bool, it: &Interpreter| {
         let c = ClassBuilder::new(it, "TextIOWrapper", "_io")
             .method("write", move |_, _, a| {

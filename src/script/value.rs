@@ -645,6 +645,7 @@ impl Iter {
         match self {
             Iter::List(..) => "list_iterator",
             Iter::Range(..) => "range_iterator",
+            Iter::Seq(..) => "iterator",
             Iter::Gen { .. } => "generator",
             _ => "iterator",
         }

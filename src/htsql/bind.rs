@@ -69,6 +69,8 @@ pub struct Flow {
     pub fields: Option<Vec<Field>>,
     pub tag: Option<String>,
     pub singular: bool,
+    /// A root segment of one untagged value: the product is that value.
+    pub scalar: bool,
 }
 
 /// The current naming scope: a table reached by `path` from the flow base, or home.
@@ -218,6 +220,7 @@ impl<'a> Binder<'a> {
                     fields: Some(vec![]),
                     tag: None,
                     singular: false,
+                    scalar: false,
                 })
             }
             _ => (syn, false),
@@ -245,6 +248,7 @@ impl<'a> Binder<'a> {
                 fields: Some(fields),
                 tag,
                 singular: !collected,
+                scalar: false,
             },
             other => {
                 let field = self.to_field(other, None, inner.to_string(), &inner.mark)?;
@@ -257,6 +261,7 @@ impl<'a> Binder<'a> {
                     fields: Some(vec![field]),
                     tag: None,
                     singular: true,
+                    scalar: true,
                 }
             }
         };
@@ -324,6 +329,7 @@ impl<'a> Binder<'a> {
                         fields: None,
                         tag: Some(child.name.clone()),
                         singular: false,
+                        scalar: false,
                     })
                 }
             }
@@ -709,6 +715,7 @@ impl<'a> Binder<'a> {
                         fields: None,
                         tag: Some(self.cat.tables[*t].name.clone()),
                         singular: false,
+                        scalar: false,
                     }));
                 }
             }

@@ -271,6 +271,7 @@ fn lookup_flow(t: usize, conds: Vec<(super::bind::Path, usize, usize, Option<Str
         fields: Some(out),
         tag: None,
         singular: false,
+        scalar: false,
     }
 }
 

@@ -37,7 +37,6 @@ impl Mark {
             "^".repeat(carets)
         )
     }
-    }
 }
 
 /// An HTSQL paragraph: `message:` + quote lines indented by 4, or `message` alone.

@@ -415,7 +415,7 @@ pub fn fetch(client: &mut impl postgres::GenericClient, cat: &Catalog, flow: &Fl
     for row in &rows {
         data.push(decode(row, &slots, flow.tag.clone())?);
     }
-    let scalar_root = flow.table.is_none() && flow.singular && fields.len() == 1 && fields[0].tag.is_none();
+    let scalar_root = flow.scalar && fields.len() == 1;
     let (domain, data) = if scalar_root {
         let v = match data.into_iter().next() {
             Some(Value::Record(r)) => r.fields.into_iter().next().map(|(_, v)| v).unwrap_or(Value::Null),

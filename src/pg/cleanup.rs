@@ -166,6 +166,10 @@ pub fn register(item: &Arc<dyn Cleanup>) {
 
 /// Shuts down every registered server that is still alive.
 pub fn cleanup_all() {
+    // A second caller (exit racing a signal) waits until the first one is done, so
+    // the process never ends while a server is half stopped.
+    static CLEANING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = CLEANING.lock().unwrap_or_else(|e| e.into_inner());
     // At exit another thread may hold the lock forever; never hang the exit on it.
     let mut tries = 0;
     let items: Vec<Arc<dyn Cleanup>> = loop {

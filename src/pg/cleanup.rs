@@ -11,8 +11,8 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once, Weak};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Once, Weak};
 use std::time::{Duration, Instant};
 
 /// The per-user directory that holds run directories: `$TMPDIR/harness-pg-<uid>`.
@@ -207,10 +207,44 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
+/// Whether the signal thread re-raises a signal after cleaning up (the default),
+/// or hands it to [`wait_for_signal`] (after [`take_signals`]).
+static RAISE_AFTER_CLEANUP: AtomicBool = AtomicBool::new(true);
+
+fn received() -> &'static (Mutex<Option<i32>>, Condvar) {
+    static RECEIVED: (Mutex<Option<i32>>, Condvar) = (Mutex::new(None), Condvar::new());
+    &RECEIVED
+}
+
+/// For a program whose job is to wait for Ctrl-C (`harness pg up`): SIGINT,
+/// SIGTERM and SIGHUP are caught whatever their disposition was, servers are shut
+/// down, and [`wait_for_signal`] returns instead of the process dying.
+pub fn take_signals() {
+    RAISE_AFTER_CLEANUP.store(false, Ordering::SeqCst);
+    install_hooks();
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        catch(sig);
+    }
+}
+
+/// Blocks until a signal taken by [`take_signals`] arrived and servers were
+/// stopped; returns the signal number.
+pub fn wait_for_signal() -> i32 {
+    let (lock, cond) = received();
+    let mut got = lock.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(sig) = *got {
+            return sig;
+        }
+        got = cond.wait(got).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
 /// `atexit` for normal exits (including `std::process::exit` and a panicking main),
 /// and handlers for SIGINT/SIGTERM/SIGHUP that clean up on a thread (nothing else is
 /// safe inside a handler) and then die of the same signal. A signal whose handler
-/// the program already set is left alone: the death signal still stops the server.
+/// the program already set (or ignores) is left alone: the server's death signal
+/// still stops it when the process dies.
 fn install_hooks() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -223,7 +257,6 @@ fn install_hooks() {
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
             return;
         }
-        SIGNAL_PIPE.store(fds[1], Ordering::SeqCst);
         let read_fd = fds[0];
         let spawned = std::thread::Builder::new()
             .name("harness-pg-signals".into())
@@ -232,12 +265,18 @@ fn install_hooks() {
                 // SAFETY: reading one byte into a valid buffer.
                 let n = unsafe { libc::read(read_fd, &mut byte as *mut u8 as *mut libc::c_void, 1) };
                 if n == 1 {
-                    cleanup_all();
                     let sig = byte as libc::c_int;
-                    // SAFETY: restoring the default action and re-raising.
-                    unsafe {
-                        libc::signal(sig, libc::SIG_DFL);
-                        libc::raise(sig);
+                    cleanup_all();
+                    if RAISE_AFTER_CLEANUP.load(Ordering::SeqCst) {
+                        // SAFETY: restoring the default action and re-raising.
+                        unsafe {
+                            libc::signal(sig, libc::SIG_DFL);
+                            libc::kill(libc::getpid(), sig);
+                        }
+                    } else {
+                        let (lock, cond) = received();
+                        *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(sig);
+                        cond.notify_all();
                     }
                 } else if n == 0 {
                     return;
@@ -246,19 +285,27 @@ fn install_hooks() {
         if spawned.is_err() {
             return;
         }
+        SIGNAL_PIPE.store(fds[1], Ordering::SeqCst);
         for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            // SAFETY: sigaction with a zeroed struct and a plain handler.
-            unsafe {
+            // SAFETY: reading the current action into a zeroed struct.
+            let default = unsafe {
                 let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, std::ptr::null(), &mut old) != 0 || old.sa_sigaction != libc::SIG_DFL {
-                    continue;
-                }
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-                action.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut action.sa_mask);
-                libc::sigaction(sig, &action, std::ptr::null_mut());
+                libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL
+            };
+            if default {
+                catch(sig);
             }
         }
     });
+}
+
+fn catch(sig: i32) {
+    // SAFETY: sigaction with a zeroed struct and a plain handler.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(sig, &action, std::ptr::null_mut());
+    }
 }

@@ -111,6 +111,19 @@ impl Server {
         Ok(true)
     }
 
+    /// Drops a template database (templates refuse `DROP` until unmarked).
+    pub fn drop_template(&self, name: &str) -> Result<()> {
+        let mut admin = self.connect("postgres")?;
+        if exists(&mut admin, name)? {
+            let name = quote_ident(name);
+            admin.batch_execute(&format!(
+                "ALTER DATABASE {name} WITH IS_TEMPLATE false ALLOW_CONNECTIONS true"
+            ))?;
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        }
+        Ok(())
+    }
+
     /// `CREATE DATABASE new_name TEMPLATE template`.
     pub fn clone_database(&self, template: &str, new_name: &str) -> Result<()> {
         self.create_database(new_name, Some(template))

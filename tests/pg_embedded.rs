@@ -1,13 +1,9 @@
 //! The embedded backend, end to end: a real cluster from the machine's binaries,
-//! queried, templated, cloned; two harness processes at once; a run killed with
-//! kill -9 cleaned up by the next. Child processes are this test binary re-run with
-//! `HARNESS_PG_CHILD` set, so each is a separate harness process with its own exit.
+//! queried, templated, cloned. Two harness processes at once and a run killed with
+//! kill -9 cleaned up by the next are in `pg_processes.rs`.
 
 use harness::pg::{embedded::Cluster, Server};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 /// Serialises the tests of this file: they count processes and share the work root.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -18,16 +14,14 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
         .unwrap_or(false)
-}
-
-fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn owner_uid(pid: u32) -> u32 {
@@ -55,14 +49,19 @@ fn starts_queries_and_cleans_up_on_drop() {
     let settings: Vec<String> = (0..5).map(|i| row.get(i)).collect();
     assert_eq!(&settings[..4], ["off", "off", "off", "127.0.0.1"]);
     assert_eq!(Path::new(&settings[4]), cluster.socket_dir());
-    assert!(server.url("x").starts_with("postgresql://postgres@127.0.0.1:"));
+    assert!(server
+        .url("x")
+        .starts_with("postgresql://postgres@127.0.0.1:"));
     // Never as root.
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         assert_ne!(owner_uid(pid), 0, "the postmaster runs as root");
     }
     assert!(server.log_path().unwrap().is_file());
-    assert!(server.log_tail(50).unwrap().contains("ready to accept connections"));
+    assert!(server
+        .log_tail(50)
+        .unwrap()
+        .contains("ready to accept connections"));
     drop(client);
     drop(server);
     drop(cluster);
@@ -93,13 +92,20 @@ fn templates_are_built_once_and_cloned() {
     assert_eq!((t1.as_str(), built), (t2.as_str(), 1));
     for name in ["harness_it_clone_a", "harness_it_clone_b"] {
         server.clone_database(&t1, name).unwrap();
-        let x: i32 = server.connect(name).unwrap().query_one("SELECT x FROM t", &[]).unwrap().get(0);
+        let x: i32 = server
+            .connect(name)
+            .unwrap()
+            .query_one("SELECT x FROM t", &[])
+            .unwrap()
+            .get(0);
         assert_eq!(x, 42);
         server.drop_database(name).unwrap();
     }
     // A failed build leaves no template behind and reports the builder's error.
     let e = server
-        .ensure_template("it_broken", |_, _| Err(harness::core::Error::new("deploy failed")))
+        .ensure_template("it_broken", |_, _| {
+            Err(harness::core::Error::new("deploy failed"))
+        })
         .unwrap_err();
     assert_eq!(e.to_string(), "deploy failed");
     let left: i64 = server

@@ -15,7 +15,9 @@ const ROLE: &str = "HARNESS_PG_CHILD";
 /// The child side; a no-op in an ordinary test run.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(ROLE) else { return };
+    let Ok(role) = std::env::var(ROLE) else {
+        return;
+    };
     match role.as_str() {
         "hold" | "panic" => {
             let cluster = Cluster::start("primary").unwrap();
@@ -105,7 +107,13 @@ fn read_ready(child: &mut Child) -> (Ready, std::io::Lines<BufReader<ChildStdout
 
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
         .unwrap_or(false)
 }
 
@@ -120,7 +128,12 @@ fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 fn query_one(port: u16) -> i32 {
     let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
     let server = Server::from_url(&url).unwrap();
-    server.connect("postgres").unwrap().query_one("SELECT 1", &[]).unwrap().get(0)
+    server
+        .connect("postgres")
+        .unwrap()
+        .query_one("SELECT 1", &[])
+        .unwrap()
+        .get(0)
 }
 
 #[test]
@@ -140,7 +153,11 @@ fn two_processes_at_once_never_collide() {
         drop(child.stdin.take());
         assert!(child.wait().unwrap().success());
         assert!(!alive(ready.pid), "postmaster outlived a normal exit");
-        assert!(!ready.dir.exists(), "{} outlived a normal exit", ready.dir.display());
+        assert!(
+            !ready.dir.exists(),
+            "{} outlived a normal exit",
+            ready.dir.display()
+        );
     }
 }
 
@@ -154,11 +171,17 @@ fn a_killed_run_is_cleaned_up() {
     assert_eq!(query_one(ready.port), 1);
     child.kill().unwrap(); // SIGKILL: no hook of the child runs
     child.wait().unwrap();
-    wait_until("the postmaster follows its parent", 10, || !alive(ready.pid));
+    wait_until("the postmaster follows its parent", 10, || {
+        !alive(ready.pid)
+    });
     assert!(ready.dir.exists(), "nothing could have removed it yet");
     // The next run's sweep removes what the killed one left.
     cleanup::sweep_stale();
-    assert!(!ready.dir.exists(), "{} survived the sweep", ready.dir.display());
+    assert!(
+        !ready.dir.exists(),
+        "{} survived the sweep",
+        ready.dir.display()
+    );
 }
 
 #[test]
@@ -178,14 +201,22 @@ fn sigterm_and_panic_clean_up() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
     assert!(!alive(ready.pid));
-    assert!(!ready.dir.exists(), "{} outlived SIGTERM", ready.dir.display());
+    assert!(
+        !ready.dir.exists(),
+        "{} outlived SIGTERM",
+        ready.dir.display()
+    );
 
     let mut child = spawn("panic", &[]);
     let (ready, _out) = read_ready(&mut child);
     let status = child.wait().unwrap();
     assert!(!status.success());
     assert!(!alive(ready.pid));
-    assert!(!ready.dir.exists(), "{} outlived a panic", ready.dir.display());
+    assert!(
+        !ready.dir.exists(),
+        "{} outlived a panic",
+        ready.dir.display()
+    );
 }
 
 #[test]
@@ -199,7 +230,11 @@ fn a_template_survives_into_the_next_run() {
         let mut child = spawn("template", &[("HARNESS_PG_CACHE", cache_dir)]);
         let out: Vec<String> = lines(&mut child).map(|l| l.unwrap()).collect();
         assert!(child.wait().unwrap().success(), "{out:?}");
-        assert_eq!(out.iter().any(|l| l.ends_with("BUILT")), expect_build, "{out:?}");
+        assert_eq!(
+            out.iter().any(|l| l.ends_with("BUILT")),
+            expect_build,
+            "{out:?}"
+        );
         assert!(out.iter().any(|l| l.ends_with("VALUE=42")), "{out:?}");
     };
     run(true); // cold: initdb, build, save to the cache

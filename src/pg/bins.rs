@@ -81,7 +81,10 @@ fn debian_bindirs(root: &Path) -> Vec<PathBuf> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let key: Vec<u32> = name.split('.').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+            let key: Vec<u32> = name
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
             Some((key, e.path().join("bin")))
         })
         .collect();
@@ -93,7 +96,12 @@ fn version(postgres: &Path) -> Result<String> {
     let out = Command::new(postgres)
         .arg("--version")
         .output()
-        .map_err(|e| Error::with("Cannot run PostgreSQL:", format!("{}: {e}", postgres.display())))?;
+        .map_err(|e| {
+            Error::with(
+                "Cannot run PostgreSQL:",
+                format!("{}: {e}", postgres.display()),
+            )
+        })?;
     let text = String::from_utf8_lossy(&out.stdout);
     parse_version(&text).ok_or_else(|| {
         Error::with(
@@ -123,7 +131,11 @@ fn not_found(looked: &[String]) -> Error {
              or set HARNESS_PG_BIN to the directory holding initdb and postgres,\n\
              or use another backend: --pg-url URL (or HARNESS_PG_URL / DATABASE_URL) \
              for an existing server, --backend docker for a container.",
-            if looked.is_empty() { "nowhere".to_string() } else { looked.join(", ") }
+            if looked.is_empty() {
+                "nowhere".to_string()
+            } else {
+                looked.join(", ")
+            }
         ),
     )
 }
@@ -138,7 +150,10 @@ mod tests {
             parse_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(),
             Some("15.18")
         );
-        assert_eq!(parse_version("postgres (PostgreSQL) 17beta1\n").as_deref(), Some("17beta1"));
+        assert_eq!(
+            parse_version("postgres (PostgreSQL) 17beta1\n").as_deref(),
+            Some("17beta1")
+        );
         assert_eq!(parse_version("garbage"), None);
     }
 

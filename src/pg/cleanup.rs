@@ -68,7 +68,8 @@ impl RunDir {
             .create(&hidden)
             .map_err(|e| io_error("Cannot create a run directory:", &hidden, e))?;
         let lock_path = hidden.join("lock");
-        let lock = File::create(&lock_path).map_err(|e| io_error("Cannot create:", &lock_path, e))?;
+        let lock =
+            File::create(&lock_path).map_err(|e| io_error("Cannot create:", &lock_path, e))?;
         if !flock(&lock, libc::LOCK_EX | libc::LOCK_NB) {
             return Err(Error::with("Cannot lock:", lock_path.display()));
         }
@@ -176,7 +177,11 @@ pub fn cleanup_all() {
         match registry().try_lock() {
             Ok(mut list) => break list.drain(..).filter_map(|w| w.upgrade()).collect(),
             Err(std::sync::TryLockError::Poisoned(p)) => {
-                break p.into_inner().drain(..).filter_map(|w| w.upgrade()).collect()
+                break p
+                    .into_inner()
+                    .drain(..)
+                    .filter_map(|w| w.upgrade())
+                    .collect()
             }
             Err(std::sync::TryLockError::WouldBlock) if tries < 100 => {
                 tries += 1;
@@ -263,7 +268,8 @@ fn install_hooks() {
             .spawn(move || loop {
                 let mut byte = 0u8;
                 // SAFETY: reading one byte into a valid buffer.
-                let n = unsafe { libc::read(read_fd, &mut byte as *mut u8 as *mut libc::c_void, 1) };
+                let n =
+                    unsafe { libc::read(read_fd, &mut byte as *mut u8 as *mut libc::c_void, 1) };
                 if n == 1 {
                     let sig = byte as libc::c_int;
                     cleanup_all();
@@ -290,7 +296,8 @@ fn install_hooks() {
             // SAFETY: reading the current action into a zeroed struct.
             let default = unsafe {
                 let mut old: libc::sigaction = std::mem::zeroed();
-                libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL
+                libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                    && old.sa_sigaction == libc::SIG_DFL
             };
             if default {
                 catch(sig);

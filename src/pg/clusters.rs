@@ -136,9 +136,9 @@ impl Clusters {
         if let Some(server) = guard.as_ref() {
             return Ok(server.clone());
         }
-        let server = self.start(label).map_err(|e| {
-            Error::with("Failed to connect to the database server:", e)
-        })?;
+        let server = self
+            .start(label)
+            .map_err(|e| Error::with("Failed to connect to the database server:", e))?;
         *guard = Some(server.clone());
         Ok(server)
     }
@@ -198,7 +198,12 @@ fn remote_server(url: &RexUrl) -> Server {
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "postgres".into());
     config.user(&user);
-    if let Some(password) = url.password.as_ref().cloned().or_else(|| std::env::var("PGPASSWORD").ok()) {
+    if let Some(password) = url
+        .password
+        .as_ref()
+        .cloned()
+        .or_else(|| std::env::var("PGPASSWORD").ok())
+    {
         config.password(password);
     }
     Server::from_config(config)
@@ -242,7 +247,10 @@ mod tests {
         let (server, db) = clusters
             .resolve_rex_url("pgsql://bob:pw@db.example.org:6543/jobs")
             .unwrap();
-        assert_eq!(server.url("jobs"), "postgresql://bob@db.example.org:6543/jobs");
+        assert_eq!(
+            server.url("jobs"),
+            "postgresql://bob@db.example.org:6543/jobs"
+        );
         assert_eq!(db.as_deref(), Some("jobs"));
     }
 }

@@ -56,7 +56,9 @@ fn daemon_answers() -> std::result::Result<(), String> {
     if reply.starts_with("HTTP/1.") && reply.contains(" 200 ") {
         Ok(())
     } else {
-        Err(format!("the Docker daemon at {path} did not answer its ping"))
+        Err(format!(
+            "the Docker daemon at {path} did not answer its ping"
+        ))
     }
 }
 
@@ -108,7 +110,9 @@ mod with_feature {
         let (name, tag) = split_image(&image);
         let request = GenericImage::new(name, tag)
             .with_exposed_port(5432.tcp())
-            .with_wait_for(WaitFor::message_on_stdout("PostgreSQL init process complete"))
+            .with_wait_for(WaitFor::message_on_stdout(
+                "PostgreSQL init process complete",
+            ))
             .with_wait_for(WaitFor::message_on_stderr("ready to accept connections"))
             .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
             .with_cmd([
@@ -127,12 +131,19 @@ mod with_feature {
         let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| request.start()))
             .map_err(|_| fail("the Docker client panicked".into()))?
             .map_err(|e| fail(e.to_string()))?;
-        let host = started.get_host().map_err(|e| fail(e.to_string()))?.to_string();
+        let host = started
+            .get_host()
+            .map_err(|e| fail(e.to_string()))?
+            .to_string();
         let port = started
             .get_host_port_ipv4(5432.tcp())
             .map_err(|e| fail(e.to_string()))?;
         let mut config = postgres::Config::new();
-        config.host(&host).port(port).user("postgres").dbname("postgres");
+        config
+            .host(&host)
+            .port(port)
+            .user("postgres")
+            .dbname("postgres");
         let running = Arc::new(Running {
             image,
             container: Mutex::new(Some(started)),
@@ -155,8 +166,14 @@ mod tests {
 
     #[test]
     fn image_names_split_into_name_and_tag() {
-        assert_eq!(split_image("postgres:16-alpine"), ("postgres".into(), "16-alpine".into()));
-        assert_eq!(split_image("postgres"), ("postgres".into(), "latest".into()));
+        assert_eq!(
+            split_image("postgres:16-alpine"),
+            ("postgres".into(), "16-alpine".into())
+        );
+        assert_eq!(
+            split_image("postgres"),
+            ("postgres".into(), "latest".into())
+        );
         assert_eq!(
             split_image("localhost:5000/pg"),
             ("localhost:5000/pg".into(), "latest".into())

@@ -98,6 +98,7 @@ impl Cluster {
         });
         let as_cleanup: Arc<dyn Cleanup> = cluster.clone();
         cleanup::register(&as_cleanup);
+        spares::prepare_in_background(&cluster.cache, user);
         log::debug!(target: "harness.pg",
             "embedded {label} cluster on 127.0.0.1:{port} ready in {:?}", started.elapsed());
         Ok(cluster)
@@ -191,7 +192,35 @@ impl Cluster {
         for leftover in ["backup_manifest", "backup_label.old", "postmaster.opts"] {
             let _ = std::fs::remove_file(data.join(leftover));
         }
+        self.trim_wal(&data)?;
         self.cache.replace(&data)
+    }
+
+    /// After a clean shutdown only the WAL segment holding the last checkpoint is
+    /// needed; the others are recycled spares, 16 MB each, that every start copies.
+    fn trim_wal(&self, data: &Path) -> Result<()> {
+        let mut cmd = proc::command(&self.bins.tool("pg_controldata"), self.user);
+        cmd.arg("-D").arg(data);
+        let out = proc::run(cmd, "pg_controldata")?;
+        let keep = out.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == "Latest checkpoint's REDO WAL file").then(|| v.trim().to_string())
+        });
+        let clean = out.lines().any(|l| {
+            l.starts_with("Database cluster state:") && l.trim_end().ends_with("shut down")
+        });
+        let (Some(keep), true) = (keep, clean) else {
+            return Ok(());
+        };
+        let wal = data.join("pg_wal");
+        for entry in std::fs::read_dir(&wal)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let segment = name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit());
+            if segment && name != keep {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(())
     }
 
     /// The last `lines` lines of the server log.
@@ -256,7 +285,9 @@ impl Cache {
             Some(dir) => PathBuf::from(dir),
             None => match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
                 (Some(xdg), _) if !xdg.is_empty() => PathBuf::from(xdg).join("harness/pg"),
-                (_, Some(home)) if !home.is_empty() => PathBuf::from(home).join(".cache/harness/pg"),
+                (_, Some(home)) if !home.is_empty() => {
+                    PathBuf::from(home).join(".cache/harness/pg")
+                }
                 _ => cleanup::work_root()?.join("cache"),
             },
         };
@@ -273,6 +304,27 @@ impl Cache {
         self.dir.join("data")
     }
 
+    /// The version of the cached cluster's contents: bumped at every replacement, so
+    /// spare copies of an older content are never used.
+    fn generation(&self) -> u64 {
+        std::fs::read_to_string(self.dir.join("generation"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn bump_generation(&self) -> Result<()> {
+        let tmp = self.dir.join(format!("generation.{}", std::process::id()));
+        std::fs::write(&tmp, (self.generation() + 1).to_string())?;
+        std::fs::rename(&tmp, self.dir.join("generation"))?;
+        Ok(())
+    }
+
+    /// Distinguishes caches of one version in different places (HARNESS_PG_CACHE).
+    fn id(&self) -> String {
+        format!("{:016x}", fnv1a(self.dir.to_string_lossy().as_bytes()))
+    }
+
     fn lock(&self, op: i32) -> Result<File> {
         let path = self.dir.join("lock");
         let file = File::options()
@@ -282,7 +334,10 @@ impl Cache {
             .open(&path)
             .map_err(|e| io_error("Cannot open the cache lock:", &path, e))?;
         if !cleanup::flock(&file, op) {
-            return Err(Error::with("Cannot lock the cluster cache:", path.display()));
+            return Err(Error::with(
+                "Cannot lock the cluster cache:",
+                path.display(),
+            ));
         }
         Ok(file)
     }
@@ -291,6 +346,9 @@ impl Cache {
     /// first when it is empty. The cached directory only ever appears by rename, so
     /// its presence means it is complete.
     fn materialize(&self, bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
+        if spares::claim(self, data) {
+            return Ok(());
+        }
         {
             let _shared = self.lock(libc::LOCK_SH)?;
             if self.data().is_dir() {
@@ -326,6 +384,7 @@ impl Cache {
         }
         std::fs::rename(&staged, self.data())
             .map_err(|e| io_error("Cannot replace the cluster cache:", &staged, e))?;
+        self.bump_generation()?;
         let _ = std::fs::remove_dir_all(&old);
         Ok(())
     }
@@ -369,7 +428,8 @@ fn initdb(bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
         return Ok(());
     }
     for entry in std::fs::read_dir(data)?.flatten() {
-        let _ = std::fs::remove_dir_all(entry.path()).or_else(|_| std::fs::remove_file(entry.path()));
+        let _ =
+            std::fs::remove_dir_all(entry.path()).or_else(|_| std::fs::remove_file(entry.path()));
     }
     attempt(&["--no-locale"]).map(|_| ())
 }
@@ -467,7 +527,10 @@ fn wait_ready(child: &mut Child, data: &Path) -> Result<()> {
     let timeout = Duration::from_secs(60);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(Error::with("The PostgreSQL server exited during start-up:", status));
+            return Err(Error::with(
+                "The PostgreSQL server exited during start-up:",
+                status,
+            ));
         }
         if let Ok(text) = std::fs::read_to_string(&pidfile) {
             let pid_matches = text.lines().next().map(str::trim) == Some(&child.id().to_string());
@@ -481,7 +544,11 @@ fn wait_ready(child: &mut Child, data: &Path) -> Result<()> {
                 format!("{timeout:?}"),
             ));
         }
-        let pause = if started.elapsed() < Duration::from_millis(500) { 2 } else { 20 };
+        let pause = if started.elapsed() < Duration::from_millis(500) {
+            2
+        } else {
+            20
+        };
         std::thread::sleep(Duration::from_millis(pause));
     }
 }
@@ -511,4 +578,134 @@ pub fn tail(path: &Path, lines: usize) -> String {
     }
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Spare copies of the cache, made in the background after a start so that the
+/// next start (in this or another process) takes one by a rename instead of a
+/// copy: pg_tmp's trick. A spare is named `spare-<cache id>-<generation>-...` in
+/// the work root; one of an older generation is stale and deleted. A copy in
+/// progress lives in a locked stage directory, so a killed copier's leftovers go
+/// to the sweep.
+mod spares {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    fn prefix(cache: &Cache) -> String {
+        format!("spare-{}-", cache.id())
+    }
+
+    /// Moves a current spare to `data`; false when there is none.
+    pub(super) fn claim(cache: &Cache, data: &Path) -> bool {
+        let Ok(root) = cleanup::work_root() else {
+            return false;
+        };
+        let current = format!("{}{}-", prefix(cache), cache.generation());
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(&prefix(cache)) {
+                // Another cache's spare: gone with its cache if nobody took it for a day.
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > Duration::from_secs(24 * 3600));
+                if name.starts_with("spare-") && old {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+                continue;
+            }
+            if !name.starts_with(&current) {
+                let _ = std::fs::remove_dir_all(entry.path());
+                continue;
+            }
+            if std::fs::rename(entry.path(), data).is_ok() {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn count(cache: &Cache, root: &Path) -> usize {
+        let current = format!("{}{}-", prefix(cache), cache.generation());
+        std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&current))
+            .count()
+    }
+
+    /// Makes one spare on a low-priority thread, unless one is there or being made.
+    pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
+        static BUSY: AtomicBool = AtomicBool::new(false);
+        if std::env::var_os("HARNESS_PG_NO_SPARE").is_some() || BUSY.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let cache = Cache {
+            dir: cache.dir.clone(),
+        };
+        let spawned = std::thread::Builder::new()
+            .name("harness-pg-spare".into())
+            .spawn(move || {
+                let _ = prepare(&cache, user);
+                BUSY.store(false, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            BUSY.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<()> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let root = cleanup::work_root()?;
+        if count(cache, &root) > 0 {
+            return Ok(());
+        }
+        let stage = RunDir::create("stage")?;
+        let data = stage.path.join("data");
+        let generation = {
+            let _shared = cache.lock(libc::LOCK_SH)?;
+            if !cache.data().is_dir() {
+                stage.remove();
+                return Ok(());
+            }
+            let mut cmd = Command::new("cp");
+            cmd.arg("-a").arg(cache.data()).arg(&data);
+            // SAFETY: nice(2) between fork and exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                    libc::nice(19);
+                    Ok(())
+                });
+            }
+            let copied = proc::run(cmd, "cp");
+            if let Err(e) = copied {
+                stage.remove();
+                return Err(e);
+            }
+            cache.generation()
+        };
+        if let Some(u) = user {
+            let meta = std::fs::metadata(&data)?;
+            if meta.uid() != u.uid {
+                proc::chown_tree(&data, user)?;
+            }
+        }
+        let name = format!(
+            "{}{generation}-{}-{}",
+            prefix(cache),
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let renamed = std::fs::rename(&data, root.join(name));
+        stage.remove();
+        renamed.map_err(|e| io_error("Cannot store a spare cluster:", &data, e))
+    }
 }

@@ -126,7 +126,9 @@ pub fn spawn_postmaster(mut cmd: Command) -> Result<Child> {
         .unwrap_or_else(|e| e.into_inner())
         .send((cmd, tx));
     let spawned = match send {
-        Ok(()) => rx.recv().map_err(|_| Error::new("postmaster spawner thread is gone"))?,
+        Ok(()) => rx
+            .recv()
+            .map_err(|_| Error::new("postmaster spawner thread is gone"))?,
         Err(_) => return Err(Error::new("postmaster spawner thread is gone")),
     };
     spawned.map_err(|e| Error::with("Cannot start the PostgreSQL server:", e))
@@ -165,7 +167,9 @@ pub fn chown_tree(path: &Path, user: Option<RunAs>) -> Result<()> {
 pub fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !matches!(
-            stat.rsplit(')').next().and_then(|s| s.split_whitespace().next()),
+            stat.rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().next()),
             Some("Z") | Some("X")
         ),
         Err(_) => false,

@@ -21,7 +21,9 @@ pub struct RexUrl {
 impl RexUrl {
     pub fn parse(url: &str) -> Result<RexUrl> {
         let bad = |why: &str| Error::with("Ill-formed database URL:", format!("{url} ({why})"));
-        let (engine, rest) = url.split_once(':').ok_or_else(|| bad("expected engine:..."))?;
+        let (engine, rest) = url
+            .split_once(':')
+            .ok_or_else(|| bad("expected engine:..."))?;
         let engine = match engine {
             "pgsql" | "postgresql" | "postgres" => "pgsql".to_string(),
             "" => return Err(bad("missing engine")),
@@ -62,7 +64,10 @@ impl RexUrl {
                 Some((h, p)) if !h.ends_with(']') || host_port.starts_with('[') => (h, Some(p)),
                 _ => (host_port, None),
             };
-            parsed.host = nonempty(decode(host.trim_start_matches('[').trim_end_matches(']'), url)?);
+            parsed.host = nonempty(decode(
+                host.trim_start_matches('[').trim_end_matches(']'),
+                url,
+            )?);
             parsed.port = match port {
                 None | Some("") => None,
                 Some(p) => Some(p.parse().map_err(|_| bad(&format!("bad port {p:?}")))?),
@@ -95,7 +100,9 @@ fn decode(s: &str, url: &str) -> Result<String> {
             let hex = s
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| Error::with("Ill-formed database URL:", format!("{url} (bad %-escape)")))?;
+                .ok_or_else(|| {
+                    Error::with("Ill-formed database URL:", format!("{url} (bad %-escape)"))
+                })?;
             out.push(hex);
             i += 3;
         } else {
@@ -131,7 +138,10 @@ mod tests {
         assert_eq!(u.database.as_deref(), Some("mart"));
         assert!(u.is_local());
         let u = p("pgsql:///mart");
-        assert_eq!((u.host, u.port, u.database.as_deref()), (None, None, Some("mart")));
+        assert_eq!(
+            (u.host, u.port, u.database.as_deref()),
+            (None, None, Some("mart"))
+        );
     }
 
     #[test]
@@ -153,7 +163,13 @@ mod tests {
 
     #[test]
     fn bad_urls_are_errors_not_panics() {
-        for url in ["mart", "mysql://x/y", "pgsql://:notaport/x", "pgsql:%zz", ":x"] {
+        for url in [
+            "mart",
+            "mysql://x/y",
+            "pgsql://:notaport/x",
+            "pgsql:%zz",
+            ":x",
+        ] {
             let e = RexUrl::parse(url).unwrap_err();
             assert_eq!(e.message(), "Ill-formed database URL:", "{url}");
         }

@@ -126,14 +126,22 @@ impl Server {
 
     /// `CREATE DATABASE new_name TEMPLATE template`.
     pub fn clone_database(&self, template: &str, new_name: &str) -> Result<()> {
-        self.create_database(new_name, Some(template))
-            .map_err(|e| e.wrap_with("While cloning database:", format!("{template} -> {new_name}")))
+        self.create_database(new_name, Some(template)).map_err(|e| {
+            e.wrap_with(
+                "While cloning database:",
+                format!("{template} -> {new_name}"),
+            )
+        })
     }
 }
 
 /// Renames a database once the connections the build left behind are gone.
 fn rename_when_idle(admin: &mut postgres::Client, from: &str, to: &str) -> Result<()> {
-    let sql = format!("ALTER DATABASE {} RENAME TO {}", quote_ident(from), quote_ident(to));
+    let sql = format!(
+        "ALTER DATABASE {} RENAME TO {}",
+        quote_ident(from),
+        quote_ident(to)
+    );
     let mut last = None;
     for _ in 0..100 {
         admin.execute(
@@ -156,9 +164,15 @@ mod tests {
 
     #[test]
     fn names_are_valid_identifiers() {
-        assert_eq!(template_name("mart_demo_ab12"), "harness_tpl_mart_demo_ab12");
+        assert_eq!(
+            template_name("mart_demo_ab12"),
+            "harness_tpl_mart_demo_ab12"
+        );
         let hashed = template_name("Mart Demo / 15.18");
-        assert!(hashed.starts_with("harness_tpl_") && hashed.len() == 12 + 16, "{hashed}");
+        assert!(
+            hashed.starts_with("harness_tpl_") && hashed.len() == 12 + 16,
+            "{hashed}"
+        );
         assert_eq!(hashed, template_name("Mart Demo / 15.18"));
         assert!(template_name(&"a".repeat(80)).len() <= 63);
     }

@@ -197,6 +197,7 @@ pub fn cleanup_all() {
 
 extern "C" fn at_exit() {
     cleanup_all();
+    super::embedded::spares::wait_for_copy(Duration::from_secs(3));
 }
 
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);

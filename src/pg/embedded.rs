@@ -4,7 +4,10 @@
 //! Cache: `initdb` runs once per user and server version into
 //! `<cache>/<version>/data` (`HARNESS_PG_CACHE`, else `$XDG_CACHE_HOME/harness/pg`,
 //! else `~/.cache/harness/pg`); every start copies that directory into a private run
-//! directory (`cp -a`, ~50 ms for a fresh cluster) under a shared `flock`. Template
+//! directory (`cp -a`: 50 ms for a fresh cluster on an idle disk, up to a second on
+//! a busy one) under a shared `flock`; to keep that copy off the start, every start
+//! leaves a spare copy in the background for the next one, which takes it by rename
+//! (see [`spares`]; exit waits up to 3 s for a copy in progress). Template
 //! databases built by [`super::Server::ensure_template`] are saved back into the
 //! cache so that the next run starts with them already deployed: an online
 //! `pg_basebackup` of the running cluster is started once on the side, stripped of
@@ -592,7 +595,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// the work root; one of an older generation is stale and deleted. A copy in
 /// progress lives in a locked stage directory, so a killed copier's leftovers go
 /// to the sweep.
-mod spares {
+pub mod spares {
     use super::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -642,9 +645,19 @@ mod spares {
             .count()
     }
 
+    static BUSY: AtomicBool = AtomicBool::new(false);
+
+    /// Lets a spare being copied finish before the process exits (bounded): a
+    /// short run would otherwise use up the spare and never leave one behind.
+    pub fn wait_for_copy(limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while BUSY.load(Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Makes one spare on a low-priority thread, unless one is there or being made.
     pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
-        static BUSY: AtomicBool = AtomicBool::new(false);
         if std::env::var_os("HARNESS_PG_NO_SPARE").is_some() || BUSY.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -682,6 +695,8 @@ mod spares {
             unsafe {
                 std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
                     libc::nice(19);
+                    // A copy for a process that is gone is of no use to anyone.
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
                     Ok(())
                 });
             }

@@ -231,3 +231,29 @@ pub mod testing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{server, ScratchDb};
+
+    /// `testing::server()` works with `HARNESS_PG_URL` and without it (embedded).
+    #[test]
+    fn scratch_databases_come_and_go() {
+        let name = {
+            let db = ScratchDb::new("pg_mod");
+            let one: i32 = db.connect().query_one("SELECT 1", &[]).unwrap().get(0);
+            assert_eq!(one, 1);
+            db.name.clone()
+        };
+        let left: i64 = server()
+            .connect("postgres")
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_database WHERE datname = $1",
+                &[&name],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0);
+    }
+}

@@ -152,9 +152,24 @@ pub struct WorkerArgs {
 /// The logger name of the worker process's own lines.
 const LOGGER: &str = "HarnessWorker";
 
+/// The executors and task workers this build knows: rex.mart's `rexmart_create`
+/// (job and task) and the demo/test executors of [`Registry::demo`].
+pub fn builtin() -> Result<(Registry, WorkerRegistry)> {
+    use crate::mart::tasks::{MartCreateExecutor, MartCreateWorker};
+    let jobs = Registry::demo().with(Arc::new(MartCreateExecutor))?;
+    let tasks = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
+    Ok((jobs, tasks))
+}
+
 /// `harness worker` with the executors and workers this build knows.
 pub fn run(args: &WorkerArgs) -> i32 {
-    run_with(args, Registry::demo(), WorkerRegistry::new())
+    match builtin() {
+        Ok((jobs, tasks)) => run_with(args, jobs, tasks),
+        Err(e) => {
+            eprintln!("harness worker: error: {e}");
+            2
+        }
+    }
 }
 
 /// `harness worker` with the given executors and task workers.
@@ -210,7 +225,11 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
                 }
             }
         };
-        let transport = match get_transport(&app, None) {
+        // Without a transport setting, tasks live in the application database.
+        let fallback = format!("pgsql:{}", app.db.name);
+        let configured = app.settings.get_str("asynctask_transport").or(app.settings.get_str("db"));
+        let uri = if configured.is_some() { None } else { Some(fallback.as_str()) };
+        let transport = match get_transport(&app, uri) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("harness worker: error: {e}");

@@ -6,7 +6,9 @@ mod common;
 
 use common::{LogCapture, TestApp};
 use harness::asynctask::worker_loop::{self, LoopOptions};
-use harness::asynctask::{get_transport, process_queue, run_worker, Transport, Worker, WorkerRegistry};
+use harness::asynctask::{
+    get_transport, process_queue, run_worker, Transport, Worker, WorkerRegistry,
+};
 use harness::core::app::App;
 use harness::core::{Error, Result};
 use serde_json::{json, Value};
@@ -31,35 +33,57 @@ fn transport_script(t: &dyn Transport) {
     assert_eq!(t.get_task("bar").unwrap(), None);
     assert_eq!(t.get_task("foo").unwrap(), Some(json!({"foo": 1})));
     let bad = "\"BADNAME\" is not a properly-formatted queue name";
-    assert_eq!(t.submit_task("BADNAME", &json!({})).unwrap_err().to_string(), bad);
+    assert_eq!(
+        t.submit_task("BADNAME", &json!({}))
+            .unwrap_err()
+            .to_string(),
+        bad
+    );
     assert_eq!(t.get_task("BADNAME").unwrap_err().to_string(), bad);
     // Payloads come back with sorted keys; None becomes {}.
-    t.submit_task("foo", &json!({"foo": "bar", "baz": 123})).unwrap();
-    assert_eq!(t.get_task("foo").unwrap().unwrap().to_string(), r#"{"baz":123,"foo":"bar"}"#);
+    t.submit_task("foo", &json!({"foo": "bar", "baz": 123}))
+        .unwrap();
+    assert_eq!(
+        t.get_task("foo").unwrap().unwrap().to_string(),
+        r#"{"baz":123,"foo":"bar"}"#
+    );
     t.submit_task("foo", &Value::Null).unwrap();
     assert_eq!(t.get_task("foo").unwrap(), Some(json!({})));
 }
 
 #[test]
 fn localmem_and_pgsql_pass_the_shared_script() {
-    let t = TestApp::new("asynctask_script", json!({"asynctask_transport": "localmem://"}));
+    let t = TestApp::new(
+        "asynctask_script",
+        json!({"asynctask_transport": "localmem://"}),
+    );
     let local = get_transport(&t.app, None).unwrap();
     assert_eq!(local.repr(), "LocalMemoryAsyncTransport");
     transport_script(local.as_ref());
     let pg = get_transport(&t.app, Some("pgsql:asynctask_demo_unused")).err();
-    assert!(pg.unwrap().to_string().starts_with("Failed to connect to the Postgres server:\n"));
+    assert!(pg
+        .unwrap()
+        .to_string()
+        .starts_with("Failed to connect to the Postgres server:\n"));
 
     let mut app = t.app.clone();
     app.settings.set("db", json!("pgsql:asynctask_demo"));
-    app.settings.set("asynctask_transport", json!("pgsql:asynctask_demo"));
+    app.settings
+        .set("asynctask_transport", json!("pgsql:asynctask_demo"));
     let pg = get_transport(&app, None).unwrap();
-    assert_eq!(pg.repr(), "PostgresAsyncTransport(localhost/asynctask_demo)");
+    assert_eq!(
+        pg.repr(),
+        "PostgresAsyncTransport(localhost/asynctask_demo)"
+    );
     transport_script(pg.as_ref());
     // Falls back to the db setting; unknown schemes and no setting are errors.
     app.settings.set("asynctask_transport", Value::Null);
     assert!(get_transport(&app, None).is_ok());
     assert_eq!(
-        get_transport(&app, Some("foo://bar")).err().unwrap().to_string(),
+        get_transport(&app, Some("foo://bar"))
+            .err()
+            .unwrap()
+            .to_string(),
         "\"foo://bar\" does not resolve to a known AsyncTransport"
     );
     app.settings.set("db", Value::Null);
@@ -71,7 +95,10 @@ fn localmem_and_pgsql_pass_the_shared_script() {
 
 #[test]
 fn pgsql_tasks_survive_a_dying_worker_and_are_handed_out_once() {
-    let t = TestApp::new("asynctask_alo", json!({"db": "pgsql:x", "asynctask_transport": "pgsql:x"}));
+    let t = TestApp::new(
+        "asynctask_alo",
+        json!({"db": "pgsql:x", "asynctask_transport": "pgsql:x"}),
+    );
     let a = get_transport(&t.app, None).unwrap();
     a.submit_task("jobs", &json!({"n": 1})).unwrap();
     a.submit_task("jobs", &json!({"n": 2})).unwrap();
@@ -135,12 +162,19 @@ impl Worker for FooWorker {
 
 #[test]
 fn worker_loop_logs_like_rex_and_carries_on_after_errors() {
-    let t = TestApp::new("asynctask_loop", json!({"db": "pgsql:x", "asynctask_transport": "pgsql:x"}));
+    let t = TestApp::new(
+        "asynctask_loop",
+        json!({"db": "pgsql:x", "asynctask_transport": "pgsql:x"}),
+    );
     let log = LogCapture::start("DEBUG");
     let transport = get_transport(&t.app, None).unwrap();
     transport.submit_task("foo", &json!({"foo": 1})).unwrap();
-    transport.submit_task("foo", &json!({"fail": true})).unwrap();
-    let worker = FooWorker { seen: Mutex::new(vec![]) };
+    transport
+        .submit_task("foo", &json!({"fail": true}))
+        .unwrap();
+    let worker = FooWorker {
+        seen: Mutex::new(vec![]),
+    };
     let opts = LoopOptions {
         poll_interval: Duration::from_millis(10),
         halt_when_empty: true,
@@ -174,18 +208,35 @@ fn process_queue_and_run_worker_find_their_pairs() {
         json!({"asynctask_transport": "localmem://", "asynctask_workers": {"foo": "demo_foo_worker", "off": null, "bar": {"worker": "nope"}}}),
     );
     let _log = LogCapture::start("INFO");
-    let worker = Arc::new(FooWorker { seen: Mutex::new(vec![]) });
+    let worker = Arc::new(FooWorker {
+        seen: Mutex::new(vec![]),
+    });
     let reg = WorkerRegistry::new().with(worker.clone()).unwrap();
     let transport = get_transport(&t.app, None).unwrap();
     transport.submit_task("foo", &json!({"a": 1})).unwrap();
     transport.submit_task("foo", &json!({"a": 2})).unwrap();
     assert_eq!(process_queue(&t.app, &reg, "foo", None, false).unwrap(), 2);
     transport.submit_task("other", &json!({"a": 3})).unwrap();
-    assert_eq!(process_queue(&t.app, &reg, "other", Some("demo_foo_worker"), true).unwrap(), 1);
-    assert_eq!(run_worker(&t.app, &reg, "demo_foo_worker", None, false).unwrap(), 0);
+    assert_eq!(
+        process_queue(&t.app, &reg, "other", Some("demo_foo_worker"), true).unwrap(),
+        1
+    );
+    assert_eq!(
+        run_worker(&t.app, &reg, "demo_foo_worker", None, false).unwrap(),
+        0
+    );
     let err = |r: Result<usize>| r.unwrap_err().to_string();
-    assert_eq!(err(process_queue(&t.app, &reg, "nothing", None, false)), "Cannot identify worker for queue \"nothing\"");
-    assert_eq!(err(process_queue(&t.app, &reg, "bar", None, false)), "Worker \"nope\" does not exist");
-    assert_eq!(err(run_worker(&t.app, &reg, "ghost", None, false)), "Cannot identify queue for worker \"ghost\"");
+    assert_eq!(
+        err(process_queue(&t.app, &reg, "nothing", None, false)),
+        "Cannot identify worker for queue \"nothing\""
+    );
+    assert_eq!(
+        err(process_queue(&t.app, &reg, "bar", None, false)),
+        "Worker \"nope\" does not exist"
+    );
+    assert_eq!(
+        err(run_worker(&t.app, &reg, "ghost", None, false)),
+        "Cannot identify queue for worker \"ghost\""
+    );
     assert_eq!(worker.seen.lock().unwrap().len(), 3);
 }

@@ -19,7 +19,10 @@ fn executor_worker_logs_and_states_like_rex() {
     let fragile = t.submit("demo_fragile", json!({}));
     let unknown = t.submit("doesntexist", json!({}));
     assert_eq!((fast, fragile, unknown), (1, 2, 3));
-    assert_eq!(t.show(1), "Job #1: status=new, type=demo_fast, dates=Submitted");
+    assert_eq!(
+        t.show(1),
+        "Job #1: status=new, type=demo_fast, dates=Submitted"
+    );
 
     job::process(&t.app, &reg, &json!({"code": 1})).unwrap();
     assert_eq!(
@@ -29,7 +32,10 @@ fn executor_worker_logs_and_states_like_rex() {
          INFO:FastExecutor:FastExecutor executed!\n\
          INFO:JobExecutorWorker:Job #1 complete\n"
     );
-    assert_eq!(t.show(1), "Job #1: status=completed, type=demo_fast, dates=Submitted,Started,Completed");
+    assert_eq!(
+        t.show(1),
+        "Job #1: status=completed, type=demo_fast, dates=Submitted,Started,Completed"
+    );
 
     job::process(&t.app, &reg, &json!({"code": 2})).unwrap();
     let out = log.take();
@@ -83,7 +89,10 @@ fn executor_worker_logs_and_states_like_rex() {
     // A bad payload raises before anything is logged or written.
     let err = |p| job::process(&t.app, &reg, &p).unwrap_err().to_string();
     assert_eq!(err(json!({})), "Missing mandatory field:\n    code");
-    assert_eq!(err(json!({"code": 1, "x": 1})), "Got unexpected field:\n    x");
+    assert_eq!(
+        err(json!({"code": 1, "x": 1})),
+        "Got unexpected field:\n    x"
+    );
     assert_eq!(
         err(json!({"code": "abc"})),
         "Expected an integer\nGot:\n    'abc'\nWhile validating field:\n    code"
@@ -103,7 +112,13 @@ fn multi_paragraph_detail_and_payload_repr() {
         fn logger_name(&self) -> &str {
             "WrappedExecutor"
         }
-        fn execute(&self, _: &harness::core::app::App, _: i64, _: &str, _: &serde_json::Value) -> harness::core::Result<()> {
+        fn execute(
+            &self,
+            _: &harness::core::app::App,
+            _: i64,
+            _: &str,
+            _: &serde_json::Value,
+        ) -> harness::core::Result<()> {
             Err(harness::core::Error::with("Got unexpected field:", "bad")
                 .wrap_with("While creating Mart database:", "broken_htsql"))
         }
@@ -112,7 +127,10 @@ fn multi_paragraph_detail_and_payload_repr() {
     let code = t.submit("wrapped", json!({"bad": "payload", "n": 1.5}));
     job::process(&t.app, &reg, &json!({"code": code})).unwrap();
     let out = log.take();
-    assert!(out.contains("with payload: {'n': 1.5, 'bad': 'payload'}\n"), "{out}");
+    assert!(
+        out.contains("with payload: {'n': 1.5, 'bad': 'payload'}\n"),
+        "{out}"
+    );
     assert!(
         out.contains(
             "\nrex.core.Error: Got unexpected field:\n    bad\nWhile creating Mart database:\n    broken_htsql\nINFO:JobExecutorWorker:Job #1 complete\n"
@@ -124,7 +142,10 @@ fn multi_paragraph_detail_and_payload_repr() {
         .query_one("SELECT status_detail FROM job WHERE code = 1", &[])
         .unwrap()
         .get(0);
-    assert_eq!(detail, "Got unexpected field:\n    bad\nWhile creating Mart database:\n    broken_htsql");
+    assert_eq!(
+        detail,
+        "Got unexpected field:\n    bad\nWhile creating Mart database:\n    broken_htsql"
+    );
 }
 
 #[test]
@@ -146,12 +167,28 @@ fn update_facet_upserts_on_the_job() {
     assert_eq!(value(a), Some(123));
     job::update_facet(&t.app, "slow", a, &[("my_value", json!(7))]).unwrap();
     assert_eq!(value(a), Some(7));
-    let rows: i64 = t.client().query_one("SELECT count(*) FROM slow", &[]).unwrap().get(0);
+    let rows: i64 = t
+        .client()
+        .query_one("SELECT count(*) FROM slow", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(rows, 1);
 
     // Text facet: insert with NULL elsewhere, then update only the listed field.
-    job::update_facet(&t.app, "job_rexmart_create", a, &[("log", json!("Mart creation began"))]).unwrap();
-    job::update_facet(&t.app, "job_rexmart_create", a, &[("log", json!("Mart creation began\nmore"))]).unwrap();
+    job::update_facet(
+        &t.app,
+        "job_rexmart_create",
+        a,
+        &[("log", json!("Mart creation began"))],
+    )
+    .unwrap();
+    job::update_facet(
+        &t.app,
+        "job_rexmart_create",
+        a,
+        &[("log", json!("Mart creation began\nmore"))],
+    )
+    .unwrap();
     let log: String = t
         .client()
         .query_one("SELECT log FROM job_rexmart_create", &[])
@@ -160,10 +197,19 @@ fn update_facet_upserts_on_the_job() {
     assert_eq!(log, "Mart creation began\nmore");
 
     let err = job::update_facet(&t.app, "slow", 99, &[("my_value", json!(1))]).unwrap_err();
-    assert_eq!(err.to_string(), "Job not found:\n    99\nWhile updating job facet:\n    slow");
+    assert_eq!(
+        err.to_string(),
+        "Job not found:\n    99\nWhile updating job facet:\n    slow"
+    );
     // Deleting the job deletes its facets.
-    t.client().execute("DELETE FROM job WHERE code = $1", &[&a]).unwrap();
-    let rows: i64 = t.client().query_one("SELECT count(*) FROM slow", &[]).unwrap().get(0);
+    t.client()
+        .execute("DELETE FROM job WHERE code = $1", &[&a])
+        .unwrap();
+    let rows: i64 = t
+        .client()
+        .query_one("SELECT count(*) FROM slow", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(rows, 0);
 }
 
@@ -174,12 +220,21 @@ fn queuer_respects_limits_and_cleanup_purges_finished_jobs() {
         json!({"job_limits": {"demo_fast": {"max_concurrency": 1}, "demo_slow": {}}}),
     );
     let _log = LogCapture::start("INFO");
-    for ty in ["demo_fast", "demo_slow", "demo_fragile", "doesntexist", "demo_fast"] {
+    for ty in [
+        "demo_fast",
+        "demo_slow",
+        "demo_fragile",
+        "doesntexist",
+        "demo_fast",
+    ] {
         t.submit(ty, json!({"foo": 1, "sleep": 0}));
     }
     t.submit("demo_fast", json!({})); // 6
     t.client()
-        .execute("UPDATE job SET status = 'completed', date_completed = LOCALTIMESTAMP WHERE code = 6", &[])
+        .execute(
+            "UPDATE job SET status = 'completed', date_completed = LOCALTIMESTAMP WHERE code = 6",
+            &[],
+        )
         .unwrap();
     let transport = LocalMemTransport::new();
     job::queuer::process(&t.app, &transport).unwrap();
@@ -195,7 +250,15 @@ fn queuer_respects_limits_and_cleanup_purges_finished_jobs() {
     while let Some(task) = transport.get_task("rex_job_0").unwrap() {
         tasks.push(task);
     }
-    assert_eq!(tasks, [json!({"code": 1}), json!({"code": 2}), json!({"code": 3}), json!({"code": 4})]);
+    assert_eq!(
+        tasks,
+        [
+            json!({"code": 1}),
+            json!({"code": 2}),
+            json!({"code": 3}),
+            json!({"code": 4})
+        ]
+    );
 
     // Job 1 completes, the next run queues job 5.
     job::process(&t.app, &Registry::demo(), &json!({"code": 1})).unwrap();
@@ -209,8 +272,14 @@ fn queuer_respects_limits_and_cleanup_purges_finished_jobs() {
     t.submit("demo_slow", json!({})); // 8
     let transport2 = LocalMemTransport::new();
     job::queuer::process(&app2, &transport2).unwrap();
-    assert_eq!(transport2.get_task("rex_job_0").unwrap(), Some(json!({"code": 7})));
-    assert_eq!(transport2.get_task("rex_job_1").unwrap(), Some(json!({"code": 8})));
+    assert_eq!(
+        transport2.get_task("rex_job_0").unwrap(),
+        Some(json!({"code": 7}))
+    );
+    assert_eq!(
+        transport2.get_task("rex_job_1").unwrap(),
+        Some(json!({"code": 8}))
+    );
 
     // Cleanup: 0 keeps everything; otherwise only finished jobs older than max_age go.
     let mut keep = t.app.clone();

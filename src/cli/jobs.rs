@@ -37,10 +37,22 @@ pub struct JobsArgs {
     pub limit: i64,
 }
 
-const HEADER: [&str; 7] = ["code", "status", "type", "owner", "submitted", "completed", "detail"];
+const HEADER: [&str; 7] = [
+    "code",
+    "status",
+    "type",
+    "owner",
+    "submitted",
+    "completed",
+    "detail",
+];
 
 /// The rows of the table, as text cells in [`HEADER`] order.
-pub fn rows(db: &mut postgres::Client, status: Option<&str>, limit: i64) -> Result<Vec<[String; 7]>> {
+pub fn rows(
+    db: &mut postgres::Client,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<[String; 7]>> {
     let rows = db.query(
         "SELECT * FROM (SELECT code::text, status::text, type, owner, \
            coalesce(to_char(date_submitted, 'YYYY-MM-DD HH24:MI:SS'), ''), \
@@ -85,7 +97,11 @@ pub fn render(rows: &[[String; 7]]) -> String {
 pub fn run(args: &JobsArgs) -> i32 {
     let result = (|| -> Result<String> {
         let app = open_app(&args.app)?;
-        let rows = rows(&mut app.db.connect()?, args.status.map(Status::as_str), args.limit)?;
+        let rows = rows(
+            &mut app.db.connect()?,
+            args.status.map(Status::as_str),
+            args.limit,
+        )?;
         Ok(render(&rows))
     })();
     match result {

@@ -24,7 +24,13 @@ pub struct SubmitArgs {
 }
 
 /// Inserts a job and returns its code. The insert fires the workers' wake-up.
-pub fn submit(db: &mut postgres::Client, job_type: &str, owner: &str, title: Option<&str>, payload: &Value) -> Result<i64> {
+pub fn submit(
+    db: &mut postgres::Client,
+    job_type: &str,
+    owner: &str,
+    title: Option<&str>,
+    payload: &Value,
+) -> Result<i64> {
     let row = db.query_one(
         "INSERT INTO job (owner, title, type, payload) VALUES ($1, $2, $3, $4) RETURNING code",
         &[&owner, &title, &job_type, payload],
@@ -34,15 +40,22 @@ pub fn submit(db: &mut postgres::Client, job_type: &str, owner: &str, title: Opt
 
 pub fn run(args: &SubmitArgs) -> i32 {
     let result = (|| -> Result<i64> {
-        let payload: Value = serde_json::from_str(&args.payload)
-            .map_err(|e| Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload)))?;
+        let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
+            Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
+        })?;
         let app = open_app(&args.app)?;
         let owner = args
             .owner
             .clone()
             .or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "harness".to_string());
-        submit(&mut app.db.connect()?, &args.job_type, &owner, args.title.as_deref(), &payload)
+        submit(
+            &mut app.db.connect()?,
+            &args.job_type,
+            &owner,
+            args.title.as_deref(),
+            &payload,
+        )
     })();
     match result {
         Ok(code) => {

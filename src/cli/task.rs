@@ -20,8 +20,9 @@ pub struct TaskArgs {
 
 pub fn run(args: &TaskArgs) -> i32 {
     let result = (|| -> Result<()> {
-        let payload: Value = serde_json::from_str(&args.payload)
-            .map_err(|e| Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload)))?;
+        let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
+            Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
+        })?;
         let app = open_app(&args.app)?;
         get_transport(&app, None)?.submit_task(&args.queue, &payload)
     })();

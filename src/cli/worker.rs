@@ -67,9 +67,8 @@ pub fn open_app(args: &AppArgs) -> Result<App> {
     }
     let url = match &args.pg_url {
         Some(u) => u.clone(),
-        None => std::env::var("HARNESS_PG_URL").map_err(|_| {
-            Error::new("No database given: use --pg-url URL or set HARNESS_PG_URL")
-        })?,
+        None => std::env::var("HARNESS_PG_URL")
+            .map_err(|_| Error::new("No database given: use --pg-url URL or set HARNESS_PG_URL"))?,
     };
     let url_db = url_dbname(&url);
     let (dir, settings) = match SearchPath::new(&args.apps, None).find(&args.app) {
@@ -180,7 +179,10 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         LogFormat::Json => Format::Json,
     });
     if !logging::set_level(&args.log_level) {
-        eprintln!("harness worker: error: unknown log level: {}", args.log_level);
+        eprintln!(
+            "harness worker: error: unknown log level: {}",
+            args.log_level
+        );
         return 2;
     }
     let setup = (|| -> Result<(App, JobSettings, BTreeMap<String, WorkerConfig>)> {
@@ -189,7 +191,10 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         let mut queues = configured_workers(&app.settings)?;
         // rex's JobInitialize: one job executor queue per `job_queues`.
         for i in 0..settings.queues {
-            queues.insert(queuer::queue_name(i), WorkerConfig::named(executor_worker::NAME));
+            queues.insert(
+                queuer::queue_name(i),
+                WorkerConfig::named(executor_worker::NAME),
+            );
         }
         if !args.queues.is_empty() {
             for q in &args.queues {
@@ -227,8 +232,15 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         };
         // Without a transport setting, tasks live in the application database.
         let fallback = format!("pgsql:{}", app.db.name);
-        let configured = app.settings.get_str("asynctask_transport").or(app.settings.get_str("db"));
-        let uri = if configured.is_some() { None } else { Some(fallback.as_str()) };
+        let configured = app
+            .settings
+            .get_str("asynctask_transport")
+            .or(app.settings.get_str("db"));
+        let uri = if configured.is_some() {
+            None
+        } else {
+            Some(fallback.as_str())
+        };
         let transport = match get_transport(&app, uri) {
             Ok(t) => t,
             Err(e) => {
@@ -244,7 +256,9 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         let app = app.clone();
         log::info!(target: LOGGER, "Launching {} to work on queue {queue}", config.worker);
         task_threads.push(std::thread::spawn(move || {
-            if let Err(e) = worker_loop::run(&app, worker.as_ref(), transport.as_ref(), &queue, &opts) {
+            if let Err(e) =
+                worker_loop::run(&app, worker.as_ref(), transport.as_ref(), &queue, &opts)
+            {
                 log::error!(target: LOGGER, "Worker for queue {queue} failed:\n{e}");
             }
         }));
@@ -255,7 +269,12 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
             std::thread::sleep(Duration::from_millis(20));
         }
     } else {
-        let mut opts = RunnerOptions::new(&args.worker_id.clone().unwrap_or_else(runner::default_worker_id));
+        let mut opts = RunnerOptions::new(
+            &args
+                .worker_id
+                .clone()
+                .unwrap_or_else(runner::default_worker_id),
+        );
         opts.concurrency = args.concurrency.max(1);
         opts.grace = Duration::from_secs(args.grace);
         opts.poll_interval = Duration::from_millis(args.poll_interval.max(1));
@@ -317,8 +336,12 @@ fn install_signal_handlers(stop: StopSignal) {
             while seen < n {
                 seen += 1;
                 match stop.request() {
-                    1 => log::info!(target: LOGGER, "Termination received; stopping (again to stop at once)"),
-                    _ => log::warn!(target: LOGGER, "Second termination received; stopping at once"),
+                    1 => {
+                        log::info!(target: LOGGER, "Termination received; stopping (again to stop at once)")
+                    }
+                    _ => {
+                        log::warn!(target: LOGGER, "Second termination received; stopping at once")
+                    }
                 }
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -332,7 +355,10 @@ mod tests {
 
     #[test]
     fn database_name_from_url() {
-        assert_eq!(url_dbname("postgresql://u@h:5/db?x=1").as_deref(), Some("db"));
+        assert_eq!(
+            url_dbname("postgresql://u@h:5/db?x=1").as_deref(),
+            Some("db")
+        );
         assert_eq!(url_dbname("postgresql://u@h:5/"), None);
         assert_eq!(url_dbname("postgresql://u@h:5"), None);
     }

@@ -39,10 +39,10 @@ impl Executor for SlowExecutor {
     fn execute(&self, app: &App, code: i64, _owner: &str, payload: &Value) -> Result<()> {
         let secs = payload.get("sleep").and_then(Value::as_f64).unwrap_or(5.0);
         std::thread::sleep(Duration::from_secs_f64(secs.max(0.0)));
-        let Some(foo) = payload.get("foo") else {
+        let Some(value) = payload.get("foo") else {
             return Err(Error::new("'foo'"));
         };
-        update_facet(app, "slow", code, &[("my_value", foo.clone())])?;
+        update_facet(app, "slow", code, &[("my_value", value.clone())])?;
         log::info!(target: "SlowExecutor", "SlowExecutor executed!");
         Ok(())
     }

@@ -74,7 +74,9 @@ impl TestApp {
         format!(
             "Job #{code}: status={},{} type={}, dates={}",
             row.get::<_, String>(0),
-            detail.map(|d| format!(" detail=\"{d}\",")).unwrap_or_default(),
+            detail
+                .map(|d| format!(" detail=\"{d}\","))
+                .unwrap_or_default(),
             row.get::<_, String>(2),
             dates.join(",")
         )
@@ -101,9 +103,11 @@ impl LogCapture {
         // Library crates log under their module paths (`tokio_postgres::query`);
         // rex loggers never contain `::`.
         harness::core::logging::set_sink(Some(Box::new(|line: &str| {
-            let logger = line.split(':').nth(1).unwrap_or("");
-            let next = line.split(':').nth(2).unwrap_or("x");
-            if !(next.is_empty() && !logger.is_empty()) {
+            let rest = line.split_once(':').map_or("", |(_, r)| r);
+            let module_path = rest
+                .split_once(':')
+                .is_some_and(|(_, after)| after.starts_with(':'));
+            if !module_path {
                 lines().lock().unwrap().push_str(line)
             }
         })));

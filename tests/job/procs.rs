@@ -40,13 +40,22 @@ impl Worker {
         let file = std::fs::File::create(&log).unwrap();
         let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_worker_entry", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_worker_entry",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, serde_json::to_string(&argv).unwrap())
             .stdout(Stdio::null())
             .stderr(Stdio::from(file))
             .spawn()
             .unwrap();
-        Worker { child, log, _dir: dir }
+        Worker {
+            child,
+            log,
+            _dir: dir,
+        }
     }
 
     pub fn pid(&self) -> i32 {
@@ -71,7 +80,11 @@ impl Worker {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
             }
-            assert!(Instant::now() < end, "worker did not exit in time:\n{}", self.log_text());
+            assert!(
+                Instant::now() < end,
+                "worker did not exit in time:\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -24,19 +24,27 @@ enum Command {
     )]
     Run(harness::cli::run::RunArgs),
     /// Run the job queuer, job executors and async task workers until stopped.
-    #[command(after_help = "Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4")]
+    #[command(
+        after_help = "Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4"
+    )]
     Worker(harness::cli::worker::WorkerArgs),
     /// Submit a job and print its code.
-    #[command(after_help = "Example:\n  harness submit rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo")]
+    #[command(
+        after_help = "Example:\n  harness submit rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo"
+    )]
     Submit(harness::cli::submit::SubmitArgs),
     /// List jobs as a table.
     #[command(after_help = "Example:\n  harness jobs --status failed --app rex.mart_demo")]
     Jobs(harness::cli::jobs::JobsArgs),
     /// Put a payload on an async task queue.
-    #[command(after_help = "Example:\n  harness task rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo")]
+    #[command(
+        after_help = "Example:\n  harness task rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo"
+    )]
     Task(harness::cli::task::TaskArgs),
     /// Create one mart, printing its log as it goes and its database name at the end.
-    #[command(after_help = "Example:\n  harness create some_data --owner alice --param foo=bar --app rex.mart_demo")]
+    #[command(
+        after_help = "Example:\n  harness create some_data --owner alice --param foo=bar --app rex.mart_demo"
+    )]
     Create(harness::cli::create::CreateArgs),
     /// List marts as a table.
     #[command(after_help = "Example:\n  harness marts --owner alice")]

@@ -52,18 +52,22 @@ impl Provisioner {
         })?;
         let (server, db_name) = self.clusters.resolve_rex_url(db_url)?;
         let db_name = db_name.ok_or_else(|| {
-            Error::with("Expected a database name in the setting:", format!("db: {db_url}"))
+            Error::with(
+                "Expected a database name in the setting:",
+                format!("db: {db_url}"),
+            )
         })?;
         let db = match mode {
             DbMode::Fresh => self.fresh_database(&server, &db_name, &dir)?,
             DbMode::InPlace => deploy_in_place(&server, &db_name, &dir)?,
         };
         let hosting = match settings.get_str("mart_hosting_cluster") {
-            Some(url) => self
-                .clusters
-                .resolve_rex_url(url)
-                .map_err(|e| e.wrap_with("While validating setting:", "mart_hosting_cluster"))?
-                .0,
+            Some(url) => {
+                self.clusters
+                    .resolve_rex_url(url)
+                    .map_err(|e| e.wrap_with("While validating setting:", "mart_hosting_cluster"))?
+                    .0
+            }
             None => server.clone(),
         };
         Ok(App {
@@ -76,7 +80,12 @@ impl Provisioner {
     }
 
     /// Clones the application's deployed template into a new database.
-    fn fresh_database(&self, server: &Server, db_name: &str, dir: &std::path::Path) -> Result<Database> {
+    fn fresh_database(
+        &self,
+        server: &Server,
+        db_name: &str,
+        dir: &std::path::Path,
+    ) -> Result<Database> {
         let hash = crate::deploy::application_hash(dir)?;
         let key = format!("harness_tpl_{db_name}_{hash}");
         let template = server.ensure_template(&key, |server, db| {
@@ -114,7 +123,10 @@ impl Provisioner {
 fn deploy_in_place(server: &Server, name: &str, dir: &std::path::Path) -> Result<Database> {
     let mut admin = server.connect("postgres")?;
     let exists = !admin
-        .query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&name])?
+        .query(
+            "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+            &[&name],
+        )?
         .is_empty();
     if !exists {
         server.create_database(name, None)?;

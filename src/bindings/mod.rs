@@ -98,7 +98,7 @@ impl Session {
 /// Registers the rex modules in `interp`.
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_core::install(interp, session);
-    rex_db::install(interp, session);
+    let db_class = rex_db::install(interp, session);
     rex_job::install(interp, session);
-    rex_mart::install(interp, session);
+    rex_mart::install(interp, session, &db_class);
 }

@@ -17,10 +17,15 @@ struct Classes {
 }
 
 struct DbState {
-    handle: Rc<super::AppHandle>,
+    db: crate::core::app::Database,
 }
 
-pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
+/// The class of `get_db()` objects; `rex.mart` makes mart databases with it too.
+pub(super) fn db_object(class: &Rc<Class>, db: crate::core::app::Database) -> Value {
+    new_object(class, DbState { db })
+}
+
+pub fn install(interp: &mut Interpreter, session: &Rc<Session>) -> Rc<Class> {
     let classes = Rc::new(Classes {
         product: product_class(interp),
         record: record_class(interp),
@@ -40,8 +45,6 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
                 .map(|(k, v)| (k.as_str(), v.clone()))
                 .collect();
             let product = st
-                .handle
-                .app
                 .db
                 .connect()
                 .and_then(|mut client| htsql::produce(&mut client, &text, &refs))
@@ -51,11 +54,13 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
         .build();
     let m = Module::new("rex.db");
     let s = session.clone();
+    let db_class2 = db_class.clone();
     m.add_fn("get_db", move |_, _| {
         let handle = s.active()?;
-        Ok(new_object(&db_class, DbState { handle }))
+        Ok(db_object(&db_class2, handle.app.db.clone()))
     });
     interp.register_module("rex.db", m);
+    db_class
 }
 
 /// A script value as an HTSQL parameter.
@@ -135,23 +140,7 @@ fn value(
                 ],
             )?
         }
-        H::DateTime(t) => {
-            use chrono::{Datelike, Timelike};
-            call_module(
-                it,
-                "datetime",
-                "datetime",
-                vec![
-                    Value::Int(t.year() as i64),
-                    Value::Int(t.month() as i64),
-                    Value::Int(t.day() as i64),
-                    Value::Int(t.hour() as i64),
-                    Value::Int(t.minute() as i64),
-                    Value::Int(t.second() as i64),
-                    Value::Int((t.nanosecond() / 1000) as i64),
-                ],
-            )?
-        }
+        H::DateTime(t) => datetime_value(it, t)?,
         H::Identity(id) => new_object(&classes.identity, IdentityState(id.clone())),
         H::Record(r) => new_object(
             &classes.record,
@@ -168,6 +157,28 @@ fn value(
             Value::list(out)
         }
     })
+}
+
+/// A `datetime.datetime` script value.
+pub(super) fn datetime_value(
+    it: &mut Interpreter,
+    t: &chrono::NaiveDateTime,
+) -> Result<Value, Exception> {
+    use chrono::{Datelike, Timelike};
+    call_module(
+        it,
+        "datetime",
+        "datetime",
+        vec![
+            Value::Int(t.year() as i64),
+            Value::Int(t.month() as i64),
+            Value::Int(t.day() as i64),
+            Value::Int(t.hour() as i64),
+            Value::Int(t.minute() as i64),
+            Value::Int(t.second() as i64),
+            Value::Int((t.nanosecond() / 1000) as i64),
+        ],
+    )
 }
 
 /// Calls `module.name(*args)` of a script module (dates, decimals).

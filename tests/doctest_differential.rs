@@ -59,7 +59,6 @@ fn harness(path: &str, args: &[String]) -> (String, usize, usize, i32) {
 }
 
 #[test]
-#[ignore = "needs script::Interpreter (merged by lead)"]
 fn corpus_matches_cpython_through_the_binary() {
     let mut mismatches = Vec::new();
     for file in corpus() {

@@ -393,11 +393,11 @@ impl Cache {
     }
 }
 
-/// `cp -a`: keeps modes and owners (the server insists on both), and lets the
-/// filesystem share blocks where it can.
+/// `cp -a`: keeps modes and owners (the server insists on both); sparse, because
+/// most of a WAL segment is zeros that need not be written.
 fn copy_tree(from: &Path, to: &Path, user: Option<RunAs>) -> Result<()> {
     let mut cmd = Command::new("cp");
-    cmd.arg("-a").arg(from).arg(to);
+    cmd.args(["-a", "--sparse=always"]).arg(from).arg(to);
     proc::run(cmd, "cp")?;
     if let Some(u) = user {
         let meta = std::fs::metadata(to).map_err(|e| io_error("Cannot read:", to, e))?;
@@ -690,7 +690,9 @@ pub mod spares {
                 return Ok(());
             }
             let mut cmd = Command::new("cp");
-            cmd.arg("-a").arg(cache.data()).arg(&data);
+            cmd.args(["-a", "--sparse=always"])
+                .arg(cache.data())
+                .arg(&data);
             // SAFETY: nice(2) between fork and exec.
             unsafe {
                 std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {

@@ -619,7 +619,7 @@ pub mod spares {
                     .ok()
                     .and_then(|t| t.elapsed().ok())
                     .is_some_and(|age| age > Duration::from_secs(24 * 3600));
-                if name.starts_with("spare-") && old {
+                if name.starts_with("spare-") && (old || orphaned(&root, &name)) {
                     let _ = std::fs::remove_dir_all(entry.path());
                 }
                 continue;
@@ -633,6 +633,29 @@ pub mod spares {
             }
         }
         false
+    }
+
+    /// `cache-<id>` in the work root names the cache a spare `spare-<id>-...` copies.
+    fn marker(root: &Path, id: &str) -> PathBuf {
+        root.join(format!("cache-{id}"))
+    }
+
+    /// Whether the cache a spare was copied from is gone (a test's temporary cache).
+    fn orphaned(root: &Path, spare: &str) -> bool {
+        let Some(id) = spare
+            .strip_prefix("spare-")
+            .and_then(|r| r.split('-').next())
+        else {
+            return false;
+        };
+        match std::fs::read_to_string(marker(root, id)) {
+            Ok(path) if Path::new(path.trim()).is_dir() => false,
+            Ok(_) => {
+                let _ = std::fs::remove_file(marker(root, id));
+                true
+            }
+            Err(_) => true,
+        }
     }
 
     fn count(cache: &Cache, root: &Path) -> usize {
@@ -680,6 +703,10 @@ pub mod spares {
         let root = cleanup::work_root()?;
         if count(cache, &root) > 0 {
             return Ok(());
+        }
+        let mark = marker(&root, &cache.id());
+        if !mark.exists() {
+            std::fs::write(&mark, cache.dir.to_string_lossy().as_bytes())?;
         }
         let stage = RunDir::create("stage")?;
         let data = stage.path.join("data");

@@ -79,15 +79,18 @@ fn templates_are_built_once_and_cloned() {
             .batch_execute("CREATE TABLE t (x int); INSERT INTO t VALUES (42);")?;
         Ok(())
     };
-    let key = format!("it_{}", std::process::id());
+    // A fixed key keeps the user's cache from filling with test templates; a
+    // previous run's copy (saved to the cache) is dropped so this run builds it.
+    let key = "it_embedded";
+    server.drop_template("harness_tpl_it_embedded").unwrap();
     let t1 = server
-        .ensure_template(&key, |s, db| {
+        .ensure_template(key, |s, db| {
             built += 1;
             build(s, db)
         })
         .unwrap();
     let t2 = server
-        .ensure_template(&key, |_, _| panic!("built twice"))
+        .ensure_template(key, |_, _| panic!("built twice"))
         .unwrap();
     assert_eq!((t1.as_str(), built), (t2.as_str(), 1));
     for name in ["harness_it_clone_a", "harness_it_clone_b"] {
@@ -112,8 +115,9 @@ fn templates_are_built_once_and_cloned() {
         .connect("postgres")
         .unwrap()
         .query_one(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'harness_t%'",
-            &[],
+            "SELECT count(*) FROM pg_database \
+             WHERE datname LIKE 'harness_tmp_%' OR datname = $1 OR datname = $2",
+            &[&"harness_tpl_it_broken", &t1],
         )
         .unwrap()
         .get(0);

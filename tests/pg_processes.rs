@@ -240,3 +240,70 @@ fn a_template_survives_into_the_next_run() {
     run(true); // cold: initdb, build, save to the cache
     run(false); // warm: the template came with the cached cluster
 }
+
+/// A server whose owner is gone but which still runs (its death signal could not
+/// fire, say it was started by an older harness) is stopped by the next sweep.
+#[test]
+fn a_surviving_server_of_a_dead_run_is_stopped() {
+    if std::env::var(ROLE).is_ok() {
+        return;
+    }
+    use harness::pg::{bins, proc};
+    use std::os::unix::fs::PermissionsExt;
+    let bins = bins::find().unwrap();
+    let user = proc::server_user().unwrap();
+    // A run directory as a dead run leaves it: unlocked lock file, data, socket dir.
+    // It is built under a hidden name, which sweeps of concurrent tests ignore.
+    let root = cleanup::work_root().unwrap();
+    let name = format!("run-{}-999", std::process::id() + 1_000_000);
+    let dir = root.join(format!(".new-{name}"));
+    let data = dir.join("data");
+    let sock = dir.join("sock");
+    for d in [&dir, &data, &sock] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711)).unwrap();
+    for d in [&data, &sock] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        proc::chown_tree(d, user).unwrap();
+    }
+    std::fs::File::create(dir.join("lock")).unwrap();
+    let mut initdb = proc::command(&bins.tool("initdb"), user);
+    initdb
+        .arg("-D")
+        .arg(&data)
+        .args(["-N", "-A", "trust", "-U", "postgres"]);
+    proc::run(initdb, "initdb").unwrap();
+    // Started without the harness's death signal, in its own session: an orphan.
+    let mut postgres = proc::command(&bins.tool("postgres"), user);
+    postgres
+        .arg("-D")
+        .arg(&data)
+        .arg("-k")
+        .arg(&sock)
+        .args(["-c", "listen_addresses=", "-p", "5999"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut orphan = postgres.spawn().unwrap();
+    let pid = orphan.id();
+    let pidfile = data.join("postmaster.pid");
+    wait_until("the orphan is ready", 30, || {
+        std::fs::read_to_string(&pidfile)
+            .map(|t| t.lines().nth(7).map(str::trim) == Some("ready"))
+            .unwrap_or(false)
+    });
+    // The server chdir()s into its data directory: renaming a parent does not bother it.
+    let dir = {
+        let visible = root.join(&name);
+        std::fs::rename(&dir, &visible).unwrap();
+        visible
+    };
+    cleanup::sweep_stale();
+    // The sweep signalled it; reap it here, as its parent.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while orphan.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the sweep did not stop {pid}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!dir.exists(), "{} survived the sweep", dir.display());
+}

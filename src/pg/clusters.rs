@@ -4,7 +4,8 @@
 //! Rex settings name servers by URL. Decision for this project: a URL with no host
 //! names the harness's own clusters, whatever real ports they got (so concurrent
 //! runs never collide): port empty or 5432 -> the primary, port 5433 -> the hosting
-//! cluster. A URL with a host is a real server, used as given.
+//! cluster. A URL with a host is a real server, used as given. Credentials in a
+//! host-less URL are ignored: the harness's clusters trust their superuser.
 
 use super::rexurl::RexUrl;
 use super::Server;

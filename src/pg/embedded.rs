@@ -26,6 +26,7 @@
 
 use super::bins::{self, Bins};
 use super::cleanup::{self, io_error, Cleanup, RunDir};
+use super::fnv1a;
 use super::proc::{self, RunAs};
 use crate::core::{Error, Result};
 use std::fs::File;
@@ -393,11 +394,11 @@ impl Cache {
     }
 }
 
-/// `cp -a`: keeps modes and owners (the server insists on both), and lets the
-/// filesystem share blocks where it can.
+/// `cp -a`: keeps modes and owners (the server insists on both); sparse, because
+/// most of a WAL segment is zeros that need not be written.
 fn copy_tree(from: &Path, to: &Path, user: Option<RunAs>) -> Result<()> {
     let mut cmd = Command::new("cp");
-    cmd.arg("-a").arg(from).arg(to);
+    cmd.args(["-a", "--sparse=always"]).arg(from).arg(to);
     proc::run(cmd, "cp")?;
     if let Some(u) = user {
         let meta = std::fs::metadata(to).map_err(|e| io_error("Cannot read:", to, e))?;
@@ -583,144 +584,4 @@ pub fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
-}
-
-/// Spare copies of the cache, made in the background after a start so that the
-/// next start (in this or another process) takes one by a rename instead of a
-/// copy: pg_tmp's trick. A spare is named `spare-<cache id>-<generation>-...` in
-/// the work root; one of an older generation is stale and deleted. A copy in
-/// progress lives in a locked stage directory, so a killed copier's leftovers go
-/// to the sweep.
-pub mod spares {
-    use super::*;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-    fn prefix(cache: &Cache) -> String {
-        format!("spare-{}-", cache.id())
-    }
-
-    /// Moves a current spare to `data`; false when there is none.
-    pub(super) fn claim(cache: &Cache, data: &Path) -> bool {
-        let Ok(root) = cleanup::work_root() else {
-            return false;
-        };
-        let current = format!("{}{}-", prefix(cache), cache.generation());
-        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with(&prefix(cache)) {
-                // Another cache's spare: gone with its cache if nobody took it for a day.
-                let old = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age > Duration::from_secs(24 * 3600));
-                if name.starts_with("spare-") && old {
-                    let _ = std::fs::remove_dir_all(entry.path());
-                }
-                continue;
-            }
-            if !name.starts_with(&current) {
-                let _ = std::fs::remove_dir_all(entry.path());
-                continue;
-            }
-            if std::fs::rename(entry.path(), data).is_ok() {
-                return true;
-            }
-        }
-        false
-    }
-
-    fn count(cache: &Cache, root: &Path) -> usize {
-        let current = format!("{}{}-", prefix(cache), cache.generation());
-        std::fs::read_dir(root)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(&current))
-            .count()
-    }
-
-    static BUSY: AtomicBool = AtomicBool::new(false);
-
-    /// Lets a spare being copied finish before the process exits (bounded): a
-    /// short run would otherwise use up the spare and never leave one behind.
-    pub fn wait_for_copy(limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while BUSY.load(Ordering::SeqCst) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Makes one spare on a low-priority thread, unless one is there or being made.
-    pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
-        if std::env::var_os("HARNESS_PG_NO_SPARE").is_some() || BUSY.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let cache = Cache {
-            dir: cache.dir.clone(),
-        };
-        let spawned = std::thread::Builder::new()
-            .name("harness-pg-spare".into())
-            .spawn(move || {
-                let _ = prepare(&cache, user);
-                BUSY.store(false, Ordering::SeqCst);
-            });
-        if spawned.is_err() {
-            BUSY.store(false, Ordering::SeqCst);
-        }
-    }
-
-    fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<()> {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let root = cleanup::work_root()?;
-        if count(cache, &root) > 0 {
-            return Ok(());
-        }
-        let stage = RunDir::create("stage")?;
-        let data = stage.path.join("data");
-        let generation = {
-            let _shared = cache.lock(libc::LOCK_SH)?;
-            if !cache.data().is_dir() {
-                stage.remove();
-                return Ok(());
-            }
-            let mut cmd = Command::new("cp");
-            cmd.arg("-a").arg(cache.data()).arg(&data);
-            // SAFETY: nice(2) between fork and exec.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-                    libc::nice(19);
-                    // A copy for a process that is gone is of no use to anyone.
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-                    Ok(())
-                });
-            }
-            let copied = proc::run(cmd, "cp");
-            if let Err(e) = copied {
-                stage.remove();
-                return Err(e);
-            }
-            cache.generation()
-        };
-        if let Some(u) = user {
-            let meta = std::fs::metadata(&data)?;
-            if meta.uid() != u.uid {
-                proc::chown_tree(&data, user)?;
-            }
-        }
-        let name = format!(
-            "{}{generation}-{}-{}",
-            prefix(cache),
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
-        let renamed = std::fs::rename(&data, root.join(name));
-        stage.remove();
-        renamed.map_err(|e| io_error("Cannot store a spare cluster:", &data, e))
-    }
-}
+pub mod spares;

@@ -181,6 +181,14 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// FNV-1a: a hash that stays the same across Rust versions and processes, for
+/// names and lock ids that several harness processes must agree on.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
 /// Servers and scratch databases for the crate's own tests.
 pub mod testing {
     use super::Server;

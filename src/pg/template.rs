@@ -10,7 +10,7 @@
 //! them clonable: PostgreSQL refuses to copy a database someone is connected to.
 
 use super::embedded::TEMPLATE_PREFIX;
-use super::{quote_ident, Server};
+use super::{fnv1a, quote_ident, Server};
 use crate::core::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -26,13 +26,6 @@ pub fn template_name(key: &str) -> String {
     } else {
         format!("{TEMPLATE_PREFIX}{:016x}", fnv1a(key.as_bytes()))
     }
-}
-
-/// FNV-1a: a hash that stays the same across Rust versions and processes.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
 }
 
 fn exists(client: &mut postgres::Client, name: &str) -> Result<bool> {

@@ -1,0 +1,163 @@
+//! Spare copies of the cache, made in the background after a start so that the
+//! next start (in this or another process) takes one by a rename instead of a
+//! copy: pg_tmp's trick. A spare is named `spare-<cache id>-<generation>-...` in
+//! the work root; one of an older generation is stale and deleted. A copy in
+//! progress lives in a locked stage directory, so a killed copier's leftovers go
+//! to the sweep.
+
+use super::*;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+fn prefix(cache: &Cache) -> String {
+    format!("spare-{}-", cache.id())
+}
+
+/// Moves a current spare to `data`; false when there is none.
+pub(super) fn claim(cache: &Cache, data: &Path) -> bool {
+    let Ok(root) = cleanup::work_root() else {
+        return false;
+    };
+    let current = format!("{}{}-", prefix(cache), cache.generation());
+    for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&prefix(cache)) {
+            // Another cache's spare: gone with its cache if nobody took it for a day.
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(24 * 3600));
+            if name.starts_with("spare-") && (old || orphaned(&root, &name)) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+            continue;
+        }
+        if !name.starts_with(&current) {
+            let _ = std::fs::remove_dir_all(entry.path());
+            continue;
+        }
+        if std::fs::rename(entry.path(), data).is_ok() {
+            return true;
+        }
+    }
+    false
+}
+
+/// `cache-<id>` in the work root names the cache a spare `spare-<id>-...` copies.
+fn marker(root: &Path, id: &str) -> PathBuf {
+    root.join(format!("cache-{id}"))
+}
+
+/// Whether the cache a spare was copied from is gone (a test's temporary cache).
+fn orphaned(root: &Path, spare: &str) -> bool {
+    let Some(id) = spare
+        .strip_prefix("spare-")
+        .and_then(|r| r.split('-').next())
+    else {
+        return false;
+    };
+    match std::fs::read_to_string(marker(root, id)) {
+        Ok(path) if Path::new(path.trim()).is_dir() => false,
+        Ok(_) => {
+            let _ = std::fs::remove_file(marker(root, id));
+            true
+        }
+        Err(_) => true,
+    }
+}
+
+fn count(cache: &Cache, root: &Path) -> usize {
+    let current = format!("{}{}-", prefix(cache), cache.generation());
+    std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&current))
+        .count()
+}
+
+static BUSY: AtomicBool = AtomicBool::new(false);
+
+/// Lets a spare being copied finish before the process exits (bounded): a
+/// short run would otherwise use up the spare and never leave one behind.
+pub fn wait_for_copy(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while BUSY.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Makes one spare on a low-priority thread, unless one is there or being made.
+pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
+    if std::env::var_os("HARNESS_PG_NO_SPARE").is_some() || BUSY.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let cache = Cache {
+        dir: cache.dir.clone(),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("harness-pg-spare".into())
+        .spawn(move || {
+            let _ = prepare(&cache, user);
+            BUSY.store(false, Ordering::SeqCst);
+        });
+    if spawned.is_err() {
+        BUSY.store(false, Ordering::SeqCst);
+    }
+}
+
+fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<()> {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let root = cleanup::work_root()?;
+    if count(cache, &root) > 0 {
+        return Ok(());
+    }
+    let mark = marker(&root, &cache.id());
+    if !mark.exists() {
+        std::fs::write(&mark, cache.dir.to_string_lossy().as_bytes())?;
+    }
+    let stage = RunDir::create("stage")?;
+    let data = stage.path.join("data");
+    let generation = {
+        let _shared = cache.lock(libc::LOCK_SH)?;
+        if !cache.data().is_dir() {
+            stage.remove();
+            return Ok(());
+        }
+        let mut cmd = Command::new("cp");
+        cmd.args(["-a", "--sparse=always"])
+            .arg(cache.data())
+            .arg(&data);
+        // SAFETY: nice(2) between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::nice(19);
+                // A copy for a process that is gone is of no use to anyone.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                Ok(())
+            });
+        }
+        let copied = proc::run(cmd, "cp");
+        if let Err(e) = copied {
+            stage.remove();
+            return Err(e);
+        }
+        cache.generation()
+    };
+    if let Some(u) = user {
+        let meta = std::fs::metadata(&data)?;
+        if meta.uid() != u.uid {
+            proc::chown_tree(&data, user)?;
+        }
+    }
+    let name = format!(
+        "{}{generation}-{}-{}",
+        prefix(cache),
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let renamed = std::fs::rename(&data, root.join(name));
+    stage.remove();
+    renamed.map_err(|e| io_error("Cannot store a spare cluster:", &data, e))
+}

@@ -11,7 +11,7 @@
 
 use crate::asynctask::settings::{poll_interval, workers as configured_workers, WorkerConfig};
 use crate::asynctask::worker_loop::{self, LoopOptions};
-use crate::asynctask::{get_transport, Worker, WorkerRegistry};
+use crate::asynctask::{get_transport, Transport, Worker, WorkerRegistry};
 use crate::core::app::{load_settings, App, Database, SearchPath};
 use crate::core::logging::{self, Format};
 use crate::core::{Error, Result};
@@ -105,6 +105,19 @@ pub fn open_app(args: &AppArgs) -> Result<App> {
         },
         hosting: server,
     })
+}
+
+/// The app's task transport; without a transport (or `db`) setting, tasks live in
+/// the application database.
+pub fn app_transport(app: &App) -> Result<Arc<dyn Transport>> {
+    let configured = app
+        .settings
+        .get_str("asynctask_transport")
+        .or(app.settings.get_str("db"));
+    match configured {
+        Some(_) => get_transport(app, None),
+        None => get_transport(app, Some(&format!("pgsql:{}", app.db.name))),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -230,18 +243,7 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
                 }
             }
         };
-        // Without a transport setting, tasks live in the application database.
-        let fallback = format!("pgsql:{}", app.db.name);
-        let configured = app
-            .settings
-            .get_str("asynctask_transport")
-            .or(app.settings.get_str("db"));
-        let uri = if configured.is_some() {
-            None
-        } else {
-            Some(fallback.as_str())
-        };
-        let transport = match get_transport(&app, uri) {
+        let transport = match app_transport(&app) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("harness worker: error: {e}");

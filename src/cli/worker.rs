@@ -18,7 +18,7 @@ use crate::core::{Error, Result};
 use crate::job::executor_worker::{self, validate_payload};
 use crate::job::runner::{self, RunnerOptions, StopSignal};
 use crate::job::settings::JobSettings;
-use crate::job::{queuer, Registry};
+use crate::job::Registry;
 use crate::pg::Server;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
@@ -199,16 +199,11 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         return 2;
     }
     let setup = (|| -> Result<(App, JobSettings, BTreeMap<String, WorkerConfig>)> {
-        let app = open_app(&args.app)?;
+        let mut app = open_app(&args.app)?;
         let settings = JobSettings::from_settings(&app.settings)?;
-        let mut queues = configured_workers(&app.settings)?;
         // rex's JobInitialize: one job executor queue per `job_queues`.
-        for i in 0..settings.queues {
-            queues.insert(
-                queuer::queue_name(i),
-                WorkerConfig::named(executor_worker::NAME),
-            );
-        }
+        crate::job::workers::initialize(&mut app.settings)?;
+        let mut queues = configured_workers(&app.settings)?;
         if !args.queues.is_empty() {
             for q in &args.queues {
                 crate::asynctask::queue_name::check(q)?;

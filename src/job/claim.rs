@@ -70,14 +70,14 @@ WITH picked AS (
 UPDATE job j SET status = 'started', date_started = LOCALTIMESTAMP,
     claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = now()
 FROM picked WHERE j.id = picked.id
-RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt";
+RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt::int4";
 
 const CLAIM_CODE: &str = "\
 UPDATE job j SET status = 'started', date_started = LOCALTIMESTAMP,
     claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = now()
 WHERE j.id = (SELECT id FROM job WHERE code = $2 AND status IN ('new', 'queued')
               FOR UPDATE SKIP LOCKED)
-RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt";
+RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt::int4";
 
 /// A job this worker holds: its row and the fencing token of the claim.
 #[derive(Clone, Debug, PartialEq)]

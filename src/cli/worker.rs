@@ -249,6 +249,10 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
             poll_interval: poll_interval(&app.settings),
             halt_when_empty: false,
             stop: tasks_stop.clone(),
+            rate: config
+                .rate_max_calls
+                .zip(config.rate_period)
+                .map(|(calls, period)| (calls.max(1) as usize, period)),
         };
         let app = app.clone();
         log::info!(target: LOGGER, "Launching {} to work on queue {queue}", config.worker);

@@ -4,38 +4,10 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+use std::sync::Arc;
 
 use crate::doctest::{self, Executor, Flags, Paint, RunOptions, Tally};
-
-/// Where PostgreSQL comes from for transcripts that touch a database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Backend {
-    /// A local throwaway cluster (initdb + pg_ctl).
-    #[default]
-    Embedded,
-    /// An existing server given by --pg-url.
-    Url,
-    /// A container started with Docker.
-    Docker,
-}
-
-/// The database options, passed through untouched to whoever provisions clusters.
-#[derive(Debug, Clone, Default, Args)]
-pub struct DatabaseArgs {
-    /// Where PostgreSQL comes from.
-    #[arg(long, value_enum, default_value_t = Backend::Embedded)]
-    pub backend: Backend,
-    /// Server URL for --backend url (e.g. postgresql://postgres@127.0.0.1:5432/postgres).
-    #[arg(long, value_name = "URL")]
-    pub pg_url: Option<String>,
-    /// Image for --backend docker.
-    #[arg(long, value_name = "IMG")]
-    pub image: Option<String>,
-    /// Start a second cluster for marts and set sys.MART_MULTICLUSTER_TEST.
-    #[arg(long)]
-    pub multicluster: bool,
-}
 
 /// Arguments of `harness run`.
 #[derive(Debug, Clone, Args)]
@@ -59,7 +31,7 @@ pub struct RunArgs {
     #[arg(long = "apps", value_name = "DIR")]
     pub apps: Vec<PathBuf>,
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: crate::cli::pg::PgOptions,
 }
 
 fn flag_names() -> clap::builder::PossibleValuesParser {
@@ -108,13 +80,18 @@ pub fn run(args: &RunArgs) -> i32 {
             enabled: colour_wanted(),
         },
     };
+    crate::core::logging::install(crate::core::logging::Format::Basic);
+    crate::core::logging::set_sink(Some(Box::new(|line: &str| {
+        crate::script::output::write(line)
+    })));
+    let clusters = Arc::new(args.database.clusters());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut total = Tally::default();
     let mut unusable = false;
     for file in &args.files {
         let display = file.display().to_string();
-        let mut exec = make_executor(file, args);
+        let mut exec = interpreter::make_executor(file, args, &clusters);
         match doctest::run_file(file, &display, exec.as_mut(), &opts, &mut out) {
             Ok(result) => {
                 total.add(result.tally);
@@ -133,6 +110,13 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     let _ = writeln!(out, "{}", paint_tally(&opts.paint, total));
     let _ = out.flush();
+    if unusable || total.failed > 0 {
+        let tails = clusters.log_tails(20);
+        if !tails.is_empty() {
+            eprint!("{tails}");
+        }
+    }
+    clusters.shutdown();
     if unusable {
         2
     } else if total.failed > 0 {
@@ -153,37 +137,25 @@ fn paint_tally(paint: &Paint, tally: Tally) -> String {
     }
 }
 
-/// The executor for one transcript: a fresh namespace per file.
-///
-/// TODO(lead): `crate::script::Interpreter` is being written in parallel; once it is
-/// merged, delete this stub and enable the adapter below (remove `#[cfg(any())]`).
-fn make_executor(file: &Path, args: &RunArgs) -> Box<dyn Executor> {
-    let _ = (file, args);
-    Box::new(NoInterpreter)
-}
-
-/// Stand-in until the interpreter is merged: refuses every example, so a run of a
-/// transcript with examples ends with status 2 instead of pretending to pass.
-struct NoInterpreter;
-
-impl Executor for NoInterpreter {
-    fn run(&mut self, _source: &str, _name: &str) -> Result<doctest::Outcome, doctest::Invalid> {
-        Err(doctest::Invalid {
-            line: 1,
-            message: "this build has no Python interpreter (crate::script is not merged yet)"
-                .to_string(),
-        })
-    }
-}
-
-#[cfg(any())]
 mod interpreter {
     //! Adapter from the doctest engine's `Executor` to `crate::script::Interpreter`.
     use super::*;
+    use crate::bindings;
+    use crate::core::app::SearchPath;
+    use crate::provision::Provisioner;
     use crate::script;
+    use std::rc::Rc;
 
     pub struct ScriptExecutor {
         interp: script::Interpreter,
+        session: Rc<bindings::Session>,
+    }
+
+    impl Drop for ScriptExecutor {
+        /// Drops the marts and application databases the transcript made.
+        fn drop(&mut self) {
+            self.session.finish();
+        }
     }
 
     impl Executor for ScriptExecutor {
@@ -206,8 +178,15 @@ mod interpreter {
     }
 
     /// A fresh interpreter per transcript, rooted at the transcript's directory.
-    pub fn make_executor(file: &Path, args: &RunArgs) -> Box<dyn Executor> {
+    pub fn make_executor(
+        file: &Path,
+        args: &RunArgs,
+        clusters: &Arc<crate::pg::Clusters>,
+    ) -> Box<dyn Executor> {
         let mut interp = script::Interpreter::new();
+        let search = SearchPath::new(&args.apps, file.parent());
+        let session = bindings::Session::new(Provisioner::new(clusters.clone(), search));
+        bindings::install(&mut interp, &session);
         let base = file
             .parent()
             .map(Path::to_path_buf)
@@ -216,6 +195,6 @@ mod interpreter {
         if args.database.multicluster {
             interp.set_sys_attr("MART_MULTICLUSTER_TEST", script::Value::Bool(true));
         }
-        Box::new(ScriptExecutor { interp })
+        Box::new(ScriptExecutor { interp, session })
     }
 }

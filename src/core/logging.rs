@@ -99,6 +99,13 @@ pub fn render(format: Format, level: Level, logger: &str, message: &str) -> Stri
     }
 }
 
+/// Whether a record comes from a rex logger (`MartCreateWorker`, `rex.deploy`)
+/// rather than a Rust library (`postgres::config`) or the harness itself
+/// (`harness.pg`).
+pub fn is_rex_logger(target: &str) -> bool {
+    !target.contains("::") && !target.starts_with("harness")
+}
+
 struct Logger;
 
 impl Log for Logger {
@@ -111,6 +118,21 @@ impl Log for Logger {
             return;
         }
         let b = backend();
+        if !is_rex_logger(record.target()) {
+            // Libraries' and the harness's own diagnostics are not part of the
+            // domain's log: warnings go to stderr, the rest is dropped.
+            if record.level() <= Level::Warn {
+                let line = render(
+                    Format::Timestamped,
+                    record.level(),
+                    record.target(),
+                    &record.args().to_string(),
+                );
+                let _guard = b.stderr.lock().unwrap_or_else(|e| e.into_inner());
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
+            return;
+        }
         let format = *b.format.read().unwrap_or_else(|e| e.into_inner());
         let line = render(
             format,

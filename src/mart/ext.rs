@@ -4,7 +4,7 @@
 
 use super::params::ParamValue;
 use crate::core::yaml::Node;
-use crate::core::{Error, Result};
+use crate::core::Result;
 use postgres::Client;
 use std::path::Path;
 
@@ -21,10 +21,57 @@ pub fn deploy_facts(mart: &mut Client, facts: &Node, base_dir: &Path) -> Result<
 
 /// Runs one HTSQL ETL statement on the mart; `/:rexdb` reads from `rexdb`.
 pub fn produce_htsql(
-    _mart: &mut Client,
-    _rexdb: &mut Client,
-    _statement: &str,
-    _params: &[(String, ParamValue)],
+    mart: &mut Client,
+    rexdb: &mut Client,
+    statement: &str,
+    params: &[(String, ParamValue)],
 ) -> Result<()> {
-    Err(Error::new("HTSQL is not available in this build"))
+    let values: Vec<(String, crate::htsql::Value)> = params
+        .iter()
+        .map(|(k, v)| (k.clone(), htsql_value(v)))
+        .collect();
+    let refs: Vec<(&str, crate::htsql::Value)> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    crate::htsql::produce_etl(mart, rexdb, statement, &refs).map(|_| ())
+}
+
+/// A definition or script parameter as an HTSQL `$parameter`.
+fn htsql_value(v: &ParamValue) -> crate::htsql::Value {
+    use crate::htsql::Value as H;
+    match v {
+        ParamValue::Null => H::Null,
+        ParamValue::Bool(b) => H::Bool(*b),
+        ParamValue::Int(i) => H::Int(*i),
+        ParamValue::Float(f) => H::Float(*f),
+        ParamValue::Text(s) => H::Text(s.clone()),
+        ParamValue::Date(d) => H::Date(*d),
+        ParamValue::Time(t) => H::Time(*t),
+        ParamValue::DateTime(t) => H::DateTime(*t),
+        ParamValue::List(items) => H::List(items.iter().map(htsql_value).collect()),
+        ParamValue::Map(_) => H::Json(param_json(v)),
+    }
+}
+
+/// Plain data of a parameter, for mappings that HTSQL takes as JSON.
+fn param_json(v: &ParamValue) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        ParamValue::Null => J::Null,
+        ParamValue::Bool(b) => J::Bool(*b),
+        ParamValue::Int(i) => J::from(*i),
+        ParamValue::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        ParamValue::Text(s) => J::String(s.clone()),
+        ParamValue::Date(d) => J::String(d.to_string()),
+        ParamValue::Time(t) => J::String(t.to_string()),
+        ParamValue::DateTime(t) => J::String(t.to_string()),
+        ParamValue::List(items) => J::Array(items.iter().map(param_json).collect()),
+        ParamValue::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), param_json(v)))
+                .collect(),
+        ),
+    }
 }

@@ -1,1 +1,208 @@
-//! See ARCHITECTURE.md.
+//! The Python 3 subset that replays doctest transcripts (TRANSCRIPTS.md, "The
+//! language"). CPython 3.11 is the reference for reprs and error messages.
+//!
+//! Pipeline: [`lexer`] (tokens, INDENT/DEDENT) -> [`parser`] (AST with lines) ->
+//! [`interp`] (tree-walking evaluator over [`value`]s). Builtins live in
+//! [`builtins`]/[`methods`], formatting in [`format`], standard modules in
+//! [`stdlib`], and the extension API for the rex bindings in [`native`].
+//!
+//! Known, deliberate differences from CPython (each is an explicit error, never a
+//! silently different result, unless noted):
+//! - `int` is 64-bit: results beyond it raise OverflowError.
+//! - Generators run eagerly when called. Output their body writes is replayed
+//!   item by item, and an exception raised after some items is delivered when the
+//!   consumer reaches it, so printing generators behave as in CPython; other side
+//!   effects (mutating shared state) happen up front (a silent difference), and
+//!   more than 1,000,000 items is a NotImplementedError.
+//! - Unsupported syntax (`async`, `await`, `match`, `:=`, annotations, `yield
+//!   from`, class keywords, complex literals) is a [`ScriptError`] naming the
+//!   construct; unsupported builtins and standard modules raise NotImplementedError.
+//! - Instances of script classes are dict keys by identity (a user `__hash__`
+//!   is not consulted); classes defining `__eq__` without `__hash__` are unhashable.
+//! - Tracebacks have CPython's layout and source lines but no `^^^` markers and no
+//!   chained ("During handling...") sections.
+//! - Syntax errors are [`ScriptError`]s (the runner stops), not exceptions the
+//!   example could expect.
+
+pub mod ast;
+pub mod builtins;
+pub mod format;
+pub mod interp;
+pub mod lexer;
+pub mod methods;
+pub mod native;
+pub mod ops;
+pub mod output;
+pub mod parser;
+pub mod setorder;
+pub mod stdlib;
+pub mod value;
+
+pub use interp::Interpreter;
+pub use value::{Args, Class, Dict, Exception, Instance, Module, NativeFunction, Value};
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// What running one example produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Everything written to the captured stdout during the example, including
+    /// output written before an exception.
+    pub output: String,
+    pub exception: Option<Raised>,
+}
+
+/// An exception that escaped an example.
+#[derive(Debug, Clone)]
+pub struct Raised {
+    /// As the last traceback line names it: `ValueError`, `rex.core.Error`.
+    pub type_name: String,
+    /// `str(exc)`; may be multi-line or empty.
+    pub message: String,
+    /// Full CPython-style traceback text ending in "\n".
+    pub traceback: String,
+}
+
+/// The source could not be used: a syntax error or an unsupported construct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptError {
+    /// 1-based within the example's source.
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl Default for Interpreter {
+    fn default() -> Self {
+        Interpreter::new()
+    }
+}
+
+impl Interpreter {
+    pub fn new() -> Interpreter {
+        let types = builtins::make_types();
+        let exc_classes = builtins::exception_classes(&types.object);
+        let globals = interp::Scope::new(None);
+        globals.set("__name__".into(), Value::str("__main__"));
+        let mut it = Interpreter {
+            builtins: HashMap::new(),
+            globals,
+            types,
+            exc_classes,
+            modules: HashMap::new(),
+            frames: Vec::new(),
+            base_dir: PathBuf::from("."),
+            sources: HashMap::new(),
+            view_classes: RefCell::new(HashMap::new()),
+            interactive: false,
+            repr_stack: Vec::new(),
+        };
+        builtins::install(&mut it);
+        it
+    }
+
+    /// Directory `open()` resolves relative paths against.
+    pub fn set_base_dir(&mut self, dir: PathBuf) {
+        self.base_dir = dir;
+    }
+
+    /// Sets an attribute of the `sys` module (e.g. `MART_MULTICLUSTER_TEST = True`).
+    pub fn set_sys_attr(&mut self, name: &str, value: Value) {
+        if let Ok(sys) = self.import_module("sys") {
+            sys.set(name, value);
+        }
+    }
+
+    /// Runs one doctest example in CPython's "single" mode: a bare expression
+    /// statement prints the repr of a non-None value.
+    pub fn run_example(&mut self, source: &str, filename: &str) -> Result<Outcome, ScriptError> {
+        let module = parser::parse(source).map_err(|e| ScriptError {
+            line: e.line,
+            message: e.message,
+        })?;
+        if module.top_level > 1 {
+            let line = module.body.get(1).map(|s| s.line).unwrap_or(1);
+            return Err(ScriptError {
+                line,
+                message: "multiple statements found while compiling a single statement".into(),
+            });
+        }
+        let filename: Rc<str> = filename.into();
+        self.sources.insert(filename.clone(), source.into());
+        output::take();
+        self.interactive = true;
+        let r = self.run_module_body(&module.body, filename, true);
+        self.interactive = false;
+        let exception = match r {
+            Ok(()) => None,
+            Err(e) => Some(self.raised(e)),
+        };
+        Ok(Outcome {
+            output: output::take(),
+            exception,
+        })
+    }
+
+    /// Runs a whole source file-style program (statements print nothing by
+    /// themselves). Used by tests and tools.
+    pub fn run_source(
+        &mut self,
+        source: &str,
+        filename: &str,
+    ) -> Result<Result<(), Raised>, ScriptError> {
+        let module = parser::parse(source).map_err(|e| ScriptError {
+            line: e.line,
+            message: e.message,
+        })?;
+        let filename: Rc<str> = filename.into();
+        self.sources.insert(filename.clone(), source.into());
+        match self.run_module_body(&module.body, filename, false) {
+            Ok(()) => Ok(Ok(())),
+            Err(e) => Ok(Err(self.raised(e))),
+        }
+    }
+
+    /// Describes an escaped exception the way CPython's traceback module prints it.
+    pub fn raised(&mut self, mut e: Exception) -> Raised {
+        let inst = self.materialize(&mut e);
+        let type_name = inst.class.qualified_name();
+        let message = match self.str(&Value::Instance(inst.clone())) {
+            Ok(m) => m,
+            Err(_) => "<exception str() failed>".into(),
+        };
+        let mut tb = String::from("Traceback (most recent call last):\n");
+        for fr in e.0.frames.iter().rev() {
+            tb.push_str(&format!(
+                "  File \"{}\", line {}, in {}\n",
+                fr.filename, fr.line, fr.name
+            ));
+            if let Some(src) = self.sources.get(&fr.filename) {
+                if let Some(l) = src.lines().nth(fr.line.saturating_sub(1)) {
+                    let l = l.trim();
+                    if !l.is_empty() {
+                        tb.push_str(&format!("    {l}\n"));
+                    }
+                }
+            }
+        }
+        tb.push_str(&type_name);
+        if !message.is_empty() {
+            tb.push_str(": ");
+            tb.push_str(&message);
+        }
+        tb.push('\n');
+        Raised {
+            type_name,
+            message,
+            traceback: tb,
+        }
+    }
+}

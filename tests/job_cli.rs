@@ -129,3 +129,85 @@ fn open_app_errors_are_clear() {
     };
     assert_eq!(open_app(&args).unwrap().db.name, "demo_db");
 }
+
+/// The real binary: `harness submit` prints the code, `harness worker` runs it,
+/// `harness jobs --status completed` lists it.
+#[test]
+fn binary_submit_worker_jobs() {
+    use std::process::{Command, Stdio};
+    let t = TestApp::new("job_bin", json!({}));
+    let url = server().url(&t.db.name);
+    let bin = env!("CARGO_BIN_EXE_harness");
+    let base = ["--app", "jobtest", "--pg-url", url.as_str()];
+    let out = Command::new(bin)
+        .arg("submit")
+        .args(base)
+        .args(["demo_fast", "{}"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
+
+    let mut worker = Command::new(bin)
+        .arg("worker")
+        .args(base)
+        .args(["--concurrency", "1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let done: i64 = t
+            .client()
+            .query_one("SELECT count(*) FROM job WHERE status = 'completed'", &[])
+            .unwrap()
+            .get(0);
+        if done == 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "job not run"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(worker.id() as i32, libc::SIGTERM);
+    }
+    let out = worker.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("INFO:JobExecutorWorker:Processing Job #1\nINFO:FastExecutor:FastExecutor executed!\nINFO:JobExecutorWorker:Job #1 complete\n"),
+        "{log}"
+    );
+
+    let out = Command::new(bin)
+        .arg("jobs")
+        .args(base)
+        .args(["--status", "completed"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(
+        lines[1].starts_with("1     completed  demo_fast"),
+        "{table}"
+    );
+
+    let out = Command::new(bin)
+        .arg("submit")
+        .args(base)
+        .args(["demo_fast", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("harness submit: error: Expected a JSON payload:\n    nope\n"));
+}

@@ -211,3 +211,22 @@ fn binary_submit_worker_jobs() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .starts_with("harness submit: error: Expected a JSON payload:\n    nope\n"));
 }
+
+#[test]
+fn worker_without_a_job_table_says_so() {
+    let db = harness::pg::testing::ScratchDb::new("job_bin_empty");
+    let url = server().url(&db.name);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["worker", "--app", "jobtest", "--pg-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains(&format!(
+            "ERROR:HarnessWorker:relation \"job\" does not exist\nWhile preparing the job table of:\n    {}\n",
+            db.name
+        )),
+        "{log}"
+    );
+}

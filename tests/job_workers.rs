@@ -420,3 +420,49 @@ fn worker_serves_task_queues_and_refuses_unknown_ones() {
         bad.log_text()
     );
 }
+
+/// The runner as a library: a report of what it did, and a job that outlives the
+/// grace period re-queued (policy `requeue`) with the reason.
+#[test]
+fn runner_in_process_reports_and_requeues_on_stop() {
+    use harness::job::runner::{run, RunnerOptions, StopSignal};
+    use harness::job::settings::{JobSettings, StalePolicy};
+    let (t, _url) = setup("job_w_lib");
+    for _ in 0..5 {
+        t.submit("harness_probe", json!({}));
+    }
+    let slow = t.submit("harness_probe", json!({"sleep_ms": 5000}));
+    let settings = JobSettings {
+        stale_policy: StalePolicy::Requeue,
+        ..JobSettings::default()
+    };
+    let mut opts = RunnerOptions::new("lib");
+    opts.grace = Duration::from_millis(300);
+    opts.concurrency = 2;
+    let stop = StopSignal::new();
+    let (app, s2) = (t.app.clone(), stop.clone());
+    let registry = harness::job::Registry::demo();
+    let runner = std::thread::spawn(move || run(&app, &registry, &settings, &opts, &s2));
+    wait_until(
+        Duration::from_secs(20),
+        "slow job started, others done",
+        || {
+            status_of(&t, slow).0 == "started"
+                && count(&t, "SELECT count(*) FROM job WHERE status = 'completed'") == 5
+        },
+    );
+    assert_eq!(stop.request(), 1);
+    let report = runner.join().unwrap().unwrap();
+    assert_eq!((report.finished, report.lost), (5, 0));
+    assert_eq!(report.abandoned, [slow]);
+    assert_eq!(
+        status_of(&t, slow),
+        (
+            "queued".to_string(),
+            Some(
+                "Worker lib stopped: the job did not finish within the 0.3 s grace period"
+                    .to_string()
+            )
+        )
+    );
+}

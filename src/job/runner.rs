@@ -168,9 +168,10 @@ pub fn run(
     );
     dispatch(&shared, &mut conn, &job_tx, &done_rx, stop);
     drop(job_tx);
-    let abandoned = drain(&shared, &mut conn, &done_rx, stop);
+    let (abandoned, left_running) = drain(&shared, &mut conn, &done_rx, stop);
     shared.done.store(true, Ordering::SeqCst);
-    if abandoned.is_empty() {
+    // Executor threads still inside a job cannot be interrupted: leave them.
+    if left_running == 0 {
         for t in pool {
             let _ = t.join();
         }
@@ -252,20 +253,21 @@ fn dispatch(
 }
 
 /// After a stop request: wait for running jobs up to the grace period (or a second
-/// request), then give up the rest. Returns the codes given up.
+/// request), then give up the rest. Returns the codes given up and how many jobs
+/// were still running.
 fn drain(
     shared: &Shared,
     conn: &mut postgres::Client,
     done_rx: &mpsc::Receiver<()>,
     stop: &StopSignal,
-) -> Vec<i64> {
+) -> (Vec<i64>, usize) {
     let opts = &shared.opts;
     let running = shared.running().len();
     if running > 0 && stop.level() == 1 {
         log::info!(
             target: LOGGER,
             "Stopping: claiming no more jobs; waiting up to {} s for {running} running job(s)",
-            opts.grace.as_secs()
+            seconds(opts.grace)
         );
     }
     let deadline = Instant::now() + opts.grace;
@@ -281,10 +283,11 @@ fn drain(
         format!(
             "Worker {} stopped: the job did not finish within the {} s grace period",
             opts.worker_id,
-            opts.grace.as_secs()
+            seconds(opts.grace)
         )
     };
     let left: Vec<Claimed> = shared.running().drain().map(|(_, c)| c).collect();
+    let left_running = left.len();
     let mut abandoned = Vec::new();
     for c in left {
         match claim::abandon(conn, &c, shared.settings.stale_policy, &reason) {
@@ -302,7 +305,7 @@ fn drain(
             Err(e) => log::error!(target: LOGGER, "Failed to give up job #{}:\n{e}", c.job.code),
         }
     }
-    abandoned
+    (abandoned, left_running)
 }
 
 /// An outcome on its way to the finisher, and where to send whether it was recorded.
@@ -459,5 +462,14 @@ fn heartbeat_thread(shared: &Shared) {
         while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// A duration in seconds for messages: `30`, or `0.3` when not whole.
+fn seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        d.as_secs().to_string()
+    } else {
+        d.as_secs_f64().to_string()
     }
 }

@@ -152,7 +152,7 @@ fn binary_submit_worker_jobs() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
 
-    let mut worker = Command::new(bin)
+    let worker = Command::new(bin)
         .arg("worker")
         .args(base)
         .args(["--concurrency", "1"])

@@ -179,6 +179,7 @@ fn worker_loop_logs_like_rex_and_carries_on_after_errors() {
         poll_interval: Duration::from_millis(10),
         halt_when_empty: true,
         stop: Arc::new(AtomicBool::new(false)),
+        rate: None,
     };
     worker_loop::run(&t.app, &worker, transport.as_ref(), "foo", &opts).unwrap();
     let out = log.take();
@@ -239,4 +240,40 @@ fn process_queue_and_run_worker_find_their_pairs() {
         "Cannot identify queue for worker \"ghost\""
     );
     assert_eq!(worker.seen.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn rate_limited_queue_waits_between_calls() {
+    let t = TestApp::new(
+        "asynctask_rate",
+        json!({"asynctask_transport": "localmem://"}),
+    );
+    let log = LogCapture::start("DEBUG");
+    let transport = get_transport(&t.app, None).unwrap();
+    for i in 0..3 {
+        transport.submit_task("foo", &json!({ "i": i })).unwrap();
+    }
+    let worker = FooWorker {
+        seen: Mutex::new(vec![]),
+    };
+    let opts = LoopOptions {
+        poll_interval: Duration::from_millis(10),
+        halt_when_empty: true,
+        stop: Arc::new(AtomicBool::new(false)),
+        rate: Some((2, 0.3)),
+    };
+    let start = std::time::Instant::now();
+    worker_loop::run(&t.app, &worker, transport.as_ref(), "foo", &opts).unwrap();
+    // Calls 1 and 2 at once, call 3 after the window; the empty check is call 4.
+    assert!(
+        start.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(worker.seen.lock().unwrap().len(), 3);
+    let out = log.take();
+    assert!(
+        out.contains("DEBUG:FooWorker:Rate limited on queue foo, sleeping for 0."),
+        "{out}"
+    );
 }

@@ -300,3 +300,44 @@ fn queuer_respects_limits_and_cleanup_purges_finished_jobs() {
         .collect();
     assert_eq!(left, [2, 3, 4, 5, 7, 8]);
 }
+
+#[test]
+fn rex_task_workers_run_jobs_through_queues() {
+    let mut t = TestApp::new("job_tasks", json!({"asynctask_transport": "localmem://"}));
+    job::workers::initialize(&mut t.app.settings).unwrap();
+    let log = LogCapture::start("INFO");
+    let mut workers = harness::asynctask::WorkerRegistry::new();
+    job::workers::register(&mut workers, &Registry::demo()).unwrap();
+    let code = t.submit("demo_fast", json!({}));
+    let queuer = workers.get("job_queuer").unwrap();
+    queuer.process(&t.app, &json!({})).unwrap();
+    assert_eq!(
+        t.show(code),
+        "Job #1: status=queued, type=demo_fast, dates=Submitted"
+    );
+    let n = harness::asynctask::process_queue(&t.app, &workers, "rex_job_0", None, false).unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        t.show(code),
+        "Job #1: status=completed, type=demo_fast, dates=Submitted,Started,Completed"
+    );
+    assert_eq!(
+        log.take(),
+        "INFO:JobExecutorWorker:Processing Job #1\n\
+         INFO:FastExecutor:FastExecutor executed!\n\
+         INFO:JobExecutorWorker:Job #1 complete\n"
+    );
+    t.client()
+        .execute(
+            "UPDATE job SET date_completed = LOCALTIMESTAMP - interval '1 day'",
+            &[],
+        )
+        .unwrap();
+    t.app.settings.set("job_max_age", json!(60));
+    workers
+        .get("job_cleanup")
+        .unwrap()
+        .process(&t.app, &json!({}))
+        .unwrap();
+    assert_eq!(t.show(code), "Job #1 not found");
+}

@@ -377,3 +377,92 @@ fn notify_wakes_workers_without_polling_and_sigterm_finishes_running_jobs() {
         assert!(v["level"].is_string() && v["logger"].is_string() && v["message"].is_string());
     }
 }
+
+#[test]
+fn worker_serves_task_queues_and_refuses_unknown_ones() {
+    let (t, url) = setup("job_w_tasks");
+    let mut app = t.app.clone();
+    app.settings
+        .set("asynctask_transport", json!(format!("pgsql:{}", t.db.name)));
+    let transport = harness::asynctask::get_transport(&app, None).unwrap();
+    // A task left by rex's queuer: the job runner claims the job itself; the task is
+    // taken off the queue.
+    let code = t.submit("harness_probe", json!({}));
+    t.client()
+        .execute("UPDATE job SET status = 'queued'", &[])
+        .unwrap();
+    transport
+        .submit_task("rex_job_0", &json!({"code": code}))
+        .unwrap();
+    let mut w = worker(&url, &["--queues", "rex_job_0"]);
+    wait_until(Duration::from_secs(20), "task drained and job run", || {
+        transport.poll_queue("rex_job_0").unwrap() == 0 && status_of(&t, code).0 == "completed"
+    });
+    assert_eq!(count(&t, "SELECT count(*) FROM harness_job_probe"), 1);
+    w.signal(libc::SIGTERM);
+    assert_eq!(w.wait(Duration::from_secs(10)), Some(0));
+    let log = w.log_text();
+    assert!(
+        log.contains("INFO:HarnessWorker:Launching job_executor to work on queue rex_job_0\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains("INFO:JobExecutorWorker:Terminating\n"),
+        "{log}"
+    );
+
+    let mut bad = worker(&url, &["--queues", "nosuch"]);
+    assert_eq!(bad.wait(Duration::from_secs(10)), Some(2));
+    assert!(
+        bad.log_text()
+            .contains("harness worker: error: Cannot identify worker for queue:\n    nosuch"),
+        "{}",
+        bad.log_text()
+    );
+}
+
+/// The runner as a library: a report of what it did, and a job that outlives the
+/// grace period re-queued (policy `requeue`) with the reason.
+#[test]
+fn runner_in_process_reports_and_requeues_on_stop() {
+    use harness::job::runner::{run, RunnerOptions, StopSignal};
+    use harness::job::settings::{JobSettings, StalePolicy};
+    let (t, _url) = setup("job_w_lib");
+    for _ in 0..5 {
+        t.submit("harness_probe", json!({}));
+    }
+    let slow = t.submit("harness_probe", json!({"sleep_ms": 5000}));
+    let settings = JobSettings {
+        stale_policy: StalePolicy::Requeue,
+        ..JobSettings::default()
+    };
+    let mut opts = RunnerOptions::new("lib");
+    opts.grace = Duration::from_millis(300);
+    opts.concurrency = 2;
+    let stop = StopSignal::new();
+    let (app, s2) = (t.app.clone(), stop.clone());
+    let registry = harness::job::Registry::demo();
+    let runner = std::thread::spawn(move || run(&app, &registry, &settings, &opts, &s2));
+    wait_until(
+        Duration::from_secs(20),
+        "slow job started, others done",
+        || {
+            status_of(&t, slow).0 == "started"
+                && count(&t, "SELECT count(*) FROM job WHERE status = 'completed'") == 5
+        },
+    );
+    assert_eq!(stop.request(), 1);
+    let report = runner.join().unwrap().unwrap();
+    assert_eq!((report.finished, report.lost), (5, 0));
+    assert_eq!(report.abandoned, [slow]);
+    assert_eq!(
+        status_of(&t, slow),
+        (
+            "queued".to_string(),
+            Some(
+                "Worker lib stopped: the job did not finish within the 0.3 s grace period"
+                    .to_string()
+            )
+        )
+    );
+}

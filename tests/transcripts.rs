@@ -11,7 +11,12 @@ fn transcripts() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("transcripts/ exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("txt" | "rst" | "md")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("txt" | "rst" | "md")
+            )
+        })
         .collect();
     files.sort();
     files
@@ -20,11 +25,15 @@ fn transcripts() -> Vec<PathBuf> {
 /// Runs one transcript; `Err` carries the harness's report.
 fn replay(file: &Path, multicluster: bool) -> Result<(), String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
-    cmd.arg("run").arg(file).current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.arg("run")
+        .arg(file)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     if multicluster {
         cmd.arg("--multicluster");
     }
-    let out = cmd.output().map_err(|e| format!("cannot run harness: {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run harness: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().unwrap_or("");
     if out.status.success() && last.ends_with(" 0 failed") && !last.starts_with("0 passed") {
@@ -39,7 +48,10 @@ fn replay(file: &Path, multicluster: bool) -> Result<(), String> {
 }
 
 fn main() {
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let mut cases = Vec::new();
     for file in transcripts() {
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();

@@ -33,7 +33,9 @@ pub fn get_transport(app: &App, uri: Option<&str>) -> Result<Arc<dyn Transport>>
     };
     let (scheme, rest) = uri.split_once(':').unwrap_or((uri.as_str(), ""));
     match scheme {
-        "localmem" => Ok(shared_localmem(&app.name)),
+        // One application instance = one name on one database (each transcript file
+        // gets a fresh database), so transcripts do not see each other's tasks.
+        "localmem" => Ok(shared_localmem(&format!("{}/{}", app.name, app.db.name))),
         "pgsql" => Ok(Arc::new(pgsql_transport(app, rest)?)),
         _ => Err(Error::new(unknown_scheme_text(&uri))),
     }

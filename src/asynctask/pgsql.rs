@@ -98,10 +98,7 @@ impl Transport for PgTransport {
     fn submit_task(&self, queue: &str, payload: &Value) -> Result<()> {
         queue_name::check(queue)?;
         let payload = encode_payload(payload)?;
-        self.run(|c| {
-            c.execute(INSERT, &[&queue, &payload])?;
-            c.execute("SELECT pg_notify('harness_asynctask', $1)", &[&queue])
-        })?;
+        self.run(|c| c.execute(INSERT, &[&queue, &payload]))?;
         Ok(())
     }
 

@@ -17,6 +17,40 @@ pub struct LoopOptions {
     pub halt_when_empty: bool,
     /// Set from outside (signal handler, supervisor) to stop after the current task.
     pub stop: Arc<AtomicBool>,
+    /// `rate_max_calls` per `rate_period` seconds, when the queue's config has both.
+    pub rate: Option<(usize, f64)>,
+}
+
+/// rex's `RateLimiter(max_calls, period)`: before a call that would exceed the rate,
+/// sleep until the oldest call in the window has aged out.
+struct Limiter {
+    max_calls: usize,
+    period: Duration,
+    calls: std::collections::VecDeque<Instant>,
+}
+
+impl Limiter {
+    fn wait(&mut self, logger: &str, queue: &str, stop: &AtomicBool) {
+        while self.calls.len() >= self.max_calls {
+            let oldest = self.calls[0];
+            let age = oldest.elapsed();
+            if age >= self.period {
+                self.calls.pop_front();
+                continue;
+            }
+            let pause = self.period - age;
+            log::debug!(
+                target: logger,
+                "Rate limited on queue {queue}, sleeping for {:.6} seconds",
+                pause.as_secs_f64()
+            );
+            sleep_unless_stopped(pause, stop);
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+        }
+        self.calls.push_back(Instant::now());
+    }
 }
 
 /// Processes `queue` until stopped (or empty, with `halt_when_empty`). A failing
@@ -30,8 +64,16 @@ pub fn run(
 ) -> Result<()> {
     let logger = worker.logger_name();
     log::info!(target: logger, "Starting; queue={queue}");
+    let mut limiter = opts.rate.map(|(max_calls, period)| Limiter {
+        max_calls: max_calls.max(1),
+        period: Duration::from_secs_f64(period.max(0.0)),
+        calls: Default::default(),
+    });
     let result = (|| -> Result<()> {
         while !opts.stop.load(Ordering::SeqCst) {
+            if let Some(limiter) = limiter.as_mut() {
+                limiter.wait(logger, queue, &opts.stop);
+            }
             let taken = transport.with_task(queue, &mut |payload| {
                 log::debug!(target: logger, "Got payload: {}", py_json_repr(payload));
                 match worker.process(app, payload) {

@@ -1,7 +1,7 @@
-//! `harness task QUEUE JSON`: submits an async task through the app's transport.
+//! `harness task QUEUE JSON`: submits an async task through the app's transport (the
+//! application database when no transport is configured).
 
-use super::worker::{open_app, AppArgs};
-use crate::asynctask::get_transport;
+use super::worker::{app_transport, open_app, AppArgs};
 use crate::core::{Error, Result};
 use clap::Args;
 use serde_json::Value;
@@ -24,7 +24,7 @@ pub fn run(args: &TaskArgs) -> i32 {
             Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
         })?;
         let app = open_app(&args.app)?;
-        get_transport(&app, None)?.submit_task(&args.queue, &payload)
+        app_transport(&app)?.submit_task(&args.queue, &payload)
     })();
     match result {
         Ok(()) => 0,

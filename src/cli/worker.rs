@@ -11,14 +11,14 @@
 
 use crate::asynctask::settings::{poll_interval, workers as configured_workers, WorkerConfig};
 use crate::asynctask::worker_loop::{self, LoopOptions};
-use crate::asynctask::{get_transport, Worker, WorkerRegistry};
+use crate::asynctask::{get_transport, Transport, Worker, WorkerRegistry};
 use crate::core::app::{load_settings, App, Database, SearchPath};
 use crate::core::logging::{self, Format};
 use crate::core::{Error, Result};
 use crate::job::executor_worker::{self, validate_payload};
 use crate::job::runner::{self, RunnerOptions, StopSignal};
 use crate::job::settings::JobSettings;
-use crate::job::{queuer, Registry};
+use crate::job::Registry;
 use crate::pg::Server;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
@@ -107,6 +107,19 @@ pub fn open_app(args: &AppArgs) -> Result<App> {
     })
 }
 
+/// The app's task transport; without a transport (or `db`) setting, tasks live in
+/// the application database.
+pub fn app_transport(app: &App) -> Result<Arc<dyn Transport>> {
+    let configured = app
+        .settings
+        .get_str("asynctask_transport")
+        .or(app.settings.get_str("db"));
+    match configured {
+        Some(_) => get_transport(app, None),
+        None => get_transport(app, Some(&format!("pgsql:{}", app.db.name))),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
     /// `LEVEL:Name:message` (rex's basic format).
@@ -186,16 +199,11 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         return 2;
     }
     let setup = (|| -> Result<(App, JobSettings, BTreeMap<String, WorkerConfig>)> {
-        let app = open_app(&args.app)?;
+        let mut app = open_app(&args.app)?;
         let settings = JobSettings::from_settings(&app.settings)?;
-        let mut queues = configured_workers(&app.settings)?;
         // rex's JobInitialize: one job executor queue per `job_queues`.
-        for i in 0..settings.queues {
-            queues.insert(
-                queuer::queue_name(i),
-                WorkerConfig::named(executor_worker::NAME),
-            );
-        }
+        crate::job::workers::initialize(&mut app.settings)?;
+        let mut queues = configured_workers(&app.settings)?;
         if !args.queues.is_empty() {
             for q in &args.queues {
                 crate::asynctask::queue_name::check(q)?;
@@ -230,18 +238,7 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
                 }
             }
         };
-        // Without a transport setting, tasks live in the application database.
-        let fallback = format!("pgsql:{}", app.db.name);
-        let configured = app
-            .settings
-            .get_str("asynctask_transport")
-            .or(app.settings.get_str("db"));
-        let uri = if configured.is_some() {
-            None
-        } else {
-            Some(fallback.as_str())
-        };
-        let transport = match get_transport(&app, uri) {
+        let transport = match app_transport(&app) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("harness worker: error: {e}");
@@ -252,6 +249,10 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
             poll_interval: poll_interval(&app.settings),
             halt_when_empty: false,
             stop: tasks_stop.clone(),
+            rate: config
+                .rate_max_calls
+                .zip(config.rate_period)
+                .map(|(calls, period)| (calls.max(1) as usize, period)),
         };
         let app = app.clone();
         log::info!(target: LOGGER, "Launching {} to work on queue {queue}", config.worker);

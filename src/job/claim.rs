@@ -70,14 +70,14 @@ WITH picked AS (
 UPDATE job j SET status = 'started', date_started = LOCALTIMESTAMP,
     claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = now()
 FROM picked WHERE j.id = picked.id
-RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt";
+RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt::int4";
 
 const CLAIM_CODE: &str = "\
 UPDATE job j SET status = 'started', date_started = LOCALTIMESTAMP,
     claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = now()
 WHERE j.id = (SELECT id FROM job WHERE code = $2 AND status IN ('new', 'queued')
               FOR UPDATE SKIP LOCKED)
-RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt";
+RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt::int4";
 
 /// A job this worker holds: its row and the fencing token of the claim.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,8 +108,6 @@ pub fn claim_code(db: &mut impl GenericClient, worker: &str, code: i64) -> Resul
     Ok(claimed_rows(db.query(CLAIM_CODE, &[&worker, &code])?)?.pop())
 }
 
-const COMPLETE: &str = "UPDATE job SET status = 'completed', date_completed = LOCALTIMESTAMP, \
-     status_detail = NULL, heartbeat_at = NULL WHERE code = $1 AND claim_attempt = $2 AND status = 'started'";
 const FAIL: &str = "UPDATE job SET status = 'failed', status_detail = $3, \
      date_completed = LOCALTIMESTAMP, heartbeat_at = NULL \
      WHERE code = $1 AND claim_attempt = $2 AND status = 'started'";
@@ -117,14 +115,49 @@ const REQUEUE: &str = "UPDATE job SET status = 'queued', status_detail = $3, dat
      claimed_by = NULL, heartbeat_at = NULL \
      WHERE code = $1 AND claim_attempt = $2 AND status = 'started'";
 
+const FINISH_MANY: &str = "\
+WITH r AS (SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[]) AS r(code, attempt, detail)),
+done AS (
+    UPDATE job j SET status = 'completed', date_completed = LOCALTIMESTAMP,
+        status_detail = NULL, heartbeat_at = NULL
+    FROM r WHERE r.detail IS NULL AND j.code = r.code AND j.claim_attempt = r.attempt
+        AND j.status = 'started'
+    RETURNING j.code),
+failed AS (
+    UPDATE job j SET status = 'failed', date_completed = LOCALTIMESTAMP,
+        status_detail = r.detail, heartbeat_at = NULL
+    FROM r WHERE r.detail IS NOT NULL AND j.code = r.code AND j.claim_attempt = r.attempt
+        AND j.status = 'started'
+    RETURNING j.code)
+SELECT code FROM done UNION ALL SELECT code FROM failed";
+
 /// Writes the outcome if the claim still holds; `false` when it was lost (the job
 /// was recovered, re-claimed or changed by hand) and nothing was written.
 pub fn finish(db: &mut impl GenericClient, claim: &Claimed, outcome: &Outcome) -> Result<bool> {
-    let n = match outcome {
-        Outcome::Completed => db.execute(COMPLETE, &[&claim.job.code, &claim.attempt])?,
-        Outcome::Failed(detail) => db.execute(FAIL, &[&claim.job.code, &claim.attempt, detail])?,
-    };
-    Ok(n == 1)
+    Ok(finish_many(db, &[(claim, outcome)])?[0])
+}
+
+/// [`finish`] for many jobs in one statement (one commit: workers group their
+/// finished jobs). One flag per job, in order.
+pub fn finish_many(
+    db: &mut impl GenericClient,
+    jobs: &[(&Claimed, &Outcome)],
+) -> Result<Vec<bool>> {
+    let codes: Vec<i64> = jobs.iter().map(|(c, _)| c.job.code).collect();
+    let attempts: Vec<i32> = jobs.iter().map(|(c, _)| c.attempt).collect();
+    let details: Vec<Option<&str>> = jobs
+        .iter()
+        .map(|(_, o)| match o {
+            Outcome::Completed => None,
+            Outcome::Failed(d) => Some(d.as_str()),
+        })
+        .collect();
+    let written: std::collections::HashSet<i64> = db
+        .query(FINISH_MANY, &[&codes, &attempts, &details])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok(codes.iter().map(|c| written.contains(c)).collect())
 }
 
 /// Gives up a job this worker cannot finish (shutdown), recording `reason`: `failed`

@@ -2,9 +2,7 @@
 //! `job_limits` (`max_concurrency` counts the type's `queued` and `started` jobs).
 //!
 //! [`process`] is rex's loop (one task `{'code': n}` per job on `rex_job_<i>`, round
-//! robin over `job_queues`). [`promote`] is what `harness worker` runs instead: one
-//! statement for all promotable jobs, serialised between workers by an advisory lock
-//! so that two queuers cannot both fill the same concurrency slot.
+//! robin over `job_queues`). [`promote`] is what `harness worker` runs instead.
 
 use super::claim::{CHANNEL, QUEUER_LOCK};
 use super::settings::JobSettings;
@@ -47,27 +45,49 @@ pub fn process(app: &App, transport: &dyn Transport) -> Result<()> {
     Ok(())
 }
 
-const PROMOTE: &str = "\
+const PROMOTE_FREE: &str = "\
+WITH picked AS (
+    SELECT id FROM job WHERE status = 'new' AND NOT (type = ANY($1::text[]))
+    ORDER BY date_submitted, code LIMIT $2 FOR UPDATE SKIP LOCKED)
+UPDATE job j SET status = 'queued' FROM picked WHERE j.id = picked.id";
+
+const PROMOTE_LIMITED: &str = "\
 WITH lim AS (SELECT key AS type, value::int8 AS max FROM jsonb_each_text($1::jsonb)),
 running AS (
     SELECT type, count(*) AS n FROM job
     WHERE status IN ('queued', 'started') AND type IN (SELECT type FROM lim) GROUP BY type),
 cand AS (
     SELECT id, type, row_number() OVER (PARTITION BY type ORDER BY date_submitted, code) AS rn
-    FROM job WHERE status = 'new' ORDER BY date_submitted, code LIMIT $2)
+    FROM job WHERE status = 'new' AND type IN (SELECT type FROM lim)
+    ORDER BY date_submitted, code LIMIT $2)
 UPDATE job SET status = 'queued'
-FROM cand LEFT JOIN lim ON lim.type = cand.type LEFT JOIN running ON running.type = cand.type
-WHERE job.id = cand.id AND (lim.max IS NULL OR coalesce(running.n, 0) + cand.rn <= lim.max)";
+FROM cand JOIN lim ON lim.type = cand.type LEFT JOIN running ON running.type = cand.type
+WHERE job.id = cand.id AND coalesce(running.n, 0) + cand.rn <= lim.max";
 
-/// Promotes up to `batch` of the oldest `new` jobs to `queued` in one statement and
-/// wakes the workers when it did. Returns how many were promoted.
+/// Promotes up to `batch` of the oldest `new` jobs (per kind, see below) to `queued`
+/// and returns how many. Types without a `max_concurrency` need no coordination:
+/// one statement, `SKIP LOCKED`, so concurrent queuers split the work. Limited types
+/// are counted and promoted in a transaction holding an advisory lock, so that two
+/// queuers cannot both fill the same slot.
 pub fn promote(db: &mut postgres::Client, settings: &JobSettings, batch: i64) -> Result<u64> {
-    let mut tx = db.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&QUEUER_LOCK])?;
-    let n = tx.execute(PROMOTE, &[&settings.limits_json(), &batch])?;
-    if n > 0 {
-        tx.execute("SELECT pg_notify($1, 'queued')", &[&CHANNEL])?;
+    let limited: Vec<&str> = settings
+        .limits
+        .iter()
+        .filter(|(_, max)| max.is_some())
+        .map(|(t, _)| t.as_str())
+        .collect();
+    let mut n = db.execute(PROMOTE_FREE, &[&limited, &batch])?;
+    if !limited.is_empty() {
+        let mut tx = db.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&QUEUER_LOCK])?;
+        n += tx.execute(PROMOTE_LIMITED, &[&settings.limits_json(), &batch])?;
+        tx.commit()?;
     }
-    tx.commit()?;
     Ok(n)
+}
+
+/// Wakes every worker: jobs are waiting to be claimed.
+pub fn notify(db: &mut postgres::Client, why: &str) -> Result<()> {
+    db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &why])?;
+    Ok(())
 }

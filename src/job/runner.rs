@@ -13,7 +13,7 @@ use super::executor_worker::{run_job, Outcome, LOGGER as EXECUTOR_LOGGER};
 use super::settings::{JobSettings, StalePolicy};
 use super::{cleanup, queuer, Registry};
 use crate::core::app::App;
-use crate::core::Result;
+use crate::core::{Error, Result};
 use postgres::fallible_iterator::FallibleIterator;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -124,7 +124,8 @@ pub fn run(
     stop: &StopSignal,
 ) -> Result<RunReport> {
     let mut conn = app.db.connect()?;
-    claim::ensure_queue_schema(&mut conn)?;
+    claim::ensure_queue_schema(&mut conn)
+        .map_err(|e| e.wrap_with("While preparing the job table of:", &app.db.name))?;
     let shared = Arc::new(Shared {
         app: app.clone(),
         registry: registry.clone(),
@@ -138,30 +139,39 @@ pub fn run(
     let (job_tx, job_rx) = mpsc::channel::<Claimed>();
     let job_rx = Arc::new(Mutex::new(job_rx));
     let (done_tx, done_rx) = mpsc::channel::<()>();
+    let (finish_tx, finish_rx) = mpsc::channel::<FinishRequest>();
     let mut pool = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
         let (shared, job_rx, done_tx) = (shared.clone(), job_rx.clone(), done_tx.clone());
+        let finish_tx = finish_tx.clone();
         pool.push(std::thread::spawn(move || {
-            executor_thread(&shared, &job_rx, &done_tx)
+            executor_thread(&shared, &job_rx, &finish_tx, &done_tx)
         }));
     }
-    drop(done_tx);
+    drop((done_tx, finish_tx));
+    {
+        let shared = shared.clone();
+        // Ends when the last executor thread has gone.
+        std::thread::spawn(move || finisher_thread(&shared, &finish_rx));
+    }
     let heart = {
         let shared = shared.clone();
         std::thread::spawn(move || heartbeat_thread(&shared))
     };
+    // Listening before saying so: a job submitted after this line wakes the worker.
+    conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     log::info!(
         target: LOGGER,
         "Worker {} started; concurrency={}",
         opts.worker_id,
         opts.concurrency.max(1)
     );
-    conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     dispatch(&shared, &mut conn, &job_tx, &done_rx, stop);
     drop(job_tx);
-    let abandoned = drain(&shared, &mut conn, &done_rx, stop);
+    let (abandoned, left_running) = drain(&shared, &mut conn, &done_rx, stop);
     shared.done.store(true, Ordering::SeqCst);
-    if abandoned.is_empty() {
+    // Executor threads still inside a job cannot be interrupted: leave them.
+    if left_running == 0 {
         for t in pool {
             let _ = t.join();
         }
@@ -194,8 +204,14 @@ fn dispatch(
             let _ = done_rx.recv_timeout(step);
             continue;
         }
-        let claimed = queuer::promote(conn, &shared.settings, opts.promote_batch)
-            .and_then(|_| claim::claim(conn, &opts.worker_id, free as i64));
+        let claimed = queuer::promote(conn, &shared.settings, opts.promote_batch).and_then(|n| {
+            let claimed = claim::claim(conn, &opts.worker_id, free as i64)?;
+            if n as usize > claimed.len() {
+                // More queued than this worker takes: wake the others.
+                queuer::notify(conn, "queued")?;
+            }
+            Ok(claimed)
+        });
         let claimed = match claimed {
             Ok(c) => c,
             Err(e) => {
@@ -237,20 +253,21 @@ fn dispatch(
 }
 
 /// After a stop request: wait for running jobs up to the grace period (or a second
-/// request), then give up the rest. Returns the codes given up.
+/// request), then give up the rest. Returns the codes given up and how many jobs
+/// were still running.
 fn drain(
     shared: &Shared,
     conn: &mut postgres::Client,
     done_rx: &mpsc::Receiver<()>,
     stop: &StopSignal,
-) -> Vec<i64> {
+) -> (Vec<i64>, usize) {
     let opts = &shared.opts;
     let running = shared.running().len();
     if running > 0 && stop.level() == 1 {
         log::info!(
             target: LOGGER,
             "Stopping: claiming no more jobs; waiting up to {} s for {running} running job(s)",
-            opts.grace.as_secs()
+            seconds(opts.grace)
         );
     }
     let deadline = Instant::now() + opts.grace;
@@ -266,10 +283,11 @@ fn drain(
         format!(
             "Worker {} stopped: the job did not finish within the {} s grace period",
             opts.worker_id,
-            opts.grace.as_secs()
+            seconds(opts.grace)
         )
     };
     let left: Vec<Claimed> = shared.running().drain().map(|(_, c)| c).collect();
+    let left_running = left.len();
     let mut abandoned = Vec::new();
     for c in left {
         match claim::abandon(conn, &c, shared.settings.stale_policy, &reason) {
@@ -287,50 +305,53 @@ fn drain(
             Err(e) => log::error!(target: LOGGER, "Failed to give up job #{}:\n{e}", c.job.code),
         }
     }
-    abandoned
+    (abandoned, left_running)
 }
 
-/// Runs claimed jobs one at a time on its own connection.
+/// An outcome on its way to the finisher, and where to send whether it was recorded.
+struct FinishRequest {
+    claim: Claimed,
+    outcome: Outcome,
+    reply: mpsc::Sender<Result<bool>>,
+}
+
+/// Runs claimed jobs one at a time; outcomes are written by the finisher.
 fn executor_thread(
     shared: &Shared,
     jobs: &Mutex<mpsc::Receiver<Claimed>>,
+    finisher: &mpsc::Sender<FinishRequest>,
     done: &mpsc::Sender<()>,
 ) {
-    let mut conn: Option<postgres::Client> = None;
     loop {
         let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(claimed) = next else { break };
         let code = claimed.job.code;
-        if let Err(e) = run_claimed(shared, &mut conn, &claimed) {
+        if let Err(e) = run_claimed(shared, finisher, &claimed) {
             // The job stays `started`; with no heartbeat it is recovered as stale.
             log::error!(target: LOGGER, "Failed to record job #{code}:\n{e}");
-            conn = None;
         }
         shared.running().remove(&code);
         let _ = done.send(());
     }
 }
 
-fn run_claimed(shared: &Shared, conn: &mut Option<postgres::Client>, c: &Claimed) -> Result<()> {
+fn run_claimed(shared: &Shared, finisher: &mpsc::Sender<FinishRequest>, c: &Claimed) -> Result<()> {
     log::info!(target: EXECUTOR_LOGGER, "Processing Job #{}", c.job.code);
-    let limited = matches!(shared.settings.limits.get(&c.job.job_type), Some(Some(_)));
     run_job(
         &shared.app,
         &shared.registry,
         &c.job,
         |outcome: &Outcome| {
-            if conn.as_ref().is_none_or(postgres::Client::is_closed) {
-                *conn = Some(shared.app.db.connect()?);
-            }
-            let Some(db) = conn.as_mut() else {
-                return Ok(());
+            let (reply, recorded) = mpsc::channel();
+            let request = FinishRequest {
+                claim: c.clone(),
+                outcome: outcome.clone(),
+                reply,
             };
-            if claim::finish(db, c, outcome)? {
+            let lost = || Error::new("The worker's finisher is gone");
+            finisher.send(request).map_err(|_| lost())?;
+            if recorded.recv().map_err(|_| lost())?? {
                 shared.finished.fetch_add(1, Ordering::SeqCst);
-                if limited {
-                    // A slot of a limited type is free: let the queuers run again.
-                    db.execute("SELECT pg_notify($1, 'finished')", &[&CHANNEL])?;
-                }
             } else {
                 shared.lost.fetch_add(1, Ordering::SeqCst);
                 log::warn!(
@@ -343,6 +364,57 @@ fn run_claimed(shared: &Shared, conn: &mut Option<postgres::Client>, c: &Claimed
             Ok(())
         },
     )
+}
+
+/// Writes outcomes for all executor threads: whatever has piled up while the previous
+/// statement ran goes into the next one (group commit), so a busy worker commits
+/// once per batch rather than once per job.
+fn finisher_thread(shared: &Shared, requests: &mpsc::Receiver<FinishRequest>) {
+    let mut conn: Option<postgres::Client> = None;
+    while let Ok(first) = requests.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match requests.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let result = (|| -> Result<Vec<bool>> {
+            if conn.as_ref().is_none_or(postgres::Client::is_closed) {
+                conn = Some(shared.app.db.connect()?);
+            }
+            let Some(db) = conn.as_mut() else {
+                return Err(Error::new("No database connection"));
+            };
+            let pairs: Vec<(&Claimed, &Outcome)> =
+                batch.iter().map(|r| (&r.claim, &r.outcome)).collect();
+            let flags = claim::finish_many(db, &pairs)?;
+            // A slot of a limited type is free: let the queuers run again.
+            let limited = batch.iter().zip(&flags).any(|(r, ok)| {
+                *ok && matches!(
+                    shared.settings.limits.get(&r.claim.job.job_type),
+                    Some(Some(_))
+                )
+            });
+            if limited {
+                queuer::notify(db, "finished")?;
+            }
+            Ok(flags)
+        })();
+        match result {
+            Ok(flags) => {
+                for (r, ok) in batch.into_iter().zip(flags) {
+                    let _ = r.reply.send(Ok(ok));
+                }
+            }
+            Err(e) => {
+                conn = None;
+                for r in batch {
+                    let _ = r.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
 }
 
 /// Every `job_heartbeat_interval`: touch our claims, recover stale jobs, and now and
@@ -390,5 +462,14 @@ fn heartbeat_thread(shared: &Shared) {
         while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// A duration in seconds for messages: `30`, or `0.3` when not whole.
+fn seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        d.as_secs().to_string()
+    } else {
+        d.as_secs_f64().to_string()
     }
 }

@@ -4,7 +4,7 @@
 use crate::core::settings::Settings;
 use crate::core::validate::{IntVal, MapVal, RecordVal, StrVal, Validator};
 use crate::core::yaml::Node;
-use crate::core::Result;
+use crate::core::{Error, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -98,6 +98,17 @@ impl JobSettings {
                 _ => StalePolicy::Fail,
             };
         }
+        if out.heartbeat_interval >= out.stale_after {
+            return Err(Error::with(
+                "Expected job_heartbeat_interval below job_stale_after:",
+                format!(
+                    "{} >= {}",
+                    out.heartbeat_interval.as_secs(),
+                    out.stale_after.as_secs()
+                ),
+            )
+            .wrap_with("While validating setting:", "job_heartbeat_interval"));
+        }
         Ok(out)
     }
 
@@ -130,6 +141,12 @@ mod tests {
         assert_eq!(js.limits.get("demo_fast"), Some(&Some(1)));
         assert_eq!(js.limits.get("demo_slow"), Some(&None));
         assert_eq!(js.limits_json(), json!({"demo_fast": 1}));
+        s.set("job_heartbeat_interval", json!(30));
+        assert_eq!(
+            JobSettings::from_settings(&s).unwrap_err().to_string(),
+            "Expected job_heartbeat_interval below job_stale_after:\n    30 >= 30\nWhile validating setting:\n    job_heartbeat_interval"
+        );
+        s.set("job_heartbeat_interval", json!(1));
         s.set("job_queues", json!(0));
         assert_eq!(
             JobSettings::from_settings(&s).unwrap_err().to_string(),

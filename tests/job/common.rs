@@ -123,5 +123,6 @@ impl LogCapture {
 impl Drop for LogCapture {
     fn drop(&mut self) {
         harness::core::logging::set_sink(None);
+        harness::core::logging::set_level("INFO");
     }
 }

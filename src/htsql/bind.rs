@@ -713,7 +713,7 @@ impl<'a> Binder<'a> {
                         limit: None,
                         correlate: None,
                         fields: None,
-                        tag: Some(self.cat.tables[*t].name.clone()),
+                        tag: Some(n.to_string()),
                         singular: false,
                         scalar: false,
                     }));

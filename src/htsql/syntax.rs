@@ -157,7 +157,7 @@ struct Parser {
     depth: usize,
 }
 
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 90;
 
 impl Parser {
     fn peek(&self) -> &Tok {

@@ -8,14 +8,16 @@ use std::path::Path;
 fn app_db() -> (ScratchDb, postgres::Client) {
     let db = ScratchDb::new("htsql_err_app");
     let mut c = db.connect();
-    c.batch_execute(include_str!("htsql/schema_app.sql")).unwrap();
+    c.batch_execute(include_str!("htsql/schema_app.sql"))
+        .unwrap();
     (db, c)
 }
 
 fn mart_db() -> (ScratchDb, postgres::Client) {
     let db = ScratchDb::new("htsql_err_mart");
     let mut c = db.connect();
-    c.batch_execute(include_str!("htsql/schema_mart.sql")).unwrap();
+    c.batch_execute(include_str!("htsql/schema_mart.sql"))
+        .unwrap();
     (db, c)
 }
 
@@ -44,7 +46,12 @@ fn job_3_text_is_exact() {
         "Found unknown attribute:\n    people.first_name\nPerhaps you had in mind:\n    firstname\nWhile translating:\n            first_name :as col1\n            ^^^^^^^^^^\nWhile executing statement:\n    /people{\n            first_name :as col1\n        } :as foo\n        /:rexdb\n        /:insert\nWhile executing HTSQL script:\n    #1\nWhile executing Post-Deployment Scripts\nWhile creating Mart database:\n    broken_htsql"
     );
     // Without the gateway, `people` is unknown on the mart (root scope has no tag).
-    let e = produce(&mut mart, "/people{firstname :as col1} :as foo /:insert", &[]).unwrap_err();
+    let e = produce(
+        &mut mart,
+        "/people{firstname :as col1} :as foo /:insert",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(
         e.to_string(),
         "Found unknown attribute:\n    people\nWhile translating:\n    /people{firstname :as col1} :as foo /:insert\n     ^^^^^^"
@@ -55,7 +62,12 @@ fn job_3_text_is_exact() {
 fn suggestions_follow_the_similarity_rule() {
     let (_a, mut c) = app_db();
     let unknown = |c: &mut postgres::Client, q: &str| err(c, q);
-    for (typed, quote) in [("first_name", "people.first_name"), ("firstnam", "people.firstnam"), ("fristname", "people.fristname"), ("first", "people.first")] {
+    for (typed, quote) in [
+        ("first_name", "people.first_name"),
+        ("firstnam", "people.firstnam"),
+        ("fristname", "people.fristname"),
+        ("first", "people.first"),
+    ] {
         let q = format!("/people{{{typed}}}");
         let carets = "^".repeat(typed.len());
         assert_eq!(
@@ -70,7 +82,10 @@ fn suggestions_follow_the_similarity_rule() {
     // Case-insensitive names resolve.
     let p = produce(&mut c, "/PEOPLE{FIRSTNAME}", &[]).unwrap();
     assert_eq!(p.fields[0].tag.as_deref(), Some("FIRSTNAME"));
-    assert_eq!(unknown(&mut c, "/people{f}"), "Found unknown attribute:\n    people.f\nWhile translating:\n    /people{f}\n            ^");
+    assert_eq!(
+        unknown(&mut c, "/people{f}"),
+        "Found unknown attribute:\n    people.f\nWhile translating:\n    /people{f}\n            ^"
+    );
     assert_eq!(
         unknown(&mut c, "/people{count}"),
         "Found unknown attribute:\n    people.count\nPerhaps you had in mind:\n    a function 'count'\nWhile translating:\n    /people{count}\n            ^^^^^"
@@ -100,12 +115,22 @@ fn suggestions_follow_the_similarity_rule() {
         e.to_string(),
         "Found unknown reference:\n    $cod\nPerhaps you had in mind:\n    $code\nWhile translating:\n    /job.filter(code=$cod)\n                     ^^^^"
     );
-    let e = produce(&mut c, "/{$OWNR :as col1}", &[("OWNER", Value::Text("x".into()))]).unwrap_err();
+    let e = produce(
+        &mut c,
+        "/{$OWNR :as col1}",
+        &[("OWNER", Value::Text("x".into()))],
+    )
+    .unwrap_err();
     assert_eq!(
         e.to_string(),
         "Found unknown reference:\n    $OWNR\nPerhaps you had in mind:\n    $owner\nWhile translating:\n    /{$OWNR :as col1}\n      ^^^^^"
     );
-    let e = produce(&mut c, "/job.filter(status=$s)", &[("s", Value::Text("bogus".into()))]).unwrap_err();
+    let e = produce(
+        &mut c,
+        "/job.filter(status=$s)",
+        &[("s", Value::Text("bogus".into()))],
+    )
+    .unwrap_err();
     assert!(e.to_string().starts_with("invalid enum literal: expected one of 'new', 'queued', 'started', 'completed', 'failed'; got 'bogus'\nWhile translating:"), "{e}");
     // Ambiguous label: the facet's `via` name.
     let e = err(&mut c, "/job{job_rexmart_create_via_job}");
@@ -128,9 +153,20 @@ fn parse_and_command_errors() {
         err(&mut app, "'%o'"),
         "Expected symbol `%` followed by two hexdecimal digits\nWhile parsing:\n    '%o'\n     ^"
     );
-    let e = produce_etl(&mut mart, &mut app, "/people{\n    firstname :as col9\n} :as foo\n/:rexdb\n/:insert", &[]);
+    let e = produce_etl(
+        &mut mart,
+        &mut app,
+        "/people{\n    firstname :as col9\n} :as foo\n/:rexdb\n/:insert",
+        &[],
+    );
     assert!(e.is_err());
-    let e = produce_etl(&mut mart, &mut app, "/people{\n        firstname :as col9\n    } :as foo\n    /:rexdb\n    /:insert", &[]).unwrap_err();
+    let e = produce_etl(
+        &mut mart,
+        &mut app,
+        "/people{\n        firstname :as col9\n    } :as foo\n    /:rexdb\n    /:insert",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(
         e.to_string(),
         "Expected a column or a link name:\n    col9\nWhile processing:\n        /:insert\n          ^^^^^^"
@@ -139,7 +175,13 @@ fn parse_and_command_errors() {
         err(&mut mart, "/{'x' :as col1}/:insert"),
         "Missing table name\nWhile processing:\n    /{'x' :as col1}/:insert\n                     ^^^^^^"
     );
-    let e = produce_etl(&mut mart, &mut app, "/people{code :as col1} :as foo /:rexdb /:insert", &[]).unwrap_err();
+    let e = produce_etl(
+        &mut mart,
+        &mut app,
+        "/people{code :as col1} :as foo /:rexdb /:insert",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(
         e.to_string(),
         "Invalid type for column col1: expected text; got integer\nWhile processing:\n    /people{code :as col1} :as foo /:rexdb /:insert\n                                             ^^^^^^"
@@ -158,10 +200,16 @@ fn parse_and_command_errors() {
         e.starts_with("Got a blank field value:\n    Foo Bars . The First Column\nWhich triggered an error from the database driver:\n    null value in column \"col1\" of relation \"foo\" violates not-null constraint\n"),
         "{e}"
     );
-    assert!(e.contains("While inserting record #1:\n    {null}\nWhile processing:"), "{e}");
+    assert!(
+        e.contains("While inserting record #1:\n    {null}\nWhile processing:"),
+        "{e}"
+    );
     // Bad operand types.
     let e = err(&mut app, "/people{firstname + code}");
-    assert!(e.starts_with("Cannot apply operator '+' to values of types (text, integer)"), "{e}");
+    assert!(
+        e.starts_with("Cannot apply operator '+' to values of types (text, integer)"),
+        "{e}"
+    );
 }
 
 fn fixtures() -> &'static Path {
@@ -194,7 +242,10 @@ fn fixture_statements() -> Vec<(String, String)> {
             let indent = lines[i + 1].len() - lines[i + 1].trim_start().len();
             let mut block = Vec::new();
             i += 1;
-            while i < lines.len() && (lines[i].trim().is_empty() || lines[i].len() - lines[i].trim_start().len() >= indent) {
+            while i < lines.len()
+                && (lines[i].trim().is_empty()
+                    || lines[i].len() - lines[i].trim_start().len() >= indent)
+            {
                 block.push(lines[i].get(indent..).unwrap_or(""));
                 i += 1;
             }
@@ -286,10 +337,65 @@ fn random_and_malformed_input_never_panics() {
     let (_a, mut app) = app_db();
     let (_m, mut mart) = mart_db();
     let pieces = [
-        "/", "people", "job", "{", "}", "(", ")", "[", "]", "$code", "code", "firstname", ":as", " ", "\n", ".", ",",
-        "filter", "count", "id()", "=", "!=", "+", "-", "'x'", "'", "1", "2.5", "1e3", "&", "|", "!", "?", ":insert",
-        "/:rexdb", "/:insert", "/:update", "/:delete", "/:merge", ":=", "*", "%", "%2", "%41", "#c\n", "~", "^", "@",
-        "->", ";", "sort", "top", "upper", "é", "\0", "job_rexmart_create", "facet", "null", "true",
+        "/",
+        "people",
+        "job",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "$code",
+        "code",
+        "firstname",
+        ":as",
+        " ",
+        "\n",
+        ".",
+        ",",
+        "filter",
+        "count",
+        "id()",
+        "=",
+        "!=",
+        "+",
+        "-",
+        "'x'",
+        "'",
+        "1",
+        "2.5",
+        "1e3",
+        "&",
+        "|",
+        "!",
+        "?",
+        ":insert",
+        "/:rexdb",
+        "/:insert",
+        "/:update",
+        "/:delete",
+        "/:merge",
+        ":=",
+        "*",
+        "%",
+        "%2",
+        "%41",
+        "#c\n",
+        "~",
+        "^",
+        "@",
+        "->",
+        ";",
+        "sort",
+        "top",
+        "upper",
+        "é",
+        "\0",
+        "job_rexmart_create",
+        "facet",
+        "null",
+        "true",
     ];
     let mut rng = Rng(0x9e3779b97f4a7c15);
     let statements = [

@@ -150,7 +150,13 @@ pub fn identity_domain(cat: &Catalog, t: usize) -> Domain {
 
 /// The leaf columns of a table's identity, as (path from the table, table, column).
 pub fn identity_leaves(cat: &Catalog, t: usize) -> Vec<(Path, usize, usize)> {
-    fn walk(cat: &Catalog, t: usize, ps: &[IdPart], path: &Path, out: &mut Vec<(Path, usize, usize)>) {
+    fn walk(
+        cat: &Catalog,
+        t: usize,
+        ps: &[IdPart],
+        path: &Path,
+        out: &mut Vec<(Path, usize, usize)>,
+    ) {
         for p in ps {
             match p {
                 IdPart::Column(c) => out.push((path.clone(), t, *c)),
@@ -251,7 +257,7 @@ impl<'a> Binder<'a> {
                 scalar: false,
             },
             other => {
-                let field = self.to_field(other, None, inner.to_string(), &inner.mark)?;
+                let field = self.make_field(other, None, inner.to_string(), &inner.mark)?;
                 Flow {
                     table: None,
                     filters: vec![],
@@ -265,7 +271,10 @@ impl<'a> Binder<'a> {
                 }
             }
         };
-        if let Kind::Apply { name, args, style, .. } = &inner.kind {
+        if let Kind::Apply {
+            name, args, style, ..
+        } = &inner.kind
+        {
             if *style != CallStyle::Function && normalize(name) == "as" && args.len() == 2 {
                 if let Some(tag) = args[1].ident() {
                     flow.tag = Some(tag.to_string());
@@ -299,7 +308,10 @@ impl<'a> Binder<'a> {
     fn attr_bound(&self, scope: &Scope, attr: Attr, name: &str) -> Bound {
         let t = scope.table.expect("attribute of a table");
         match attr {
-            Attr::Column(c) => Bound::Value(Expr::Col(scope.path.clone(), t, c), col_domain(self.cat, t, c)),
+            Attr::Column(c) => Bound::Value(
+                Expr::Col(scope.path.clone(), t, c),
+                col_domain(self.cat, t, c),
+            ),
             Attr::Direct(f) => Bound::Link(Scope {
                 table: Some(self.cat.tables[t].fks[f].target),
                 path: extend(&scope.path, Step::Direct(t, f)),
@@ -337,12 +349,20 @@ impl<'a> Binder<'a> {
     }
 
     /// Converts a bound selection element into an output field.
-    fn to_field(&mut self, b: Bound, tag: Option<String>, header: String, mark: &Mark) -> Result<Field> {
+    fn make_field(
+        &mut self,
+        b: Bound,
+        tag: Option<String>,
+        header: String,
+        mark: &Mark,
+    ) -> Result<Field> {
         let out = match b {
             Bound::Value(e, d) => Out::Scalar(e, d),
             Bound::Untyped(v) => Out::Scalar(Expr::Param(v, "text".into()), Domain::Untyped),
             Bound::Identity(out) => out,
-            Bound::Record(marker, fields, name, _) => Out::Record(marker, fields, name.or(tag.clone())),
+            Bound::Record(marker, fields, name, _) => {
+                Out::Record(marker, fields, name.or(tag.clone()))
+            }
             Bound::Link(scope) => {
                 let t = scope.table.expect("link to a table");
                 match scope.path.last() {
@@ -367,9 +387,9 @@ impl<'a> Binder<'a> {
                 }
                 Ok(self.public_fields(scope))
             }
-            Kind::Apply { name, args, style, .. }
-                if normalize(name) == "as" && *style != CallStyle::Function && args.len() == 2 =>
-            {
+            Kind::Apply {
+                name, args, style, ..
+            } if normalize(name) == "as" && *style != CallStyle::Function && args.len() == 2 => {
                 let mut fields = self.bind_field(&args[0], scope)?;
                 if fields.len() != 1 {
                     return Err(plural_error(&syn.mark));
@@ -390,7 +410,7 @@ impl<'a> Binder<'a> {
             }
             Kind::Assign(lhs, rhs) if lhs.len() == 1 && !lhs[0].starts_with('$') => {
                 let b = self.bind(rhs, scope)?;
-                let f = self.to_field(b, Some(lhs[0].clone()), lhs[0].clone(), &rhs.mark)?;
+                let f = self.make_field(b, Some(lhs[0].clone()), lhs[0].clone(), &rhs.mark)?;
                 Ok(vec![f])
             }
             Kind::Ident(n) => {
@@ -399,16 +419,26 @@ impl<'a> Binder<'a> {
                     Bound::Value(..) | Bound::Link(..) => title(&normalize(n)),
                     _ => n.clone(),
                 };
-                Ok(vec![self.to_field(b, Some(n.clone()), header, &syn.mark)?])
+                Ok(vec![self.make_field(
+                    b,
+                    Some(n.clone()),
+                    header,
+                    &syn.mark,
+                )?])
             }
             Kind::Select(base, _) if base.ident().is_some() => {
                 let n = base.ident().unwrap_or_default().to_string();
                 let b = self.bind(syn, scope)?;
-                Ok(vec![self.to_field(b, Some(n.clone()), n, &syn.mark)?])
+                Ok(vec![self.make_field(b, Some(n.clone()), n, &syn.mark)?])
             }
             _ => {
                 let b = self.bind(syn, scope)?;
-                Ok(vec![self.to_field(b, None, syn.to_string(), &syn.mark)?])
+                Ok(vec![self.make_field(
+                    b,
+                    None,
+                    syn.to_string(),
+                    &syn.mark,
+                )?])
             }
         }
     }
@@ -436,21 +466,40 @@ impl<'a> Binder<'a> {
             Kind::Reference(n) => self.bind_reference(n, syn),
             Kind::Str(s) => Ok(Bound::Untyped(Some(s.clone()))),
             Kind::Integer(s) => match s.parse::<i64>() {
-                Ok(_) => Ok(Bound::Value(Expr::Param(Some(s.clone()), "int8".into()), Domain::Integer)),
-                Err(_) => Err(translate_error("Got invalid integer literal", Some(s), &syn.mark)),
+                Ok(_) => Ok(Bound::Value(
+                    Expr::Param(Some(s.clone()), "int8".into()),
+                    Domain::Integer,
+                )),
+                Err(_) => Err(translate_error(
+                    "Got invalid integer literal",
+                    Some(s),
+                    &syn.mark,
+                )),
             },
-            Kind::Decimal(s) => Ok(Bound::Value(Expr::Param(Some(s.clone()), "numeric".into()), Domain::Decimal)),
-            Kind::Float(s) => Ok(Bound::Value(Expr::Param(Some(s.clone()), "float8".into()), Domain::Float)),
+            Kind::Decimal(s) => Ok(Bound::Value(
+                Expr::Param(Some(s.clone()), "numeric".into()),
+                Domain::Decimal,
+            )),
+            Kind::Float(s) => Ok(Bound::Value(
+                Expr::Param(Some(s.clone()), "float8".into()),
+                Domain::Float,
+            )),
             Kind::Collect(Some(inner)) => {
                 let b = self.bind(inner, &Self::home())?;
                 match b {
                     Bound::Plural(_) => Ok(b),
-                    _ => Err(translate_error("Expected a plural expression", None, &syn.mark)),
+                    _ => Err(translate_error(
+                        "Expected a plural expression",
+                        None,
+                        &syn.mark,
+                    )),
                 }
             }
-            Kind::Collect(None) | Kind::Wildcard => {
-                Err(translate_error("Got unexpected expression", None, &syn.mark))
-            }
+            Kind::Collect(None) | Kind::Wildcard => Err(translate_error(
+                "Got unexpected expression",
+                None,
+                &syn.mark,
+            )),
             Kind::Compose(base, next) => {
                 let b = self.bind(base, scope)?;
                 self.bind_method(b, next, &base.mark)
@@ -485,7 +534,11 @@ impl<'a> Binder<'a> {
                     }
                     Bound::Home => Ok(Bound::Record(None, fields, None, inner)),
                     Bound::Record(m, _, tag, s) => Ok(Bound::Record(m, fields, tag, s)),
-                    _ => Err(translate_error("Expected a table or a link", None, &base.mark)),
+                    _ => Err(translate_error(
+                        "Expected a table or a link",
+                        None,
+                        &base.mark,
+                    )),
                 }
             }
             Kind::Sieve(base, pred) => {
@@ -495,7 +548,11 @@ impl<'a> Binder<'a> {
             Kind::Locate(base, labels) => {
                 let b = self.bind(base, scope)?;
                 let Bound::Plural(mut flow) = b else {
-                    return Err(translate_error("Expected a plural expression", None, &base.mark));
+                    return Err(translate_error(
+                        "Expected a plural expression",
+                        None,
+                        &base.mark,
+                    ));
                 };
                 let t = flow.table.expect("table flow");
                 let leaves = identity_leaves(self.cat, t);
@@ -514,12 +571,18 @@ impl<'a> Binder<'a> {
                 for ((path, lt, c), v) in leaves.into_iter().zip(values) {
                     let d = col_domain(self.cat, lt, c);
                     let rhs = self.coerce_value(v, &d, &syn.mark)?;
-                    flow.filters.push(Expr::Tpl("({} = {})", vec![Expr::Col(path, lt, c), rhs]));
+                    flow.filters
+                        .push(Expr::Tpl("({} = {})", vec![Expr::Col(path, lt, c), rhs]));
                 }
                 flow.singular = true;
                 Ok(Bound::Plural(flow))
             }
-            Kind::Apply { name, args, style, name_mark } => {
+            Kind::Apply {
+                name,
+                args,
+                style,
+                name_mark,
+            } => {
                 if *style != CallStyle::Function && normalize(name) == "as" && args.len() == 2 {
                     let b = self.bind(&args[0], scope)?;
                     let tag = args[1].ident().map(str::to_string);
@@ -552,8 +615,11 @@ impl<'a> Binder<'a> {
                 let v = self.bind(a, scope)?;
                 match *op {
                     "!" => {
-                        let e = self.to_typed(v, &Domain::Boolean, &a.mark)?;
-                        Ok(Bound::Value(Expr::Tpl("(NOT {})", vec![e]), Domain::Boolean))
+                        let e = self.typed_expr(v, &Domain::Boolean, &a.mark)?;
+                        Ok(Bound::Value(
+                            Expr::Tpl("(NOT {})", vec![e]),
+                            Domain::Boolean,
+                        ))
                     }
                     "-" => {
                         let (e, d) = self.scalar(v, &a.mark)?;
@@ -567,8 +633,14 @@ impl<'a> Binder<'a> {
                     _ => Ok(v),
                 }
             }
-            Kind::Direction(..) => Err(translate_error("Got unexpected direction", None, &syn.mark)),
-            Kind::Assign(..) => Err(translate_error("Got unexpected assignment", None, &syn.mark)),
+            Kind::Direction(..) => {
+                Err(translate_error("Got unexpected direction", None, &syn.mark))
+            }
+            Kind::Assign(..) => Err(translate_error(
+                "Got unexpected assignment",
+                None,
+                &syn.mark,
+            )),
         }
     }
 
@@ -591,15 +663,29 @@ impl<'a> Binder<'a> {
     }
 
     fn bind_method(&mut self, base: Bound, next: &Syn, base_mark: &Mark) -> Result<Bound> {
-        if let Kind::Apply { name, args, style: CallStyle::Function, .. } = &next.kind {
+        if let Kind::Apply {
+            name,
+            args,
+            style: CallStyle::Function,
+            ..
+        } = &next.kind
+        {
             let n = normalize(name);
             match n.as_str() {
                 "filter" if args.len() == 1 => return self.filter(base, &args[0], base_mark),
                 "sort" => {
                     let Bound::Plural(mut flow) = base else {
-                        return Err(translate_error("Expected a plural expression", None, base_mark));
+                        return Err(translate_error(
+                            "Expected a plural expression",
+                            None,
+                            base_mark,
+                        ));
                     };
-                    let scope = Scope { table: flow.table, path: vec![], tag: flow.tag.clone() };
+                    let scope = Scope {
+                        table: flow.table,
+                        path: vec![],
+                        tag: flow.tag.clone(),
+                    };
                     let mut order = Vec::new();
                     for a in args {
                         let (inner, desc) = match &a.kind {
@@ -616,13 +702,19 @@ impl<'a> Binder<'a> {
                 }
                 "limit" if !args.is_empty() => {
                     let Bound::Plural(mut flow) = base else {
-                        return Err(translate_error("Expected a plural expression", None, base_mark));
+                        return Err(translate_error(
+                            "Expected a plural expression",
+                            None,
+                            base_mark,
+                        ));
                     };
                     let n = match &args[0].kind {
                         Kind::Integer(s) => s.parse::<i64>().ok(),
                         _ => None,
                     };
-                    flow.limit = Some(n.ok_or_else(|| translate_error("Expected a non-negative integer", None, &args[0].mark))?);
+                    flow.limit = Some(n.ok_or_else(|| {
+                        translate_error("Expected a non-negative integer", None, &args[0].mark)
+                    })?);
                     return Ok(Bound::Plural(flow));
                 }
                 "define" => {
@@ -633,7 +725,8 @@ impl<'a> Binder<'a> {
                         };
                         let b = self.bind(rhs, &scope)?;
                         let key = lhs.join(".");
-                        self.defined.insert(normalize(key.trim_start_matches('$')), b);
+                        self.defined
+                            .insert(normalize(key.trim_start_matches('$')), b);
                     }
                     return Ok(base);
                 }
@@ -657,7 +750,11 @@ impl<'a> Binder<'a> {
 
     fn filter(&mut self, base: Bound, pred: &Syn, base_mark: &Mark) -> Result<Bound> {
         let Bound::Plural(mut flow) = base else {
-            return Err(translate_error("Expected a plural expression", None, base_mark));
+            return Err(translate_error(
+                "Expected a plural expression",
+                None,
+                base_mark,
+            ));
         };
         let scope = Scope {
             table: flow.table,
@@ -665,7 +762,7 @@ impl<'a> Binder<'a> {
             tag: flow.tag.clone(),
         };
         let b = self.bind(pred, &scope)?;
-        let e = self.to_typed(b, &Domain::Boolean, &pred.mark)?;
+        let e = self.typed_expr(b, &Domain::Boolean, &pred.mark)?;
         flow.filters.push(e);
         Ok(Bound::Plural(flow))
     }
@@ -771,7 +868,9 @@ impl<'a> Binder<'a> {
         } else {
             GLOBALS
                 .iter()
-                .filter(|(g, a)| (*a == -1 || *a as usize == arity) && *g != key && similar(&key, g))
+                .filter(|(g, a)| {
+                    (*a == -1 || *a as usize == arity) && *g != key && similar(&key, g)
+                })
                 .map(|(g, _)| g.to_string())
                 .collect()
         };
@@ -785,7 +884,10 @@ impl<'a> Binder<'a> {
     fn cat_has_attr(&self, scope: &Scope, key: &str) -> bool {
         match scope.table {
             None => self.cat.home.get(key).is_some_and(|v| v.is_some()),
-            Some(t) => self.cat.tables[t].labels.get(key).is_some_and(|v| v.is_some()),
+            Some(t) => self.cat.tables[t]
+                .labels
+                .get(key)
+                .is_some_and(|v| v.is_some()),
         }
     }
 
@@ -802,7 +904,14 @@ impl<'a> Binder<'a> {
         )
     }
 
-    fn bind_function(&mut self, name: &str, name_mark: &Mark, args: &[Syn], syn: &Syn, scope: &Scope) -> Result<Bound> {
+    fn bind_function(
+        &mut self,
+        name: &str,
+        name_mark: &Mark,
+        args: &[Syn],
+        syn: &Syn,
+        scope: &Scope,
+    ) -> Result<Bound> {
         let key = normalize(name);
         let Some(&(_, arity)) = GLOBALS.iter().find(|(g, _)| *g == key) else {
             return Err(self.unknown_function(name, args.len(), scope, name_mark));
@@ -812,7 +921,7 @@ impl<'a> Binder<'a> {
         }
         let unary = |this: &mut Self, d: &Domain| -> Result<Expr> {
             let b = this.bind(&args[0], scope)?;
-            this.to_typed(b, d, &args[0].mark)
+            this.typed_expr(b, d, &args[0].mark)
         };
         match key.as_str() {
             "upper" | "lower" | "length" => {
@@ -826,43 +935,69 @@ impl<'a> Binder<'a> {
             "string" | "text" | "str" => {
                 let b = self.bind(&args[0], scope)?;
                 match b {
-                    Bound::Untyped(v) => Ok(Bound::Value(Expr::Param(v, "text".into()), Domain::Text)),
+                    Bound::Untyped(v) => {
+                        Ok(Bound::Value(Expr::Param(v, "text".into()), Domain::Text))
+                    }
                     other => {
                         let (e, _) = self.scalar(other, &args[0].mark)?;
-                        Ok(Bound::Value(Expr::Tpl("CAST({} AS TEXT)", vec![e]), Domain::Text))
+                        Ok(Bound::Value(
+                            Expr::Tpl("CAST({} AS TEXT)", vec![e]),
+                            Domain::Text,
+                        ))
                     }
                 }
             }
             "random" => Ok(Bound::Value(Expr::Tpl("RANDOM()", vec![]), Domain::Float)),
-            "now" => Ok(Bound::Value(Expr::Tpl("LOCALTIMESTAMP", vec![]), Domain::DateTime)),
-            "today" => Ok(Bound::Value(Expr::Tpl("CURRENT_DATE", vec![]), Domain::Date)),
+            "now" => Ok(Bound::Value(
+                Expr::Tpl("LOCALTIMESTAMP", vec![]),
+                Domain::DateTime,
+            )),
+            "today" => Ok(Bound::Value(
+                Expr::Tpl("CURRENT_DATE", vec![]),
+                Domain::Date,
+            )),
             "is_null" => {
                 let b = self.bind(&args[0], scope)?;
                 let (e, _) = self.scalar_any(b, &args[0].mark)?;
-                Ok(Bound::Value(Expr::Tpl("({} IS NULL)", vec![e]), Domain::Boolean))
+                Ok(Bound::Value(
+                    Expr::Tpl("({} IS NULL)", vec![e]),
+                    Domain::Boolean,
+                ))
             }
             "if_null" => {
                 let a = self.bind(&args[0], scope)?;
                 let b = self.bind(&args[1], scope)?;
-                let (ea, eb, d) = self.coerce_pair(a, b, "if_null", &args[0].mark, &args[1].mark, &syn.mark)?;
+                let (ea, eb, d) =
+                    self.coerce_pair(a, b, "if_null", &args[0].mark, &args[1].mark, &syn.mark)?;
                 Ok(Bound::Value(Expr::Tpl("COALESCE({}, {})", vec![ea, eb]), d))
             }
             "count" | "exists" => {
                 let b = self.bind(&args[0], scope)?;
                 let Bound::Plural(flow) = b else {
-                    return Err(translate_error("Expected a plural expression", None, &args[0].mark));
+                    return Err(translate_error(
+                        "Expected a plural expression",
+                        None,
+                        &args[0].mark,
+                    ));
                 };
                 let count = Expr::Count(Box::new(flow));
                 if key == "count" {
                     Ok(Bound::Value(count, Domain::Integer))
                 } else {
-                    Ok(Bound::Value(Expr::Tpl("({} > 0)", vec![count]), Domain::Boolean))
+                    Ok(Bound::Value(
+                        Expr::Tpl("({} > 0)", vec![count]),
+                        Domain::Boolean,
+                    ))
                 }
             }
             "top" => {
                 let b = self.bind(&args[0], scope)?;
                 let Bound::Plural(mut flow) = b else {
-                    return Err(translate_error("Expected a plural expression", None, &args[0].mark));
+                    return Err(translate_error(
+                        "Expected a plural expression",
+                        None,
+                        &args[0].mark,
+                    ));
                 };
                 flow.limit = Some(1);
                 flow.singular = true;
@@ -874,7 +1009,11 @@ impl<'a> Binder<'a> {
                         return Err(translate_error("Expected a table", None, &syn.mark));
                     };
                     if self.cat.tables[t].identity.is_none() {
-                        return Err(translate_error("Expected a table with identity", None, &syn.mark));
+                        return Err(translate_error(
+                            "Expected a table with identity",
+                            None,
+                            &syn.mark,
+                        ));
                     }
                     return Ok(Bound::Identity(Out::Identity(scope.path.clone(), t)));
                 }
@@ -885,9 +1024,11 @@ impl<'a> Binder<'a> {
                 }
                 Ok(Bound::Identity(Out::MakeIdentity(leaves)))
             }
-            "filter" | "sort" | "limit" | "define" | "as" => {
-                Err(translate_error("Expected a plural expression", None, &syn.mark))
-            }
+            "filter" | "sort" | "limit" | "define" | "as" => Err(translate_error(
+                "Expected a plural expression",
+                None,
+                &syn.mark,
+            )),
             _ => Err(self.unknown_function(name, args.len(), scope, name_mark)),
         }
     }
@@ -918,7 +1059,11 @@ impl<'a> Binder<'a> {
                 Ok((Expr::Col(path, lt, c), col_domain(self.cat, lt, c)))
             }
             Bound::Identity(Out::Identity(path, t)) => self.scalar(
-                Bound::Link(Scope { table: Some(t), path, tag: None }),
+                Bound::Link(Scope {
+                    table: Some(t),
+                    path,
+                    tag: None,
+                }),
                 mark,
             ),
             Bound::Plural(_) | Bound::Home => Err(plural_error(mark)),
@@ -927,7 +1072,7 @@ impl<'a> Binder<'a> {
     }
 
     /// Coerces a bound value to a domain (untyped literals are parsed and validated).
-    fn to_typed(&mut self, b: Bound, d: &Domain, mark: &Mark) -> Result<Expr> {
+    fn typed_expr(&mut self, b: Bound, d: &Domain, mark: &Mark) -> Result<Expr> {
         match b {
             Bound::Untyped(v) => self.coerce_value(Bound::Untyped(v), d, mark),
             other => {
@@ -958,11 +1103,19 @@ impl<'a> Binder<'a> {
                 let v = literal::parse(d, &text).map_err(|m| translate_error(&m, None, mark))?;
                 Ok(Expr::Param(literal::sql_text(&v), literal::sql_type(d)))
             }
-            other => self.to_typed(other, d, mark),
+            other => self.typed_expr(other, d, mark),
         }
     }
 
-    fn coerce_pair(&mut self, a: Bound, b: Bound, _op: &str, ma: &Mark, mb: &Mark, _m: &Mark) -> Result<(Expr, Expr, Domain)> {
+    fn coerce_pair(
+        &mut self,
+        a: Bound,
+        b: Bound,
+        _op: &str,
+        ma: &Mark,
+        mb: &Mark,
+        _m: &Mark,
+    ) -> Result<(Expr, Expr, Domain)> {
         let da = domain_of(&a);
         let db = domain_of(&b);
         let d = match (&da, &db) {
@@ -984,20 +1137,34 @@ impl<'a> Binder<'a> {
     fn bad_types(&self, op: &str, ds: &[Domain], mark: &Mark) -> Error {
         let types: Vec<String> = ds.iter().map(|d| d.to_string()).collect();
         translate_error(
-            &format!("Cannot apply operator '{op}' to values of types ({})", types.join(", ")),
+            &format!(
+                "Cannot apply operator '{op}' to values of types ({})",
+                types.join(", ")
+            ),
             None,
             mark,
         )
     }
 
-    fn bind_operator(&mut self, op: &'static str, a: &Syn, b: &Syn, syn: &Syn, scope: &Scope) -> Result<Bound> {
+    fn bind_operator(
+        &mut self,
+        op: &'static str,
+        a: &Syn,
+        b: &Syn,
+        syn: &Syn,
+        scope: &Scope,
+    ) -> Result<Bound> {
         let ba = self.bind(a, scope)?;
         let bb = self.bind(b, scope)?;
         match op {
             "&" | "|" => {
-                let ea = self.to_typed(ba, &Domain::Boolean, &a.mark)?;
-                let eb = self.to_typed(bb, &Domain::Boolean, &b.mark)?;
-                let tpl = if op == "&" { "({} AND {})" } else { "({} OR {})" };
+                let ea = self.typed_expr(ba, &Domain::Boolean, &a.mark)?;
+                let eb = self.typed_expr(bb, &Domain::Boolean, &b.mark)?;
+                let tpl = if op == "&" {
+                    "({} AND {})"
+                } else {
+                    "({} OR {})"
+                };
                 Ok(Bound::Value(Expr::Tpl(tpl, vec![ea, eb]), Domain::Boolean))
             }
             "=" | "!=" | "==" | "!==" | "<" | "<=" | ">" | ">=" => {
@@ -1017,8 +1184,8 @@ impl<'a> Binder<'a> {
                 Ok(Bound::Value(Expr::Tpl(tpl, vec![ea, eb]), Domain::Boolean))
             }
             "~" | "!~" => {
-                let ea = self.to_typed(ba, &Domain::Text, &a.mark)?;
-                let eb = self.to_typed(bb, &Domain::Text, &b.mark)?;
+                let ea = self.typed_expr(ba, &Domain::Text, &a.mark)?;
+                let eb = self.typed_expr(bb, &Domain::Text, &b.mark)?;
                 let tpl = if op == "~" {
                     "({} ILIKE ('%' || REPLACE(REPLACE(REPLACE({}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'))"
                 } else {
@@ -1032,15 +1199,22 @@ impl<'a> Binder<'a> {
                 let db = domain_of(&bb).unwrap_or(Domain::Untyped);
                 let textual = |d: &Domain| matches!(d, Domain::Text | Domain::Untyped);
                 if op == "+" && textual(&da) && textual(&db) {
-                    let ea = self.to_typed(ba, &Domain::Text, &a.mark)?;
-                    let eb = self.to_typed(bb, &Domain::Text, &b.mark)?;
+                    let ea = self.typed_expr(ba, &Domain::Text, &a.mark)?;
+                    let eb = self.typed_expr(bb, &Domain::Text, &b.mark)?;
                     return Ok(Bound::Value(
                         Expr::Tpl("(COALESCE({}, '') || COALESCE({}, ''))", vec![ea, eb]),
                         Domain::Text,
                     ));
                 }
-                let numeric = |d: &Domain| matches!(d, Domain::Integer | Domain::Decimal | Domain::Float | Domain::Untyped);
-                if !(numeric(&da) && numeric(&db)) || (da == Domain::Untyped && db == Domain::Untyped) {
+                let numeric = |d: &Domain| {
+                    matches!(
+                        d,
+                        Domain::Integer | Domain::Decimal | Domain::Float | Domain::Untyped
+                    )
+                };
+                if !(numeric(&da) && numeric(&db))
+                    || (da == Domain::Untyped && db == Domain::Untyped)
+                {
                     return Err(self.bad_types(op, &[da, db], &syn.mark));
                 }
                 let (ea, eb, d) = self.coerce_pair(ba, bb, op, &a.mark, &b.mark, &syn.mark)?;
@@ -1098,16 +1272,15 @@ pub fn value_bound(v: Value) -> Bound {
         Value::Null => Bound::Untyped(None),
         Value::Text(s) => Bound::Untyped(Some(s)),
         Value::Identity(id) => {
-            let leaves = id
-                .0
-                .into_iter()
-                .flat_map(flatten_value)
-                .map(|b| match b {
-                    Bound::Value(e, d) => (e, d),
-                    Bound::Untyped(v) => (Expr::Param(v, "text".into()), Domain::Untyped),
-                    _ => (Expr::Param(None, "text".into()), Domain::Untyped),
-                })
-                .collect();
+            let leaves =
+                id.0.into_iter()
+                    .flat_map(flatten_value)
+                    .map(|b| match b {
+                        Bound::Value(e, d) => (e, d),
+                        Bound::Untyped(v) => (Expr::Param(v, "text".into()), Domain::Untyped),
+                        _ => (Expr::Param(None, "text".into()), Domain::Untyped),
+                    })
+                    .collect();
             Bound::Identity(Out::MakeIdentity(leaves))
         }
         other => {
@@ -1122,7 +1295,10 @@ pub fn value_bound(v: Value) -> Bound {
                 Value::DateTime(_) => Domain::DateTime,
                 _ => Domain::Text,
             };
-            Bound::Value(Expr::Param(literal::sql_text(&other), literal::sql_type(&d)), d)
+            Bound::Value(
+                Expr::Param(literal::sql_text(&other), literal::sql_type(&d)),
+                d,
+            )
         }
     }
 }

@@ -73,7 +73,11 @@ pub fn normalize(name: &str) -> String {
         out.push('_');
     }
     for c in lower.chars() {
-        out.push(if c.is_alphanumeric() || c == '_' { c } else { '_' });
+        out.push(if c.is_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        });
     }
     if out.is_empty() {
         out.push('_');
@@ -174,7 +178,9 @@ impl Catalog {
             .collect();
         let mut attnums: HashMap<(usize, i16), usize> = HashMap::new();
         for r in &cols {
-            let Some(&t) = by_oid.get(&r.get::<_, u32>(0)) else { continue };
+            let Some(&t) = by_oid.get(&r.get::<_, u32>(0)) else {
+                continue;
+            };
             let base: u32 = r.get(5);
             let sql_type: String = r.get(4);
             let domain = match enum_labels.get(&base) {
@@ -198,18 +204,28 @@ impl Catalog {
             &[],
         )?;
         for r in &cons {
-            let Some(&t) = by_oid.get(&r.get::<_, u32>(0)) else { continue };
+            let Some(&t) = by_oid.get(&r.get::<_, u32>(0)) else {
+                continue;
+            };
             let kind: String = r.get(1);
             let keys = |v: Option<Vec<i16>>, table: usize| -> Option<Vec<usize>> {
-                v?.iter().map(|k| attnums.get(&(table, *k)).copied()).collect()
+                v?.iter()
+                    .map(|k| attnums.get(&(table, *k)).copied())
+                    .collect()
             };
-            let Some(conkey) = keys(r.get(2), t) else { continue };
+            let Some(conkey) = keys(r.get(2), t) else {
+                continue;
+            };
             match kind.as_str() {
                 "p" => cat.tables[t].primary_key = Some(conkey),
                 "u" => cat.tables[t].uniques.push(conkey),
                 _ => {
-                    let Some(&target) = by_oid.get(&r.get::<_, u32>(3)) else { continue };
-                    let Some(confkey) = keys(r.get(4), target) else { continue };
+                    let Some(&target) = by_oid.get(&r.get::<_, u32>(3)) else {
+                        continue;
+                    };
+                    let Some(confkey) = keys(r.get(4), target) else {
+                        continue;
+                    };
                     cat.tables[t].fks.push(ForeignKey {
                         columns: conkey,
                         target,
@@ -231,8 +247,11 @@ impl Catalog {
         for t in 0..self.tables.len() {
             let mut bids: Vec<(String, u8, Attr)> = Vec::new();
             let table = &self.tables[t];
-            let fk_cols: HashSet<usize> =
-                table.fks.iter().flat_map(|f| f.columns.iter().copied()).collect();
+            let fk_cols: HashSet<usize> = table
+                .fks
+                .iter()
+                .flat_map(|f| f.columns.iter().copied())
+                .collect();
             for (i, c) in table.columns.iter().enumerate() {
                 if c.name != "id" && !fk_cols.contains(&i) {
                     bids.push((normalize(&c.name), 1, Attr::Column(i)));
@@ -244,7 +263,11 @@ impl Catalog {
                     bids.push((normalize(&l), 4, Attr::Direct(i)));
                 }
                 let target = &self.tables[fk.target].name;
-                bids.push((normalize(target), if primary { 3 } else { 2 }, Attr::Direct(i)));
+                bids.push((
+                    normalize(target),
+                    if primary { 3 } else { 2 },
+                    Attr::Direct(i),
+                ));
             }
             for (c, child) in self.tables.iter().enumerate() {
                 for (i, fk) in child.fks.iter().enumerate() {
@@ -258,7 +281,11 @@ impl Catalog {
                         Attr::Reverse(c, i),
                     ));
                     if let Some(l) = link_label(child, fk) {
-                        bids.push((normalize(&format!("{} via {l}", child.name)), 1, Attr::Reverse(c, i)));
+                        bids.push((
+                            normalize(&format!("{} via {l}", child.name)),
+                            1,
+                            Attr::Reverse(c, i),
+                        ));
                     }
                 }
             }
@@ -291,9 +318,12 @@ impl Catalog {
             return None;
         }
         let table = &self.tables[t];
-        let key = table.primary_key.clone().into_iter().chain(table.uniques.clone()).find(|k| {
-            k.iter().all(|c| table.columns[*c].not_null)
-        })?;
+        let key = table
+            .primary_key
+            .clone()
+            .into_iter()
+            .chain(table.uniques.clone())
+            .find(|k| k.iter().all(|c| table.columns[*c].not_null))?;
         let mut parts = Vec::new();
         let mut i = 0;
         'walk: while i < key.len() {
@@ -316,7 +346,12 @@ impl Catalog {
     /// Names for suggestions in a table scope (non-ambiguous), sorted.
     pub fn scope_names(&self, t: Option<usize>) -> Vec<String> {
         let mut names: Vec<String> = match t {
-            None => self.home.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect(),
+            None => self
+                .home
+                .iter()
+                .filter(|(_, v)| v.is_some())
+                .map(|(k, _)| k.clone())
+                .collect(),
             Some(t) => self.tables[t]
                 .labels
                 .iter()
@@ -345,7 +380,9 @@ fn link_label(table: &Table, fk: &ForeignKey) -> Option<String> {
 }
 
 /// `Classify.__call__`: weights high to low, names by (len, name) within a weight.
-fn resolve<A: Copy + Eq + std::hash::Hash>(bids: Vec<(String, u8, A)>) -> HashMap<String, Option<A>> {
+fn resolve<A: Copy + Eq + std::hash::Hash>(
+    bids: Vec<(String, u8, A)>,
+) -> HashMap<String, Option<A>> {
     let mut out: HashMap<String, Option<A>> = HashMap::new();
     let mut named: HashSet<A> = HashSet::new();
     let mut weights: Vec<u8> = bids.iter().map(|b| b.1).collect();
@@ -428,7 +465,10 @@ pub fn catalog(client: &mut postgres::Client) -> Result<Arc<Catalog>> {
         return Ok(c.clone());
     }
     let c = Arc::new(Catalog::load(client)?);
-    cache().lock().map_err(|_| poisoned())?.insert(key, c.clone());
+    cache()
+        .lock()
+        .map_err(|_| poisoned())?
+        .insert(key, c.clone());
     Ok(c)
 }
 
@@ -460,6 +500,9 @@ mod tests {
         assert_eq!(normalize("1abc"), "_1abc");
         assert_eq!(normalize("FIRSTNAME"), "firstname");
         assert_eq!(title("evaluation_date"), "Evaluation Date");
-        assert_eq!(meta_key("---\ntitle: Foo Bars\n", "title").as_deref(), Some("Foo Bars"));
+        assert_eq!(
+            meta_key("---\ntitle: Foo Bars\n", "title").as_deref(),
+            Some("Foo Bars")
+        );
     }
 }

@@ -60,14 +60,24 @@ struct Mapping {
 fn quote_value(v: &Value) -> String {
     match v {
         Value::Identity(id) => id.to_string(),
-        other => format!("'{}'", other.literal().unwrap_or_default().replace('\'', "''")),
+        other => format!(
+            "'{}'",
+            other.literal().unwrap_or_default().replace('\'', "''")
+        ),
     }
 }
 
 /// Runs a write command on `client`'s database with the feed `product`.
-pub fn run(client: &mut postgres::Client, cat: &Catalog, cmd: Command, product: Product) -> Result<Product> {
+pub fn run(
+    client: &mut postgres::Client,
+    cat: &Catalog,
+    cmd: Command,
+    product: Product,
+) -> Result<Product> {
     let (records, single) = match (&product.domain, product.data) {
-        (Domain::List(item), Value::List(rows)) if matches!(**item, Domain::Record(_)) => (rows, false),
+        (Domain::List(item), Value::List(rows)) if matches!(**item, Domain::Record(_)) => {
+            (rows, false)
+        }
         (Domain::Record(_), Value::Record(r)) => (vec![Value::Record(r)], true),
         (Domain::Record(_), Value::Null) => (vec![], true),
         (d, _) => {
@@ -77,7 +87,10 @@ pub fn run(client: &mut postgres::Client, cat: &Catalog, cmd: Command, product: 
             ))
         }
     };
-    let tag = product.tag.clone().ok_or_else(|| error("Missing table name", None))?;
+    let tag = product
+        .tag
+        .clone()
+        .ok_or_else(|| error("Missing table name", None))?;
     let t = match cat.home.get(&normalize(&tag)) {
         Some(Some(t)) => *t,
         _ => return Err(error("Got unknown table", Some(&tag))),
@@ -147,7 +160,9 @@ pub fn run(client: &mut postgres::Client, cat: &Catalog, cmd: Command, product: 
         Command::Insert => {
             let mut rows = Vec::with_capacity(records.len());
             for (n, rec) in records.iter().enumerate() {
-                let row = w.columns(&mut tx, &maps, rec).map_err(|e| wrap(e, n, rec))?;
+                let row = w
+                    .columns(&mut tx, &maps, rec)
+                    .map_err(|e| wrap(e, n, rec))?;
                 rows.push(row);
             }
             let cols = insert_columns(&maps, cat, t);
@@ -167,7 +182,9 @@ pub fn run(client: &mut postgres::Client, cat: &Catalog, cmd: Command, product: 
                 })?;
                 for (k, key) in keys.into_iter().enumerate() {
                     let n = done + k;
-                    let id = w.identity(&mut tx, &key).map_err(|e| wrap(e, n, &records[n]))?;
+                    let id = w
+                        .identity(&mut tx, &key)
+                        .map_err(|e| wrap(e, n, &records[n]))?;
                     results.push(id);
                 }
                 done += chunk.len();
@@ -175,7 +192,9 @@ pub fn run(client: &mut postgres::Client, cat: &Catalog, cmd: Command, product: 
         }
         Command::Update | Command::Delete | Command::Merge => {
             for (n, rec) in records.iter().enumerate() {
-                let r = w.one(&mut tx, cmd, &maps, rec).map_err(|e| wrap(e, n, rec))?;
+                let r = w
+                    .one(&mut tx, cmd, &maps, rec)
+                    .map_err(|e| wrap(e, n, rec))?;
                 if let Some(v) = r {
                     results.push(v);
                 }
@@ -258,12 +277,18 @@ struct Writer<'a> {
 }
 
 /// A one-table flow filtered by `column = value` pairs, selecting `out`.
-fn lookup_flow(t: usize, conds: Vec<(super::bind::Path, usize, usize, Option<String>, String)>, out: Vec<Field>) -> Flow {
+fn lookup_flow(
+    t: usize,
+    conds: Vec<(super::bind::Path, usize, usize, Option<String>, String)>,
+    out: Vec<Field>,
+) -> Flow {
     Flow {
         table: Some(t),
         filters: conds
             .into_iter()
-            .map(|(p, lt, c, v, ty)| Expr::Tpl("({} = {})", vec![Expr::Col(p, lt, c), Expr::Param(v, ty)]))
+            .map(|(p, lt, c, v, ty)| {
+                Expr::Tpl("({} = {})", vec![Expr::Col(p, lt, c), Expr::Param(v, ty)])
+            })
             .collect(),
         order: vec![],
         limit: None,
@@ -295,7 +320,12 @@ fn texts(v: &Value) -> Vec<Option<String>> {
 
 impl<'a> Writer<'a> {
     /// Column values (text) of a record: `(column index, value)`.
-    fn columns(&mut self, tx: &mut postgres::Transaction, maps: &[Mapping], rec: &Value) -> Result<Vec<(usize, Option<String>)>> {
+    fn columns(
+        &mut self,
+        tx: &mut postgres::Transaction,
+        maps: &[Mapping],
+        rec: &Value,
+    ) -> Result<Vec<(usize, Option<String>)>> {
         let Some(rec) = rec.as_record() else {
             return Ok(vec![]);
         };
@@ -321,7 +351,12 @@ impl<'a> Writer<'a> {
         Ok(out)
     }
 
-    fn resolve_link(&mut self, tx: &mut postgres::Transaction, f: usize, v: &Value) -> Result<Vec<Option<String>>> {
+    fn resolve_link(
+        &mut self,
+        tx: &mut postgres::Transaction,
+        f: usize,
+        v: &Value,
+    ) -> Result<Vec<Option<String>>> {
         let key = (f, quote_value(v));
         if let Some(ids) = self.links.get(&key) {
             return Ok(ids.clone());
@@ -342,7 +377,12 @@ impl<'a> Writer<'a> {
         let mut conds = Vec::new();
         for ((p, lt, c), val) in leaves.into_iter().zip(values) {
             let d = self.cat.tables[lt].columns[c].domain.clone();
-            let text = adapt(&val, &Domain::Untyped, &d, &self.cat.tables[lt].columns[c].name)?;
+            let text = adapt(
+                &val,
+                &Domain::Untyped,
+                &d,
+                &self.cat.tables[lt].columns[c].name,
+            )?;
             conds.push((p, lt, c, text, literal::sql_type(&d)));
         }
         let flow = lookup_flow(target, conds, text_fields(target, &fk.target_columns));
@@ -355,7 +395,12 @@ impl<'a> Writer<'a> {
         Ok(ids)
     }
 
-    fn insert_chunk(&self, tx: &mut postgres::Transaction, cols: &[usize], rows: &[Vec<(usize, Option<String>)>]) -> Result<Vec<Vec<Option<String>>>> {
+    fn insert_chunk(
+        &self,
+        tx: &mut postgres::Transaction,
+        cols: &[usize],
+        rows: &[Vec<(usize, Option<String>)>],
+    ) -> Result<Vec<Vec<Option<String>>>> {
         let table = &self.cat.tables[self.t];
         let key = table
             .key()
@@ -373,15 +418,26 @@ impl<'a> Writer<'a> {
                 returning.join(", ")
             );
             for _ in rows {
-                let r = sp.query(sql.as_str(), &[]).map_err(|e| translate_write(self.cat, self.t, e))?;
-                out.extend(r.iter().map(|row| (0..key.len()).map(|i| row.get(i)).collect::<Vec<Option<String>>>()));
+                let r = sp
+                    .query(sql.as_str(), &[])
+                    .map_err(|e| translate_write(self.cat, self.t, e))?;
+                out.extend(r.iter().map(|row| {
+                    (0..key.len())
+                        .map(|i| row.get(i))
+                        .collect::<Vec<Option<String>>>()
+                }));
             }
         } else {
-            let names: Vec<String> = cols.iter().map(|c| quote_ident(&table.columns[*c].name)).collect();
+            let names: Vec<String> = cols
+                .iter()
+                .map(|c| quote_ident(&table.columns[*c].name))
+                .collect();
             let casts: Vec<String> = (0..cols.len())
                 .map(|i| format!("CAST(u.v{i} AS {})", table.columns[cols[i]].sql_type))
                 .collect();
-            let arrays: Vec<String> = (0..cols.len()).map(|i| format!("${}::text[]", i + 1)).collect();
+            let arrays: Vec<String> = (0..cols.len())
+                .map(|i| format!("${}::text[]", i + 1))
+                .collect();
             let aliases: Vec<String> = (0..cols.len()).map(|i| format!("v{i}")).collect();
             let sql = format!(
                 "INSERT INTO {} ({}) SELECT {} FROM unnest({}) WITH ORDINALITY AS u({}, n) ORDER BY u.n RETURNING {}",
@@ -395,9 +451,13 @@ impl<'a> Writer<'a> {
             let columns: Vec<Vec<Option<String>>> = (0..cols.len())
                 .map(|i| rows.iter().map(|r| r[i].1.clone()).collect())
                 .collect();
-            let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                columns.iter().map(|c| c as &(dyn postgres::types::ToSql + Sync)).collect();
-            let r = sp.query(sql.as_str(), &params).map_err(|e| translate_write(self.cat, self.t, e))?;
+            let params: Vec<&(dyn postgres::types::ToSql + Sync)> = columns
+                .iter()
+                .map(|c| c as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            let r = sp
+                .query(sql.as_str(), &params)
+                .map_err(|e| translate_write(self.cat, self.t, e))?;
             for row in &r {
                 out.push((0..key.len()).map(|i| row.get(i)).collect());
             }
@@ -434,7 +494,15 @@ impl<'a> Writer<'a> {
         let conds = key_cols
             .iter()
             .zip(key)
-            .map(|(c, v)| (vec![], self.t, *c, v.clone(), table.columns[*c].sql_type.clone()))
+            .map(|(c, v)| {
+                (
+                    vec![],
+                    self.t,
+                    *c,
+                    v.clone(),
+                    table.columns[*c].sql_type.clone(),
+                )
+            })
             .collect();
         let out = vec![Field {
             tag: None,
@@ -442,14 +510,23 @@ impl<'a> Writer<'a> {
             out: Out::Identity(vec![], self.t),
         }];
         let p = fetch(tx, self.cat, &lookup_flow(self.t, conds, out))?;
-        match p.rows().first().and_then(|r| r.as_record()).and_then(|r| r.at(0)) {
+        match p
+            .rows()
+            .first()
+            .and_then(|r| r.as_record())
+            .and_then(|r| r.at(0))
+        {
             Some(v) => Ok(v.clone()),
             None => Err(error("Unable to locate the inserted record", None)),
         }
     }
 
     /// Key values of the row with this identity value, if any.
-    fn locate(&self, tx: &mut postgres::Transaction, id: &Value) -> Result<Option<Vec<Option<String>>>> {
+    fn locate(
+        &self,
+        tx: &mut postgres::Transaction,
+        id: &Value,
+    ) -> Result<Option<Vec<Option<String>>>> {
         let leaves = identity_leaves(self.cat, self.t);
         let values = flat_leaves(id);
         if values.len() != leaves.len() {
@@ -462,23 +539,43 @@ impl<'a> Writer<'a> {
             conds.push((p, lt, c, text, literal::sql_type(&col.domain)));
         }
         let key = self.cat.tables[self.t].key().unwrap_or_default();
-        let p = fetch(tx, self.cat, &lookup_flow(self.t, conds, text_fields(self.t, &key)))?;
+        let p = fetch(
+            tx,
+            self.cat,
+            &lookup_flow(self.t, conds, text_fields(self.t, &key)),
+        )?;
         Ok(p.rows().first().map(texts))
     }
 
-    fn one(&mut self, tx: &mut postgres::Transaction, cmd: Command, maps: &[Mapping], rec: &Value) -> Result<Option<Value>> {
+    fn one(
+        &mut self,
+        tx: &mut postgres::Transaction,
+        cmd: Command,
+        maps: &[Mapping],
+        rec: &Value,
+    ) -> Result<Option<Value>> {
         let table = &self.cat.tables[self.t];
-        let key_cols = table.key().ok_or_else(|| error("Table does not have a primary key", None))?;
+        let key_cols = table
+            .key()
+            .ok_or_else(|| error("Table does not have a primary key", None))?;
         let cols = self.columns(tx, maps, rec)?;
         let existing = match cmd {
             Command::Update | Command::Delete => {
-                let id = rec.as_record().and_then(|r| r.at(0)).cloned().unwrap_or(Value::Null);
+                let id = rec
+                    .as_record()
+                    .and_then(|r| r.at(0))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 match self.locate(tx, &id)? {
                     Some(k) => Some(k),
                     None => {
                         return Err(error(
                             "Unable to find an entity",
-                            Some(&format!("{}[{}]", table.name, quote_value(&id).trim_matches('\''))),
+                            Some(&format!(
+                                "{}[{}]",
+                                table.name,
+                                quote_value(&id).trim_matches('\'')
+                            )),
                         ))
                     }
                 }
@@ -489,15 +586,28 @@ impl<'a> Writer<'a> {
                 let mut conds = Vec::new();
                 for c in &pk {
                     match cols.iter().find(|(x, _)| x == c) {
-                        Some((_, v)) => conds.push((vec![], self.t, *c, v.clone(), table.columns[*c].sql_type.clone())),
+                        Some((_, v)) => conds.push((
+                            vec![],
+                            self.t,
+                            *c,
+                            v.clone(),
+                            table.columns[*c].sql_type.clone(),
+                        )),
                         None => {
                             let name = &table.columns[*c].name;
-                            let label = name.strip_suffix("_id").unwrap_or(name).trim_end_matches('_');
+                            let label = name
+                                .strip_suffix("_id")
+                                .unwrap_or(name)
+                                .trim_end_matches('_');
                             return Err(error(&format!("Missing identity field {label}"), None));
                         }
                     }
                 }
-                let p = fetch(tx, self.cat, &lookup_flow(self.t, conds, text_fields(self.t, &key_cols)))?;
+                let p = fetch(
+                    tx,
+                    self.cat,
+                    &lookup_flow(self.t, conds, text_fields(self.t, &key_cols)),
+                )?;
                 p.rows().first().map(texts)
             }
         };
@@ -518,13 +628,22 @@ impl<'a> Writer<'a> {
             ));
         }
         let bind = |params: &Vec<Option<String>>| -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
-            params.iter().map(|p| Box::new(p.clone()) as Box<dyn postgres::types::ToSql + Sync>).collect()
+            params
+                .iter()
+                .map(|p| Box::new(p.clone()) as Box<dyn postgres::types::ToSql + Sync>)
+                .collect()
         };
         if cmd == Command::Delete {
-            let sql = format!("DELETE FROM {} WHERE {}", table_sql(self.cat, self.t), where_.join(" AND "));
+            let sql = format!(
+                "DELETE FROM {} WHERE {}",
+                table_sql(self.cat, self.t),
+                where_.join(" AND ")
+            );
             let boxed = bind(&params);
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
-            tx.execute(sql.as_str(), &refs).map_err(|e| translate_write(self.cat, self.t, e))?;
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                boxed.iter().map(|b| b.as_ref()).collect();
+            tx.execute(sql.as_str(), &refs)
+                .map_err(|e| translate_write(self.cat, self.t, e))?;
             return Ok(None);
         }
         let mut key = key;
@@ -551,8 +670,11 @@ impl<'a> Writer<'a> {
                 returning.join(", ")
             );
             let boxed = bind(&params);
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
-            let rows = tx.query(sql.as_str(), &refs).map_err(|e| translate_write(self.cat, self.t, e))?;
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                boxed.iter().map(|b| b.as_ref()).collect();
+            let rows = tx
+                .query(sql.as_str(), &refs)
+                .map_err(|e| translate_write(self.cat, self.t, e))?;
             if let Some(row) = rows.first() {
                 key = (0..key_cols.len()).map(|i| row.get(i)).collect();
             }
@@ -574,12 +696,10 @@ fn adapt(v: &Value, from: &Domain, to: &Domain, label: &str) -> Result<Option<St
     if v.is_null() {
         return Ok(None);
     }
-    let needs_parse = match (from, to) {
-        (Domain::Untyped, _) => true,
-        (_, Domain::Enum(..)) => true,
-        (Domain::Text, Domain::Json) => true,
-        _ => false,
-    };
+    let needs_parse = matches!(
+        (from, to),
+        (Domain::Untyped, _) | (_, Domain::Enum(..)) | (Domain::Text, Domain::Json)
+    );
     if !needs_parse {
         return Ok(literal::sql_text(v));
     }

@@ -25,15 +25,19 @@ pub fn driver_text(e: &postgres::Error) -> String {
 
 /// An error of a SELECT.
 pub fn translate_fetch(e: postgres::Error) -> Error {
-    error("Got an error from the database driver", Some(&driver_text(&e)))
+    error(
+        "Got an error from the database driver",
+        Some(&driver_text(&e)),
+    )
 }
 
 fn column_title(cat: &Catalog, t: usize, col: &str) -> String {
     let table = &cat.tables[t];
     match table.columns.iter().find(|c| c.name == col) {
-        Some(c) => c.title.clone().unwrap_or_else(|| {
-            title(col.strip_suffix("_id").unwrap_or(col).trim_end_matches('_'))
-        }),
+        Some(c) => c
+            .title
+            .clone()
+            .unwrap_or_else(|| title(col.strip_suffix("_id").unwrap_or(col).trim_end_matches('_'))),
         None => title(col),
     }
 }
@@ -58,7 +62,12 @@ pub fn translate_write(cat: &Catalog, t: usize, e: postgres::Error) -> Error {
         // `Key (a, b)=(...) already exists.`
         let cols: Option<Vec<String>> = db.detail().and_then(|d| {
             let inner = d.strip_prefix("Key (")?.split(")=(").next()?;
-            Some(inner.split(", ").map(|s| s.trim_matches('"').to_string()).collect())
+            Some(
+                inner
+                    .split(", ")
+                    .map(|s| s.trim_matches('"').to_string())
+                    .collect(),
+            )
         });
         cols.map(|cols| {
             let pk: Vec<String> = table
@@ -84,7 +93,11 @@ pub fn translate_write(cat: &Catalog, t: usize, e: postgres::Error) -> Error {
         None
     };
     match translated {
-        Some(err) => push(err, "Which triggered an error from the database driver", Some(&text)),
+        Some(err) => push(
+            err,
+            "Which triggered an error from the database driver",
+            Some(&text),
+        ),
         None => error("Got an error from the database driver", Some(&text)),
     }
 }

@@ -108,13 +108,15 @@ fn osa_distance(a: &[char], b: &[char]) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }
@@ -142,7 +144,11 @@ mod tests {
     #[test]
     fn excerpt_first_line_only() {
         let text: Rc<str> = "/people{upper(\n    firstname, 1)}".into();
-        let m = Mark { text, start: 8, end: 30 };
+        let m = Mark {
+            text,
+            start: 8,
+            end: 30,
+        };
         assert_eq!(m.excerpt(), "/people{upper(\n        ^^^^^^");
     }
 }

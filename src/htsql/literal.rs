@@ -86,7 +86,12 @@ fn parse_int(text: &str) -> Option<i64> {
 
 fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
     let t = text.trim();
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(v) = chrono::NaiveDateTime::parse_from_str(t, f) {
             return Some(v);
         }
@@ -132,7 +137,10 @@ mod tests {
             parse(&Domain::Integer, "abc").unwrap_err(),
             "invalid integer literal: expected an integer in a decimal format; got 'abc'"
         );
-        assert_eq!(parse(&Domain::Integer, " 1_000 ").unwrap(), Value::Int(1000));
+        assert_eq!(
+            parse(&Domain::Integer, " 1_000 ").unwrap(),
+            Value::Int(1000)
+        );
         let e = Domain::Enum("e".into(), vec!["new".into(), "queued".into()]);
         assert_eq!(
             parse(&e, "bogus").unwrap_err(),

@@ -25,7 +25,11 @@ use std::rc::Rc;
 use syntax::{CallStyle, Kind, Syn};
 
 /// Runs one HTSQL statement (query or command) against `client`'s database.
-pub fn produce(client: &mut postgres::Client, text: &str, params: &[(&str, Value)]) -> Result<Product> {
+pub fn produce(
+    client: &mut postgres::Client,
+    text: &str,
+    params: &[(&str, Value)],
+) -> Result<Product> {
     run_statement(client, None, text, params)
 }
 

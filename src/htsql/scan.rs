@@ -68,7 +68,10 @@ pub fn decode(text: &str) -> Result<String> {
                         end: i + 1,
                     };
                     return Err(with_mark(
-                        error("Expected symbol `%` followed by two hexdecimal digits", None),
+                        error(
+                            "Expected symbol `%` followed by two hexdecimal digits",
+                            None,
+                        ),
                         "While parsing",
                         &mark,
                     ));
@@ -112,9 +115,7 @@ impl<'a> Scanner<'a> {
             if c.is_whitespace() {
                 self.pos += c.len_utf8();
             } else if c == '#' {
-                let end = rest
-                    .find(['\0', '\r', '\n'])
-                    .unwrap_or(rest.len());
+                let end = rest.find(['\0', '\r', '\n']).unwrap_or(rest.len());
                 self.pos += end;
             } else {
                 return;
@@ -214,9 +215,21 @@ impl<'a> Scanner<'a> {
                 '\'' => labels.push(IdLabel::Str(self.string()?)),
                 '$' => {
                     self.pos += 1;
-                    let n: usize = self.rest().chars().take_while(|c| is_word(*c)).map(char::len_utf8).sum();
+                    let n: usize = self
+                        .rest()
+                        .chars()
+                        .take_while(|c| is_word(*c))
+                        .map(char::len_utf8)
+                        .sum();
                     if n == 0 {
-                        return Err(self.fail(&format!("Got unexpected character {}", crate::core::repr::py_str_repr(&c.to_string())), self.pos - 1, self.pos));
+                        return Err(self.fail(
+                            &format!(
+                                "Got unexpected character {}",
+                                crate::core::repr::py_str_repr(&c.to_string())
+                            ),
+                            self.pos - 1,
+                            self.pos,
+                        ));
                     }
                     labels.push(IdLabel::Ref(self.rest()[..n].to_string()));
                     self.pos += n;
@@ -262,7 +275,11 @@ impl<'a> Scanner<'a> {
         {
             self.number()
         } else if is_word(c) {
-            let n: usize = rest.chars().take_while(|c| is_word(*c)).map(char::len_utf8).sum();
+            let n: usize = rest
+                .chars()
+                .take_while(|c| is_word(*c))
+                .map(char::len_utf8)
+                .sum();
             self.pos += n;
             Tok::Name(rest[..n].to_string())
         } else if c == '[' {

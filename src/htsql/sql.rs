@@ -99,7 +99,7 @@ impl<'a> Gen<'a> {
                 out
             }
             Expr::Count(flow) => {
-                let (from, wh) = self.from_where(flow, Some(joins));
+                let (from, wh) = self.flow_sql(flow, Some(joins));
                 format!("(SELECT COUNT(*) {from}{wh})")
             }
             Expr::Present(p) => {
@@ -120,9 +120,20 @@ impl<'a> Gen<'a> {
     }
 
     /// `FROM ... LEFT OUTER JOIN ...` and ` WHERE ...` for a flow; `joins` gets filled.
-    fn from_where_with(&mut self, flow: &Flow, outer: Option<&Joins>, extra: &[&Expr], joins: &mut Joins) -> (String, String) {
+    fn flow_sql_with(
+        &mut self,
+        flow: &Flow,
+        outer: Option<&Joins>,
+        extra: &[&Expr],
+        joins: &mut Joins,
+    ) -> (String, String) {
         let mut paths = Vec::new();
-        for e in flow.filters.iter().chain(flow.order.iter().map(|(e, _)| e)).chain(extra.iter().copied()) {
+        for e in flow
+            .filters
+            .iter()
+            .chain(flow.order.iter().map(|(e, _)| e))
+            .chain(extra.iter().copied())
+        {
             Self::collect_paths(e, &mut paths);
         }
         let Some(t) = flow.table else {
@@ -131,7 +142,11 @@ impl<'a> Gen<'a> {
             for f in &flow.filters {
                 conds.push(self.expr(f, joins));
             }
-            let wh = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+            let wh = if conds.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", conds.join(" AND "))
+            };
             return (String::new(), wh);
         };
         let base = self.alias();
@@ -211,13 +226,17 @@ impl<'a> Gen<'a> {
         for f in &flow.filters {
             conds.push(self.expr(f, joins));
         }
-        let wh = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+        let wh = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
         (from, wh)
     }
 
-    fn from_where(&mut self, flow: &Flow, outer: Option<&Joins>) -> (String, String) {
+    fn flow_sql(&mut self, flow: &Flow, outer: Option<&Joins>) -> (String, String) {
         let mut joins = Joins::new();
-        self.from_where_with(flow, outer, &[], &mut joins)
+        self.flow_sql_with(flow, outer, &[], &mut joins)
     }
 }
 
@@ -228,7 +247,11 @@ enum Slot {
     Record(Option<usize>, Vec<(Option<String>, Slot)>, Option<String>),
 }
 
-fn layout(cat: &Catalog, fields: &[Field], exprs: &mut Vec<(Expr, Domain)>) -> Vec<(Option<String>, Slot)> {
+fn layout(
+    cat: &Catalog,
+    fields: &[Field],
+    exprs: &mut Vec<(Expr, Domain)>,
+) -> Vec<(Option<String>, Slot)> {
     fields
         .iter()
         .map(|f| {
@@ -242,7 +265,10 @@ fn layout(cat: &Catalog, fields: &[Field], exprs: &mut Vec<(Expr, Domain)>) -> V
                     for (p, lt, c) in identity_leaves(cat, *t) {
                         let mut full = path.clone();
                         full.extend(p);
-                        exprs.push((Expr::Col(full, lt, c), cat.tables[lt].columns[c].domain.clone()));
+                        exprs.push((
+                            Expr::Col(full, lt, c),
+                            cat.tables[lt].columns[c].domain.clone(),
+                        ));
                         idx.push(exprs.len() - 1);
                     }
                     Slot::Identity(idx, identity_domain(cat, *t))
@@ -253,7 +279,10 @@ fn layout(cat: &Catalog, fields: &[Field], exprs: &mut Vec<(Expr, Domain)>) -> V
                         exprs.push((e.clone(), d.clone()));
                         idx.push(exprs.len() - 1);
                     }
-                    Slot::Identity(idx, Domain::Identity(leaves.iter().map(|(_, d)| d.clone()).collect()))
+                    Slot::Identity(
+                        idx,
+                        Domain::Identity(leaves.iter().map(|(_, d)| d.clone()).collect()),
+                    )
                 }
                 Out::Record(marker, inner, name) => {
                     let m = marker.as_ref().map(|p| {
@@ -273,8 +302,12 @@ pub fn field_domain(cat: &Catalog, f: &Field) -> Domain {
     match &f.out {
         Out::Scalar(_, d) => d.clone(),
         Out::Identity(_, t) => identity_domain(cat, *t),
-        Out::MakeIdentity(leaves) => Domain::Identity(leaves.iter().map(|(_, d)| d.clone()).collect()),
-        Out::Record(_, inner, _) => Domain::Record(inner.iter().map(|f| field_domain(cat, f)).collect()),
+        Out::MakeIdentity(leaves) => {
+            Domain::Identity(leaves.iter().map(|(_, d)| d.clone()).collect())
+        }
+        Out::Record(_, inner, _) => {
+            Domain::Record(inner.iter().map(|f| field_domain(cat, f)).collect())
+        }
     }
 }
 
@@ -284,10 +317,18 @@ fn decode_cell(row: &postgres::Row, i: usize, d: &Domain) -> Result<Value> {
         Domain::Integer => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
         Domain::Float => row.try_get::<_, Option<f64>>(i)?.map(Value::Float),
         Domain::Decimal => row.try_get::<_, Option<String>>(i)?.map(Value::Decimal),
-        Domain::Date => row.try_get::<_, Option<chrono::NaiveDate>>(i)?.map(Value::Date),
-        Domain::Time => row.try_get::<_, Option<chrono::NaiveTime>>(i)?.map(Value::Time),
-        Domain::DateTime => row.try_get::<_, Option<chrono::NaiveDateTime>>(i)?.map(Value::DateTime),
-        Domain::Json => row.try_get::<_, Option<serde_json::Value>>(i)?.map(Value::Json),
+        Domain::Date => row
+            .try_get::<_, Option<chrono::NaiveDate>>(i)?
+            .map(Value::Date),
+        Domain::Time => row
+            .try_get::<_, Option<chrono::NaiveTime>>(i)?
+            .map(Value::Time),
+        Domain::DateTime => row
+            .try_get::<_, Option<chrono::NaiveDateTime>>(i)?
+            .map(Value::DateTime),
+        Domain::Json => row
+            .try_get::<_, Option<serde_json::Value>>(i)?
+            .map(Value::Json),
         _ => row.try_get::<_, Option<String>>(i)?.map(Value::Text),
     }
     .unwrap_or(Value::Null))
@@ -312,7 +353,11 @@ pub fn build_identity(leaves: &mut impl Iterator<Item = Value>, d: &Domain) -> V
     Value::Identity(Identity(out))
 }
 
-fn decode(row: &postgres::Row, slots: &[(Option<String>, Slot)], name: Option<String>) -> Result<Value> {
+fn decode(
+    row: &postgres::Row,
+    slots: &[(Option<String>, Slot)],
+    name: Option<String>,
+) -> Result<Value> {
     let mut fields = Vec::new();
     for (tag, slot) in slots {
         let v = match slot {
@@ -363,8 +408,12 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
     }
     let mut g = Gen::new(cat);
     let mut joins = Joins::new();
-    let extra: Vec<&Expr> = exprs.iter().map(|(e, _)| e).chain(order.iter().map(|(e, _)| e)).collect();
-    let (from, wh) = g.from_where_with(flow, None, &extra, &mut joins);
+    let extra: Vec<&Expr> = exprs
+        .iter()
+        .map(|(e, _)| e)
+        .chain(order.iter().map(|(e, _)| e))
+        .collect();
+    let (from, wh) = g.flow_sql_with(flow, None, &extra, &mut joins);
     let mut cols = Vec::new();
     for (e, d) in &exprs {
         let s = g.expr(e, &joins);
@@ -383,21 +432,41 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
         let mut items = Vec::new();
         for (e, desc) in &order {
             let s = g.expr(e, &joins);
-            items.push(format!("{s} {}", if *desc { "DESC NULLS LAST" } else { "ASC NULLS FIRST" }));
+            items.push(format!(
+                "{s} {}",
+                if *desc {
+                    "DESC NULLS LAST"
+                } else {
+                    "ASC NULLS FIRST"
+                }
+            ));
         }
         text.push_str(&format!(" ORDER BY {}", items.join(", ")));
     }
     if let Some(n) = flow.limit {
         text.push_str(&format!(" LIMIT {n}"));
     }
-    (Sql { text, params: g.params }, slots)
+    (
+        Sql {
+            text,
+            params: g.params,
+        },
+        slots,
+    )
 }
 
 /// Runs a bound segment and builds its product.
-pub fn fetch(client: &mut impl postgres::GenericClient, cat: &Catalog, flow: &Flow) -> Result<Product> {
+pub fn fetch(
+    client: &mut impl postgres::GenericClient,
+    cat: &Catalog,
+    flow: &Flow,
+) -> Result<Product> {
     let (sql, slots) = compile(cat, flow);
-    let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-        sql.params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+    let params: Vec<&(dyn postgres::types::ToSql + Sync)> = sql
+        .params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
     let rows = client
         .query(sql.text.as_str(), &params)
         .map_err(super::dberror::translate_fetch)?;
@@ -418,7 +487,12 @@ pub fn fetch(client: &mut impl postgres::GenericClient, cat: &Catalog, flow: &Fl
     let scalar_root = flow.scalar && fields.len() == 1;
     let (domain, data) = if scalar_root {
         let v = match data.into_iter().next() {
-            Some(Value::Record(r)) => r.fields.into_iter().next().map(|(_, v)| v).unwrap_or(Value::Null),
+            Some(Value::Record(r)) => r
+                .fields
+                .into_iter()
+                .next()
+                .map(|(_, v)| v)
+                .unwrap_or(Value::Null),
             _ => Value::Null,
         };
         (metas[0].domain.clone(), v)

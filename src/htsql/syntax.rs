@@ -107,7 +107,11 @@ impl fmt::Display for Syn {
             } => match style {
                 CallStyle::Function => write!(f, "{name}({})", join(args)),
                 CallStyle::Infix | CallStyle::Pipe => {
-                    let sep = if *style == CallStyle::Pipe { "/:" } else { " :" };
+                    let sep = if *style == CallStyle::Pipe {
+                        "/:"
+                    } else {
+                        " :"
+                    };
                     write!(f, "{}{sep}{name}", args[0])?;
                     match args.len() {
                         1 => Ok(()),
@@ -317,8 +321,10 @@ impl Parser {
     fn flow_starts(&self) -> bool {
         match self.peek() {
             Tok::End | Tok::Identity(_) => false,
-            Tok::Symbol(s) => matches!(*s, "/" | "*" | "$" | "{" | "(" | "!" | "^" | "@")
-                && !(*s == "/" && self.is_sym_at(1, ":")),
+            Tok::Symbol(s) => {
+                matches!(*s, "/" | "*" | "$" | "{" | "(" | "!" | "^" | "@")
+                    && !(*s == "/" && self.is_sym_at(1, ":"))
+            }
             _ => true,
         }
     }
@@ -329,7 +335,14 @@ impl Parser {
             self.pos += 1;
             return self.assignment_list(")");
         }
-        if pipe && (self.is_sym("/") || self.peek() == &Tok::End || self.is_sym(";") || self.is_sym(")") || self.is_sym("}") || self.is_sym(",")) {
+        if pipe
+            && (self.is_sym("/")
+                || self.peek() == &Tok::End
+                || self.is_sym(";")
+                || self.is_sym(")")
+                || self.is_sym("}")
+                || self.is_sym(","))
+        {
             return Ok(Vec::new());
         }
         if self.flow_starts() {
@@ -367,8 +380,8 @@ impl Parser {
             n += 1;
         }
         n > 0
-            && matches!(self.peek_at(n), Tok::Symbol(s) if matches!(*s, ":" | "," | ";" | ")" | "}"))
-            || (n > 0 && self.peek_at(n) == &Tok::End)
+            && (matches!(self.peek_at(n), Tok::Symbol(s) if matches!(*s, ":" | "," | ";" | ")" | "}"))
+                || self.peek_at(n) == &Tok::End)
     }
 
     fn flow_pipe(&mut self) -> Result<Syn> {
@@ -376,7 +389,9 @@ impl Parser {
         let mut base = self.flow()?;
         loop {
             if self.direction_ahead() {
-                let Tok::Symbol(d) = self.peek().clone() else { unreachable!() };
+                let Tok::Symbol(d) = self.peek().clone() else {
+                    unreachable!()
+                };
                 self.pos += 1;
                 base = self.node(Kind::Direction(Box::new(base), d), from);
             } else if self.is_sym(":") && !self.is_sym_at(1, "=") {
@@ -494,7 +509,9 @@ impl Parser {
     fn factor(&mut self) -> Result<Syn> {
         if self.is_sym("+") || self.is_sym("-") {
             let from = self.pos;
-            let Tok::Symbol(op) = self.peek().clone() else { unreachable!() };
+            let Tok::Symbol(op) = self.peek().clone() else {
+                unreachable!()
+            };
             self.pos += 1;
             self.enter()?;
             let arg = self.factor();
@@ -629,9 +646,16 @@ mod tests {
 
     #[test]
     fn parses_the_etl_shape() {
-        let s = p("/people{\n        first_name :as col1\n    } :as foo\n    /:rexdb\n    /:insert").unwrap();
-        assert_eq!(s.to_string(), "/people{first_name :as col1} :as foo/:rexdb/:insert");
-        let Kind::Apply { name, .. } = &s.kind else { panic!() };
+        let s =
+            p("/people{\n        first_name :as col1\n    } :as foo\n    /:rexdb\n    /:insert")
+                .unwrap();
+        assert_eq!(
+            s.to_string(),
+            "/people{first_name :as col1} :as foo/:rexdb/:insert"
+        );
+        let Kind::Apply { name, .. } = &s.kind else {
+            panic!()
+        };
         assert_eq!(name, "insert");
     }
 
@@ -646,9 +670,16 @@ mod tests {
     #[test]
     fn parses_assignments_sort_and_locators() {
         let s = p("/rexmart_inventory{id(), status:=$status}.filter(code=$code)/:update").unwrap();
-        assert_eq!(s.to_string(), "/rexmart_inventory{id(),status:=$status}.filter(code=$code)/:update");
-        let s = p("/top(rexmart_inventory.filter(owner=$user).sort(date_creation_completed-))").unwrap();
-        assert_eq!(s.to_string(), "/top(rexmart_inventory.filter(owner=$user).sort(date_creation_completed-))");
+        assert_eq!(
+            s.to_string(),
+            "/rexmart_inventory{id(),status:=$status}.filter(code=$code)/:update"
+        );
+        let s = p("/top(rexmart_inventory.filter(owner=$user).sort(date_creation_completed-))")
+            .unwrap();
+        assert_eq!(
+            s.to_string(),
+            "/top(rexmart_inventory.filter(owner=$user).sort(date_creation_completed-))"
+        );
         let s = p("/rexmart_inventory[$code]{id()}/:delete").unwrap();
         assert_eq!(s.to_string(), "/rexmart_inventory[$code]{id()}/:delete");
         let s = p("/mart1{id(), 'bar' :as new_column,} /:update").unwrap();

@@ -66,7 +66,12 @@ impl Value {
             Value::Decimal(d) => format!("Decimal('{d}')"),
             Value::Text(s) => py_str_repr(s),
             Value::Json(j) => py_json_repr(j),
-            Value::Date(d) => format!("datetime.date({}, {}, {})", d.format("%Y"), d.format("%-m"), d.format("%-d")),
+            Value::Date(d) => format!(
+                "datetime.date({}, {}, {})",
+                d.format("%Y"),
+                d.format("%-m"),
+                d.format("%-d")
+            ),
             Value::Time(t) => format!("datetime.time({})", t.format("%-H, %-M, %-S")),
             Value::DateTime(t) => format!(
                 "datetime.datetime({})",
@@ -115,7 +120,11 @@ impl Record {
                 }
             })
             .collect();
-        format!("{}({})", self.name.as_deref().unwrap_or("Record"), parts.join(", "))
+        format!(
+            "{}({})",
+            self.name.as_deref().unwrap_or("Record"),
+            parts.join(", ")
+        )
     }
     /// HTSQL `RecordDomain.dump`, used in `While inserting record #N` quotes.
     pub fn dump(&self) -> String {
@@ -141,7 +150,9 @@ fn quote(s: &str) -> String {
 }
 
 fn is_word_label(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 impl Identity {
@@ -225,7 +236,11 @@ impl PartialEq for Domain {
 impl fmt::Display for Domain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |items: &Vec<Domain>| -> String {
-            items.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         match self {
             Domain::Untyped => f.write_str("untyped"),
@@ -311,7 +326,10 @@ mod tests {
         assert_eq!(id(vec![t("o'dd one")]).to_string(), "'o''dd one'");
         assert_eq!(id(vec![t("a.b")]).to_string(), "'a.b'");
         let inner = Value::Identity(id(vec![t("simple"), Value::Int(1)]));
-        assert_eq!(id(vec![inner.clone(), t("name x")]).to_string(), "simple.1.'name x'");
+        assert_eq!(
+            id(vec![inner.clone(), t("name x")]).to_string(),
+            "simple.1.'name x'"
+        );
         assert_eq!(id(vec![t("x"), inner]).to_string(), "x.(simple.1)");
         let nested = id(vec![Value::Identity(id(vec![Value::Int(1)]))]);
         assert_eq!(nested.to_string(), "1");

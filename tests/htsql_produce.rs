@@ -525,7 +525,6 @@ fn selectors_through_links() {
         "CREATE TABLE mart1 (id serial UNIQUE, assessment_uid text PRIMARY KEY, postcalc1 text); INSERT INTO mart1 (assessment_uid) VALUES ('martassessment1');",
     )
     .unwrap();
-    invalidate_catalog(&mut mart).unwrap();
     produce(
         &mut mart,
         "/mart1.define($postcalc1 := upper(assessment_uid) + '-' + $foo){id(), $postcalc1 :as postcalc1}/:update",

@@ -166,6 +166,10 @@ pub fn run(
                 rows.push(row);
             }
             let cols = insert_columns(&maps, cat, t);
+            if let Some(ids) = w.copy_rows(&mut tx, &cols, &rows)? {
+                results = ids;
+                rows.clear();
+            }
             let mut done = 0;
             for chunk in rows.chunks(5000) {
                 let keys = w.insert_chunk(&mut tx, &cols, chunk).or_else(|_| {
@@ -393,6 +397,94 @@ impl<'a> Writer<'a> {
         };
         self.links.insert(key, ids.clone());
         Ok(ids)
+    }
+
+    /// Fast path for plain inserts: `COPY ... FROM STDIN`, identities taken from the
+    /// input. Only when every identity column is given (non-null), the identity is made
+    /// of plain columns and no user trigger can rewrite rows. `None`: not eligible or
+    /// the COPY failed (the caller then inserts in batches and reports the failing
+    /// record with its own error).
+    fn copy_rows(
+        &self,
+        tx: &mut postgres::Transaction,
+        cols: &[usize],
+        rows: &[Vec<(usize, Option<String>)>],
+    ) -> Result<Option<Vec<Value>>> {
+        let table = &self.cat.tables[self.t];
+        let leaves = identity_leaves(self.cat, self.t);
+        let Some(key) = table.key() else {
+            return Ok(None);
+        };
+        let positions: Option<Vec<usize>> = leaves
+            .iter()
+            .map(|(p, _, c)| {
+                if p.is_empty() {
+                    cols.iter().position(|x| x == c)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let Some(positions) = positions else {
+            return Ok(None);
+        };
+        let plain = leaves.len() == key.len()
+            && leaves.iter().zip(&key).all(|((_, _, c), k)| c == k);
+        let complete = rows
+            .iter()
+            .all(|r| positions.iter().all(|&i| r[i].1.is_some()));
+        if table.has_triggers || !plain || !complete || cols.is_empty() || rows.is_empty() {
+            return Ok(None);
+        }
+        let names: Vec<String> = cols
+            .iter()
+            .map(|c| quote_ident(&table.columns[*c].name))
+            .collect();
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN",
+            table_sql(self.cat, self.t),
+            names.join(", ")
+        );
+        let mut sp = tx.savepoint("htsql_copy")?;
+        let copied = (|| -> std::result::Result<(), postgres::Error> {
+            use std::io::Write;
+            let mut writer = sp.copy_in(sql.as_str())?;
+            let mut buf = String::with_capacity(1 << 17);
+            for row in rows {
+                for (i, (_, v)) in row.iter().enumerate() {
+                    if i > 0 {
+                        buf.push('\t');
+                    }
+                    copy_escape(&mut buf, v.as_deref());
+                }
+                buf.push('\n');
+                if buf.len() >= 1 << 16 {
+                    if writer.write_all(buf.as_bytes()).is_err() {
+                        break;
+                    }
+                    buf.clear();
+                }
+            }
+            let _ = writer.write_all(buf.as_bytes());
+            writer.finish().map(|_| ())
+        })();
+        if copied.is_err() {
+            return Ok(None);
+        }
+        sp.commit()?;
+        let id_domain = super::bind::identity_domain(self.cat, self.t);
+        let leaf_doms = leaf_domains(&id_domain);
+        let ids = rows
+            .iter()
+            .map(|r| {
+                let mut vals = positions.iter().zip(&leaf_doms).map(|(&i, d)| {
+                    let text = r[i].1.clone().unwrap_or_default();
+                    literal::parse(d, &text).unwrap_or(Value::Text(text))
+                });
+                build_identity(&mut vals, &id_domain)
+            })
+            .collect();
+        Ok(Some(ids))
     }
 
     fn insert_chunk(
@@ -680,6 +772,23 @@ impl<'a> Writer<'a> {
             }
         }
         self.identity(tx, &key).map(Some)
+    }
+}
+
+/// Appends a value in COPY's text format (`\N` for NULL, escapes for `\`, tab, CR, LF).
+fn copy_escape(buf: &mut String, v: Option<&str>) {
+    let Some(v) = v else {
+        buf.push_str("\\N");
+        return;
+    };
+    for c in v.chars() {
+        match c {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
     }
 }
 

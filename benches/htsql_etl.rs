@@ -8,6 +8,7 @@
 //! Rows: `HTSQL_BENCH_ROWS` (default 1,000,000).
 
 use harness::htsql::produce_etl;
+
 use harness::pg::testing::ScratchDb;
 use std::io::{Read, Write};
 use std::time::Instant;
@@ -71,6 +72,14 @@ fn etl_insert_vs_copy_pipe() {
         .unwrap()
         .get(0);
     assert_eq!(n, rows);
+
+    // The read half alone, to see where the time goes.
+    let start = Instant::now();
+    let p = harness::htsql::produce(&mut app, "/narrow{code, name}", &[]).unwrap();
+    let fetch_secs = start.elapsed().as_secs_f64();
+    assert_eq!(p.len() as i64, rows);
+    drop(p);
+    println!("HTSQL fetch alone: {fetch_secs:.2} s");
 
     let copy_rate = rows as f64 / copy_secs;
     let htsql_rate = rows as f64 / htsql_secs;

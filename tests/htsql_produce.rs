@@ -410,6 +410,24 @@ fn etl_statements_move_rows_between_databases() {
         "Failed to adapt value of col2 to enum('foo', 'bar', 'baz'):\n    'x'\nWhile inserting record #1:\n    {'x', 'x'}\nWhile processing:\n    /{'x' :as col1, 'x' :as col2} :as foo/:insert\n                                           ^^^^^^"
     );
 
+    // Errors found while rows stream from the application database roll back.
+    let e = produce_etl(
+        &mut mart,
+        &mut app,
+        "/people{lastname :as col1, 'zzz' :as col2} :as foo /:rexdb /:insert",
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Failed to adapt value of col2 to enum('foo', 'bar', 'baz'):\n    'zzz'\nWhile inserting record #1:\n    {'Smith', 'zzz'}\nWhile processing:\n    /people{lastname :as col1, 'zzz' :as col2} :as foo /:rexdb /:insert\n                                                                 ^^^^^^"
+    );
+    let n: i64 = mart
+        .query_one("SELECT count(*) FROM foo WHERE col1 = 'Smith'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+
     // subject.htsql: no `:as`, the table tag is the source table's name.
     let p = produce_etl(
         &mut mart,

@@ -101,12 +101,63 @@ impl Runner<'_, '_> {
         }
     }
 
+    /// `feed /:rexdb /:insert` with a plain segment as feed: rows stream from the
+    /// application database (a reader thread) straight into the mart's insert, so
+    /// both servers work at once. `None` when the statement has another shape.
+    fn stream_insert(&mut self, feed: &Syn) -> Result<Option<Result<Product>>> {
+        let Some((name, inner, _)) = self.command(feed) else {
+            return Ok(None);
+        };
+        if name != "rexdb" || self.command(inner).is_some() {
+            return Ok(None);
+        }
+        let params = self.params;
+        let Some(rexdb) = self.rexdb.as_deref_mut() else {
+            return Ok(None);
+        };
+        let rcat = catalog::catalog(rexdb)?;
+        let flow = bind::Binder::new(&rcat, params).bind_segment(inner)?;
+        if !sql::is_plural_records(&flow) {
+            return Ok(None);
+        }
+        let header = sql::header(&rcat, &flow);
+        let main = &mut *self.main;
+        let mcat = catalog::catalog(main)?;
+        let result = std::thread::scope(|s| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<Value>>>(4);
+            let (rcat, flow) = (&rcat, &flow);
+            s.spawn(move || {
+                let r = sql::fetch_batches(rexdb, rcat, flow, &mut |batch| {
+                    send.send(Ok(batch)).is_ok()
+                });
+                if let Err(e) = r {
+                    let _ = send.send(Err(e));
+                }
+            });
+            let mut batches = receive.into_iter();
+            cmd::run_stream(
+                main,
+                &mcat,
+                cmd::Command::Insert,
+                header,
+                false,
+                &mut batches,
+            )
+        });
+        Ok(Some(result))
+    }
+
     fn eval(&mut self, syn: &Syn, on_rexdb: bool) -> Result<Product> {
         if let Some((name, feed, mark)) = self.command(syn) {
             if name == "rexdb" && self.rexdb.is_some() {
                 return self.eval(feed, true);
             }
             if let Some(c) = cmd::Command::from_name(&name) {
+                if c == cmd::Command::Insert {
+                    if let Some(product) = self.stream_insert(feed)? {
+                        return product.map_err(|e| error::with_mark(e, "While processing", mark));
+                    }
+                }
                 let product = self.eval(feed, on_rexdb)?;
                 let client = self.client(on_rexdb);
                 let cat = catalog::catalog(client)?;

@@ -432,14 +432,16 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
         let mut items = Vec::new();
         for (e, desc) in &order {
             let s = g.expr(e, &joins);
-            items.push(format!(
-                "{s} {}",
-                if *desc {
-                    "DESC NULLS LAST"
-                } else {
-                    "ASC NULLS FIRST"
-                }
-            ));
+            // HTSQL sorts NULL as the smallest value; a NOT NULL column keeps the
+            // plain form so PostgreSQL can walk the key's index.
+            let not_null = matches!(e, Expr::Col(p, t, c) if p.is_empty() && cat.tables[*t].columns[*c].not_null);
+            let dir = match (*desc, not_null) {
+                (false, true) => "ASC",
+                (true, true) => "DESC",
+                (false, false) => "ASC NULLS FIRST",
+                (true, false) => "DESC NULLS LAST",
+            };
+            items.push(format!("{s} {dir}"));
         }
         text.push_str(&format!(" ORDER BY {}", items.join(", ")));
     }
@@ -471,14 +473,7 @@ pub fn fetch(
         .query(sql.text.as_str(), &params)
         .map_err(super::dberror::translate_fetch)?;
     let fields = flow.fields.clone().unwrap_or_default();
-    let metas: Vec<FieldMeta> = fields
-        .iter()
-        .map(|f| FieldMeta {
-            tag: f.tag.clone(),
-            header: f.header.clone(),
-            domain: field_domain(cat, f),
-        })
-        .collect();
+    let metas = field_metas(cat, flow);
     let record = Domain::Record(metas.iter().map(|m| m.domain.clone()).collect());
     let mut data = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -507,4 +502,63 @@ pub fn fetch(
         fields: metas,
         data,
     })
+}
+
+/// Metadata of a segment's output fields.
+pub fn field_metas(cat: &Catalog, flow: &Flow) -> Vec<FieldMeta> {
+    flow.fields
+        .iter()
+        .flatten()
+        .map(|f| FieldMeta {
+            tag: f.tag.clone(),
+            header: f.header.clone(),
+            domain: field_domain(cat, f),
+        })
+        .collect()
+}
+
+/// Whether a segment yields a list of records (what streaming consumers take).
+pub fn is_plural_records(flow: &Flow) -> bool {
+    !flow.scalar && !flow.singular
+}
+
+/// The product of a plural segment without its rows: what a write command needs to
+/// plan before rows arrive.
+pub fn header(cat: &Catalog, flow: &Flow) -> Product {
+    let metas = field_metas(cat, flow);
+    let record = Domain::Record(metas.iter().map(|m| m.domain.clone()).collect());
+    Product {
+        tag: flow.tag.clone(),
+        domain: Domain::List(Box::new(record)),
+        fields: metas,
+        data: Value::List(Vec::new()),
+    }
+}
+
+/// Runs a plural segment, handing decoded records to `each` in batches as they
+/// arrive (no full result in memory); `each` returns false to stop early.
+pub fn fetch_batches(
+    client: &mut postgres::Client,
+    cat: &Catalog,
+    flow: &Flow,
+    each: &mut dyn FnMut(Vec<Value>) -> bool,
+) -> Result<()> {
+    use postgres::fallible_iterator::FallibleIterator;
+    const BATCH: usize = 4096;
+    let (sql, slots) = compile(cat, flow);
+    let params = sql.params.iter().map(|p| p as &dyn postgres::types::ToSql);
+    let mut rows = client
+        .query_raw(sql.text.as_str(), params)
+        .map_err(super::dberror::translate_fetch)?;
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(row) = rows.next().map_err(super::dberror::translate_fetch)? {
+        batch.push(decode(&row, &slots, flow.tag.clone())?);
+        if batch.len() == BATCH && !each(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))) {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        each(batch);
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! HTSQL against a real PostgreSQL: the forms of reference/htsql.md §0 with their
 //! results, the ETL form between two databases, and the commands.
 
-use harness::htsql::{invalidate_catalog, produce, produce_etl, Identity, Value};
+use harness::htsql::{analyze, invalidate_catalog, produce, produce_etl, Identity, Value};
 use harness::pg::testing::ScratchDb;
 
 fn app_db() -> (ScratchDb, postgres::Client) {
@@ -486,6 +486,17 @@ fn selectors_through_links() {
             Some("id_")
         ]
     );
+    // analyze(): the same metadata, no rows.
+    let a = analyze(
+        &mut mart,
+        Some(&mut app),
+        sel,
+        &[("foo", text("somefoo")), ("instrument", text("mart1"))],
+    )
+    .unwrap();
+    assert_eq!(a.fields, p.fields);
+    assert_eq!(a.domain, p.domain);
+    assert!(a.is_empty());
     let headers: Vec<&str> = p.fields.iter().map(|f| f.header.as_str()).collect();
     assert_eq!(headers[2], "Evaluation Date");
     assert_eq!(headers[4], "My Cool Field");

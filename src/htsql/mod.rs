@@ -44,6 +44,27 @@ pub fn produce_etl(
     run_statement(mart, Some(rexdb), text, params)
 }
 
+/// Binds a statement without running it (rex.db's `analyze()`, used for selector
+/// metadata): the product's tag, field metadata and domain, with no rows. Write
+/// commands are not run (their feed is analyzed); `/:rexdb` feeds bind against
+/// `rexdb` when given.
+pub fn analyze(
+    client: &mut postgres::Client,
+    rexdb: Option<&mut postgres::Client>,
+    text: &str,
+    params: &[(&str, Value)],
+) -> Result<Product> {
+    let decoded: Rc<str> = scan::decode(text)?.into();
+    let syn = syntax::parse(&decoded)?;
+    let mut runner = Runner {
+        main: client,
+        rexdb,
+        params,
+        analyze: true,
+    };
+    runner.eval(&syn, false)
+}
+
 /// Parses a statement without running it (syntax errors only); for validation.
 pub fn check_syntax(text: &str) -> Result<()> {
     let decoded: Rc<str> = scan::decode(text)?.into();
@@ -62,6 +83,7 @@ fn run_statement(
         main,
         rexdb,
         params,
+        analyze: false,
     };
     runner.eval(&syn, false)
 }
@@ -70,6 +92,8 @@ struct Runner<'a, 'p> {
     main: &'a mut postgres::Client,
     rexdb: Option<&'a mut postgres::Client>,
     params: &'p [(&'p str, Value)],
+    /// Bind only: no SQL runs.
+    analyze: bool,
 }
 
 impl Runner<'_, '_> {
@@ -152,6 +176,9 @@ impl Runner<'_, '_> {
             if name == "rexdb" && self.rexdb.is_some() {
                 return self.eval(feed, true);
             }
+            if cmd::Command::from_name(&name).is_some() && self.analyze {
+                return self.eval(feed, on_rexdb);
+            }
             if let Some(c) = cmd::Command::from_name(&name) {
                 if c == cmd::Command::Insert {
                     if let Some(product) = self.stream_insert(feed)? {
@@ -165,11 +192,14 @@ impl Runner<'_, '_> {
                     .map_err(|e| error::with_mark(e, "While processing", mark));
             }
         }
-        let params = self.params;
+        let (params, analyze) = (self.params, self.analyze);
         let client = self.client(on_rexdb);
         let cat = catalog::catalog(client)?;
         let mut binder = bind::Binder::new(&cat, params);
         let flow = binder.bind_segment(syn)?;
+        if analyze {
+            return Ok(sql::header(&cat, &flow));
+        }
         sql::fetch(client, &cat, &flow)
     }
 }

@@ -23,6 +23,16 @@ pub struct Gen<'a> {
 
 type Joins = HashMap<Path, String>;
 
+/// The alias of the join reached by `path`. A path bound in another flow (possible
+/// only through a leaked `define` reference) gets an alias PostgreSQL rejects,
+/// which surfaces as a database error instead of a panic.
+fn alias(joins: &Joins, path: &[Step]) -> String {
+    joins
+        .get(path)
+        .cloned()
+        .unwrap_or_else(|| "\"<unbound>\"".to_string())
+}
+
 /// A qualified, quoted table name.
 pub fn table_sql(cat: &Catalog, t: usize) -> String {
     format!("\"public\".{}", quote_ident(&cat.tables[t].name))
@@ -83,7 +93,7 @@ impl<'a> Gen<'a> {
         match e {
             Expr::Col(p, t, c) => format!(
                 "{}.{}",
-                joins[p],
+                alias(joins, p),
                 quote_ident(&self.cat.tables[*t].columns[*c].name)
             ),
             Expr::Param(v, ty) => self.param(v.clone(), ty),
@@ -114,7 +124,7 @@ impl<'a> Gen<'a> {
                     }
                     None => return "TRUE".into(),
                 };
-                format!("({}.{} IS NOT NULL)", joins[p], quote_ident(col))
+                format!("({}.{} IS NOT NULL)", alias(joins, p), quote_ident(col))
             }
         }
     }
@@ -167,7 +177,7 @@ impl<'a> Gen<'a> {
             if joins.contains_key(&p) {
                 continue;
             }
-            let parent = joins[&p[..p.len() - 1].to_vec()].clone();
+            let parent = alias(joins, &p[..p.len() - 1]);
             let a = self.alias();
             let (table, conds) = match p.last().expect("non-empty path") {
                 Step::Direct(t, f) => {
@@ -216,9 +226,9 @@ impl<'a> Gen<'a> {
             for (c, tc) in fk.columns.iter().zip(&fk.target_columns) {
                 conds.push(format!(
                     "{}.{} = {}.{}",
-                    joins[&Vec::new()],
+                    alias(joins, &[]),
                     quote_ident(&self.cat.tables[t].columns[*c].name),
-                    outer[outer_path],
+                    alias(outer, outer_path),
                     quote_ident(&self.cat.tables[fk.target].columns[*tc].name)
                 ));
             }
@@ -522,16 +532,23 @@ pub fn is_plural_records(flow: &Flow) -> bool {
     !flow.scalar && !flow.singular
 }
 
-/// The product of a plural segment without its rows: what a write command needs to
-/// plan before rows arrive.
+/// The product of a segment without its rows: what a write command needs to plan
+/// before rows arrive, and what `analyze()` reports.
 pub fn header(cat: &Catalog, flow: &Flow) -> Product {
     let metas = field_metas(cat, flow);
     let record = Domain::Record(metas.iter().map(|m| m.domain.clone()).collect());
+    let (domain, data) = if flow.scalar && metas.len() == 1 {
+        (metas[0].domain.clone(), Value::Null)
+    } else if flow.singular {
+        (record, Value::Null)
+    } else {
+        (Domain::List(Box::new(record)), Value::List(Vec::new()))
+    };
     Product {
         tag: flow.tag.clone(),
-        domain: Domain::List(Box::new(record)),
+        domain,
         fields: metas,
-        data: Value::List(Vec::new()),
+        data,
     }
 }
 

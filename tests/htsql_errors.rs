@@ -204,6 +204,19 @@ fn parse_and_command_errors() {
         e.contains("While inserting record #1:\n    {null}\nWhile processing:"),
         "{e}"
     );
+    // An unknown pipe marks the whole pipe; commands are suggested.
+    let e = produce(&mut app, "/people{\n    firstname\n}/:insrt", &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Found unknown function:\n    insrt\nPerhaps you had in mind:\n    insert\nWhile translating:\n    /people{\n    ^^^^^^^^"
+    );
+    // Without a gateway, `/:rexdb` is unknown.
+    let e = produce(&mut app, "/people/:rexdb", &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("Found unknown function:\n    rexdb\n"),
+        "{e}"
+    );
     // Bad operand types.
     let e = err(&mut app, "/people{firstname + code}");
     assert!(

@@ -98,6 +98,10 @@ pub enum Bound {
 /// Global functions with their arity (-1: any), for lookup and suggestions.
 const GLOBALS: &[(&str, i32)] = &[
     ("as", 2),
+    ("delete", 1),
+    ("insert", 1),
+    ("merge", 1),
+    ("update", 1),
     ("count", 1),
     ("define", -1),
     ("exists", 1),
@@ -597,6 +601,15 @@ impl<'a> Binder<'a> {
                 }
                 if *style != CallStyle::Function {
                     let b = self.bind(&args[0], scope)?;
+                    if !GLOBALS.iter().any(|(g, _)| *g == normalize(name)) {
+                        // An unknown pipe marks the whole pipe, like HTSQL.
+                        let mark = if *style == CallStyle::Pipe {
+                            &syn.mark
+                        } else {
+                            name_mark
+                        };
+                        return Err(self.unknown_function(name, args.len(), scope, mark));
+                    }
                     let call = Syn {
                         kind: Kind::Apply {
                             name: name.clone(),

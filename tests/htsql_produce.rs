@@ -535,6 +535,19 @@ fn selectors_through_links() {
     if let Some(Value::Identity(id)) = r.get("instrumentversion") {
         assert_eq!(id.to_string(), "'mart8.1'");
     }
+    // sort / limit / contains.
+    let p = produce(&mut app, "/people.sort(lastname).limit(2)", &[]).unwrap();
+    let names: Vec<&Value> = p
+        .rows()
+        .iter()
+        .map(|r| r.as_record().unwrap().get("firstname").unwrap())
+        .collect();
+    assert_eq!(names, [&text("Some"), &text("Tom")]);
+    // John, Bob and Some (Tom is code 3); case-insensitive.
+    let p = produce(&mut app, "/people?firstname~'O'&code!=3", &[]).unwrap();
+    assert_eq!(p.len(), 3);
+    let p = produce(&mut app, "/count(people?code>=2&code<4)", &[]).unwrap();
+    assert_eq!(p.data, Value::Int(2));
     // A plural reverse link counts; `subject.assessment` is plural in a selector.
     let p = produce(&mut app, "/subject{uid, count(assessment) :as n}", &[]).unwrap();
     let ns: Vec<&Value> = p

@@ -456,7 +456,8 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
         text.push_str(&format!(" ORDER BY {}", items.join(", ")));
     }
     if let Some(n) = flow.limit {
-        text.push_str(&format!(" LIMIT {n}"));
+        let limit = g.param(Some(n.to_string()), "int8");
+        text.push_str(&format!(" LIMIT {limit}"));
     }
     (
         Sql {

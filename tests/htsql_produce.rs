@@ -579,3 +579,71 @@ fn selectors_through_links() {
         .get(0);
     assert_eq!(v, "MARTASSESSMENT1-blah");
 }
+
+#[test]
+fn multi_column_identities_and_links() {
+    let (_db, mut c) = app_db();
+    let p = produce(
+        &mut c,
+        "{id($def, $seq) :as rexmart_dynamic_assessment, 'subject' :as name} :as rexmart_dynamic_assessment_instrument /:insert",
+        &[("def", text("dynamic_complex")), ("seq", Value::Int(10))],
+    )
+    .unwrap();
+    let Value::Identity(id) = &p.data else {
+        panic!("{p:?}")
+    };
+    assert_eq!(id.to_string(), "dynamic_complex.10.subject");
+    assert_eq!(id.repr(), "ID(ID('dynamic_complex', 10), 'subject')");
+    let p = produce(
+        &mut c,
+        "/rexmart_dynamic_assessment_instrument{*, id()}",
+        &[],
+    )
+    .unwrap();
+    let tags: Vec<Option<&str>> = p.fields.iter().map(|f| f.tag.as_deref()).collect();
+    assert_eq!(
+        tags,
+        [Some("rexmart_dynamic_assessment"), Some("name"), None]
+    );
+    assert_eq!(p.fields[2].header, "id()");
+    let r = p.get(0).unwrap().as_record().unwrap();
+    let Some(Value::Identity(link)) = r.get("rexmart_dynamic_assessment") else {
+        panic!("{r:?}")
+    };
+    assert_eq!(link.to_string(), "dynamic_complex.10");
+    // A locator with labels.
+    let p = produce(
+        &mut c,
+        "/rexmart_dynamic_assessment[dynamic_simple.10]{name}",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        p.data.as_record().unwrap().get("name"),
+        Some(&text("mart1"))
+    );
+    // A link to a missing row.
+    let e = produce(
+        &mut c,
+        "{id('nothing', 1) :as rexmart_dynamic_assessment, 'x' :as name} :as rexmart_dynamic_assessment_instrument /:insert",
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().starts_with("Unable to resolve a link:\n    rexmart_dynamic_assessment[nothing.1]\nWhile inserting a record:\n    {[nothing.1], 'x'}\nWhile processing:"),
+        "{e}"
+    );
+    // Reverse plural link counted from the parent.
+    let p = produce(
+        &mut c,
+        "/rexmart_dynamic_assessment{name, count(rexmart_dynamic_assessment_instrument) :as n}",
+        &[],
+    )
+    .unwrap();
+    let ns: Vec<&Value> = p
+        .rows()
+        .iter()
+        .map(|r| r.as_record().unwrap().get("n").unwrap())
+        .collect();
+    assert_eq!(ns, [&Value::Int(1), &Value::Int(0)]);
+}

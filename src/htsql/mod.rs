@@ -3,6 +3,18 @@
 //! cached pg_catalog view → one SELECT with bind parameters → rows → [`Product`];
 //! write commands (`:insert`, `:update`, `:merge`, `:delete`) consume a feed product,
 //! and `/:rexdb` evaluates its feed on the application database.
+//!
+//! `feed /:rexdb /:insert` streams: a reader thread fetches batches from the
+//! application database while the mart side writes them with `COPY ... FROM STDIN`
+//! (identities taken from the input when they are plain key columns), falling back to
+//! batched `INSERT ... SELECT FROM unnest(...) RETURNING` and then row by row to name
+//! the failing record. Values never enter SQL text: every value is a text bind
+//! parameter cast to its type, every identifier is quoted.
+//!
+//! Not implemented (unused by rex.mart, rex.job and the demo; htsql.md §9.3):
+//! nested plural segments in selectors (`/link{...}` inside `{...}`), projection `^`,
+//! attachment `@`/`->`, formats, `:sql`/`:copy`/`:clone`/`:do`, the "Valid types"
+//! list under operator type errors, choices under "Found ambiguous name".
 
 mod bind;
 mod catalog;

@@ -1,7 +1,7 @@
 //! HTSQL against a real PostgreSQL: the forms of reference/htsql.md §0 with their
 //! results, the ETL form between two databases, and the commands.
 
-use harness::htsql::{invalidate_catalog, produce, produce_etl, Identity, Value};
+use harness::htsql::{analyze, invalidate_catalog, produce, produce_etl, Identity, Value};
 use harness::pg::testing::ScratchDb;
 
 fn app_db() -> (ScratchDb, postgres::Client) {
@@ -410,6 +410,24 @@ fn etl_statements_move_rows_between_databases() {
         "Failed to adapt value of col2 to enum('foo', 'bar', 'baz'):\n    'x'\nWhile inserting record #1:\n    {'x', 'x'}\nWhile processing:\n    /{'x' :as col1, 'x' :as col2} :as foo/:insert\n                                           ^^^^^^"
     );
 
+    // Errors found while rows stream from the application database roll back.
+    let e = produce_etl(
+        &mut mart,
+        &mut app,
+        "/people{lastname :as col1, 'zzz' :as col2} :as foo /:rexdb /:insert",
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Failed to adapt value of col2 to enum('foo', 'bar', 'baz'):\n    'zzz'\nWhile inserting record #1:\n    {'Smith', 'zzz'}\nWhile processing:\n    /people{lastname :as col1, 'zzz' :as col2} :as foo /:rexdb /:insert\n                                                                 ^^^^^^"
+    );
+    let n: i64 = mart
+        .query_one("SELECT count(*) FROM foo WHERE col1 = 'Smith'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+
     // subject.htsql: no `:as`, the table tag is the source table's name.
     let p = produce_etl(
         &mut mart,
@@ -468,6 +486,17 @@ fn selectors_through_links() {
             Some("id_")
         ]
     );
+    // analyze(): the same metadata, no rows.
+    let a = analyze(
+        &mut mart,
+        Some(&mut app),
+        sel,
+        &[("foo", text("somefoo")), ("instrument", text("mart1"))],
+    )
+    .unwrap();
+    assert_eq!(a.fields, p.fields);
+    assert_eq!(a.domain, p.domain);
+    assert!(a.is_empty());
     let headers: Vec<&str> = p.fields.iter().map(|f| f.header.as_str()).collect();
     assert_eq!(headers[2], "Evaluation Date");
     assert_eq!(headers[4], "My Cool Field");
@@ -506,6 +535,19 @@ fn selectors_through_links() {
     if let Some(Value::Identity(id)) = r.get("instrumentversion") {
         assert_eq!(id.to_string(), "'mart8.1'");
     }
+    // sort / limit / contains.
+    let p = produce(&mut app, "/people.sort(lastname).limit(2)", &[]).unwrap();
+    let names: Vec<&Value> = p
+        .rows()
+        .iter()
+        .map(|r| r.as_record().unwrap().get("firstname").unwrap())
+        .collect();
+    assert_eq!(names, [&text("Some"), &text("Tom")]);
+    // John, Bob and Some (Tom is code 3); case-insensitive.
+    let p = produce(&mut app, "/people?firstname~'O'&code!=3", &[]).unwrap();
+    assert_eq!(p.len(), 3);
+    let p = produce(&mut app, "/count(people?code>=2&code<4)", &[]).unwrap();
+    assert_eq!(p.data, Value::Int(2));
     // A plural reverse link counts; `subject.assessment` is plural in a selector.
     let p = produce(&mut app, "/subject{uid, count(assessment) :as n}", &[]).unwrap();
     let ns: Vec<&Value> = p
@@ -525,7 +567,6 @@ fn selectors_through_links() {
         "CREATE TABLE mart1 (id serial UNIQUE, assessment_uid text PRIMARY KEY, postcalc1 text); INSERT INTO mart1 (assessment_uid) VALUES ('martassessment1');",
     )
     .unwrap();
-    invalidate_catalog(&mut mart).unwrap();
     produce(
         &mut mart,
         "/mart1.define($postcalc1 := upper(assessment_uid) + '-' + $foo){id(), $postcalc1 :as postcalc1}/:update",
@@ -537,4 +578,72 @@ fn selectors_through_links() {
         .unwrap()
         .get(0);
     assert_eq!(v, "MARTASSESSMENT1-blah");
+}
+
+#[test]
+fn multi_column_identities_and_links() {
+    let (_db, mut c) = app_db();
+    let p = produce(
+        &mut c,
+        "{id($def, $seq) :as rexmart_dynamic_assessment, 'subject' :as name} :as rexmart_dynamic_assessment_instrument /:insert",
+        &[("def", text("dynamic_complex")), ("seq", Value::Int(10))],
+    )
+    .unwrap();
+    let Value::Identity(id) = &p.data else {
+        panic!("{p:?}")
+    };
+    assert_eq!(id.to_string(), "dynamic_complex.10.subject");
+    assert_eq!(id.repr(), "ID(ID('dynamic_complex', 10), 'subject')");
+    let p = produce(
+        &mut c,
+        "/rexmart_dynamic_assessment_instrument{*, id()}",
+        &[],
+    )
+    .unwrap();
+    let tags: Vec<Option<&str>> = p.fields.iter().map(|f| f.tag.as_deref()).collect();
+    assert_eq!(
+        tags,
+        [Some("rexmart_dynamic_assessment"), Some("name"), None]
+    );
+    assert_eq!(p.fields[2].header, "id()");
+    let r = p.get(0).unwrap().as_record().unwrap();
+    let Some(Value::Identity(link)) = r.get("rexmart_dynamic_assessment") else {
+        panic!("{r:?}")
+    };
+    assert_eq!(link.to_string(), "dynamic_complex.10");
+    // A locator with labels.
+    let p = produce(
+        &mut c,
+        "/rexmart_dynamic_assessment[dynamic_simple.10]{name}",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        p.data.as_record().unwrap().get("name"),
+        Some(&text("mart1"))
+    );
+    // A link to a missing row.
+    let e = produce(
+        &mut c,
+        "{id('nothing', 1) :as rexmart_dynamic_assessment, 'x' :as name} :as rexmart_dynamic_assessment_instrument /:insert",
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().starts_with("Unable to resolve a link:\n    rexmart_dynamic_assessment[nothing.1]\nWhile inserting a record:\n    {[nothing.1], 'x'}\nWhile processing:"),
+        "{e}"
+    );
+    // Reverse plural link counted from the parent.
+    let p = produce(
+        &mut c,
+        "/rexmart_dynamic_assessment{name, count(rexmart_dynamic_assessment_instrument) :as n}",
+        &[],
+    )
+    .unwrap();
+    let ns: Vec<&Value> = p
+        .rows()
+        .iter()
+        .map(|r| r.as_record().unwrap().get("n").unwrap())
+        .collect();
+    assert_eq!(ns, [&Value::Int(1), &Value::Int(0)]);
 }

@@ -98,6 +98,10 @@ pub enum Bound {
 /// Global functions with their arity (-1: any), for lookup and suggestions.
 const GLOBALS: &[(&str, i32)] = &[
     ("as", 2),
+    ("delete", 1),
+    ("insert", 1),
+    ("merge", 1),
+    ("update", 1),
     ("count", 1),
     ("define", -1),
     ("exists", 1),
@@ -257,7 +261,7 @@ impl<'a> Binder<'a> {
                 scalar: false,
             },
             other => {
-                let field = self.to_field(other, None, inner.to_string(), &inner.mark)?;
+                let field = self.make_field(other, None, inner.to_string(), &inner.mark)?;
                 Flow {
                     table: None,
                     filters: vec![],
@@ -349,7 +353,7 @@ impl<'a> Binder<'a> {
     }
 
     /// Converts a bound selection element into an output field.
-    fn to_field(
+    fn make_field(
         &mut self,
         b: Bound,
         tag: Option<String>,
@@ -410,7 +414,7 @@ impl<'a> Binder<'a> {
             }
             Kind::Assign(lhs, rhs) if lhs.len() == 1 && !lhs[0].starts_with('$') => {
                 let b = self.bind(rhs, scope)?;
-                let f = self.to_field(b, Some(lhs[0].clone()), lhs[0].clone(), &rhs.mark)?;
+                let f = self.make_field(b, Some(lhs[0].clone()), lhs[0].clone(), &rhs.mark)?;
                 Ok(vec![f])
             }
             Kind::Ident(n) => {
@@ -419,7 +423,7 @@ impl<'a> Binder<'a> {
                     Bound::Value(..) | Bound::Link(..) => title(&normalize(n)),
                     _ => n.clone(),
                 };
-                Ok(vec![self.to_field(
+                Ok(vec![self.make_field(
                     b,
                     Some(n.clone()),
                     header,
@@ -429,11 +433,16 @@ impl<'a> Binder<'a> {
             Kind::Select(base, _) if base.ident().is_some() => {
                 let n = base.ident().unwrap_or_default().to_string();
                 let b = self.bind(syn, scope)?;
-                Ok(vec![self.to_field(b, Some(n.clone()), n, &syn.mark)?])
+                Ok(vec![self.make_field(b, Some(n.clone()), n, &syn.mark)?])
             }
             _ => {
                 let b = self.bind(syn, scope)?;
-                Ok(vec![self.to_field(b, None, syn.to_string(), &syn.mark)?])
+                Ok(vec![self.make_field(
+                    b,
+                    None,
+                    syn.to_string(),
+                    &syn.mark,
+                )?])
             }
         }
     }
@@ -592,6 +601,15 @@ impl<'a> Binder<'a> {
                 }
                 if *style != CallStyle::Function {
                     let b = self.bind(&args[0], scope)?;
+                    if !GLOBALS.iter().any(|(g, _)| *g == normalize(name)) {
+                        // An unknown pipe marks the whole pipe, like HTSQL.
+                        let mark = if *style == CallStyle::Pipe {
+                            &syn.mark
+                        } else {
+                            name_mark
+                        };
+                        return Err(self.unknown_function(name, args.len(), scope, mark));
+                    }
                     let call = Syn {
                         kind: Kind::Apply {
                             name: name.clone(),
@@ -610,7 +628,7 @@ impl<'a> Binder<'a> {
                 let v = self.bind(a, scope)?;
                 match *op {
                     "!" => {
-                        let e = self.to_typed(v, &Domain::Boolean, &a.mark)?;
+                        let e = self.typed_expr(v, &Domain::Boolean, &a.mark)?;
                         Ok(Bound::Value(
                             Expr::Tpl("(NOT {})", vec![e]),
                             Domain::Boolean,
@@ -757,7 +775,7 @@ impl<'a> Binder<'a> {
             tag: flow.tag.clone(),
         };
         let b = self.bind(pred, &scope)?;
-        let e = self.to_typed(b, &Domain::Boolean, &pred.mark)?;
+        let e = self.typed_expr(b, &Domain::Boolean, &pred.mark)?;
         flow.filters.push(e);
         Ok(Bound::Plural(flow))
     }
@@ -805,7 +823,7 @@ impl<'a> Binder<'a> {
                         limit: None,
                         correlate: None,
                         fields: None,
-                        tag: Some(self.cat.tables[*t].name.clone()),
+                        tag: Some(n.to_string()),
                         singular: false,
                         scalar: false,
                     }));
@@ -916,7 +934,7 @@ impl<'a> Binder<'a> {
         }
         let unary = |this: &mut Self, d: &Domain| -> Result<Expr> {
             let b = this.bind(&args[0], scope)?;
-            this.to_typed(b, d, &args[0].mark)
+            this.typed_expr(b, d, &args[0].mark)
         };
         match key.as_str() {
             "upper" | "lower" | "length" => {
@@ -1067,7 +1085,7 @@ impl<'a> Binder<'a> {
     }
 
     /// Coerces a bound value to a domain (untyped literals are parsed and validated).
-    fn to_typed(&mut self, b: Bound, d: &Domain, mark: &Mark) -> Result<Expr> {
+    fn typed_expr(&mut self, b: Bound, d: &Domain, mark: &Mark) -> Result<Expr> {
         match b {
             Bound::Untyped(v) => self.coerce_value(Bound::Untyped(v), d, mark),
             other => {
@@ -1098,7 +1116,7 @@ impl<'a> Binder<'a> {
                 let v = literal::parse(d, &text).map_err(|m| translate_error(&m, None, mark))?;
                 Ok(Expr::Param(literal::sql_text(&v), literal::sql_type(d)))
             }
-            other => self.to_typed(other, d, mark),
+            other => self.typed_expr(other, d, mark),
         }
     }
 
@@ -1153,8 +1171,8 @@ impl<'a> Binder<'a> {
         let bb = self.bind(b, scope)?;
         match op {
             "&" | "|" => {
-                let ea = self.to_typed(ba, &Domain::Boolean, &a.mark)?;
-                let eb = self.to_typed(bb, &Domain::Boolean, &b.mark)?;
+                let ea = self.typed_expr(ba, &Domain::Boolean, &a.mark)?;
+                let eb = self.typed_expr(bb, &Domain::Boolean, &b.mark)?;
                 let tpl = if op == "&" {
                     "({} AND {})"
                 } else {
@@ -1179,8 +1197,8 @@ impl<'a> Binder<'a> {
                 Ok(Bound::Value(Expr::Tpl(tpl, vec![ea, eb]), Domain::Boolean))
             }
             "~" | "!~" => {
-                let ea = self.to_typed(ba, &Domain::Text, &a.mark)?;
-                let eb = self.to_typed(bb, &Domain::Text, &b.mark)?;
+                let ea = self.typed_expr(ba, &Domain::Text, &a.mark)?;
+                let eb = self.typed_expr(bb, &Domain::Text, &b.mark)?;
                 let tpl = if op == "~" {
                     "({} ILIKE ('%' || REPLACE(REPLACE(REPLACE({}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'))"
                 } else {
@@ -1194,8 +1212,8 @@ impl<'a> Binder<'a> {
                 let db = domain_of(&bb).unwrap_or(Domain::Untyped);
                 let textual = |d: &Domain| matches!(d, Domain::Text | Domain::Untyped);
                 if op == "+" && textual(&da) && textual(&db) {
-                    let ea = self.to_typed(ba, &Domain::Text, &a.mark)?;
-                    let eb = self.to_typed(bb, &Domain::Text, &b.mark)?;
+                    let ea = self.typed_expr(ba, &Domain::Text, &a.mark)?;
+                    let eb = self.typed_expr(bb, &Domain::Text, &b.mark)?;
                     return Ok(Bound::Value(
                         Expr::Tpl("(COALESCE({}, '') || COALESCE({}, ''))", vec![ea, eb]),
                         Domain::Text,

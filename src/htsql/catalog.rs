@@ -56,6 +56,8 @@ pub struct Table {
     /// Arcs of `*`, in column order.
     pub public: Vec<(String, Attr)>,
     pub identity: Option<Vec<IdPart>>,
+    /// Whether user triggers may change inserted rows (then identities are read back).
+    pub has_triggers: bool,
 }
 
 #[derive(Debug, Default)]
@@ -148,6 +150,7 @@ impl Catalog {
                 labels: HashMap::new(),
                 public: Vec::new(),
                 identity: None,
+                has_triggers: false,
             });
         }
         let enums = client.query(
@@ -196,6 +199,14 @@ impl Catalog {
                 not_null: r.get(3),
                 title: comment.as_deref().and_then(|c| meta_key(c, "title")),
             });
+        }
+        for r in &client.query(
+            "SELECT DISTINCT tgrelid FROM pg_catalog.pg_trigger WHERE NOT tgisinternal",
+            &[],
+        )? {
+            if let Some(&t) = by_oid.get(&r.get::<_, u32>(0)) {
+                cat.tables[t].has_triggers = true;
+            }
         }
         let cons = client.query(
             "SELECT conrelid, contype::text, conkey, confrelid, confkey \
@@ -442,33 +453,54 @@ fn meta_key(comment: &str, key: &str) -> Option<String> {
     })
 }
 
-type Cache = Mutex<HashMap<String, Arc<Catalog>>>;
+/// Cached catalogs by database key, each with the schema signature it was read at.
+type Cache = Mutex<HashMap<String, (String, Arc<Catalog>)>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-/// A key naming the connected database: server address + database name.
-fn db_key(client: &mut postgres::Client) -> Result<String> {
+/// The key naming the connected database (its oid, so a re-created database with the
+/// same name is a new key) and a cheap signature of schema `public`: relations,
+/// columns, constraints and enum labels. A changed signature reloads the catalog,
+/// so callers need `invalidate_catalog` only for changes the signature cannot see
+/// (e.g. a column type changed in place).
+fn db_key(client: &mut postgres::Client) -> Result<(String, String)> {
     let row = client.query_one(
-        "SELECT current_database()::text || '@' || coalesce(inet_server_addr()::text, '') || ':' || coalesce(inet_server_port(), 0)::text",
+        "SELECT d.oid::text || '/' || current_database()::text || '@' \
+                || coalesce(inet_server_addr()::text, '') || ':' \
+                || coalesce(inet_server_port(), 0)::text, \
+                (SELECT count(*) || '/' || coalesce(sum(c.relnatts), 0) || '/' \
+                        || coalesce(max(c.oid::text::int8), 0) \
+                 FROM pg_catalog.pg_class c \
+                 WHERE c.relnamespace = 'public'::regnamespace) || '/' || \
+                (SELECT count(*) || '/' || coalesce(max(o.oid::text::int8), 0) \
+                 FROM pg_catalog.pg_constraint o \
+                 WHERE o.connamespace = 'public'::regnamespace) || '/' || \
+                (SELECT count(*) FROM pg_catalog.pg_enum) || '/' || \
+                (SELECT count(*) FROM pg_catalog.pg_attribute a \
+                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+                 WHERE c.relnamespace = 'public'::regnamespace AND a.attisdropped) \
+         FROM pg_catalog.pg_database d WHERE d.datname = current_database()",
         &[],
     )?;
-    Ok(row.get(0))
+    Ok((row.get(0), row.get(1)))
 }
 
-/// The cached catalog of `client`'s database, loading it on first use.
+/// The cached catalog of `client`'s database, (re)loading it when the schema changed.
 pub fn catalog(client: &mut postgres::Client) -> Result<Arc<Catalog>> {
-    let key = db_key(client)?;
-    if let Some(c) = cache().lock().map_err(|_| poisoned())?.get(&key) {
-        return Ok(c.clone());
+    let (key, signature) = db_key(client)?;
+    if let Some((sig, c)) = cache().lock().map_err(|_| poisoned())?.get(&key) {
+        if *sig == signature {
+            return Ok(c.clone());
+        }
     }
     let c = Arc::new(Catalog::load(client)?);
     cache()
         .lock()
         .map_err(|_| poisoned())?
-        .insert(key, c.clone());
+        .insert(key, (signature, c.clone()));
     Ok(c)
 }
 
@@ -478,7 +510,7 @@ fn poisoned() -> crate::core::Error {
 
 /// Forgets the cached catalog of `client`'s database (call after DDL).
 pub fn invalidate_catalog(client: &mut postgres::Client) -> Result<()> {
-    let key = db_key(client)?;
+    let (key, _) = db_key(client)?;
     cache().lock().map_err(|_| poisoned())?.remove(&key);
     Ok(())
 }

@@ -74,7 +74,13 @@ pub fn run(
     cmd: Command,
     product: Product,
 ) -> Result<Product> {
-    let (records, single) = match (&product.domain, product.data) {
+    let Product {
+        tag,
+        domain,
+        fields,
+        data,
+    } = product;
+    let (records, single) = match (&domain, data) {
         (Domain::List(item), Value::List(rows)) if matches!(**item, Domain::Record(_)) => {
             (rows, false)
         }
@@ -87,6 +93,33 @@ pub fn run(
             ))
         }
     };
+    let header = Product {
+        tag,
+        domain,
+        fields,
+        data: Value::Null,
+    };
+    run_stream(
+        client,
+        cat,
+        cmd,
+        header,
+        single,
+        &mut std::iter::once(Ok(records)),
+    )
+}
+
+/// Runs a write command whose feed rows arrive in batches (`header` carries the
+/// feed's tag and field metadata). A batch may be an error (the feed failed): then
+/// nothing is committed.
+pub fn run_stream(
+    client: &mut postgres::Client,
+    cat: &Catalog,
+    cmd: Command,
+    product: Product,
+    single: bool,
+    batches: &mut dyn Iterator<Item = Result<Vec<Value>>>,
+) -> Result<Product> {
     let tag = product
         .tag
         .clone()
@@ -158,39 +191,59 @@ pub fn run(
     let mut results: Vec<Value> = Vec::new();
     match cmd {
         Command::Insert => {
-            let mut rows = Vec::with_capacity(records.len());
-            for (n, rec) in records.iter().enumerate() {
-                let row = w
-                    .columns(&mut tx, &maps, rec)
-                    .map_err(|e| wrap(e, n, rec))?;
-                rows.push(row);
-            }
             let cols = insert_columns(&maps, cat, t);
-            let mut done = 0;
-            for chunk in rows.chunks(5000) {
-                let keys = w.insert_chunk(&mut tx, &cols, chunk).or_else(|_| {
-                    // Find the failing record, with its own error text.
-                    let mut keys = Vec::new();
-                    for (k, row) in chunk.iter().enumerate() {
-                        let n = done + k;
-                        keys.extend(
-                            w.insert_chunk(&mut tx, &cols, std::slice::from_ref(row))
-                                .map_err(|e| wrap(e, n, &records[n]))?,
-                        );
-                    }
-                    Ok::<_, Error>(keys)
-                })?;
-                for (k, key) in keys.into_iter().enumerate() {
-                    let n = done + k;
-                    let id = w
-                        .identity(&mut tx, &key)
-                        .map_err(|e| wrap(e, n, &records[n]))?;
-                    results.push(id);
+            let mut records: Vec<Value> = Vec::new();
+            let mut rows: Vec<Vec<(usize, Option<String>)>> = Vec::new();
+            if let Some(ids) = w.copy_stream(
+                &mut tx,
+                &cols,
+                &maps,
+                batches,
+                &mut records,
+                &mut rows,
+                &wrap,
+            )? {
+                results = ids;
+            } else {
+                for batch in &mut *batches {
+                    records.extend(batch?);
                 }
-                done += chunk.len();
+                for (n, rec) in records.iter().enumerate().skip(rows.len()) {
+                    let row = w
+                        .columns(&mut tx, &maps, rec)
+                        .map_err(|e| wrap(e, n, rec))?;
+                    rows.push(row);
+                }
+                let mut done = 0;
+                for chunk in rows.chunks(5000) {
+                    let keys = w.insert_chunk(&mut tx, &cols, chunk).or_else(|_| {
+                        // Find the failing record, with its own error text.
+                        let mut keys = Vec::new();
+                        for (k, row) in chunk.iter().enumerate() {
+                            let n = done + k;
+                            keys.extend(
+                                w.insert_chunk(&mut tx, &cols, std::slice::from_ref(row))
+                                    .map_err(|e| wrap(e, n, &records[n]))?,
+                            );
+                        }
+                        Ok::<_, Error>(keys)
+                    })?;
+                    for (k, key) in keys.into_iter().enumerate() {
+                        let n = done + k;
+                        let id = w
+                            .identity(&mut tx, &key)
+                            .map_err(|e| wrap(e, n, &records[n]))?;
+                        results.push(id);
+                    }
+                    done += chunk.len();
+                }
             }
         }
         Command::Update | Command::Delete | Command::Merge => {
+            let mut records: Vec<Value> = Vec::new();
+            for batch in &mut *batches {
+                records.extend(batch?);
+            }
             for (n, rec) in records.iter().enumerate() {
                 let r = w
                     .one(&mut tx, cmd, &maps, rec)
@@ -393,6 +446,114 @@ impl<'a> Writer<'a> {
         };
         self.links.insert(key, ids.clone());
         Ok(ids)
+    }
+
+    /// Fast path for plain inserts: one `COPY ... FROM STDIN` fed while the feed's
+    /// batches arrive, identities taken from the input. Only when every identity
+    /// column is given (non-null), the identity is made of plain columns, there are
+    /// no links to resolve and no user trigger can rewrite rows. Returns `None` when
+    /// not eligible or when the COPY failed; `records`/`rows` then hold what was
+    /// consumed so far and the caller inserts in batches, reporting the failing record
+    /// with its own error.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_stream(
+        &self,
+        tx: &mut postgres::Transaction,
+        cols: &[usize],
+        maps: &[Mapping],
+        batches: &mut dyn Iterator<Item = Result<Vec<Value>>>,
+        records: &mut Vec<Value>,
+        rows: &mut Vec<Vec<(usize, Option<String>)>>,
+        wrap: &dyn Fn(Error, usize, &Value) -> Error,
+    ) -> Result<Option<Vec<Value>>> {
+        let table = &self.cat.tables[self.t];
+        let leaves = identity_leaves(self.cat, self.t);
+        let Some(key) = table.key() else {
+            return Ok(None);
+        };
+        let positions: Option<Vec<usize>> = leaves
+            .iter()
+            .map(|(p, _, c)| {
+                if p.is_empty() {
+                    cols.iter().position(|x| x == c)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let Some(positions) = positions else {
+            return Ok(None);
+        };
+        let plain =
+            leaves.len() == key.len() && leaves.iter().zip(&key).all(|((_, _, c), k)| c == k);
+        let links = maps.iter().any(|m| matches!(m.target, Target::Link(_)));
+        if table.has_triggers || !plain || links || cols.is_empty() {
+            return Ok(None);
+        }
+        let names: Vec<String> = cols
+            .iter()
+            .map(|c| quote_ident(&table.columns[*c].name))
+            .collect();
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN",
+            table_sql(self.cat, self.t),
+            names.join(", ")
+        );
+        let mut sp = tx.savepoint("htsql_copy")?;
+        let completed = {
+            use std::io::Write;
+            let mut writer = sp.copy_in(sql.as_str())?;
+            let mut buf = String::with_capacity(1 << 17);
+            let mut ok = true;
+            'feed: for batch in &mut *batches {
+                for rec in batch? {
+                    let n = records.len();
+                    let row = plain_columns(self.cat, self.t, maps, &rec)
+                        .map_err(|e| wrap(e, n, &rec))?;
+                    records.push(rec);
+                    let complete = positions.iter().all(|&i| row[i].1.is_some());
+                    for (i, (_, v)) in row.iter().enumerate() {
+                        if i > 0 {
+                            buf.push('\t');
+                        }
+                        copy_escape(&mut buf, v.as_deref());
+                    }
+                    buf.push('\n');
+                    rows.push(row);
+                    if !complete {
+                        ok = false;
+                        break 'feed;
+                    }
+                    if buf.len() >= 1 << 16 {
+                        if writer.write_all(buf.as_bytes()).is_err() {
+                            ok = false;
+                            break 'feed;
+                        }
+                        buf.clear();
+                    }
+                }
+            }
+            ok = ok && writer.write_all(buf.as_bytes()).is_ok();
+            // Dropping an unfinished writer aborts the COPY.
+            ok && writer.finish().is_ok()
+        };
+        if !completed {
+            return Ok(None);
+        }
+        sp.commit()?;
+        let id_domain = super::bind::identity_domain(self.cat, self.t);
+        let leaf_doms = leaf_domains(&id_domain);
+        let ids = rows
+            .iter()
+            .map(|r| {
+                let mut vals = positions.iter().zip(&leaf_doms).map(|(&i, d)| {
+                    let text = r[i].1.clone().unwrap_or_default();
+                    literal::parse(d, &text).unwrap_or(Value::Text(text))
+                });
+                build_identity(&mut vals, &id_domain)
+            })
+            .collect();
+        Ok(Some(ids))
     }
 
     fn insert_chunk(
@@ -683,6 +844,45 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// Column values (text) of a record whose fields are all columns (no links).
+fn plain_columns(
+    cat: &Catalog,
+    t: usize,
+    maps: &[Mapping],
+    rec: &Value,
+) -> Result<Vec<(usize, Option<String>)>> {
+    let Some(rec) = rec.as_record() else {
+        return Ok(vec![]);
+    };
+    let mut out = Vec::with_capacity(maps.len());
+    for m in maps {
+        if let Target::Column(c) = m.target {
+            let col = &cat.tables[t].columns[c];
+            let v = rec.at(m.field).unwrap_or(&Value::Null);
+            out.push((c, adapt(v, &m.domain, &col.domain, &m.label)?));
+        }
+    }
+    out.sort_by_key(|(c, _)| *c);
+    Ok(out)
+}
+
+/// Appends a value in COPY's text format (`\N` for NULL, escapes for `\`, tab, CR, LF).
+fn copy_escape(buf: &mut String, v: Option<&str>) {
+    let Some(v) = v else {
+        buf.push_str("\\N");
+        return;
+    };
+    for c in v.chars() {
+        match c {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
+    }
+}
+
 /// The leaves of an identity value (or a plain value as one leaf).
 fn flat_leaves(v: &Value) -> Vec<Value> {
     match v {
@@ -696,12 +896,10 @@ fn adapt(v: &Value, from: &Domain, to: &Domain, label: &str) -> Result<Option<St
     if v.is_null() {
         return Ok(None);
     }
-    let needs_parse = match (from, to) {
-        (Domain::Untyped, _) => true,
-        (_, Domain::Enum(..)) => true,
-        (Domain::Text, Domain::Json) => true,
-        _ => false,
-    };
+    let needs_parse = matches!(
+        (from, to),
+        (Domain::Untyped, _) | (_, Domain::Enum(..)) | (Domain::Text, Domain::Json)
+    );
     if !needs_parse {
         return Ok(literal::sql_text(v));
     }

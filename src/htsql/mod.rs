@@ -3,6 +3,18 @@
 //! cached pg_catalog view → one SELECT with bind parameters → rows → [`Product`];
 //! write commands (`:insert`, `:update`, `:merge`, `:delete`) consume a feed product,
 //! and `/:rexdb` evaluates its feed on the application database.
+//!
+//! `feed /:rexdb /:insert` streams: a reader thread fetches batches from the
+//! application database while the mart side writes them with `COPY ... FROM STDIN`
+//! (identities taken from the input when they are plain key columns), falling back to
+//! batched `INSERT ... SELECT FROM unnest(...) RETURNING` and then row by row to name
+//! the failing record. Values never enter SQL text: every value is a text bind
+//! parameter cast to its type, every identifier is quoted.
+//!
+//! Not implemented (unused by rex.mart, rex.job and the demo; htsql.md §9.3):
+//! nested plural segments in selectors (`/link{...}` inside `{...}`), projection `^`,
+//! attachment `@`/`->`, formats, `:sql`/`:copy`/`:clone`/`:do`, the "Valid types"
+//! list under operator type errors, choices under "Found ambiguous name".
 
 mod bind;
 mod catalog;
@@ -44,6 +56,27 @@ pub fn produce_etl(
     run_statement(mart, Some(rexdb), text, params)
 }
 
+/// Binds a statement without running it (rex.db's `analyze()`, used for selector
+/// metadata): the product's tag, field metadata and domain, with no rows. Write
+/// commands are not run (their feed is analyzed); `/:rexdb` feeds bind against
+/// `rexdb` when given.
+pub fn analyze(
+    client: &mut postgres::Client,
+    rexdb: Option<&mut postgres::Client>,
+    text: &str,
+    params: &[(&str, Value)],
+) -> Result<Product> {
+    let decoded: Rc<str> = scan::decode(text)?.into();
+    let syn = syntax::parse(&decoded)?;
+    let mut runner = Runner {
+        main: client,
+        rexdb,
+        params,
+        analyze: true,
+    };
+    runner.eval(&syn, false)
+}
+
 /// Parses a statement without running it (syntax errors only); for validation.
 pub fn check_syntax(text: &str) -> Result<()> {
     let decoded: Rc<str> = scan::decode(text)?.into();
@@ -62,6 +95,7 @@ fn run_statement(
         main,
         rexdb,
         params,
+        analyze: false,
     };
     runner.eval(&syn, false)
 }
@@ -70,6 +104,8 @@ struct Runner<'a, 'p> {
     main: &'a mut postgres::Client,
     rexdb: Option<&'a mut postgres::Client>,
     params: &'p [(&'p str, Value)],
+    /// Bind only: no SQL runs.
+    analyze: bool,
 }
 
 impl Runner<'_, '_> {
@@ -101,12 +137,66 @@ impl Runner<'_, '_> {
         }
     }
 
+    /// `feed /:rexdb /:insert` with a plain segment as feed: rows stream from the
+    /// application database (a reader thread) straight into the mart's insert, so
+    /// both servers work at once. `None` when the statement has another shape.
+    fn stream_insert(&mut self, feed: &Syn) -> Result<Option<Result<Product>>> {
+        let Some((name, inner, _)) = self.command(feed) else {
+            return Ok(None);
+        };
+        if name != "rexdb" || self.command(inner).is_some() {
+            return Ok(None);
+        }
+        let params = self.params;
+        let Some(rexdb) = self.rexdb.as_deref_mut() else {
+            return Ok(None);
+        };
+        let rcat = catalog::catalog(rexdb)?;
+        let flow = bind::Binder::new(&rcat, params).bind_segment(inner)?;
+        if !sql::is_plural_records(&flow) {
+            return Ok(None);
+        }
+        let header = sql::header(&rcat, &flow);
+        let main = &mut *self.main;
+        let mcat = catalog::catalog(main)?;
+        let result = std::thread::scope(|s| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<Value>>>(4);
+            let (rcat, flow) = (&rcat, &flow);
+            s.spawn(move || {
+                let r = sql::fetch_batches(rexdb, rcat, flow, &mut |batch| {
+                    send.send(Ok(batch)).is_ok()
+                });
+                if let Err(e) = r {
+                    let _ = send.send(Err(e));
+                }
+            });
+            let mut batches = receive.into_iter();
+            cmd::run_stream(
+                main,
+                &mcat,
+                cmd::Command::Insert,
+                header,
+                false,
+                &mut batches,
+            )
+        });
+        Ok(Some(result))
+    }
+
     fn eval(&mut self, syn: &Syn, on_rexdb: bool) -> Result<Product> {
         if let Some((name, feed, mark)) = self.command(syn) {
             if name == "rexdb" && self.rexdb.is_some() {
                 return self.eval(feed, true);
             }
+            if cmd::Command::from_name(&name).is_some() && self.analyze {
+                return self.eval(feed, on_rexdb);
+            }
             if let Some(c) = cmd::Command::from_name(&name) {
+                if c == cmd::Command::Insert {
+                    if let Some(product) = self.stream_insert(feed)? {
+                        return product.map_err(|e| error::with_mark(e, "While processing", mark));
+                    }
+                }
                 let product = self.eval(feed, on_rexdb)?;
                 let client = self.client(on_rexdb);
                 let cat = catalog::catalog(client)?;
@@ -114,11 +204,14 @@ impl Runner<'_, '_> {
                     .map_err(|e| error::with_mark(e, "While processing", mark));
             }
         }
-        let params = self.params;
+        let (params, analyze) = (self.params, self.analyze);
         let client = self.client(on_rexdb);
         let cat = catalog::catalog(client)?;
         let mut binder = bind::Binder::new(&cat, params);
         let flow = binder.bind_segment(syn)?;
+        if analyze {
+            return Ok(sql::header(&cat, &flow));
+        }
         sql::fetch(client, &cat, &flow)
     }
 }

@@ -23,6 +23,16 @@ pub struct Gen<'a> {
 
 type Joins = HashMap<Path, String>;
 
+/// The alias of the join reached by `path`. A path bound in another flow (possible
+/// only through a leaked `define` reference) gets an alias PostgreSQL rejects,
+/// which surfaces as a database error instead of a panic.
+fn alias(joins: &Joins, path: &[Step]) -> String {
+    joins
+        .get(path)
+        .cloned()
+        .unwrap_or_else(|| "\"<unbound>\"".to_string())
+}
+
 /// A qualified, quoted table name.
 pub fn table_sql(cat: &Catalog, t: usize) -> String {
     format!("\"public\".{}", quote_ident(&cat.tables[t].name))
@@ -83,7 +93,7 @@ impl<'a> Gen<'a> {
         match e {
             Expr::Col(p, t, c) => format!(
                 "{}.{}",
-                joins[p],
+                alias(joins, p),
                 quote_ident(&self.cat.tables[*t].columns[*c].name)
             ),
             Expr::Param(v, ty) => self.param(v.clone(), ty),
@@ -99,7 +109,7 @@ impl<'a> Gen<'a> {
                 out
             }
             Expr::Count(flow) => {
-                let (from, wh) = self.from_where(flow, Some(joins));
+                let (from, wh) = self.flow_sql(flow, Some(joins));
                 format!("(SELECT COUNT(*) {from}{wh})")
             }
             Expr::Present(p) => {
@@ -114,13 +124,13 @@ impl<'a> Gen<'a> {
                     }
                     None => return "TRUE".into(),
                 };
-                format!("({}.{} IS NOT NULL)", joins[p], quote_ident(col))
+                format!("({}.{} IS NOT NULL)", alias(joins, p), quote_ident(col))
             }
         }
     }
 
     /// `FROM ... LEFT OUTER JOIN ...` and ` WHERE ...` for a flow; `joins` gets filled.
-    fn from_where_with(
+    fn flow_sql_with(
         &mut self,
         flow: &Flow,
         outer: Option<&Joins>,
@@ -167,7 +177,7 @@ impl<'a> Gen<'a> {
             if joins.contains_key(&p) {
                 continue;
             }
-            let parent = joins[&p[..p.len() - 1].to_vec()].clone();
+            let parent = alias(joins, &p[..p.len() - 1]);
             let a = self.alias();
             let (table, conds) = match p.last().expect("non-empty path") {
                 Step::Direct(t, f) => {
@@ -216,9 +226,9 @@ impl<'a> Gen<'a> {
             for (c, tc) in fk.columns.iter().zip(&fk.target_columns) {
                 conds.push(format!(
                     "{}.{} = {}.{}",
-                    joins[&Vec::new()],
+                    alias(joins, &[]),
                     quote_ident(&self.cat.tables[t].columns[*c].name),
-                    outer[outer_path],
+                    alias(outer, outer_path),
                     quote_ident(&self.cat.tables[fk.target].columns[*tc].name)
                 ));
             }
@@ -234,9 +244,9 @@ impl<'a> Gen<'a> {
         (from, wh)
     }
 
-    fn from_where(&mut self, flow: &Flow, outer: Option<&Joins>) -> (String, String) {
+    fn flow_sql(&mut self, flow: &Flow, outer: Option<&Joins>) -> (String, String) {
         let mut joins = Joins::new();
-        self.from_where_with(flow, outer, &[], &mut joins)
+        self.flow_sql_with(flow, outer, &[], &mut joins)
     }
 }
 
@@ -413,7 +423,7 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
         .map(|(e, _)| e)
         .chain(order.iter().map(|(e, _)| e))
         .collect();
-    let (from, wh) = g.from_where_with(flow, None, &extra, &mut joins);
+    let (from, wh) = g.flow_sql_with(flow, None, &extra, &mut joins);
     let mut cols = Vec::new();
     for (e, d) in &exprs {
         let s = g.expr(e, &joins);
@@ -432,19 +442,22 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
         let mut items = Vec::new();
         for (e, desc) in &order {
             let s = g.expr(e, &joins);
-            items.push(format!(
-                "{s} {}",
-                if *desc {
-                    "DESC NULLS LAST"
-                } else {
-                    "ASC NULLS FIRST"
-                }
-            ));
+            // HTSQL sorts NULL as the smallest value; a NOT NULL column keeps the
+            // plain form so PostgreSQL can walk the key's index.
+            let not_null = matches!(e, Expr::Col(p, t, c) if p.is_empty() && cat.tables[*t].columns[*c].not_null);
+            let dir = match (*desc, not_null) {
+                (false, true) => "ASC",
+                (true, true) => "DESC",
+                (false, false) => "ASC NULLS FIRST",
+                (true, false) => "DESC NULLS LAST",
+            };
+            items.push(format!("{s} {dir}"));
         }
         text.push_str(&format!(" ORDER BY {}", items.join(", ")));
     }
     if let Some(n) = flow.limit {
-        text.push_str(&format!(" LIMIT {n}"));
+        let limit = g.param(Some(n.to_string()), "int8");
+        text.push_str(&format!(" LIMIT {limit}"));
     }
     (
         Sql {
@@ -471,14 +484,7 @@ pub fn fetch(
         .query(sql.text.as_str(), &params)
         .map_err(super::dberror::translate_fetch)?;
     let fields = flow.fields.clone().unwrap_or_default();
-    let metas: Vec<FieldMeta> = fields
-        .iter()
-        .map(|f| FieldMeta {
-            tag: f.tag.clone(),
-            header: f.header.clone(),
-            domain: field_domain(cat, f),
-        })
-        .collect();
+    let metas = field_metas(cat, flow);
     let record = Domain::Record(metas.iter().map(|m| m.domain.clone()).collect());
     let mut data = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -507,4 +513,70 @@ pub fn fetch(
         fields: metas,
         data,
     })
+}
+
+/// Metadata of a segment's output fields.
+pub fn field_metas(cat: &Catalog, flow: &Flow) -> Vec<FieldMeta> {
+    flow.fields
+        .iter()
+        .flatten()
+        .map(|f| FieldMeta {
+            tag: f.tag.clone(),
+            header: f.header.clone(),
+            domain: field_domain(cat, f),
+        })
+        .collect()
+}
+
+/// Whether a segment yields a list of records (what streaming consumers take).
+pub fn is_plural_records(flow: &Flow) -> bool {
+    !flow.scalar && !flow.singular
+}
+
+/// The product of a segment without its rows: what a write command needs to plan
+/// before rows arrive, and what `analyze()` reports.
+pub fn header(cat: &Catalog, flow: &Flow) -> Product {
+    let metas = field_metas(cat, flow);
+    let record = Domain::Record(metas.iter().map(|m| m.domain.clone()).collect());
+    let (domain, data) = if flow.scalar && metas.len() == 1 {
+        (metas[0].domain.clone(), Value::Null)
+    } else if flow.singular {
+        (record, Value::Null)
+    } else {
+        (Domain::List(Box::new(record)), Value::List(Vec::new()))
+    };
+    Product {
+        tag: flow.tag.clone(),
+        domain,
+        fields: metas,
+        data,
+    }
+}
+
+/// Runs a plural segment, handing decoded records to `each` in batches as they
+/// arrive (no full result in memory); `each` returns false to stop early.
+pub fn fetch_batches(
+    client: &mut postgres::Client,
+    cat: &Catalog,
+    flow: &Flow,
+    each: &mut dyn FnMut(Vec<Value>) -> bool,
+) -> Result<()> {
+    use postgres::fallible_iterator::FallibleIterator;
+    const BATCH: usize = 4096;
+    let (sql, slots) = compile(cat, flow);
+    let params = sql.params.iter().map(|p| p as &dyn postgres::types::ToSql);
+    let mut rows = client
+        .query_raw(sql.text.as_str(), params)
+        .map_err(super::dberror::translate_fetch)?;
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(row) = rows.next().map_err(super::dberror::translate_fetch)? {
+        batch.push(decode(&row, &slots, flow.tag.clone())?);
+        if batch.len() == BATCH && !each(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))) {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        each(batch);
+    }
+    Ok(())
 }

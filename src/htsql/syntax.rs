@@ -161,7 +161,7 @@ struct Parser {
     depth: usize,
 }
 
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 90;
 
 impl Parser {
     fn peek(&self) -> &Tok {
@@ -380,8 +380,8 @@ impl Parser {
             n += 1;
         }
         n > 0
-            && matches!(self.peek_at(n), Tok::Symbol(s) if matches!(*s, ":" | "," | ";" | ")" | "}"))
-            || (n > 0 && self.peek_at(n) == &Tok::End)
+            && (matches!(self.peek_at(n), Tok::Symbol(s) if matches!(*s, ":" | "," | ";" | ")" | "}"))
+                || self.peek_at(n) == &Tok::End)
     }
 
     fn flow_pipe(&mut self) -> Result<Syn> {

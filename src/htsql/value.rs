@@ -72,10 +72,11 @@ impl Value {
                 d.format("%-m"),
                 d.format("%-d")
             ),
-            Value::Time(t) => format!("datetime.time({})", t.format("%-H, %-M, %-S")),
+            Value::Time(t) => format!("datetime.time({})", py_time_args(t)),
             Value::DateTime(t) => format!(
-                "datetime.datetime({})",
-                t.format("%Y, %-m, %-d, %-H, %-M, %-S")
+                "datetime.datetime({}, {})",
+                t.format("%Y, %-m, %-d"),
+                py_time_args(&t.time())
             ),
             Value::Identity(id) => id.repr(),
             Value::Record(r) => r.repr(),
@@ -103,6 +104,24 @@ impl Value {
             Value::List(_) => self.repr(),
         })
     }
+}
+
+/// Python's time reprs drop a zero microsecond, then a zero second.
+fn py_time_args(t: &chrono::NaiveTime) -> String {
+    use chrono::Timelike;
+    let mut parts = vec![t.hour(), t.minute(), t.second(), t.nanosecond() / 1000];
+    for _ in 0..2 {
+        if parts.len() > 2 && parts.last() == Some(&0) {
+            parts.pop();
+        } else {
+            break;
+        }
+    }
+    parts
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Record {
@@ -316,6 +335,31 @@ impl Product {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_reprs() {
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+        assert_eq!(Value::Date(d).repr(), "datetime.date(2024, 1, 2)");
+        let dt = d.and_hms_opt(3, 4, 0).unwrap();
+        assert_eq!(
+            Value::DateTime(dt).repr(),
+            "datetime.datetime(2024, 1, 2, 3, 4)"
+        );
+        let dt = d.and_hms_micro_opt(3, 4, 0, 5).unwrap();
+        assert_eq!(
+            Value::DateTime(dt).repr(),
+            "datetime.datetime(2024, 1, 2, 3, 4, 0, 5)"
+        );
+        let r = Record {
+            name: Some("facet".into()),
+            fields: vec![
+                ("job".into(), Value::Identity(Identity(vec![Value::Int(1)]))),
+                ("log".into(), Value::Text("x".into())),
+                ("".into(), Value::Null),
+            ],
+        };
+        assert_eq!(r.repr(), "facet(job=ID(1), log='x', [2]=None)");
+    }
 
     #[test]
     fn identity_dump_rules() {

@@ -137,3 +137,30 @@ INSERT INTO "assessment" ("uid", "subject_id", "instrumentversion_id", "data", "
   ('a1', 1, 1, '{}', '2020-01-02', '{"x": 1}', 30),
   ('a2', 2, 1, '{}', NULL, NULL, NULL),
   ('a3', 1, 2, '{"d": 2}', NULL, '{"y": [1, 2]}', 40);
+
+-- rex.mart's dynamic assessment definitions (two of the seven tables).
+CREATE TYPE "rexmart_dynamic_assessment__status__enum" AS ENUM ('enabled', 'disabled');
+CREATE SEQUENCE "rexmart_dynamic_assessment__seq";
+CREATE TABLE "rexmart_dynamic_assessment" (
+  "id" int4 NOT NULL DEFAULT nextval('"rexmart_dynamic_assessment__seq"'::regclass),
+  "definition" text NOT NULL,
+  "sequence" int8 NOT NULL,
+  "status" "rexmart_dynamic_assessment__status__enum" NOT NULL DEFAULT 'enabled',
+  "name" text NOT NULL,
+  "selector" text NOT NULL,
+  CONSTRAINT "rexmart_dynamic_assessment__uk" UNIQUE ("id"),
+  CONSTRAINT "rexmart_dynamic_assessment__pk" PRIMARY KEY ("definition", "sequence"),
+  CONSTRAINT "rexmart_dynamic_assessment_defname" UNIQUE ("definition", "name")
+);
+CREATE SEQUENCE "rexmart_dynamic_assessment_instrument__seq";
+CREATE TABLE "rexmart_dynamic_assessment_instrument" (
+  "id" int4 NOT NULL DEFAULT nextval('"rexmart_dynamic_assessment_instrument__seq"'::regclass),
+  "rexmart_dynamic_assessment__id" int4 NOT NULL,
+  "name" text NOT NULL,
+  CONSTRAINT "rexmart_dynamic_assessment_instrument__uk" UNIQUE ("id"),
+  CONSTRAINT "rexmart_dynamic_assessment_instrument__pk" PRIMARY KEY ("rexmart_dynamic_assessment__id", "name"),
+  CONSTRAINT "rexmart_dynamic__rument__rexmart_dynamic_assessment__fk__2a31f6"
+    FOREIGN KEY ("rexmart_dynamic_assessment__id") REFERENCES "rexmart_dynamic_assessment" ("id") ON DELETE CASCADE
+);
+INSERT INTO "rexmart_dynamic_assessment" ("definition", "sequence", "name", "selector") VALUES
+  ('dynamic_simple', 10, 'mart1', '/assessment'), ('dynamic_complex', 10, 'mart2', '/assessment');

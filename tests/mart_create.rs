@@ -613,12 +613,10 @@ fn hosting_cluster_gets_the_marts_while_the_inventory_stays_home() {
     admin
         .batch_execute(&format!("CREATE ROLE {role} LOGIN CREATEDB"))
         .unwrap();
-    let url =
-        std::env::var("HARNESS_PG_URL")
-            .unwrap()
-            .replacen("postgres@", &format!("{role}@"), 1);
+    let mut config = server().config().clone();
+    config.user(&role);
     let mut t = sql_app();
-    t.app.hosting = harness::pg::Server::from_url(&url).unwrap();
+    t.app.hosting = harness::pg::Server::from_config(config);
     let (mart, _) = create(&t, "test", "sql_data", CreateOptions::default(), &[]);
     let mart = mart.unwrap();
     let owner = rows(

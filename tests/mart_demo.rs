@@ -83,7 +83,6 @@ fn demo_deploy_and_sql_definitions() {
 }
 
 #[test]
-#[ignore = "needs htsql merge"]
 fn demo_htsql_definitions() {
     let t = TestApp::demo();
     counts(
@@ -107,7 +106,6 @@ fn demo_htsql_definitions() {
 }
 
 #[test]
-#[ignore = "needs htsql merge"]
 fn demo_broken_htsql_chain_and_purge() {
     let t = TestApp::demo();
     let (r, log) = create(&t, "broken_htsql");

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-pub const FIXTURES: &str = "/work/shared/fixtures";
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 /// One line per schema object of `public`: tables, columns (type, NOT NULL, default),
 /// constraints, indexes, triggers, enum types, sequences and comments.

@@ -753,3 +753,67 @@ fn pprint_long_strings() {
 >>> pprint(('a' * 50, 'b' * 50))
 "#]);
 }
+
+#[test]
+fn lazy_generators() {
+    check(&[r#"
+>>> state = []
+>>> def counter():
+...     n = 0
+...     while True:
+...         state.append(n)
+...         yield n
+...         n += 1
+>>> c = counter()
+>>> state
+>>> next(c), next(c), state
+>>> for x in counter():
+...     if x > 3:
+...         break
+...     print(x, len(state))
+>>> def walk(tree):
+...     for k, v in tree.items():
+...         if isinstance(v, dict):
+...             for sub in walk(v):
+...                 yield k + '.' + sub
+...         else:
+...             yield k
+... 
+>>> list(walk({'a': 1, 'b': {'c': 2, 'd': {'e': 3}}, 'f': 4}))
+>>> def early():
+...     yield 1
+...     return
+...     yield 2
+>>> list(early())
+>>> def loops():
+...     for i in range(4):
+...         if i == 1:
+...             continue
+...         yield i
+...     else:
+...         yield 'else'
+...     while False:
+...         yield 'never'
+...     else:
+...         yield 'while-else'
+>>> list(loops())
+>>> def echo():
+...     x = yield 1
+...     yield x
+>>> list(echo())
+>>> def failing():
+...     yield 'ok'
+...     1 / 0
+>>> g = failing()
+>>> next(g)
+>>> next(g)
+>>> next(g)
+>>> def with_try():
+...     try:
+...         yield 1
+...     finally:
+...         print('cleanup')
+>>> list(with_try())
+>>> type(counter()).__name__, iter(c) is c
+"#]);
+}

@@ -181,6 +181,14 @@ impl Interpreter {
             .last_mut()
             .expect("a frame is always active while evaluating")
     }
+    pub(crate) fn set_line_pub(&mut self, line: usize) {
+        self.set_line(line);
+    }
+
+    pub(crate) fn exec_stmt(&mut self, s: &Stmt) -> R<Flow> {
+        self.exec(s)
+    }
+
     fn set_line(&mut self, line: usize) {
         if let Some(f) = self.frames.last_mut() {
             f.line = line;
@@ -1071,6 +1079,10 @@ impl Interpreter {
         let def = &func.def;
         let scope = Scope::new(func.closure.clone());
         self.bind_params(func, args, &scope)?;
+        if def.is_generator && def.lazy {
+            let st = super::generator::GenState::new(func.clone(), scope);
+            return Ok(Value::Iter(Rc::new(RefCell::new(Iter::Lazy(Box::new(st))))));
+        }
         self.frames.push(Frame {
             kind: FrameKind::Function,
             locals: Some(scope),
@@ -1716,7 +1728,7 @@ impl Interpreter {
             Value::Iter(it) => match &*it.borrow() {
                 Iter::List(..) => t.list_iterator.clone(),
                 Iter::Range(..) => t.range_iterator.clone(),
-                Iter::Gen { .. } => t.generator.clone(),
+                Iter::Gen { .. } | Iter::Lazy(_) | Iter::Running => t.generator.clone(),
                 _ => t.iterator.clone(),
             },
             Value::Descriptor(d) => match d.0 {

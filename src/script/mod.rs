@@ -9,11 +9,14 @@
 //! Known, deliberate differences from CPython (each is an explicit error, never a
 //! silently different result, unless noted):
 //! - `int` is 64-bit: results beyond it raise OverflowError.
-//! - Generators run eagerly when called. Output their body writes is replayed
-//!   item by item, and an exception raised after some items is delivered when the
-//!   consumer reaches it, so printing generators behave as in CPython; other side
-//!   effects (mutating shared state) happen up front (a silent difference), and
-//!   more than 1,000,000 items is a NotImplementedError.
+//! - Generators whose `yield`s are whole statements in plain blocks, `if`,
+//!   `for` and `while` run lazily, exactly like CPython's ([`generator`]). Others
+//!   (yield inside `try`/`with` or inside an expression) and generator
+//!   expressions run eagerly: output their body writes is replayed item by item
+//!   and an exception raised after some items is delivered when the consumer
+//!   reaches it, so printing behaves as in CPython, but other side effects
+//!   (mutating shared state) happen up front, and more than 1,000,000 items is a
+//!   NotImplementedError.
 //! - Unsupported syntax (`async`, `await`, `match`, `:=`, annotations, `yield
 //!   from`, class keywords, complex literals) is a [`ScriptError`] naming the
 //!   construct; unsupported builtins and standard modules raise NotImplementedError.
@@ -27,6 +30,7 @@
 pub mod ast;
 pub mod builtins;
 pub mod format;
+pub mod generator;
 pub mod interp;
 pub mod lexer;
 pub mod methods;

@@ -897,6 +897,9 @@ impl Interpreter {
     pub fn next(&mut self, it: &Value) -> R<Option<Value>> {
         match it {
             Value::Iter(i) => {
+                if matches!(&*i.borrow(), Iter::Lazy(_) | Iter::Running) {
+                    return self.resume_generator(i);
+                }
                 let r = i.borrow_mut().next_value();
                 r
             }

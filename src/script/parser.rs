@@ -1637,13 +1637,16 @@ fn make_func(
     for g in s.globals.iter().chain(s.nonlocals.iter()) {
         s.locals.remove(g);
     }
+    let is_generator = s.generator || body.iter().any(Stmt::has_yield);
+    let lazy = lazy_generator_body(&body);
     FuncDef {
         name,
         params,
         body,
         decorators,
         line,
-        is_generator: s.generator,
+        is_generator,
+        lazy,
         locals: s.locals,
         globals: s.globals,
         nonlocals: s.nonlocals,

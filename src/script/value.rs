@@ -637,6 +637,10 @@ pub enum Iter {
         trailing: Option<String>,
         error: Option<Exception>,
     },
+    /// A lazy generator between items (see `generator.rs`).
+    Lazy(Box<super::generator::GenState>),
+    /// A lazy generator while its body runs.
+    Running,
     Done,
 }
 
@@ -646,7 +650,7 @@ impl Iter {
             Iter::List(..) => "list_iterator",
             Iter::Range(..) => "range_iterator",
             Iter::Seq(..) => "iterator",
-            Iter::Gen { .. } => "generator",
+            Iter::Gen { .. } | Iter::Lazy(_) | Iter::Running => "generator",
             _ => "iterator",
         }
     }
@@ -699,7 +703,7 @@ impl Iter {
                     None
                 }
             }
-            Iter::Gen { .. } | Iter::Done => None,
+            Iter::Gen { .. } | Iter::Lazy(_) | Iter::Running | Iter::Done => None,
         }
     }
 }

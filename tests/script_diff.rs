@@ -817,3 +817,27 @@ fn lazy_generators() {
 >>> type(counter()).__name__, iter(c) is c
 "#]);
 }
+
+#[test]
+fn generator_expressions_are_lazy() {
+    check(&[r#"
+>>> log = []
+>>> g = (log.append(x) or x * 2 for x in range(5) if x % 2 == 0)
+>>> log
+>>> next(g), log
+>>> list(g), log
+>>> def f(n):
+...     return sum(i * j for i in range(n) for j in range(i) if j % 2)
+>>> f(6)
+>>> class C:
+...     vals = [1, 2]
+...     doubled = list(v * 2 for v in vals)
+>>> C.doubled
+>>> it = (x for x in [1, 2])
+>>> type(it).__name__, list(it), list(it)
+>>> repr(1 / x for x in [1, 0]).startswith('<generator object <genexpr> at 0x')
+>>> list(1 / x for x in [1, 0])
+>>> any(print(x) or x > 1 for x in range(10))
+>>> ', '.join(str(x) for x in range(3)), max(x for x in 'abc'), dict((x, len(x)) for x in ['a', 'bb'])
+"#]);
+}

@@ -110,7 +110,6 @@ pub struct CompFor {
 pub enum CompKind {
     List(Box<Expr>),
     Set(Box<Expr>),
-    Gen(Box<Expr>),
     Dict(Box<Expr>, Box<Expr>),
 }
 
@@ -149,6 +148,9 @@ pub enum ExprKind {
     IfExp(Box<Expr>, Box<Expr>, Box<Expr>),
     Lambda(Rc<FuncDef>),
     Comp(CompKind, Vec<CompFor>),
+    /// A generator expression: a `<genexpr>` generator function taking the first
+    /// iterable (evaluated in the enclosing scope) as its one argument.
+    GenExp(Rc<FuncDef>, Box<Expr>),
     Starred(Box<Expr>),
     Yield(Option<Box<Expr>>),
 }
@@ -246,6 +248,7 @@ impl Expr {
         match &self.kind {
             ExprKind::Yield(_) => true,
             ExprKind::Const(_) | ExprKind::Name(_) | ExprKind::Lambda(_) => false,
+            ExprKind::GenExp(_, first) => first.has_yield(),
             ExprKind::FString(parts) => parts.iter().any(|p| match p {
                 FPart::Lit(_) => false,
                 FPart::Expr { expr, .. } => expr.has_yield(),
@@ -270,7 +273,7 @@ impl Expr {
             ExprKind::IfExp(a, b, c) => a.has_yield() || b.has_yield() || c.has_yield(),
             ExprKind::Comp(kind, fors) => {
                 let k = match kind {
-                    CompKind::List(e) | CompKind::Set(e) | CompKind::Gen(e) => e.has_yield(),
+                    CompKind::List(e) | CompKind::Set(e) => e.has_yield(),
                     CompKind::Dict(a, b) => a.has_yield() || b.has_yield(),
                 };
                 k || fors

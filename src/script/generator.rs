@@ -37,6 +37,11 @@ pub struct GenState {
 }
 
 impl GenState {
+    /// The generator function's qualified name (for repr).
+    pub fn qualname(&self) -> &str {
+        &self.func.qualname
+    }
+
     pub fn new(func: Rc<Function>, scope: Rc<Scope>) -> GenState {
         GenState {
             func,

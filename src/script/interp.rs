@@ -1475,6 +1475,13 @@ impl Interpreter {
             }
             ExprKind::Lambda(def) => self.make_function(def),
             ExprKind::Comp(kind, fors) => self.comprehension(kind, fors),
+            ExprKind::GenExp(def, first) => {
+                // CPython's model: a generator function called with the first iterable
+                let it = self.eval(first)?;
+                let it = self.get_iter(&it)?;
+                let f = self.make_function(def)?;
+                self.call(&f, Args::new(vec![it]))
+            }
             ExprKind::Starred(_) => Err(Exception::new(
                 "SyntaxError",
                 "can't use starred expression here",
@@ -1577,26 +1584,12 @@ impl Interpreter {
         let mut acc = CompAcc {
             list: Vec::new(),
             dict: Dict::new(),
-            outputs: Vec::new(),
-        };
-        let is_gen = matches!(kind, CompKind::Gen(_));
-        let saved = if is_gen {
-            Some(super::output::take())
-        } else {
-            None
         };
         let r = self.comp_loop(kind, fors, 0, Some(first_iter), &mut acc);
         self.frames.pop();
-        if let Some(saved) = saved {
-            let trailing = super::output::take();
-            super::output::write(&saved);
-            let items = acc.list.into_iter().zip(acc.outputs).collect();
-            return Ok(generator(items, trailing, r.err()));
-        }
         r?;
         Ok(match kind {
             CompKind::List(_) => Value::list(acc.list),
-            CompKind::Gen(_) => Value::Iter(Rc::new(RefCell::new(Iter::Seq(acc.list, 0)))),
             CompKind::Set(_) | CompKind::Dict(..) => {
                 if matches!(kind, CompKind::Set(_)) {
                     Value::Set(Rc::new(RefCell::new(acc.dict)))
@@ -1620,17 +1613,6 @@ impl Interpreter {
                 CompKind::List(e) => {
                     let v = self.eval(e)?;
                     acc.list.push(v);
-                }
-                CompKind::Gen(e) => {
-                    let v = self.eval(e)?;
-                    acc.list.push(v);
-                    acc.outputs.push(super::output::take());
-                    if acc.list.len() > MAX_GENERATOR_ITEMS {
-                        return Err(Exception::new(
-                            "NotImplementedError",
-                            "generator expression produced more than 1000000 items: the harness evaluates them eagerly",
-                        ));
-                    }
                 }
                 CompKind::Set(e) => {
                     let v = self.eval(e)?;
@@ -2053,8 +2035,6 @@ const CPYTHON_STDLIB: &[&str] = &[
 struct CompAcc {
     list: Vec<Value>,
     dict: Dict,
-    /// Generator expressions: the output written while computing each item.
-    outputs: Vec<String>,
 }
 
 pub(crate) fn op_dunder(op: BinOp) -> &'static str {

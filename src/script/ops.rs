@@ -772,6 +772,16 @@ impl Interpreter {
                 }
             }
             Value::Module(m) => format!("<module '{}'>", m.name),
+            Value::Iter(it) if matches!(&*it.borrow(), Iter::Lazy(_)) => {
+                let name = match &*it.borrow() {
+                    Iter::Lazy(g) => g.qualname().to_string(),
+                    _ => String::new(),
+                };
+                format!(
+                    "<generator object {name} at {:#x}>",
+                    Rc::as_ptr(it) as *const u8 as usize
+                )
+            }
             Value::Iter(it) => format!(
                 "<{} object at {:#x}>",
                 v.type_name(),

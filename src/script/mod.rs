@@ -10,13 +10,13 @@
 //! silently different result, unless noted):
 //! - `int` is 64-bit: results beyond it raise OverflowError.
 //! - Generators whose `yield`s are whole statements in plain blocks, `if`,
-//!   `for` and `while` run lazily, exactly like CPython's ([`generator`]). Others
-//!   (yield inside `try`/`with` or inside an expression) and generator
-//!   expressions run eagerly: output their body writes is replayed item by item
-//!   and an exception raised after some items is delivered when the consumer
-//!   reaches it, so printing behaves as in CPython, but other side effects
-//!   (mutating shared state) happen up front, and more than 1,000,000 items is a
-//!   NotImplementedError.
+//!   `for` and `while`, and all generator expressions, run lazily exactly like
+//!   CPython's ([`generator`]). Others (a `yield` inside `try`/`with` or inside a
+//!   larger expression) run eagerly when called: the output their body writes is
+//!   replayed item by item and an exception raised after some items is delivered
+//!   when the consumer reaches it, so printing behaves as in CPython, but other
+//!   side effects (mutating shared state) happen up front, and more than
+//!   1,000,000 items is a NotImplementedError.
 //! - Unsupported syntax (`async`, `await`, `match`, `:=`, annotations, `yield
 //!   from`, class keywords, complex literals) is a [`ScriptError`] naming the
 //!   construct; unsupported builtins and standard modules raise NotImplementedError.

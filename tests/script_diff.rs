@@ -841,3 +841,26 @@ fn generator_expressions_are_lazy() {
 >>> ', '.join(str(x) for x in range(3)), max(x for x in 'abc'), dict((x, len(x)) for x in ['a', 'bb'])
 "#]);
 }
+
+#[test]
+fn super_variants() {
+    check(&[r#"
+>>> class A:
+...     @classmethod
+...     def create(cls):
+...         return 'A.create for ' + cls.__name__
+...     def who(self):
+...         return 'A'
+>>> class B(A):
+...     @classmethod
+...     def create(cls):
+...         return 'B+' + super().create()
+...     def who(self):
+...         return 'B>' + super(B, self).who()
+>>> B.create(), B().who(), B().create()
+>>> class D(B):
+...     def who(self):
+...         return 'D>' + super().who()
+>>> D().who()
+"#]);
+}

@@ -864,3 +864,91 @@ fn super_variants() {
 >>> D().who()
 "#]);
 }
+
+#[test]
+fn syntax_corners() {
+    check(&[r#"
+>>> '\101\x41\u0041\U00000041', 'a\
+... b', "tab\tq\"uote", '''it's''', """say "x" """, r'\n\t', rb'\x00', b'\x41\n'
+>>> f"{'a' + 'b'}", f'{3:{"<"}5}|', f'{"{"}', f'''{1
+... + 1}''', f'{1}' f'{2}' '3'
+>>> x = 1; y = 2; z = x if x > y else y; z
+>>> a = [1, 2, 3]; i = 0
+>>> def idx():
+...     global i
+...     i += 1
+...     return 0
+>>> a[idx()] += 10; a, i
+>>> def cmp_count():
+...     global i
+...     i += 1
+...     return i
+>>> i = 0; 0 < cmp_count() < 5, i
+>>> def deco(tag):
+...     def wrap(f):
+...         def inner(*a, **k):
+...             return tag + str(f(*a, **k))
+...         return inner
+...     return wrap
+>>> @deco('<')
+... @deco('[')
+... def val(x, *, y=1):
+...     return x + y
+>>> val(1), val(1, y=5)
+>>> val(1, 2)
+>>> fs = [lambda i=i: i for i in range(3)]; [f() for f in fs]
+>>> fs = [lambda: i for i in range(3)]; [f() for f in fs]
+>>> def kw(a, *args, b, c=3, **rest):
+...     return a, args, b, c, rest
+>>> kw(1, 2, 3, b=4, d=5), kw(*[1], **{'b': 2}), kw(1, b=2, **{'c': 9, 'z': 0})
+>>> kw()
+>>> kw(1)
+>>> def outer():
+...     items = []
+...     def add(v):
+...         items.append(v)
+...     add(1); add(2)
+...     return items
+>>> outer()
+>>> v = 5
+>>> del v
+>>> v
+>>> def local_del():
+...     w = 1
+...     del w
+...     return w
+>>> local_del()
+>>> if True: print('one-line if'); print('second')
+>>> for i in range(2): print(i); print('x')
+>>> while False: pass
+>>> class Tiny: x = 1; y = 2
+>>> Tiny.x + Tiny.y
+>>> [i for i in range(3)]; i
+>>> (lambda *a, **k: (a, k))(1, x=2)
+>>> 1 if True else 2 if False else 3, (1, 2)[True], not 1 == 2, - - 3, ~5, +True
+>>> 2 ** -1, 10 % 3.5, divmod(-7, 2), divmod(7.5, 2), abs(-7 // 2), 1e3 == 1000, 0.1 + 0.2 == 0.3
+>>> print('a', 'b', sep='')
+>>> print()
+>>> assert isinstance([], list), 'never'
+>>> x = [1, [2, 3]]; x[1][0] = 'changed'; x
+>>> d = {'k': {'n': 1}}; d['k']['n'] += 1; d
+>>> t = (1, [2]); t[1].append(3); t
+>>> t[0] = 5
+>>> s = 'abc'; s[0] = 'x'
+>>> None.x
+>>> len()
+>>> len(1, 2)
+>>> 'abc'.join()
+>>> [].append()
+>>> {}.get()
+>>> {}.pop(), [].insert(1)
+>>> [].insert(1)
+>>> 'a'.split(1, 2, 3)
+>>> 'a'.startswith()
+>>> [].pop(1, 2)
+>>> {1}.add()
+>>> 'a'.upper(1)
+>>> 'a'.strip(1, 2)
+>>> 'a'.zfill()
+"#]);
+}

@@ -11,4 +11,5 @@ pub mod htsql;
 pub mod job;
 pub mod mart;
 pub mod pg;
+pub mod provision;
 pub mod script;

@@ -1,9 +1,27 @@
 //! rex.asynctask: named queues of JSON payloads, transports (`pgsql`, `localmem`) and
 //! workers that process them.
+//!
+//! Unlike rex (which removed a task before processing it: at-most-once), the worker
+//! loop takes tasks with [`Transport::with_task`]: the `pgsql` transport locks the
+//! task row with `FOR UPDATE SKIP LOCKED` and deletes it only after `process` has
+//! returned, so a task whose worker dies is delivered again (at-least-once).
 
 use crate::core::app::App;
 use crate::core::Result;
 use serde_json::Value;
+
+pub mod core;
+pub mod localmem;
+pub mod pgsql;
+pub mod queue_name;
+pub mod registry;
+pub mod settings;
+pub mod transport;
+pub mod worker_loop;
+
+pub use self::core::{get_transport, process_queue, run_worker};
+pub use registry::WorkerRegistry;
+pub use transport::Transport;
 
 /// Processes the payloads of one queue. rex names the worker (`rexmart_create`) and
 /// logs under the class name (`MartCreateWorker`).

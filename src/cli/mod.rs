@@ -1,1 +1,12 @@
-//! See ARCHITECTURE.md.
+//! One module per subcommand of the `harness` binary. Each exposes its clap
+//! arguments and a `run(args) -> exit status` function; `main.rs` only dispatches.
+
+pub mod create;
+pub mod jobs;
+pub mod marts;
+pub mod pg;
+pub mod purge;
+pub mod run;
+pub mod submit;
+pub mod task;
+pub mod worker;

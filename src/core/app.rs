@@ -34,3 +34,100 @@ pub struct App {
     /// Where marts are created: the `mart_hosting_cluster` server, or `db.server`.
     pub hosting: Server,
 }
+
+/// Where application directories are looked up, in order: `--apps DIR`s,
+/// `$HARNESS_APPS` (`:`-separated), `./definitions`, then the `definitions/` of the
+/// transcript's directory or its nearest ancestor that has one.
+#[derive(Clone, Debug, Default)]
+pub struct SearchPath {
+    pub dirs: Vec<PathBuf>,
+}
+
+impl SearchPath {
+    pub fn new(apps: &[PathBuf], transcript_dir: Option<&std::path::Path>) -> SearchPath {
+        let mut dirs: Vec<PathBuf> = apps.to_vec();
+        if let Ok(env) = std::env::var("HARNESS_APPS") {
+            dirs.extend(env.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
+        }
+        dirs.push(PathBuf::from("definitions"));
+        if let Some(start) = transcript_dir {
+            let found = start
+                .ancestors()
+                .map(|d| d.join("definitions"))
+                .find(|d| d.is_dir());
+            dirs.extend(found);
+        }
+        SearchPath { dirs }
+    }
+
+    /// The directory of application `name`: `<dir>/<name>` for the first search
+    /// directory that has it, or `name` itself when it is a path to a directory.
+    pub fn find(&self, name: &str) -> Result<PathBuf> {
+        if let Some(found) = self.dirs.iter().map(|d| d.join(name)).find(|d| d.is_dir()) {
+            return Ok(found);
+        }
+        let as_path = std::path::Path::new(name);
+        if name.contains('/') && as_path.is_dir() {
+            return Ok(as_path.to_path_buf());
+        }
+        let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        Err(super::Error::with("Unknown application:", name)
+            .wrap_with("Looked in:", searched.join("\n")))
+    }
+}
+
+/// Reads `<dir>/settings.yaml` (if any) and applies `overrides` (`Rex(...)` keywords).
+pub fn load_settings(
+    dir: &std::path::Path,
+    overrides: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Settings> {
+    let mut settings = Settings::new();
+    let path = dir.join("settings.yaml");
+    if path.is_file() {
+        let node = super::yaml::load_file(&path)?;
+        match node.to_json() {
+            serde_json::Value::Object(map) => settings.merge(&map),
+            serde_json::Value::Null => {}
+            _ => {
+                return Err(super::Error::with("Expected a mapping", "settings")
+                    .wrap_with("While parsing:", path.display()))
+            }
+        }
+    }
+    for (k, v) in overrides {
+        settings.set(k, v.clone());
+    }
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_apps_and_lists_where_it_looked() {
+        let dir = tempfile::tempdir().unwrap();
+        let defs = dir.path().join("definitions");
+        std::fs::create_dir_all(defs.join("rex.demo")).unwrap();
+        std::fs::write(
+            defs.join("rex.demo/settings.yaml"),
+            "db: pgsql:demo\nx: {a: 1}\n",
+        )
+        .unwrap();
+        let nested = dir.path().join("transcripts/sub");
+        std::fs::create_dir_all(&nested).unwrap();
+        let search = SearchPath::new(&[], Some(&nested));
+        let app_dir = search.find("rex.demo").unwrap();
+        assert_eq!(app_dir, defs.join("rex.demo"));
+        let mut overrides = serde_json::Map::new();
+        overrides.insert("x".into(), serde_json::json!(null));
+        let s = load_settings(&app_dir, &overrides).unwrap();
+        assert_eq!(s.get_str("db"), Some("pgsql:demo"));
+        assert_eq!(s.get("x"), None);
+        let err = search.find("rex.nope").unwrap_err().to_string();
+        assert!(
+            err.starts_with("Unknown application:\n    rex.nope\nLooked in:\n"),
+            "{err}"
+        );
+    }
+}

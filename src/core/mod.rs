@@ -3,7 +3,10 @@
 
 pub mod app;
 pub mod error;
+pub mod logging;
 pub mod repr;
 pub mod settings;
+pub mod validate;
+pub mod yaml;
 
 pub use error::{Error, Result};

@@ -1,10 +1,31 @@
 //! rex.job: the `job` table and its facets, executors registered by job type, the job
 //! executor worker, the queuer and the cleanup. Plain SQL, one statement per state
 //! transition.
+//!
+//! Two ways to run a job share one code path ([`executor_worker::run_job`]):
+//! - rex's `JobExecutorWorker().process({'code': n})` ([`process`]): no guards, exactly
+//!   the reference's statements and log lines (transcripts rely on both);
+//! - `harness worker` ([`runner`]): jobs are claimed with `FOR UPDATE SKIP LOCKED`,
+//!   kept alive by a heartbeat and finished only by the claim that still holds them
+//!   (fencing, see [`claim`]).
 
 use crate::core::app::App;
 use crate::core::Result;
 use serde_json::Value;
+
+pub mod claim;
+pub mod cleanup;
+pub mod demo;
+pub mod executor_worker;
+pub mod facet;
+pub mod queuer;
+pub mod registry;
+pub mod runner;
+pub mod settings;
+
+pub use executor_worker::process;
+pub use facet::update_facet;
+pub use registry::Registry;
 
 /// Runs jobs of one type (`rexmart_create`, ...). The logger name of its log lines is
 /// [`Executor::logger_name`] (rex uses the class name, e.g. `MartCreateExecutor`).

@@ -1,1 +1,31 @@
-//! See ARCHITECTURE.md.
+//! rex.mart: mart definitions, creation, inventory, quotas and purging.
+//!
+//! - [`definition`]: `mart.yaml` loading and validation;
+//! - [`runlist`]: the payload / RunList entry validator;
+//! - [`creator`]: the creation pipeline; [`tasks`]: its worker and job executor;
+//! - [`inventory`], [`purge`], [`quota`]: the records and their lifecycle;
+//! - [`cluster`], [`etl`], [`processors`], [`params`], [`settings`]: the pieces;
+//! - [`ext`]: the adapter onto rex.deploy and HTSQL.
+
+pub mod cluster;
+pub mod creator;
+pub mod datadictionary;
+pub mod definition;
+pub mod etl;
+pub mod ext;
+pub mod inventory;
+pub mod open;
+pub mod params;
+pub mod processors;
+pub mod purge;
+pub mod quota;
+pub mod runlist;
+pub mod settings;
+pub mod tasks;
+
+pub use creator::{CreateOptions, MartCreator};
+pub use definition::{Definition, Definitions};
+pub use inventory::Mart;
+pub use purge::purge_mart;
+pub use runlist::RunListEntry;
+pub use tasks::{MartCreateExecutor, MartCreateWorker};

@@ -1,12 +1,85 @@
 //! Every way the harness gets a real PostgreSQL: a [`Server`] is somewhere to connect
-//! to and create databases in. Backends (embedded cluster, URL, docker) produce one.
+//! to and create databases in. Backends produce one: an embedded cluster run from
+//! the machine's binaries ([`embedded`], the default), an existing server given by
+//! URL, or a container ([`docker`], behind the `docker` cargo feature). [`Clusters`]
+//! starts them lazily for the CLI and maps rex URLs (`pgsql:db`,
+//! `pgsql://:5433/mart`) onto them.
+//!
+//! Application databases are built once into template databases
+//! ([`Server::ensure_template`], named `harness_tpl_<key>`) and cloned per
+//! transcript ([`Server::clone_database`]). Every database the harness creates on a
+//! server it does not own carries a `harness_` prefix; it creates and drops no other.
+
+pub mod bins;
+pub mod cleanup;
+pub mod clusters;
+pub mod docker;
+pub mod embedded;
+pub mod proc;
+pub mod rexurl;
+mod template;
+
+pub use clusters::{BackendKind, Clusters, Options};
+pub use rexurl::RexUrl;
 
 use crate::core::{Error, Result};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What keeps a server alive and knows about it beyond its address: a running
+/// embedded cluster or a container. Dropped with the last [`Server`] clone.
+pub trait Backing: Send + Sync + fmt::Debug {
+    /// e.g. `embedded cluster (PostgreSQL 15.18) in /tmp/harness-pg-0/run-12-0`.
+    fn describe(&self) -> String;
+    /// The server log, when the harness has one.
+    fn log_path(&self) -> Option<PathBuf> {
+        None
+    }
+    /// The last lines of the server log.
+    fn log_tail(&self, _lines: usize) -> Option<String> {
+        None
+    }
+    /// Called after a template database was built, to keep it for later runs.
+    fn templates_changed(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Backing for embedded::Cluster {
+    fn describe(&self) -> String {
+        format!(
+            "embedded {} cluster (PostgreSQL {}) in {}",
+            self.label(),
+            self.version(),
+            self.dir().display()
+        )
+    }
+    fn log_path(&self) -> Option<PathBuf> {
+        Some(embedded::Cluster::log_path(self).to_path_buf())
+    }
+    fn log_tail(&self, lines: usize) -> Option<String> {
+        Some(embedded::Cluster::log_tail(self, lines))
+    }
+    fn templates_changed(&self) -> Result<()> {
+        self.save_templates()
+    }
+}
 
 /// A reachable PostgreSQL server, with credentials able to create databases.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Server {
     config: postgres::Config,
+    backing: Option<Arc<dyn Backing>>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("url", &self.url("postgres"))
+            .field("backing", &self.backing)
+            .finish()
+    }
 }
 
 impl Server {
@@ -15,7 +88,48 @@ impl Server {
         let config: postgres::Config = url
             .parse()
             .map_err(|e| Error::with("Failed to parse database URL:", format!("{url}: {e}")))?;
-        Ok(Server { config })
+        Ok(Server::from_config(config))
+    }
+
+    /// A server at an address the harness does not manage.
+    pub fn from_config(config: postgres::Config) -> Server {
+        Server {
+            config,
+            backing: None,
+        }
+    }
+
+    /// A server kept alive by `backing` (a cluster or container the harness runs).
+    pub fn backed(config: postgres::Config, backing: Arc<dyn Backing>) -> Server {
+        Server {
+            config,
+            backing: Some(backing),
+        }
+    }
+
+    /// Starts a fresh embedded cluster (see [`embedded`]); it stops when the last
+    /// clone of the returned server is dropped, or when the process ends.
+    pub fn embedded(label: &str) -> Result<Server> {
+        let cluster = embedded::Cluster::start(label)?;
+        Ok(Server::backed(cluster.config(), cluster))
+    }
+
+    pub fn config(&self) -> &postgres::Config {
+        &self.config
+    }
+
+    pub fn backing(&self) -> Option<&Arc<dyn Backing>> {
+        self.backing.as_ref()
+    }
+
+    /// The server log, when the harness runs the server.
+    pub fn log_path(&self) -> Option<PathBuf> {
+        self.backing.as_ref().and_then(|b| b.log_path())
+    }
+
+    /// The last `lines` lines of the server log, to print when something failed.
+    pub fn log_tail(&self, lines: usize) -> Option<String> {
+        self.backing.as_ref().and_then(|b| b.log_tail(lines))
     }
 
     /// Connects to database `dbname` on this server.
@@ -73,13 +187,15 @@ pub mod testing {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::OnceLock;
 
-    /// The server tests use: `HARNESS_PG_URL` for now.
+    /// The server tests use: `HARNESS_PG_URL` when set, else one embedded cluster
+    /// per test process, started on first use and stopped when the process ends
+    /// (exit hook, or the server's death signal if the process is killed).
     pub fn server() -> &'static Server {
         static SERVER: OnceLock<Server> = OnceLock::new();
-        SERVER.get_or_init(|| {
-            let url = std::env::var("HARNESS_PG_URL")
-                .expect("tests need HARNESS_PG_URL until the embedded backend lands");
-            Server::from_url(&url).expect("HARNESS_PG_URL")
+        SERVER.get_or_init(|| match std::env::var("HARNESS_PG_URL") {
+            Ok(url) if !url.is_empty() => Server::from_url(&url).expect("HARNESS_PG_URL"),
+            _ => Server::embedded("test")
+                .unwrap_or_else(|e| panic!("tests need PostgreSQL (or HARNESS_PG_URL):\n{e}")),
         })
     }
 
@@ -113,5 +229,31 @@ pub mod testing {
         fn drop(&mut self) {
             let _ = server().drop_database(&self.name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{server, ScratchDb};
+
+    /// `testing::server()` works with `HARNESS_PG_URL` and without it (embedded).
+    #[test]
+    fn scratch_databases_come_and_go() {
+        let name = {
+            let db = ScratchDb::new("pg_mod");
+            let one: i32 = db.connect().query_one("SELECT 1", &[]).unwrap().get(0);
+            assert_eq!(one, 1);
+            db.name.clone()
+        };
+        let left: i64 = server()
+            .connect("postgres")
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_database WHERE datname = $1",
+                &[&name],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0);
     }
 }

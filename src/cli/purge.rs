@@ -1,0 +1,44 @@
+//! `harness purge CODE...`: drops marts (database and inventory record) by code.
+
+use super::create::AppArgs;
+use crate::core::Result;
+use crate::mart::{inventory, purge};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Inventory codes of the marts to purge.
+    #[arg(required = true)]
+    pub codes: Vec<i64>,
+    #[command(flatten)]
+    pub app: AppArgs,
+}
+
+pub fn run(args: PurgeArgs) -> i32 {
+    let result = (|| -> Result<i32> {
+        let app = args.app.open()?;
+        let mut db = app.db.connect()?;
+        let mut status = 0;
+        for code in &args.codes {
+            match inventory::get(&mut db, *code)? {
+                Some(m) => {
+                    println!(
+                        "Purging #{}: {} (owner={}, definition={})...",
+                        m.code, m.name, m.owner, m.definition
+                    );
+                    purge::purge_with(&app, &mut db, m.code)?;
+                }
+                None => {
+                    eprintln!("No Mart exists with code/name \"{code}\"");
+                    status = 1;
+                }
+            }
+        }
+        println!("Purge complete.");
+        Ok(status)
+    })();
+    result.unwrap_or_else(|e| {
+        eprintln!("{e}");
+        1
+    })
+}

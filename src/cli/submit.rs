@@ -1,0 +1,70 @@
+//! `harness submit TYPE JSON`: adds a job (status `new`) and prints its code.
+
+use super::worker::{open_app, AppArgs};
+use crate::core::{Error, Result};
+use clap::Args;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// The job type: the name an executor is registered under, e.g. rexmart_create.
+    #[arg(value_name = "TYPE")]
+    pub job_type: String,
+    /// The payload, a JSON value (usually an object).
+    #[arg(value_name = "JSON")]
+    pub payload: String,
+    /// The job's owner (default $USER).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// A title for people.
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+/// Inserts a job and returns its code. The insert fires the workers' wake-up.
+pub fn submit(
+    db: &mut postgres::Client,
+    job_type: &str,
+    owner: &str,
+    title: Option<&str>,
+    payload: &Value,
+) -> Result<i64> {
+    let row = db.query_one(
+        "INSERT INTO job (owner, title, type, payload) VALUES ($1, $2, $3, $4) RETURNING code",
+        &[&owner, &title, &job_type, payload],
+    )?;
+    Ok(row.get(0))
+}
+
+pub fn run(args: &SubmitArgs) -> i32 {
+    let result = (|| -> Result<i64> {
+        let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
+            Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
+        })?;
+        let app = open_app(&args.app)?;
+        let owner = args
+            .owner
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "harness".to_string());
+        submit(
+            &mut app.db.connect()?,
+            &args.job_type,
+            &owner,
+            args.title.as_deref(),
+            &payload,
+        )
+    })();
+    match result {
+        Ok(code) => {
+            println!("{code}");
+            0
+        }
+        Err(e) => {
+            eprintln!("harness submit: error: {e}");
+            2
+        }
+    }
+}

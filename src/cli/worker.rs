@@ -1,0 +1,365 @@
+//! `harness worker --app NAME [--pg-url URL] [--concurrency N] [--queues Q...]`: runs
+//! the queuer, the job executors and the async task workers of an application until
+//! stopped. Any number of these processes, on any number of hosts, may share one
+//! database (claims, heartbeats and fencing live in `job::claim`).
+//!
+//! SIGTERM/SIGINT: stop claiming, let running jobs finish within `--grace`, then give
+//! them up and record why. A second signal stops at once. Exit status: 0 stopped
+//! cleanly, 1 jobs were given up at shutdown or the runner failed, 2 unusable input.
+//!
+//! Also home of [`AppArgs`] / [`open_app`], shared by `submit`, `jobs` and `task`.
+
+use crate::asynctask::settings::{poll_interval, workers as configured_workers, WorkerConfig};
+use crate::asynctask::worker_loop::{self, LoopOptions};
+use crate::asynctask::{get_transport, Worker, WorkerRegistry};
+use crate::core::app::{load_settings, App, Database, SearchPath};
+use crate::core::logging::{self, Format};
+use crate::core::{Error, Result};
+use crate::job::executor_worker::{self, validate_payload};
+use crate::job::runner::{self, RunnerOptions, StopSignal};
+use crate::job::settings::JobSettings;
+use crate::job::{queuer, Registry};
+use crate::pg::Server;
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which application and database a command works on.
+#[derive(Debug, Clone, Args)]
+pub struct AppArgs {
+    /// The application: a directory with settings.yaml under definitions/ (or --apps).
+    #[arg(long, value_name = "NAME")]
+    pub app: String,
+    /// PostgreSQL URL of the application database (default $HARNESS_PG_URL). Without a
+    /// database name in the URL, the app's `db` setting (`pgsql:NAME`) names it.
+    #[arg(long, value_name = "URL")]
+    pub pg_url: Option<String>,
+    /// Directory to search for applications before $HARNESS_APPS (repeatable).
+    #[arg(long = "apps", value_name = "DIR")]
+    pub apps: Vec<PathBuf>,
+    /// Override a setting with a JSON value, e.g. --set job_stale_after=10 (repeatable).
+    #[arg(long = "set", value_name = "KEY=JSON")]
+    pub set: Vec<String>,
+}
+
+/// The database name in a `postgresql://.../NAME?...` URL, if any.
+fn url_dbname(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let path = rest.split_once('/')?.1;
+    let name = path.split('?').next().unwrap_or("");
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Builds the `App` a command works on. An application directory that cannot be found
+/// is an error unless the URL names the database (a bare database, no settings).
+pub fn open_app(args: &AppArgs) -> Result<App> {
+    let mut overrides = serde_json::Map::new();
+    for item in &args.set {
+        let Some((key, text)) = item.split_once('=') else {
+            return Err(Error::with("Expected KEY=JSON:", item).wrap("While parsing --set"));
+        };
+        let value = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()));
+        overrides.insert(key.to_string(), value);
+    }
+    let url = match &args.pg_url {
+        Some(u) => u.clone(),
+        None => std::env::var("HARNESS_PG_URL")
+            .map_err(|_| Error::new("No database given: use --pg-url URL or set HARNESS_PG_URL"))?,
+    };
+    let url_db = url_dbname(&url);
+    let (dir, settings) = match SearchPath::new(&args.apps, None).find(&args.app) {
+        Ok(dir) => {
+            let settings = load_settings(&dir, &overrides)?;
+            (dir, settings)
+        }
+        Err(e) if url_db.is_none() => return Err(e),
+        Err(_) => {
+            let mut s = crate::core::settings::Settings::new();
+            s.merge(&overrides);
+            (PathBuf::from("."), s)
+        }
+    };
+    let name = match url_db {
+        Some(n) => n,
+        None => settings
+            .get_str("db")
+            .and_then(|d| d.strip_prefix("pgsql:"))
+            .map(|d| d.trim_start_matches('/').to_string())
+            .ok_or_else(|| {
+                Error::with("Cannot tell the application database:", &args.app)
+                    .wrap("Give it in --pg-url or as the `db` setting (pgsql:NAME)")
+            })?,
+    };
+    let server = Server::from_url(&url)?;
+    Ok(App {
+        name: args.app.clone(),
+        dir,
+        settings,
+        db: Database {
+            server: server.clone(),
+            name,
+        },
+        hosting: server,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// `LEVEL:Name:message` (rex's basic format).
+    #[default]
+    Basic,
+    /// Time stamp, level, logger, message.
+    Timestamped,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Arguments of `harness worker`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// Jobs run at once by this process.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+    /// Async task queues to serve (default: every queue in asynctask_workers).
+    #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "QUEUE")]
+    pub queues: Vec<String>,
+    /// Run no job executors, only task workers.
+    #[arg(long)]
+    pub no_jobs: bool,
+    /// Seconds running jobs get to finish after SIGTERM/SIGINT.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub grace: u64,
+    /// Milliseconds between polls when no notification arrives.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub poll_interval: u64,
+    /// Written to claimed jobs (default HOST:PID).
+    #[arg(long, value_name = "ID")]
+    pub worker_id: Option<String>,
+    #[arg(long, value_enum, default_value_t = LogFormat::Basic)]
+    pub log_format: LogFormat,
+    /// Root log level: DEBUG, INFO, WARNING, ERROR.
+    #[arg(long, default_value = "INFO", value_name = "LEVEL")]
+    pub log_level: String,
+}
+
+/// The logger name of the worker process's own lines.
+const LOGGER: &str = "HarnessWorker";
+
+/// The executors and task workers this build knows: rex.mart's `rexmart_create`
+/// (job and task) and the demo/test executors of [`Registry::demo`].
+pub fn builtin() -> Result<(Registry, WorkerRegistry)> {
+    use crate::mart::tasks::{MartCreateExecutor, MartCreateWorker};
+    let jobs = Registry::demo().with(Arc::new(MartCreateExecutor))?;
+    let tasks = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
+    Ok((jobs, tasks))
+}
+
+/// `harness worker` with the executors and workers this build knows.
+pub fn run(args: &WorkerArgs) -> i32 {
+    match builtin() {
+        Ok((jobs, tasks)) => run_with(args, jobs, tasks),
+        Err(e) => {
+            eprintln!("harness worker: error: {e}");
+            2
+        }
+    }
+}
+
+/// `harness worker` with the given executors and task workers.
+pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) -> i32 {
+    logging::install(match args.log_format {
+        LogFormat::Basic => Format::Basic,
+        LogFormat::Timestamped => Format::Timestamped,
+        LogFormat::Json => Format::Json,
+    });
+    if !logging::set_level(&args.log_level) {
+        eprintln!(
+            "harness worker: error: unknown log level: {}",
+            args.log_level
+        );
+        return 2;
+    }
+    let setup = (|| -> Result<(App, JobSettings, BTreeMap<String, WorkerConfig>)> {
+        let app = open_app(&args.app)?;
+        let settings = JobSettings::from_settings(&app.settings)?;
+        let mut queues = configured_workers(&app.settings)?;
+        // rex's JobInitialize: one job executor queue per `job_queues`.
+        for i in 0..settings.queues {
+            queues.insert(
+                queuer::queue_name(i),
+                WorkerConfig::named(executor_worker::NAME),
+            );
+        }
+        if !args.queues.is_empty() {
+            for q in &args.queues {
+                crate::asynctask::queue_name::check(q)?;
+                if !queues.contains_key(q) {
+                    return Err(Error::with("Cannot identify worker for queue:", q));
+                }
+            }
+            queues.retain(|q, _| args.queues.contains(q));
+        }
+        Ok((app, settings, queues))
+    })();
+    let (app, settings, queues) = match setup {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("harness worker: error: {e}");
+            return 2;
+        }
+    };
+    let stop = StopSignal::new();
+    install_signal_handlers(stop.clone());
+    let tasks_stop = Arc::new(AtomicBool::new(false));
+    let mut task_threads = Vec::new();
+    for (queue, config) in queues {
+        let worker: Arc<dyn Worker> = if config.worker == executor_worker::NAME {
+            Arc::new(JobTaskDrain)
+        } else {
+            match workers.get(&config.worker) {
+                Some(w) => w.clone(),
+                None => {
+                    log::error!(target: LOGGER, "Worker \"{}\" does not exist; queue {queue} not served", config.worker);
+                    continue;
+                }
+            }
+        };
+        // Without a transport setting, tasks live in the application database.
+        let fallback = format!("pgsql:{}", app.db.name);
+        let configured = app
+            .settings
+            .get_str("asynctask_transport")
+            .or(app.settings.get_str("db"));
+        let uri = if configured.is_some() {
+            None
+        } else {
+            Some(fallback.as_str())
+        };
+        let transport = match get_transport(&app, uri) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("harness worker: error: {e}");
+                return 2;
+            }
+        };
+        let opts = LoopOptions {
+            poll_interval: poll_interval(&app.settings),
+            halt_when_empty: false,
+            stop: tasks_stop.clone(),
+        };
+        let app = app.clone();
+        log::info!(target: LOGGER, "Launching {} to work on queue {queue}", config.worker);
+        task_threads.push(std::thread::spawn(move || {
+            if let Err(e) =
+                worker_loop::run(&app, worker.as_ref(), transport.as_ref(), &queue, &opts)
+            {
+                log::error!(target: LOGGER, "Worker for queue {queue} failed:\n{e}");
+            }
+        }));
+    }
+    let mut status = 0;
+    if args.no_jobs {
+        while stop.level() == 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    } else {
+        let mut opts = RunnerOptions::new(
+            &args
+                .worker_id
+                .clone()
+                .unwrap_or_else(runner::default_worker_id),
+        );
+        opts.concurrency = args.concurrency.max(1);
+        opts.grace = Duration::from_secs(args.grace);
+        opts.poll_interval = Duration::from_millis(args.poll_interval.max(1));
+        match runner::run(&app, &registry, &settings, &opts, &stop) {
+            Ok(report) if report.abandoned.is_empty() => {}
+            Ok(_) => status = 1,
+            Err(e) => {
+                log::error!(target: LOGGER, "{e}");
+                status = 1;
+            }
+        }
+    }
+    tasks_stop.store(true, Ordering::SeqCst);
+    if stop.level() < 2 {
+        for t in task_threads {
+            let _ = t.join();
+        }
+    }
+    status
+}
+
+/// In worker mode the job runner claims `queued` jobs from the job table itself, so a
+/// `{'code': n}` task left by rex's queuer needs no action: it is taken and dropped.
+struct JobTaskDrain;
+
+impl Worker for JobTaskDrain {
+    fn name(&self) -> &str {
+        executor_worker::NAME
+    }
+    fn logger_name(&self) -> &str {
+        executor_worker::LOGGER
+    }
+    fn process(&self, _app: &App, payload: &Value) -> Result<()> {
+        let code = validate_payload(payload)?;
+        log::debug!(target: executor_worker::LOGGER, "Job #{code} is claimed from the job table; task dropped");
+        Ok(())
+    }
+}
+
+/// Signals received; read by a watcher thread (the handler only counts).
+static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// SIGTERM and SIGINT raise the stop level of `stop` (1: graceful, 2: at once).
+fn install_signal_handlers(stop: StopSignal) {
+    let handler: extern "C" fn(libc::c_int) = on_signal;
+    // SAFETY: the handler only does an atomic add, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+    }
+    std::thread::spawn(move || {
+        let mut seen = 0;
+        loop {
+            let n = SIGNALS.load(Ordering::SeqCst);
+            while seen < n {
+                seen += 1;
+                match stop.request() {
+                    1 => {
+                        log::info!(target: LOGGER, "Termination received; stopping (again to stop at once)")
+                    }
+                    _ => {
+                        log::warn!(target: LOGGER, "Second termination received; stopping at once")
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_from_url() {
+        assert_eq!(
+            url_dbname("postgresql://u@h:5/db?x=1").as_deref(),
+            Some("db")
+        );
+        assert_eq!(url_dbname("postgresql://u@h:5/"), None);
+        assert_eq!(url_dbname("postgresql://u@h:5"), None);
+    }
+}

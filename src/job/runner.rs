@@ -1,0 +1,394 @@
+//! The job side of `harness worker`: a dispatcher that promotes (`new -> queued`) and
+//! claims jobs, a pool of executor threads that run and finish them (fenced), and a
+//! heartbeat thread that keeps this worker's claims alive, recovers stale jobs of dead
+//! workers and purges old ones. Any number of runners, in any number of processes on
+//! any number of hosts, can share one database (see [`super::claim`]).
+//!
+//! Wake-ups: `LISTEN harness_job` (a trigger notifies on insert, the queuer on
+//! promotion, a finishing job of a limited type on completion), with polling every
+//! `poll_interval` as the fallback.
+
+use super::claim::{self, Claimed, CHANNEL};
+use super::executor_worker::{run_job, Outcome, LOGGER as EXECUTOR_LOGGER};
+use super::settings::{JobSettings, StalePolicy};
+use super::{cleanup, queuer, Registry};
+use crate::core::app::App;
+use crate::core::Result;
+use postgres::fallible_iterator::FallibleIterator;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Logger name of the runner's own lines.
+pub const LOGGER: &str = "JobWorker";
+
+/// How a runner is asked to stop: level 1 = stop claiming and let running jobs
+/// finish within the grace period; level 2 = stop at once.
+#[derive(Clone, Debug, Default)]
+pub struct StopSignal(Arc<AtomicUsize>);
+
+impl StopSignal {
+    pub fn new() -> StopSignal {
+        StopSignal::default()
+    }
+    /// One more stop request (a signal); returns the new level.
+    pub fn request(&self) -> usize {
+        self.0.fetch_add(1, Ordering::SeqCst) + 1
+    }
+    pub fn level(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunnerOptions {
+    /// Unique among live workers: written to `claimed_by`.
+    pub worker_id: String,
+    /// Jobs run at once by this runner.
+    pub concurrency: usize,
+    /// Fallback polling period when no notification arrives.
+    pub poll_interval: Duration,
+    /// How long running jobs may take to finish after a stop request.
+    pub grace: Duration,
+    /// Most jobs promoted to `queued` per statement.
+    pub promote_batch: i64,
+    /// How often finished jobs older than `job_max_age` are purged.
+    pub cleanup_interval: Duration,
+}
+
+impl RunnerOptions {
+    pub fn new(worker_id: &str) -> RunnerOptions {
+        RunnerOptions {
+            worker_id: worker_id.to_string(),
+            concurrency: 4,
+            poll_interval: Duration::from_millis(500),
+            grace: Duration::from_secs(30),
+            promote_batch: 1000,
+            cleanup_interval: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What a runner did, returned when it stops.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Jobs run to the end (whatever their outcome) with the result recorded.
+    pub finished: u64,
+    /// Jobs whose result was not recorded because the claim had been lost.
+    pub lost: u64,
+    /// Jobs given up at shutdown (failed or re-queued with the reason).
+    pub abandoned: Vec<i64>,
+}
+
+/// A worker id for this process: `host:pid`.
+pub fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let host = if host.is_empty() {
+        "localhost".to_string()
+    } else {
+        host
+    };
+    format!("{host}:{}", std::process::id())
+}
+
+struct Shared {
+    app: App,
+    registry: Registry,
+    settings: JobSettings,
+    opts: RunnerOptions,
+    running: Mutex<HashMap<i64, Claimed>>,
+    finished: AtomicU64,
+    lost: AtomicU64,
+    /// Set when the runner returns: the heartbeat thread exits.
+    done: AtomicBool,
+}
+
+impl Shared {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Claimed>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs jobs until `stop` is requested. Returns when every running job has finished,
+/// or, after the grace period (or a second request), once the unfinished ones have
+/// been given up and recorded; their threads are left behind (a process exits).
+pub fn run(
+    app: &App,
+    registry: &Registry,
+    settings: &JobSettings,
+    opts: &RunnerOptions,
+    stop: &StopSignal,
+) -> Result<RunReport> {
+    let mut conn = app.db.connect()?;
+    claim::ensure_queue_schema(&mut conn)?;
+    let shared = Arc::new(Shared {
+        app: app.clone(),
+        registry: registry.clone(),
+        settings: settings.clone(),
+        opts: opts.clone(),
+        running: Mutex::new(HashMap::new()),
+        finished: AtomicU64::new(0),
+        lost: AtomicU64::new(0),
+        done: AtomicBool::new(false),
+    });
+    let (job_tx, job_rx) = mpsc::channel::<Claimed>();
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let mut pool = Vec::new();
+    for _ in 0..opts.concurrency.max(1) {
+        let (shared, job_rx, done_tx) = (shared.clone(), job_rx.clone(), done_tx.clone());
+        pool.push(std::thread::spawn(move || {
+            executor_thread(&shared, &job_rx, &done_tx)
+        }));
+    }
+    drop(done_tx);
+    let heart = {
+        let shared = shared.clone();
+        std::thread::spawn(move || heartbeat_thread(&shared))
+    };
+    log::info!(
+        target: LOGGER,
+        "Worker {} started; concurrency={}",
+        opts.worker_id,
+        opts.concurrency.max(1)
+    );
+    conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    dispatch(&shared, &mut conn, &job_tx, &done_rx, stop);
+    drop(job_tx);
+    let abandoned = drain(&shared, &mut conn, &done_rx, stop);
+    shared.done.store(true, Ordering::SeqCst);
+    if abandoned.is_empty() {
+        for t in pool {
+            let _ = t.join();
+        }
+    }
+    let _ = heart.join();
+    log::info!(target: LOGGER, "Worker {} stopped", opts.worker_id);
+    Ok(RunReport {
+        finished: shared.finished.load(Ordering::SeqCst),
+        lost: shared.lost.load(Ordering::SeqCst),
+        abandoned,
+    })
+}
+
+/// Promote, claim, hand out, wait; until a stop is requested.
+fn dispatch(
+    shared: &Shared,
+    conn: &mut postgres::Client,
+    job_tx: &mpsc::Sender<Claimed>,
+    done_rx: &mpsc::Receiver<()>,
+    stop: &StopSignal,
+) {
+    let opts = &shared.opts;
+    let step = opts.poll_interval.min(Duration::from_millis(50));
+    while stop.level() == 0 {
+        let free = opts
+            .concurrency
+            .max(1)
+            .saturating_sub(shared.running().len());
+        if free == 0 {
+            let _ = done_rx.recv_timeout(step);
+            continue;
+        }
+        let claimed = queuer::promote(conn, &shared.settings, opts.promote_batch)
+            .and_then(|_| claim::claim(conn, &opts.worker_id, free as i64));
+        let claimed = match claimed {
+            Ok(c) => c,
+            Err(e) => {
+                log::error!(target: LOGGER, "Failed to claim jobs:\n{e}");
+                if conn.is_closed() {
+                    match shared.app.db.connect() {
+                        Ok(mut c) => {
+                            let _ = c.batch_execute(&format!("LISTEN {CHANNEL}"));
+                            *conn = c;
+                        }
+                        Err(e) => log::error!(target: LOGGER, "{e}"),
+                    }
+                }
+                std::thread::sleep(opts.poll_interval);
+                continue;
+            }
+        };
+        let full = claimed.len() == free;
+        for c in claimed {
+            shared.running().insert(c.job.code, c.clone());
+            let _ = job_tx.send(c);
+        }
+        if full {
+            continue;
+        }
+        // Nothing more to claim now: wait for a notification, a poll, or a stop.
+        let deadline = Instant::now() + opts.poll_interval;
+        let mut woken = false;
+        while !woken && stop.level() == 0 && Instant::now() < deadline {
+            let mut notes = conn.notifications();
+            let mut it = notes.timeout_iter(step);
+            woken = matches!(it.next(), Ok(Some(_)));
+        }
+        // Drop the notifications that piled up: one round of claiming serves them all.
+        let mut notes = conn.notifications();
+        let mut it = notes.iter();
+        while let Ok(Some(_)) = it.next() {}
+    }
+}
+
+/// After a stop request: wait for running jobs up to the grace period (or a second
+/// request), then give up the rest. Returns the codes given up.
+fn drain(
+    shared: &Shared,
+    conn: &mut postgres::Client,
+    done_rx: &mpsc::Receiver<()>,
+    stop: &StopSignal,
+) -> Vec<i64> {
+    let opts = &shared.opts;
+    let running = shared.running().len();
+    if running > 0 && stop.level() == 1 {
+        log::info!(
+            target: LOGGER,
+            "Stopping: claiming no more jobs; waiting up to {} s for {running} running job(s)",
+            opts.grace.as_secs()
+        );
+    }
+    let deadline = Instant::now() + opts.grace;
+    while !shared.running().is_empty() && stop.level() < 2 && Instant::now() < deadline {
+        let _ = done_rx.recv_timeout(Duration::from_millis(20));
+    }
+    let reason = if stop.level() >= 2 {
+        format!(
+            "Worker {} stopped at once by a second signal",
+            opts.worker_id
+        )
+    } else {
+        format!(
+            "Worker {} stopped: the job did not finish within the {} s grace period",
+            opts.worker_id,
+            opts.grace.as_secs()
+        )
+    };
+    let left: Vec<Claimed> = shared.running().drain().map(|(_, c)| c).collect();
+    let mut abandoned = Vec::new();
+    for c in left {
+        match claim::abandon(conn, &c, shared.settings.stale_policy, &reason) {
+            Ok(true) => {
+                let what = match shared.settings.stale_policy {
+                    StalePolicy::Fail => "failed",
+                    StalePolicy::Requeue => "re-queued",
+                };
+                log::warn!(target: LOGGER, "Job #{} {what}: {reason}", c.job.code);
+                abandoned.push(c.job.code);
+            }
+            Ok(false) => {
+                log::warn!(target: LOGGER, "Job #{} was no longer ours to give up", c.job.code)
+            }
+            Err(e) => log::error!(target: LOGGER, "Failed to give up job #{}:\n{e}", c.job.code),
+        }
+    }
+    abandoned
+}
+
+/// Runs claimed jobs one at a time on its own connection.
+fn executor_thread(
+    shared: &Shared,
+    jobs: &Mutex<mpsc::Receiver<Claimed>>,
+    done: &mpsc::Sender<()>,
+) {
+    let mut conn: Option<postgres::Client> = None;
+    loop {
+        let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok(claimed) = next else { break };
+        let code = claimed.job.code;
+        if let Err(e) = run_claimed(shared, &mut conn, &claimed) {
+            // The job stays `started`; with no heartbeat it is recovered as stale.
+            log::error!(target: LOGGER, "Failed to record job #{code}:\n{e}");
+            conn = None;
+        }
+        shared.running().remove(&code);
+        let _ = done.send(());
+    }
+}
+
+fn run_claimed(shared: &Shared, conn: &mut Option<postgres::Client>, c: &Claimed) -> Result<()> {
+    log::info!(target: EXECUTOR_LOGGER, "Processing Job #{}", c.job.code);
+    let limited = matches!(shared.settings.limits.get(&c.job.job_type), Some(Some(_)));
+    run_job(
+        &shared.app,
+        &shared.registry,
+        &c.job,
+        |outcome: &Outcome| {
+            if conn.as_ref().is_none_or(postgres::Client::is_closed) {
+                *conn = Some(shared.app.db.connect()?);
+            }
+            let Some(db) = conn.as_mut() else {
+                return Ok(());
+            };
+            if claim::finish(db, c, outcome)? {
+                shared.finished.fetch_add(1, Ordering::SeqCst);
+                if limited {
+                    // A slot of a limited type is free: let the queuers run again.
+                    db.execute("SELECT pg_notify($1, 'finished')", &[&CHANNEL])?;
+                }
+            } else {
+                shared.lost.fetch_add(1, Ordering::SeqCst);
+                log::warn!(
+                    target: LOGGER,
+                    "Job #{} lost its claim (attempt {}); its result was not recorded",
+                    c.job.code,
+                    c.attempt
+                );
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Every `job_heartbeat_interval`: touch our claims, recover stale jobs, and now and
+/// then purge old finished jobs.
+fn heartbeat_thread(shared: &Shared) {
+    let interval = shared.settings.heartbeat_interval;
+    let mut conn: Option<postgres::Client> = None;
+    let mut last_cleanup: Option<Instant> = None;
+    while !shared.done.load(Ordering::SeqCst) {
+        let step = (|| -> Result<()> {
+            if conn.as_ref().is_none_or(postgres::Client::is_closed) {
+                conn = Some(shared.app.db.connect()?);
+            }
+            let Some(db) = conn.as_mut() else {
+                return Ok(());
+            };
+            let mine: Vec<(i64, i32)> = shared
+                .running()
+                .values()
+                .map(|c| (c.job.code, c.attempt))
+                .collect();
+            claim::heartbeat(db, &shared.opts.worker_id, &mine)?;
+            let policy = shared.settings.stale_policy;
+            for code in claim::recover_stale(db, shared.settings.stale_after, policy)? {
+                let what = match policy {
+                    StalePolicy::Fail => "failed",
+                    StalePolicy::Requeue => "re-queued",
+                };
+                log::warn!(target: LOGGER, "Job #{code} {what}: its worker stopped sending heartbeats");
+            }
+            if last_cleanup.is_none_or(|t| t.elapsed() >= shared.opts.cleanup_interval) {
+                last_cleanup = Some(Instant::now());
+                let n = cleanup::purge(db, shared.settings.max_age)?;
+                if n > 0 {
+                    log::info!(target: LOGGER, "Purged {n} finished job(s) older than {} s", shared.settings.max_age);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = step {
+            log::error!(target: LOGGER, "Heartbeat failed:\n{e}");
+            conn = None;
+        }
+        let until = Instant::now() + interval;
+        while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

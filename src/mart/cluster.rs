@@ -1,0 +1,143 @@
+//! The hosting cluster as rex.mart's `Cluster` sees it: databases created, cloned,
+//! renamed, dropped and measured from the maintenance database `postgres`, with
+//! rex's error texts (`Got an error from the database server:`).
+
+use crate::core::{Error, Result};
+use crate::pg::{quote_ident, Server};
+use postgres::Client;
+
+/// psycopg2's `str(exc)` for a server error: the message, the `LINE n:` excerpt with
+/// its caret when the server gave a position in `query`, then DETAIL/HINT/CONTEXT.
+pub fn server_error_text(e: &postgres::Error, query: Option<&str>) -> String {
+    let Some(db) = e.as_db_error() else {
+        return e.to_string();
+    };
+    let mut out = db.message().to_string();
+    if let (Some(postgres::error::ErrorPosition::Original(pos)), Some(q)) = (db.position(), query) {
+        out.push('\n');
+        out.push_str(&line_excerpt(q, *pos as usize));
+    }
+    for (label, part) in [
+        ("DETAIL", db.detail()),
+        ("HINT", db.hint()),
+        ("CONTEXT", db.where_()),
+    ] {
+        if let Some(text) = part {
+            out.push_str(&format!("\n{label}:  {text}"));
+        }
+    }
+    out
+}
+
+/// libpq's statement excerpt: `LINE n: <line>` and a caret under the 1-based
+/// character position.
+fn line_excerpt(query: &str, pos: usize) -> String {
+    let chars: Vec<char> = query.chars().collect();
+    let pos = pos.saturating_sub(1).min(chars.len());
+    let line_no = chars[..pos].iter().filter(|c| **c == '\n').count() + 1;
+    let line_start = chars[..pos]
+        .iter()
+        .rposition(|c| *c == '\n')
+        .map_or(0, |i| i + 1);
+    let line_end = chars[pos..]
+        .iter()
+        .position(|c| *c == '\n')
+        .map_or(chars.len(), |i| pos + i);
+    let line: String = chars[line_start..line_end].iter().collect();
+    let prefix = format!("LINE {line_no}: ");
+    let caret_col = prefix.chars().count() + (pos - line_start);
+    format!(
+        "{prefix}{}\n{}^",
+        line.trim_end_matches('\r'),
+        " ".repeat(caret_col)
+    )
+}
+
+/// A server error in rex.mart's cluster wording.
+pub fn server_error(e: postgres::Error, query: &str) -> Error {
+    Error::with(
+        "Got an error from the database server:",
+        server_error_text(&e, Some(query)),
+    )
+}
+
+/// A session on the hosting cluster's maintenance database.
+pub struct Cluster {
+    pub server: Server,
+    client: Client,
+}
+
+impl Cluster {
+    pub fn connect(server: &Server) -> Result<Cluster> {
+        Ok(Cluster {
+            server: server.clone(),
+            client: server.connect("postgres")?,
+        })
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<()> {
+        self.client
+            .batch_execute(sql)
+            .map_err(|e| server_error(e, sql))
+    }
+
+    pub fn exists(&mut self, name: &str) -> Result<bool> {
+        let sql = "SELECT TRUE FROM pg_catalog.pg_database AS d WHERE d.datname = $1";
+        let rows = self
+            .client
+            .query(sql, &[&name])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(!rows.is_empty())
+    }
+
+    /// `CREATE DATABASE "<name>" WITH ENCODING = 'UTF-8' [TEMPLATE = "<template>"]`.
+    pub fn create(&mut self, name: &str, template: Option<&str>) -> Result<()> {
+        let mut sql = format!(
+            "CREATE DATABASE {} WITH ENCODING = 'UTF-8'",
+            quote_ident(name)
+        );
+        if let Some(t) = template {
+            sql.push_str(&format!(" TEMPLATE = {}", quote_ident(t)));
+        }
+        self.execute(&sql)
+    }
+
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<()> {
+        self.execute(&format!(
+            "ALTER DATABASE {} RENAME TO {}",
+            quote_ident(old),
+            quote_ident(new)
+        ))
+    }
+
+    pub fn drop(&mut self, name: &str) -> Result<()> {
+        self.execute(&format!("DROP DATABASE {}", quote_ident(name)))
+    }
+
+    /// `pg_database_size`, in bytes.
+    pub fn size(&mut self, name: &str) -> Result<Option<i64>> {
+        let sql = "SELECT pg_database_size($1)";
+        let row = self
+            .client
+            .query_one(sql, &[&name])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(row.get(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_points_at_the_error() {
+        assert_eq!(
+            line_excerpt("insert into blah (col1) values('stuff');", 13),
+            "LINE 1: insert into blah (col1) values('stuff');\n                    ^"
+        );
+        assert_eq!(
+            line_excerpt("select 1;\nselect x;", 18),
+            "LINE 2: select x;\n               ^"
+        );
+    }
+}

@@ -1,0 +1,745 @@
+//! Mart definitions: `mart.yaml` (with `!include` / `!include/str`) validated with
+//! rex.mart's validators and rules (rexmart.md §1), into plain Rust values the
+//! creator uses. Every definition of an application is validated when the
+//! application's definitions are read, so a bad one fails early and its error names
+//! the file, the definition and the field.
+
+use super::params::{DataType, ParamValue, Parameter};
+use super::processors;
+use super::settings::MartSettings;
+use crate::core::validate::{
+    AnyVal, ChoiceVal, IntVal, MapVal, MaybeVal, RecordVal, SeqVal, StrVal, Validator,
+};
+use crate::core::yaml::{load_file, Node, NodeValue};
+use crate::core::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// `RESTR_SAFE_TOKEN`: what ids, name tokens and fixed names must look like.
+pub const SAFE_TOKEN: &str = "^[a-z_][0-9a-z_]*$";
+
+/// How the mart database comes to be (`base.type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BaseType {
+    /// A new, empty database.
+    Fresh,
+    /// A new database cloned from `target`.
+    Copy,
+    /// A new database cloned from the application database.
+    Application,
+    /// The database `target`, used as it is.
+    Existing,
+}
+
+impl BaseType {
+    pub fn name(self) -> &'static str {
+        match self {
+            BaseType::Fresh => "fresh",
+            BaseType::Copy => "copy",
+            BaseType::Application => "application",
+            BaseType::Existing => "existing",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Base {
+    pub base_type: BaseType,
+    pub target: Option<String>,
+    /// Always set except for `existing` (defaulted to `<id>_`).
+    pub name_token: Option<String>,
+    pub fixed_name: Option<String>,
+}
+
+/// `htsql` or `sql`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptType {
+    Htsql,
+    Sql,
+}
+
+/// One ETL script of `post_deploy_scripts` / `post_assessment_scripts`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EtlScript {
+    /// The stripped script text.
+    pub script: String,
+    pub script_type: ScriptType,
+    /// The script's own parameters, keys sorted.
+    pub parameters: Vec<(String, ParamValue)>,
+}
+
+/// One entry of `processors`, its options validated and defaulted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcessorCall {
+    pub id: String,
+    pub options: Node,
+}
+
+/// A validated definition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Definition {
+    pub id: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub base: Base,
+    /// `quota.per_owner`.
+    pub quota_per_owner: i64,
+    /// rex.deploy facts, when the definition deploys anything.
+    pub deploy: Option<Node>,
+    pub parameters: Vec<Parameter>,
+    pub post_deploy_scripts: Vec<EtlScript>,
+    pub post_assessment_scripts: Vec<EtlScript>,
+    pub processors: Vec<ProcessorCall>,
+    /// The directory relative `data:` paths of deploy facts resolve against.
+    pub base_path: Option<PathBuf>,
+}
+
+/// A string that is `.strip()`ped (rex's `StrippedStrVal`).
+struct StrippedStrVal;
+
+impl Validator for StrippedStrVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = StrVal::new().validate(node)?;
+        Ok(with_value(
+            &v,
+            NodeValue::Str(py_strip(v.as_str().unwrap_or_default())),
+        ))
+    }
+}
+
+/// Python's `str.strip()` (whitespace as Python sees it).
+fn py_strip(s: &str) -> String {
+    s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
+        .to_string()
+}
+
+fn with_value(node: &Node, value: NodeValue) -> Node {
+    Node {
+        value,
+        mark: node.mark.clone(),
+    }
+}
+
+/// A mapping kept as written (deploy facts: key order matters to nobody, but the
+/// facts go to rex.deploy unchanged).
+struct IsMapping;
+
+impl Validator for IsMapping {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        match node.value {
+            NodeValue::Map(_) => Ok(node.clone()),
+            _ => MapVal::any().validate(node),
+        }
+    }
+}
+
+fn null() -> Node {
+    Node::null()
+}
+
+fn empty_seq() -> Node {
+    Node::new(NodeValue::Seq(Vec::new()))
+}
+
+fn empty_map() -> Node {
+    Node::new(NodeValue::Map(Vec::new()))
+}
+
+fn field<'a>(record: &'a Node, name: &str) -> &'a Node {
+    static NULL: Node = Node {
+        value: NodeValue::Null,
+        mark: None,
+    };
+    record.get(name).unwrap_or(&NULL)
+}
+
+fn opt_str(node: &Node) -> Option<String> {
+    node.as_str().map(str::to_string)
+}
+
+/// `Got:` + repr, then `While validating field:` + field (cross-field errors).
+fn field_error(message: String, got: &Node, name: &str) -> Error {
+    Error::new(message)
+        .wrap_with("Got:", got.py_repr())
+        .wrap_with("While validating field:", name)
+}
+
+/// `MartBaseVal`.
+struct MartBaseVal {
+    max_name_length: usize,
+}
+
+impl Validator for MartBaseVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .field(
+                "type",
+                ChoiceVal::new(&["fresh", "copy", "existing", "application"]),
+            )
+            .optional("target", MaybeVal::new(StrVal::pattern("^.+$")), null())
+            .optional(
+                "name_token",
+                MaybeVal::new(StrVal::pattern(SAFE_TOKEN)),
+                null(),
+            )
+            .optional("fixed_name", StrVal::pattern(SAFE_TOKEN), null())
+            .validate(node)?;
+        let base_type = field(&v, "type").as_str().unwrap_or_default();
+        let target = field(&v, "target");
+        match base_type {
+            "fresh" | "application" if !target.is_null() => {
+                return Err(field_error(
+                    format!("Bases type \"{base_type}\" cannot have target database names"),
+                    target,
+                    "target",
+                ))
+            }
+            "copy" | "existing" if target.is_null() => {
+                return Err(field_error(
+                    format!("Base type of \"{base_type}\" requires a target database name"),
+                    target,
+                    "target",
+                ))
+            }
+            _ => {}
+        }
+        if base_type == "existing" {
+            for name in ["name_token", "fixed_name"] {
+                let value = field(&v, name);
+                if !value.is_null() {
+                    let what = name.replace('_', " ");
+                    return Err(field_error(
+                        format!("Base type \"existing\" cannot have a {what}"),
+                        value,
+                        name,
+                    ));
+                }
+            }
+        }
+        let fixed = field(&v, "fixed_name");
+        if fixed
+            .as_str()
+            .is_some_and(|s| s.len() > self.max_name_length)
+        {
+            return Err(field_error(
+                format!(
+                    "Fixed name cannot be longer than {} characters",
+                    self.max_name_length
+                ),
+                fixed,
+                "fixed_name",
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// `QuotaVal`: `per_owner` defaults to the setting.
+struct QuotaVal {
+    default_per_owner: i64,
+}
+
+impl Validator for QuotaVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .optional(
+                "per_owner",
+                MaybeVal::new(IntVal::range(Some(1), None)),
+                null(),
+            )
+            .validate(node)?;
+        let per_owner = field(&v, "per_owner")
+            .as_i64()
+            .unwrap_or(self.default_per_owner);
+        Ok(with_value(
+            &v,
+            NodeValue::Map(vec![(
+                "per_owner".into(),
+                Node::new(NodeValue::Int(per_owner)),
+            )]),
+        ))
+    }
+}
+
+/// `ParameterVal`. The result gains `required` (rex's `REQUIRED` sentinel: the
+/// `default` key was absent).
+struct ParameterVal;
+
+impl Validator for ParameterVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .field("name", StrVal::pattern("[a-zA-Z][a-zA-Z0-9_]*"))
+            .field("type", ChoiceVal::new(&DataType::NAMES))
+            .optional("default", MaybeVal::new(AnyVal), null())
+            .validate(node)?;
+        let data_type = DataType::from_name(field(&v, "type").as_str().unwrap_or_default())
+            .unwrap_or(DataType::Text);
+        let default = field(&v, "default");
+        if !default.is_null() {
+            data_type
+                .coerce(default)
+                .map_err(|e| e.wrap_with("While validating field:", "default"))?;
+        }
+        let required = node.get("default").is_none();
+        let mut entries = v.as_map().unwrap_or_default().to_vec();
+        entries.push(("required".into(), Node::new(NodeValue::Bool(required))));
+        Ok(with_value(&v, NodeValue::Map(entries)))
+    }
+}
+
+/// An ETL script's text: stripped, not empty.
+struct ScriptTextVal;
+
+impl Validator for ScriptTextVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = StrippedStrVal.validate(node)?;
+        if v.as_str().is_some_and(str::is_empty) {
+            return Err(Error::new("ETL Scripts cannot be empty").wrap_with("Got:", "''"));
+        }
+        Ok(v)
+    }
+}
+
+fn etl_script_val() -> RecordVal {
+    RecordVal::new()
+        .field("script", ScriptTextVal)
+        .field("type", ChoiceVal::new(&["htsql", "sql"]))
+        .optional("parameters", MapVal::any(), empty_map())
+}
+
+/// `ProcessorVal`: a registered processor and its options.
+struct ProcessorVal;
+
+impl Validator for ProcessorVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .field("id", StrippedStrVal)
+            .optional("options", MapVal::any(), empty_map())
+            .validate(node)?;
+        let id = field(&v, "id").as_str().unwrap_or_default().to_string();
+        if !processors::is_known(&id) {
+            return Err(Error::new("Unknown Processor ID")
+                .wrap_with("Got:", &id)
+                .wrap_with("While validating field:", "id"));
+        }
+        let options = processors::validate_options(&id, field(&v, "options"))
+            .map_err(|e| e.wrap_with("While validating field:", "options"))?;
+        Ok(with_value(
+            &v,
+            NodeValue::Map(vec![
+                ("id".into(), field(&v, "id").clone()),
+                ("options".into(), options),
+            ]),
+        ))
+    }
+}
+
+/// `DefinitionVal` without assessments: validates one raw definition and applies
+/// the post-record rules (label, name token, quota defaults and limits).
+pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Definition> {
+    let v = RecordVal::new()
+        .field("id", StrVal::pattern(SAFE_TOKEN))
+        .optional("label", MaybeVal::new(StrVal::new()), null())
+        .optional("description", MaybeVal::new(StrippedStrVal), null())
+        .optional(
+            "base",
+            MartBaseVal {
+                max_name_length: settings.max_name_length,
+            },
+            Node::new(NodeValue::Map(vec![
+                ("type".into(), Node::new(NodeValue::Str("fresh".into()))),
+                ("target".into(), null()),
+                ("name_token".into(), null()),
+                ("fixed_name".into(), null()),
+            ])),
+        )
+        .optional(
+            "quota",
+            MaybeVal::new(QuotaVal {
+                default_per_owner: settings.default_per_owner,
+            }),
+            null(),
+        )
+        .optional("deploy", MaybeVal::new(SeqVal::new(IsMapping)), null())
+        .optional("parameters", SeqVal::new(ParameterVal), empty_seq())
+        .optional(
+            "post_deploy_scripts",
+            SeqVal::new(etl_script_val()),
+            empty_seq(),
+        )
+        .optional("assessments", SeqVal::new(IsMapping), empty_seq())
+        .optional(
+            "post_assessment_scripts",
+            SeqVal::new(etl_script_val()),
+            empty_seq(),
+        )
+        .optional("processors", SeqVal::new(ProcessorVal), empty_seq())
+        .optional("base_path", MaybeVal::new(StrVal::new()), null())
+        .validate(node)?;
+
+    let deploy = field(&v, "deploy");
+    if !deploy.is_null() {
+        super::ext::validate_deploy(deploy)
+            .map_err(|e| e.wrap_with("While validating field:", "deploy"))?;
+    }
+    let id = opt_str(field(&v, "id")).unwrap_or_default();
+    let label = opt_str(field(&v, "label"))
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| id.clone());
+    let b = field(&v, "base");
+    let base_type = match field(b, "type").as_str() {
+        Some("copy") => BaseType::Copy,
+        Some("application") => BaseType::Application,
+        Some("existing") => BaseType::Existing,
+        _ => BaseType::Fresh,
+    };
+    let mut name_token = opt_str(field(b, "name_token")).filter(|t| !t.is_empty());
+    if name_token.is_none() && base_type != BaseType::Existing {
+        name_token = Some(format!("{id}_"));
+    }
+    if let Some(token) = &name_token {
+        let max = settings.max_name_token_length();
+        if token.len() as i64 > max {
+            return Err(Error::new(format!(
+                "Name Token cannot exceed {max} characters in length"
+            ))
+            .wrap_with("Got:", token)
+            .wrap_with("While validating field:", "base.name_token"));
+        }
+    }
+    if field(&v, "assessments")
+        .as_seq()
+        .is_some_and(|a| !a.is_empty())
+    {
+        return Err(Error::new(
+            "Assessments are not supported yet: this port cannot load RIOS Assessments, \
+             so definitions with assessments are refused",
+        )
+        .wrap_with("While validating field:", "assessments"));
+    }
+    let parameters = convert_parameters(field(&v, "parameters"));
+    let mut seen: Vec<&str> = Vec::new();
+    let mut dups: Vec<&str> = Vec::new();
+    for p in &parameters {
+        if seen.contains(&p.name.as_str()) && !dups.contains(&p.name.as_str()) {
+            dups.push(&p.name);
+        }
+        seen.push(&p.name);
+    }
+    if !dups.is_empty() {
+        return Err(Error::new(format!(
+            "Parameter Names ({}) cannot be duplicated within a Definition",
+            dups.join(", ")
+        ))
+        .wrap_with("While validating field:", "parameters"));
+    }
+    let deploy =
+        Some(field(&v, "deploy").clone()).filter(|d| d.as_seq().is_some_and(|s| !s.is_empty()));
+    Ok(Definition {
+        label,
+        description: opt_str(field(&v, "description")),
+        base: Base {
+            base_type,
+            target: opt_str(field(b, "target")),
+            name_token,
+            fixed_name: opt_str(field(b, "fixed_name")),
+        },
+        quota_per_owner: field(field(&v, "quota"), "per_owner")
+            .as_i64()
+            .unwrap_or(settings.default_per_owner),
+        deploy,
+        parameters,
+        post_deploy_scripts: convert_scripts(field(&v, "post_deploy_scripts")),
+        post_assessment_scripts: convert_scripts(field(&v, "post_assessment_scripts")),
+        processors: field(&v, "processors")
+            .as_seq()
+            .unwrap_or_default()
+            .iter()
+            .map(|p| ProcessorCall {
+                id: opt_str(field(p, "id")).unwrap_or_default(),
+                options: field(p, "options").clone(),
+            })
+            .collect(),
+        base_path: opt_str(field(&v, "base_path")).map(PathBuf::from),
+        id,
+    })
+}
+
+fn convert_parameters(node: &Node) -> Vec<Parameter> {
+    node.as_seq()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let data_type = DataType::from_name(field(p, "type").as_str().unwrap_or_default())
+                .unwrap_or(DataType::Text);
+            let required = field(p, "required").as_bool().unwrap_or(false);
+            let default = field(p, "default");
+            Parameter {
+                name: opt_str(field(p, "name")).unwrap_or_default(),
+                data_type,
+                default: if required {
+                    None
+                } else if default.is_null() {
+                    Some(ParamValue::Null)
+                } else {
+                    // Validated above; a failure here cannot happen.
+                    Some(data_type.coerce(default).unwrap_or(ParamValue::Null))
+                },
+            }
+        })
+        .collect()
+}
+
+fn convert_scripts(node: &Node) -> Vec<EtlScript> {
+    node.as_seq()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| EtlScript {
+            script: opt_str(field(s, "script")).unwrap_or_default(),
+            script_type: if field(s, "type").as_str() == Some("sql") {
+                ScriptType::Sql
+            } else {
+                ScriptType::Htsql
+            },
+            parameters: field(s, "parameters")
+                .as_map()
+                .unwrap_or_default()
+                .iter()
+                .map(|(k, v)| (k.clone(), ParamValue::from_node(v)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The definitions of one application, in file order.
+#[derive(Clone, Debug, Default)]
+pub struct Definitions {
+    pub items: Vec<Definition>,
+}
+
+impl Definitions {
+    /// Reads and validates `<app_dir>/mart.yaml` (none: no definitions). Errors name
+    /// the file (`While retrieving definitions from:`) and the definition.
+    pub fn load(app_dir: &Path, settings: &MartSettings) -> Result<Definitions> {
+        let path = app_dir.join("mart.yaml");
+        if !path.is_file() {
+            return Ok(Definitions::default());
+        }
+        let from = |e: Error| e.wrap_with("While retrieving definitions from:", path.display());
+        let root = load_file(&path).map_err(from)?;
+        let raw = RecordVal::open()
+            .optional("definitions", MaybeVal::new(SeqVal::new(AnyVal)), null())
+            .validate(&root)
+            .map_err(from)?;
+        let mut items = Vec::new();
+        for item in field(&raw, "definitions").as_seq().unwrap_or_default() {
+            let mut item = item.clone();
+            if let NodeValue::Map(entries) = &mut item.value {
+                if !entries.iter().any(|(k, _)| k == "base_path") {
+                    entries.push((
+                        "base_path".into(),
+                        Node::new(NodeValue::Str(app_dir.display().to_string())),
+                    ));
+                }
+            }
+            let def = validate_definition(&item, settings).map_err(|e| {
+                let e = match item.get("id").and_then(Node::as_str) {
+                    Some(id) => e.wrap_with("While validating definition:", id),
+                    None => e,
+                };
+                from(e)
+            })?;
+            items.push(def);
+        }
+        let mut dups: Vec<&str> = Vec::new();
+        for (i, d) in items.iter().enumerate() {
+            if items[..i].iter().any(|o| o.id == d.id) && !dups.contains(&d.id.as_str()) {
+                dups.push(&d.id);
+            }
+        }
+        if !dups.is_empty() {
+            return Err(from(Error::new(format!(
+                "Definition IDs ({}) cannot be duplicated within a collection",
+                dups.join(", ")
+            ))));
+        }
+        Ok(Definitions { items })
+    }
+
+    /// The definitions of an application, with its `mart_*` settings. Call it when
+    /// the application starts so a bad definition fails start-up, as in rex.
+    pub fn for_app(app: &crate::core::app::App) -> Result<Definitions> {
+        let settings = MartSettings::from_settings(&app.settings)?;
+        Definitions::load(&app.dir, &settings)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Definition> {
+        self.items.iter().find(|d| d.id == id)
+    }
+
+    pub fn ids(&self) -> Vec<&str> {
+        self.items.iter().map(|d| d.id.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::yaml::load_str;
+
+    fn val(text: &str) -> Result<Definition> {
+        validate_definition(&load_str(text, "<test>").unwrap(), &MartSettings::default())
+    }
+
+    /// The error without YAML location paragraphs (those are the loader's).
+    fn err(text: &str) -> String {
+        let e = val(text).unwrap_err();
+        let kept: Vec<String> = e
+            .paragraphs
+            .iter()
+            .filter(|p| p.message != "While parsing:")
+            .map(|p| p.to_string())
+            .collect();
+        kept.join("\n")
+    }
+
+    #[test]
+    fn demo_definitions_load_in_file_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo");
+        let defs = Definitions::load(&dir, &MartSettings::default()).unwrap();
+        assert_eq!(
+            defs.ids()[..4],
+            [
+                "empty",
+                "just_copy",
+                "just_copy_missing",
+                "just_copy_application"
+            ]
+        );
+        let empty = defs.get("empty").unwrap();
+        assert_eq!(empty.label, "empty");
+        assert_eq!(empty.base.name_token.as_deref(), Some("empty_"));
+        assert_eq!(empty.base.base_type, BaseType::Fresh);
+        assert_eq!(empty.quota_per_owner, 3);
+        assert!(empty.deploy.is_none() && empty.post_deploy_scripts.is_empty());
+        assert_eq!(empty.base_path.as_deref(), Some(dir.as_path()));
+        let broken = defs.get("broken_htsql").unwrap();
+        assert_eq!(
+            broken.description.as_deref(),
+            Some("Definition with a broken HTSQL ETL script")
+        );
+        assert_eq!(broken.deploy.as_ref().unwrap().as_seq().unwrap().len(), 1);
+        assert_eq!(broken.post_deploy_scripts[0].script_type, ScriptType::Htsql);
+        assert!(broken.post_deploy_scripts[0]
+            .script
+            .starts_with("/people{\n        first_name :as col1"));
+        let params = &defs
+            .get("some_data_with_params")
+            .unwrap()
+            .post_deploy_scripts[1];
+        assert_eq!(
+            params.parameters[0],
+            ("var1".to_string(), ParamValue::Text("baz".into()))
+        );
+        let fixed = defs.get("fixed_name").unwrap();
+        assert_eq!(fixed.base.fixed_name.as_deref(), Some("a_fixed_name_mart"));
+        assert_eq!(defs.get("existing").unwrap().base.name_token, None);
+        assert_eq!(defs.get("just_deploy").unwrap().label, "Just Deploy");
+    }
+
+    #[test]
+    fn field_errors_use_rex_texts() {
+        assert_eq!(
+            err("id: Foo"),
+            "Expected a string matching:\n    /^[a-z_][0-9a-z_]*$/\nGot:\n    'Foo'\nWhile validating field:\n    id"
+        );
+        assert_eq!(err("label: x"), "Missing mandatory field:\n    id");
+        assert_eq!(err("id: x\nbogus: 1"), "Got unexpected field:\n    bogus");
+        assert_eq!(
+            err("id: x\nbase: {type: something}"),
+            "Expected one of:\n    fresh, copy, existing, application\nGot:\n    'something'\nWhile validating field:\n    type\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nbase: {type: fresh, target: foo}"),
+            "Bases type \"fresh\" cannot have target database names\nGot:\n    'foo'\nWhile validating field:\n    target\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nbase: {type: copy}"),
+            "Base type of \"copy\" requires a target database name\nGot:\n    None\nWhile validating field:\n    target\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nbase: {type: existing, target: db, fixed_name: foo}"),
+            "Base type \"existing\" cannot have a fixed name\nGot:\n    'foo'\nWhile validating field:\n    fixed_name\nWhile validating field:\n    base"
+        );
+        assert_eq!(
+            err("id: x\nquota: {per_owner: 0}"),
+            "Expected an integer in range:\n    [1..]\nGot:\n    0\nWhile validating field:\n    per_owner\nWhile validating field:\n    quota"
+        );
+        assert_eq!(
+            err("id: x\npost_deploy_scripts: [{script: '  ', type: sql}]"),
+            "ETL Scripts cannot be empty\nGot:\n    ''\nWhile validating field:\n    script\nWhile validating sequence item\n    #1\nWhile validating field:\n    post_deploy_scripts"
+        );
+        assert_eq!(
+            err("id: x\nparameters: [{name: foo, type: integer, default: bar}]"),
+            "Expected an integer\nGot:\n    'bar'\nWhile validating field:\n    default\nWhile validating sequence item\n    #1\nWhile validating field:\n    parameters"
+        );
+        assert_eq!(
+            err("id: x\nparameters: [{name: a, type: text}, {name: a, type: text}]"),
+            "Parameter Names (a) cannot be duplicated within a Definition\nWhile validating field:\n    parameters"
+        );
+        assert_eq!(
+            err("id: x\nprocessors: [{id: nope}]"),
+            "Unknown Processor ID\nGot:\n    nope\nWhile validating field:\n    id\nWhile validating sequence item\n    #1\nWhile validating field:\n    processors"
+        );
+        assert_eq!(
+            err("id: a_very_long_definition_identifier_x"),
+            "Name Token cannot exceed 33 characters in length\nGot:\n    a_very_long_definition_identifier_x_\nWhile validating field:\n    base.name_token"
+        );
+        assert!(err("id: x\nassessments: [{instrument: mart1, selector: /a}]")
+            .ends_with("definitions with assessments are refused\nWhile validating field:\n    assessments"));
+    }
+
+    #[test]
+    fn parameters_and_defaults() {
+        let d = val("id: p\nlabel: ''\nquota: {}\nparameters:\n  - {name: foo, type: text, default: somefoo}\n  - {name: bar, type: integer}\n  - {name: baz, type: date, default: null}\n").unwrap();
+        assert_eq!(d.label, "p");
+        assert_eq!(d.quota_per_owner, 3);
+        assert_eq!(
+            d.parameters[0].default,
+            Some(ParamValue::Text("somefoo".into()))
+        );
+        assert_eq!(d.parameters[1].default, None);
+        assert_eq!(d.parameters[2].default, Some(ParamValue::Null));
+    }
+
+    #[test]
+    fn a_bad_file_names_file_definition_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("mart.yaml"),
+            "definitions:\n  - id: ok\n  - id: bad\n    base: {type: copy}\n",
+        )
+        .unwrap();
+        let e = Definitions::load(dir.path(), &MartSettings::default())
+            .unwrap_err()
+            .to_string();
+        let path = dir.path().join("mart.yaml").display().to_string();
+        assert!(e.contains("While validating field:\n    base\n"), "{e}");
+        assert!(e.contains("While validating definition:\n    bad\n"), "{e}");
+        assert!(
+            e.ends_with(&format!("While retrieving definitions from:\n    {path}")),
+            "{e}"
+        );
+        std::fs::write(
+            dir.path().join("mart.yaml"),
+            "definitions:\n  - id: a\n  - id: a\n",
+        )
+        .unwrap();
+        let e = Definitions::load(dir.path(), &MartSettings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("Definition IDs (a) cannot be duplicated within a collection\n"),
+            "{e}"
+        );
+    }
+}

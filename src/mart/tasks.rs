@@ -1,0 +1,90 @@
+//! The two ways rex runs a creation in the background: the asynctask worker
+//! `rexmart_create` (`MartCreateWorker`) and the job executor of job type
+//! `rexmart_create` (`MartCreateExecutor`), which also keeps the creation log in the
+//! job's `job_rexmart_create` facet — on failure too.
+
+use super::creator::{CreateOptions, MartCreator};
+use super::runlist::RunListEntry;
+use crate::asynctask::Worker;
+use crate::core::app::App;
+use crate::core::{Error, Result};
+use crate::job::Executor;
+use serde_json::Value;
+
+/// A validated payload, ready to run: the creator, its options and parameters.
+/// Payload and definition errors come from here, before any log line.
+fn prepare<'a>(
+    app: &'a App,
+    payload: &Value,
+) -> Result<(MartCreator<'a>, CreateOptions, RunListEntry)> {
+    let entry = RunListEntry::from_json(payload)?;
+    let creator = MartCreator::new(app, &entry.owner, &entry.definition)?;
+    let options = CreateOptions {
+        purge_on_failure: entry.purge_on_failure,
+        leave_incomplete: entry.leave_incomplete,
+    };
+    Ok((creator, options, entry))
+}
+
+/// asynctask worker `rexmart_create`; logs as `MartCreateWorker`.
+pub struct MartCreateWorker;
+
+impl Worker for MartCreateWorker {
+    fn name(&self) -> &str {
+        "rexmart_create"
+    }
+
+    fn logger_name(&self) -> &str {
+        "MartCreateWorker"
+    }
+
+    fn process(&self, app: &App, payload: &Value) -> Result<()> {
+        let (creator, options, entry) = prepare(app, payload)?;
+        creator
+            .create(
+                options,
+                &entry.parameters,
+                &mut |m| log::info!(target: "MartCreateWorker", "{m}"),
+            )
+            .map(|_| ())
+    }
+}
+
+/// Job executor for job type `rexmart_create`; logs as `MartCreateExecutor`. The job's
+/// owner is ignored: the payload names the mart's owner.
+pub struct MartCreateExecutor;
+
+impl Executor for MartCreateExecutor {
+    fn job_type(&self) -> &str {
+        "rexmart_create"
+    }
+
+    fn logger_name(&self) -> &str {
+        "MartCreateExecutor"
+    }
+
+    fn execute(&self, app: &App, code: i64, _owner: &str, payload: &Value) -> Result<()> {
+        // A bad payload or definition leaves no facet row, as in rex.
+        let (creator, options, entry) = prepare(app, payload)?;
+        let mut output: Vec<String> = Vec::new();
+        let result = creator.create(options, &entry.parameters, &mut |m| {
+            output.push(m.to_string());
+            log::info!(target: "MartCreateExecutor", "{m}");
+        });
+        let saved = save_facet(app, code, &output.join("\n"));
+        result?;
+        saved.map(|_| ())
+    }
+}
+
+/// Upserts the log into the job's `job_rexmart_create` facet (keyed by the job's
+/// hidden `id`). One statement.
+pub fn save_facet(app: &App, code: i64, log_text: &str) -> Result<u64> {
+    let mut db = app.db.connect()?;
+    db.execute(
+        "INSERT INTO job_rexmart_create (job_id, log) SELECT id, $2 FROM job WHERE code = $1 \
+         ON CONFLICT (job_id) DO UPDATE SET log = EXCLUDED.log",
+        &[&code, &log_text],
+    )
+    .map_err(|e| Error::from(e).wrap_with("While saving the log of job:", format!("#{code}")))
+}

@@ -1,0 +1,726 @@
+//! The embedded backend: a private PostgreSQL cluster run from the machine's server
+//! binaries, started in about a tenth of a second.
+//!
+//! Cache: `initdb` runs once per user and server version into
+//! `<cache>/<version>/data` (`HARNESS_PG_CACHE`, else `$XDG_CACHE_HOME/harness/pg`,
+//! else `~/.cache/harness/pg`); every start copies that directory into a private run
+//! directory (`cp -a`: 50 ms for a fresh cluster on an idle disk, up to a second on
+//! a busy one) under a shared `flock`; to keep that copy off the start, every start
+//! leaves a spare copy in the background for the next one, which takes it by rename
+//! (see [`spares`]; exit waits up to 3 s for a copy in progress). Template
+//! databases built by [`super::Server::ensure_template`] are saved back into the
+//! cache so that the next run starts with them already deployed: an online
+//! `pg_basebackup` of the running cluster is started once on the side, stripped of
+//! every database that is not a template, shut down cleanly and swapped into place
+//! by two renames under the exclusive lock. The running cluster is never paused.
+//! The cache keeps the newest 8 templates.
+//! Two runs saving at once: the last swap wins and the loser's template is rebuilt
+//! by a later run; it is a cache. Delete the cache directory to reset it.
+//!
+//! Runtime: the postmaster is started directly (not through `pg_ctl`) with
+//! durability off, a unix socket in the run directory and a free port on 127.0.0.1,
+//! in its own process group, with `PR_SET_PDEATHSIG` so it never outlives the
+//! harness; readiness is read from `postmaster.pid`, as `pg_ctl -w` does, but
+//! polled every few milliseconds. As root, the server and its tools run as the
+//! `postgres` user (or `nobody`), which owns the directories it writes.
+
+use super::bins::{self, Bins};
+use super::cleanup::{self, io_error, Cleanup, RunDir};
+use super::proc::{self, RunAs};
+use crate::core::{Error, Result};
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The superuser every embedded cluster is initialised with (trust authentication).
+pub const SUPERUSER: &str = "postgres";
+
+/// Databases kept when a cluster is saved back to the cache.
+pub const TEMPLATE_PREFIX: &str = "harness_tpl_";
+
+/// How many templates the cache keeps (the newest).
+const CACHED_TEMPLATES: i64 = 8;
+
+/// A running embedded cluster. Dropping the last reference stops it and removes
+/// its directory; so does process exit, a fatal signal, or the next run's sweep.
+#[derive(Debug)]
+pub struct Cluster {
+    label: String,
+    bins: Bins,
+    user: Option<RunAs>,
+    cache: Cache,
+    run: RunDir,
+    postmaster: Mutex<Option<Postmaster>>,
+    port: u16,
+    log: PathBuf,
+    /// Serialises saves to the cache from this process.
+    saving: Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Postmaster {
+    child: Child,
+}
+
+impl Cluster {
+    /// Finds the binaries, prepares a data directory from the cache (running
+    /// `initdb` into it the first time) and starts the server. `label` names the
+    /// cluster in messages (`primary`, `hosting`).
+    pub fn start(label: &str) -> Result<Arc<Cluster>> {
+        let started = Instant::now();
+        let bins = bins::find()?;
+        let user = proc::server_user()?;
+        cleanup::sweep_stale();
+        let cache = Cache::for_version(&bins.version)?;
+        let run = RunDir::create("run")?;
+        let data = run.path.join("data");
+        let result = cache
+            .materialize(&bins, user, &data)
+            .and_then(|()| launch(&bins, user, &run, &data, &[]));
+        let (postmaster, port, log) = match result {
+            Ok(ok) => ok,
+            Err(e) => {
+                run.remove();
+                return Err(e.wrap_with("While starting an embedded PostgreSQL cluster:", label));
+            }
+        };
+        let cluster = Arc::new(Cluster {
+            label: label.to_string(),
+            bins,
+            user,
+            cache,
+            run,
+            postmaster: Mutex::new(Some(postmaster)),
+            port,
+            log,
+            saving: Mutex::new(()),
+        });
+        let as_cleanup: Arc<dyn Cleanup> = cluster.clone();
+        cleanup::register(&as_cleanup);
+        spares::prepare_in_background(&cluster.cache, user);
+        log::debug!(target: "harness.pg",
+            "embedded {label} cluster on 127.0.0.1:{port} ready in {:?}", started.elapsed());
+        Ok(cluster)
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn version(&self) -> &str {
+        &self.bins.version
+    }
+
+    /// The private run directory (data directory, socket directory, log).
+    pub fn dir(&self) -> &Path {
+        &self.run.path
+    }
+
+    pub fn socket_dir(&self) -> PathBuf {
+        self.run.path.join("sock")
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// The process id of the postmaster, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        let guard = self.postmaster.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().map(|p| p.child.id())
+    }
+
+    /// Connection settings for the superuser over TCP.
+    pub fn config(&self) -> postgres::Config {
+        let mut config = postgres::Config::new();
+        config
+            .host("127.0.0.1")
+            .port(self.port)
+            .user(SUPERUSER)
+            .dbname("postgres")
+            .connect_timeout(Duration::from_secs(10));
+        config
+    }
+
+    /// Stops the server at once (its data is thrown away) and removes its directory.
+    pub fn stop(&self) {
+        let taken = self
+            .postmaster
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(mut pm) = taken {
+            shutdown(&mut pm.child, libc::SIGQUIT);
+        }
+        self.run.remove();
+    }
+
+    /// Saves the templates of this cluster into the cache (see the module doc).
+    pub fn save_templates(&self) -> Result<()> {
+        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        let started = Instant::now();
+        let stage = RunDir::create("stage")?;
+        let result = self.save_through(&stage);
+        stage.remove();
+        log::debug!(target: "harness.pg", "saved templates to the cache in {:?}", started.elapsed());
+        result.map_err(|e| e.wrap("While saving templates to the embedded cluster cache"))
+    }
+
+    fn save_through(&self, stage: &RunDir) -> Result<()> {
+        let data = stage.path.join("data");
+        make_private_dir(&data, self.user)?;
+        let mut cmd = proc::command(&self.bins.tool("pg_basebackup"), self.user);
+        cmd.arg("-h")
+            .arg(self.socket_dir())
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-U")
+            .arg(SUPERUSER)
+            .arg("-D")
+            .arg(&data)
+            .args(["-X", "stream", "-c", "fast", "--no-sync"]);
+        proc::run(cmd, "pg_basebackup")?;
+        let (mut pm, port, _log) = launch(&self.bins, self.user, stage, &data, &[])?;
+        let pruned = prune_to_templates(port);
+        shutdown(&mut pm.child, libc::SIGINT);
+        pruned?;
+        for leftover in ["backup_manifest", "backup_label.old", "postmaster.opts"] {
+            let _ = std::fs::remove_file(data.join(leftover));
+        }
+        self.trim_wal(&data)?;
+        self.cache.replace(&data)
+    }
+
+    /// After a clean shutdown only the WAL segment holding the last checkpoint is
+    /// needed; the others are recycled spares, 16 MB each, that every start copies.
+    fn trim_wal(&self, data: &Path) -> Result<()> {
+        let mut cmd = proc::command(&self.bins.tool("pg_controldata"), self.user);
+        cmd.arg("-D").arg(data);
+        let out = proc::run(cmd, "pg_controldata")?;
+        let keep = out.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == "Latest checkpoint's REDO WAL file").then(|| v.trim().to_string())
+        });
+        let clean = out.lines().any(|l| {
+            l.starts_with("Database cluster state:") && l.trim_end().ends_with("shut down")
+        });
+        let (Some(keep), true) = (keep, clean) else {
+            return Ok(());
+        };
+        let wal = data.join("pg_wal");
+        for entry in std::fs::read_dir(&wal)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let segment = name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit());
+            if segment && name != keep {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The last `lines` lines of the server log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        tail(&self.log, lines)
+    }
+}
+
+impl Cleanup for Cluster {
+    fn cleanup(&self) {
+        self.stop();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Drops every database but the templates and the system ones, then checkpoints.
+fn prune_to_templates(port: u16) -> Result<()> {
+    let mut client = postgres::Config::new()
+        .host("127.0.0.1")
+        .port(port)
+        .user(SUPERUSER)
+        .dbname("postgres")
+        .connect(postgres::NoTls)
+        .map_err(|e| Error::with("Failed to connect to the database server:", e))?;
+    // Everything but the templates goes, and templates beyond the newest few (by
+    // oid, which grows with creation) so the cache stays small as deploys change.
+    let rows = client.query(
+        "SELECT datname FROM ( \
+           SELECT datname, left(datname, length($1)) = $1 AS is_template, \
+                  row_number() OVER (PARTITION BY left(datname, length($1)) = $1 \
+                                     ORDER BY oid DESC) AS newness \
+           FROM pg_catalog.pg_database \
+           WHERE datname NOT IN ('postgres', 'template0', 'template1')) AS d \
+         WHERE NOT is_template OR newness > $2",
+        &[&TEMPLATE_PREFIX, &CACHED_TEMPLATES],
+    )?;
+    for row in rows {
+        let name: String = row.get(0);
+        client.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            super::quote_ident(&name)
+        ))?;
+    }
+    client.batch_execute("CHECKPOINT")?;
+    Ok(())
+}
+
+/// The per-user, per-version initdb cache.
+#[derive(Debug)]
+struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    fn for_version(version: &str) -> Result<Cache> {
+        let root = match std::env::var_os("HARNESS_PG_CACHE") {
+            Some(dir) => PathBuf::from(dir),
+            None => match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
+                (Some(xdg), _) if !xdg.is_empty() => PathBuf::from(xdg).join("harness/pg"),
+                (_, Some(home)) if !home.is_empty() => {
+                    PathBuf::from(home).join(".cache/harness/pg")
+                }
+                _ => cleanup::work_root()?.join("cache"),
+            },
+        };
+        let dir = root.join(version);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| io_error("Cannot create the cluster cache:", &dir, e))?;
+        Ok(Cache { dir })
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// The version of the cached cluster's contents: bumped at every replacement, so
+    /// spare copies of an older content are never used.
+    fn generation(&self) -> u64 {
+        std::fs::read_to_string(self.dir.join("generation"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn bump_generation(&self) -> Result<()> {
+        let tmp = self.dir.join(format!("generation.{}", std::process::id()));
+        std::fs::write(&tmp, (self.generation() + 1).to_string())?;
+        std::fs::rename(&tmp, self.dir.join("generation"))?;
+        Ok(())
+    }
+
+    /// Distinguishes caches of one version in different places (HARNESS_PG_CACHE).
+    fn id(&self) -> String {
+        format!("{:016x}", fnv1a(self.dir.to_string_lossy().as_bytes()))
+    }
+
+    fn lock(&self, op: i32) -> Result<File> {
+        let path = self.dir.join("lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error("Cannot open the cache lock:", &path, e))?;
+        if !cleanup::flock(&file, op) {
+            return Err(Error::with(
+                "Cannot lock the cluster cache:",
+                path.display(),
+            ));
+        }
+        Ok(file)
+    }
+
+    /// Fills `data` with a copy of the cached cluster, running initdb into the cache
+    /// first when it is empty. The cached directory only ever appears by rename, so
+    /// its presence means it is complete.
+    fn materialize(&self, bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
+        if spares::claim(self, data) {
+            return Ok(());
+        }
+        {
+            let _shared = self.lock(libc::LOCK_SH)?;
+            if self.data().is_dir() {
+                return copy_tree(&self.data(), data, user);
+            }
+        }
+        let _exclusive = self.lock(libc::LOCK_EX)?;
+        if self.data().is_dir() {
+            return copy_tree(&self.data(), data, user);
+        }
+        initdb(bins, user, data)?;
+        let staged = self.dir.join(format!("data.new-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staged);
+        copy_tree(data, &staged, user)?;
+        std::fs::rename(&staged, self.data())
+            .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))
+    }
+
+    /// Swaps `data` (a cleanly shut down cluster) in as the cached cluster.
+    fn replace(&self, data: &Path) -> Result<()> {
+        let pid = std::process::id();
+        let staged = self.dir.join(format!("data.new-{pid}"));
+        let old = self.dir.join(format!("data.old-{pid}"));
+        let _ = std::fs::remove_dir_all(&staged);
+        let _ = std::fs::remove_dir_all(&old);
+        if std::fs::rename(data, &staged).is_err() {
+            copy_tree(data, &staged, None)?;
+        }
+        let _exclusive = self.lock(libc::LOCK_EX)?;
+        if self.data().is_dir() {
+            std::fs::rename(self.data(), &old)
+                .map_err(|e| io_error("Cannot replace the cluster cache:", &old, e))?;
+        }
+        std::fs::rename(&staged, self.data())
+            .map_err(|e| io_error("Cannot replace the cluster cache:", &staged, e))?;
+        self.bump_generation()?;
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    }
+}
+
+/// `cp -a`: keeps modes and owners (the server insists on both), and lets the
+/// filesystem share blocks where it can.
+fn copy_tree(from: &Path, to: &Path, user: Option<RunAs>) -> Result<()> {
+    let mut cmd = Command::new("cp");
+    cmd.arg("-a").arg(from).arg(to);
+    proc::run(cmd, "cp")?;
+    if let Some(u) = user {
+        let meta = std::fs::metadata(to).map_err(|e| io_error("Cannot read:", to, e))?;
+        if meta.uid() != u.uid {
+            proc::chown_tree(to, user)?;
+        }
+    }
+    Ok(())
+}
+
+fn make_private_dir(path: &Path, user: Option<RunAs>) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| io_error("Cannot create:", path, e))?;
+    proc::chown_tree(path, user)
+}
+
+fn initdb(bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
+    make_private_dir(data, user)?;
+    let attempt = |locale: &[&str]| {
+        let mut cmd = proc::command(&bins.tool("initdb"), user);
+        cmd.arg("-D")
+            .arg(data)
+            .args(["-N", "-A", "trust", "-U", SUPERUSER, "-E", "UTF8"])
+            .args(locale);
+        proc::run(cmd, "initdb")
+    };
+    // C.UTF-8 matches Debian's default clusters; not every system has that locale.
+    if attempt(&["--locale=C.UTF-8"]).is_ok() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(data)?.flatten() {
+        let _ =
+            std::fs::remove_dir_all(entry.path()).or_else(|_| std::fs::remove_file(entry.path()));
+    }
+    attempt(&["--no-locale"]).map(|_| ())
+}
+
+/// A port nobody listens on now. Another process may take it before the server
+/// binds it; [`launch`] then retries with another.
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Starts a postmaster on `data`, returns it once it accepts connections.
+fn launch(
+    bins: &Bins,
+    user: Option<RunAs>,
+    run: &RunDir,
+    data: &Path,
+    extra: &[(&str, &str)],
+) -> Result<(Postmaster, u16, PathBuf)> {
+    let sock = run.path.join("sock");
+    if !sock.is_dir() {
+        make_private_dir(&sock, user)?;
+    }
+    let log = run.path.join("server.log");
+    let mut last = None;
+    for _attempt in 0..5 {
+        let port = free_port()?;
+        let logfile = File::create(&log).map_err(|e| io_error("Cannot create:", &log, e))?;
+        let mut cmd = proc::command(&bins.tool("postgres"), user);
+        cmd.arg("-D")
+            .arg(data)
+            .arg("-p")
+            .arg(port.to_string())
+            .arg("-k")
+            .arg(&sock)
+            .args(["-h", "127.0.0.1"]);
+        for (k, v) in [
+            ("fsync", "off"),
+            ("synchronous_commit", "off"),
+            ("full_page_writes", "off"),
+            ("autovacuum", "off"),
+            ("max_connections", "200"),
+            ("logging_collector", "off"),
+        ]
+        .iter()
+        .chain(extra)
+        {
+            cmd.arg("-c").arg(format!("{k}={v}"));
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(logfile.try_clone()?)
+            .stderr(logfile);
+        let child = proc::spawn_postmaster(cmd)?;
+        let mut pm = Postmaster { child };
+        match wait_ready(&mut pm.child, data) {
+            Ok(()) => return Ok((pm, port, log)),
+            Err(e) => {
+                shutdown(&mut pm.child, libc::SIGQUIT);
+                let text = tail(&log, 30);
+                let port_taken = text.contains("could not bind") || text.contains("already in use");
+                last = Some(failed_start(e, &log, &text));
+                if !port_taken {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::new("Cannot start the PostgreSQL server")))
+}
+
+/// Keeps the log of a failed start next to the run directories and says where.
+fn failed_start(e: Error, log: &Path, text: &str) -> Error {
+    let kept = cleanup::work_root()
+        .map(|root| {
+            root.join(format!(
+                "failed-{}-{}.log",
+                std::process::id(),
+                chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f")
+            ))
+        })
+        .ok()
+        .filter(|dest| std::fs::copy(log, dest).is_ok())
+        .unwrap_or_else(|| log.to_path_buf());
+    e.wrap_with(
+        "Server log:",
+        format!("{}\n(full log: {})", text.trim_end(), kept.display()),
+    )
+}
+
+/// Waits for line 8 of `postmaster.pid` to say `ready` (the postmaster writes it
+/// when it accepts connections), or for the server to die.
+fn wait_ready(child: &mut Child, data: &Path) -> Result<()> {
+    let pidfile = data.join("postmaster.pid");
+    let started = Instant::now();
+    let timeout = Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(Error::with(
+                "The PostgreSQL server exited during start-up:",
+                status,
+            ));
+        }
+        if let Ok(text) = std::fs::read_to_string(&pidfile) {
+            let pid_matches = text.lines().next().map(str::trim) == Some(&child.id().to_string());
+            if pid_matches && text.lines().nth(7).map(str::trim) == Some("ready") {
+                return Ok(());
+            }
+        }
+        if started.elapsed() > timeout {
+            return Err(Error::with(
+                "The PostgreSQL server did not become ready in time:",
+                format!("{timeout:?}"),
+            ));
+        }
+        let pause = if started.elapsed() < Duration::from_millis(500) {
+            2
+        } else {
+            20
+        };
+        std::thread::sleep(Duration::from_millis(pause));
+    }
+}
+
+/// Signals the postmaster and reaps it; SIGKILL after a grace period.
+fn shutdown(child: &mut Child, sig: i32) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    proc::signal(child.id() as i32, sig);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return,
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The last `lines` lines of a file (empty when unreadable).
+pub fn tail(path: &Path, lines: usize) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = File::open(path) {
+        let _ = f.read_to_string(&mut text);
+    }
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Spare copies of the cache, made in the background after a start so that the
+/// next start (in this or another process) takes one by a rename instead of a
+/// copy: pg_tmp's trick. A spare is named `spare-<cache id>-<generation>-...` in
+/// the work root; one of an older generation is stale and deleted. A copy in
+/// progress lives in a locked stage directory, so a killed copier's leftovers go
+/// to the sweep.
+pub mod spares {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    fn prefix(cache: &Cache) -> String {
+        format!("spare-{}-", cache.id())
+    }
+
+    /// Moves a current spare to `data`; false when there is none.
+    pub(super) fn claim(cache: &Cache, data: &Path) -> bool {
+        let Ok(root) = cleanup::work_root() else {
+            return false;
+        };
+        let current = format!("{}{}-", prefix(cache), cache.generation());
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(&prefix(cache)) {
+                // Another cache's spare: gone with its cache if nobody took it for a day.
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > Duration::from_secs(24 * 3600));
+                if name.starts_with("spare-") && old {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+                continue;
+            }
+            if !name.starts_with(&current) {
+                let _ = std::fs::remove_dir_all(entry.path());
+                continue;
+            }
+            if std::fs::rename(entry.path(), data).is_ok() {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn count(cache: &Cache, root: &Path) -> usize {
+        let current = format!("{}{}-", prefix(cache), cache.generation());
+        std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&current))
+            .count()
+    }
+
+    static BUSY: AtomicBool = AtomicBool::new(false);
+
+    /// Lets a spare being copied finish before the process exits (bounded): a
+    /// short run would otherwise use up the spare and never leave one behind.
+    pub fn wait_for_copy(limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while BUSY.load(Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Makes one spare on a low-priority thread, unless one is there or being made.
+    pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
+        if std::env::var_os("HARNESS_PG_NO_SPARE").is_some() || BUSY.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let cache = Cache {
+            dir: cache.dir.clone(),
+        };
+        let spawned = std::thread::Builder::new()
+            .name("harness-pg-spare".into())
+            .spawn(move || {
+                let _ = prepare(&cache, user);
+                BUSY.store(false, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            BUSY.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<()> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let root = cleanup::work_root()?;
+        if count(cache, &root) > 0 {
+            return Ok(());
+        }
+        let stage = RunDir::create("stage")?;
+        let data = stage.path.join("data");
+        let generation = {
+            let _shared = cache.lock(libc::LOCK_SH)?;
+            if !cache.data().is_dir() {
+                stage.remove();
+                return Ok(());
+            }
+            let mut cmd = Command::new("cp");
+            cmd.arg("-a").arg(cache.data()).arg(&data);
+            // SAFETY: nice(2) between fork and exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                    libc::nice(19);
+                    // A copy for a process that is gone is of no use to anyone.
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                    Ok(())
+                });
+            }
+            let copied = proc::run(cmd, "cp");
+            if let Err(e) = copied {
+                stage.remove();
+                return Err(e);
+            }
+            cache.generation()
+        };
+        if let Some(u) = user {
+            let meta = std::fs::metadata(&data)?;
+            if meta.uid() != u.uid {
+                proc::chown_tree(&data, user)?;
+            }
+        }
+        let name = format!(
+            "{}{generation}-{}-{}",
+            prefix(cache),
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let renamed = std::fs::rename(&data, root.join(name));
+        stage.remove();
+        renamed.map_err(|e| io_error("Cannot store a spare cluster:", &data, e))
+    }
+}

@@ -1,0 +1,129 @@
+//! Turns an application name into a live [`App`]: finds its directory, reads its
+//! settings, gets the servers from [`Clusters`], and makes its application database
+//! ready. Shared by the transcript bindings (`Rex(...)`) and the CLI (`--app NAME`).
+
+use crate::core::app::{load_settings, App, Database, SearchPath};
+use crate::core::{Error, Result};
+use crate::pg::{Clusters, Server};
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// How the application database is obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbMode {
+    /// A new database cloned from a deployed template, dropped by
+    /// [`Provisioner::cleanup`]: each transcript starts from the same state (job and
+    /// mart codes start at 1).
+    Fresh,
+    /// The database the `db` setting names, deployed in place and kept: what a
+    /// long-lived worker or a CLI command works on.
+    InPlace,
+}
+
+/// Opens applications and remembers the databases it created so they can be dropped.
+pub struct Provisioner {
+    clusters: Arc<Clusters>,
+    search: SearchPath,
+    created: Mutex<Vec<Database>>,
+}
+
+impl Provisioner {
+    pub fn new(clusters: Arc<Clusters>, search: SearchPath) -> Provisioner {
+        Provisioner {
+            clusters,
+            search,
+            created: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn clusters(&self) -> &Arc<Clusters> {
+        &self.clusters
+    }
+
+    /// Opens application `name` with `overrides` applied to its settings.
+    pub fn open(&self, name: &str, overrides: &Map<String, Value>, mode: DbMode) -> Result<App> {
+        let dir = self.search.find(name)?;
+        let settings = load_settings(&dir, overrides)
+            .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
+        let db_url = settings.get_str("db").ok_or_else(|| {
+            Error::with("Missing mandatory setting:", "db")
+                .wrap_with("While initializing RexDB application:", name)
+        })?;
+        let (server, db_name) = self.clusters.resolve_rex_url(db_url)?;
+        let db_name = db_name.ok_or_else(|| {
+            Error::with("Expected a database name in the setting:", format!("db: {db_url}"))
+        })?;
+        let db = match mode {
+            DbMode::Fresh => self.fresh_database(&server, &db_name, &dir)?,
+            DbMode::InPlace => deploy_in_place(&server, &db_name, &dir)?,
+        };
+        let hosting = match settings.get_str("mart_hosting_cluster") {
+            Some(url) => self
+                .clusters
+                .resolve_rex_url(url)
+                .map_err(|e| e.wrap_with("While validating setting:", "mart_hosting_cluster"))?
+                .0,
+            None => server.clone(),
+        };
+        Ok(App {
+            name: name.to_string(),
+            dir,
+            settings,
+            db,
+            hosting,
+        })
+    }
+
+    /// Clones the application's deployed template into a new database.
+    fn fresh_database(&self, server: &Server, db_name: &str, dir: &std::path::Path) -> Result<Database> {
+        let hash = crate::deploy::application_hash(dir)?;
+        let key = format!("harness_tpl_{db_name}_{hash}");
+        let template = server.ensure_template(&key, |server, db| {
+            let mut client = server.connect(db)?;
+            crate::deploy::deploy_application(&mut client, dir)
+        })?;
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "harness_{}_{}_{db_name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        server.clone_database(&template, &name)?;
+        let db = Database {
+            server: server.clone(),
+            name,
+        };
+        self.created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(db.clone());
+        Ok(db)
+    }
+
+    /// Drops the databases this provisioner created (marts are the caller's business).
+    pub fn cleanup(&self) {
+        let created = std::mem::take(&mut *self.created.lock().unwrap_or_else(|e| e.into_inner()));
+        for db in created {
+            let _ = db.server.drop_database(&db.name);
+        }
+    }
+}
+
+/// Makes sure database `name` exists on `server` and has the application deployed.
+fn deploy_in_place(server: &Server, name: &str, dir: &std::path::Path) -> Result<Database> {
+    let mut admin = server.connect("postgres")?;
+    let exists = !admin
+        .query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&name])?
+        .is_empty();
+    if !exists {
+        server.create_database(name, None)?;
+    }
+    let db = Database {
+        server: server.clone(),
+        name: name.to_string(),
+    };
+    let mut client = db.connect()?;
+    crate::deploy::deploy_application(&mut client, dir)?;
+    Ok(db)
+}

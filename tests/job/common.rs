@@ -1,0 +1,127 @@
+//! Shared by the job and asynctask integration tests: a scratch application database
+//! with the rex.job schema, an `App` on it, and a log capture.
+
+#![allow(dead_code)]
+
+use harness::core::app::{App, Database};
+use harness::core::settings::Settings;
+use harness::pg::testing::{server, ScratchDb};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+pub const SCHEMA: &str = include_str!("schema.sql");
+
+/// A scratch database with the job schema and an `App` using it.
+pub struct TestApp {
+    pub db: ScratchDb,
+    pub app: App,
+}
+
+impl TestApp {
+    pub fn new(label: &str, settings: serde_json::Value) -> TestApp {
+        let db = ScratchDb::new(label);
+        db.connect().batch_execute(SCHEMA).expect("job schema");
+        let mut s = Settings::new();
+        if let Some(map) = settings.as_object() {
+            s.merge(map);
+        }
+        let app = App {
+            name: format!("test_{label}"),
+            dir: std::path::PathBuf::from("."),
+            settings: s,
+            db: Database {
+                server: server().clone(),
+                name: db.name.clone(),
+            },
+            hosting: server().clone(),
+        };
+        TestApp { db, app }
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        self.db.connect()
+    }
+
+    /// Inserts a job like the seed's `run_job` does; returns its code.
+    pub fn submit(&self, job_type: &str, payload: serde_json::Value) -> i64 {
+        self.client()
+            .query_one(
+                "INSERT INTO job (owner, type, payload) VALUES ('test', $1, $2) RETURNING code",
+                &[&job_type, &payload],
+            )
+            .expect("insert job")
+            .get(0)
+    }
+
+    /// `Job #N: status=..., detail="...", type=..., dates=...` like rex.job's show_job.
+    pub fn show(&self, code: i64) -> String {
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT status::text, status_detail, type, date_submitted IS NOT NULL, \
+                 date_started IS NOT NULL, date_completed IS NOT NULL FROM job WHERE code = $1",
+                &[&code],
+            )
+            .expect("select job");
+        let Some(row) = row else {
+            return format!("Job #{code} not found");
+        };
+        let detail: Option<String> = row.get(1);
+        let dates: Vec<&str> = [(3, "Submitted"), (4, "Started"), (5, "Completed")]
+            .iter()
+            .filter(|(i, _)| row.get::<_, bool>(*i))
+            .map(|(_, n)| *n)
+            .collect();
+        format!(
+            "Job #{code}: status={},{} type={}, dates={}",
+            row.get::<_, String>(0),
+            detail
+                .map(|d| format!(" detail=\"{d}\","))
+                .unwrap_or_default(),
+            row.get::<_, String>(2),
+            dates.join(",")
+        )
+    }
+}
+
+/// Captures log lines (rex's basic format) while held; one capture at a time.
+pub struct LogCapture {
+    _guard: MutexGuard<'static, ()>,
+}
+
+fn lines() -> &'static Mutex<String> {
+    static LINES: OnceLock<Mutex<String>> = OnceLock::new();
+    LINES.get_or_init(Default::default)
+}
+
+impl LogCapture {
+    pub fn start(level: &str) -> LogCapture {
+        static LOCK: Mutex<()> = Mutex::new(());
+        let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        harness::core::logging::install(harness::core::logging::Format::Basic);
+        harness::core::logging::set_level(level);
+        lines().lock().unwrap().clear();
+        // Library crates log under their module paths (`tokio_postgres::query`);
+        // rex loggers never contain `::`.
+        harness::core::logging::set_sink(Some(Box::new(|line: &str| {
+            let rest = line.split_once(':').map_or("", |(_, r)| r);
+            let module_path = rest
+                .split_once(':')
+                .is_some_and(|(_, after)| after.starts_with(':'));
+            if !module_path {
+                lines().lock().unwrap().push_str(line)
+            }
+        })));
+        LogCapture { _guard: guard }
+    }
+
+    /// The lines logged since the last call.
+    pub fn take(&self) -> String {
+        std::mem::take(&mut *lines().lock().unwrap())
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        harness::core::logging::set_sink(None);
+    }
+}

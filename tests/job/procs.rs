@@ -1,0 +1,110 @@
+//! Worker processes for the multi-process tests: this test binary re-runs itself as
+//! `harness worker` (the test `child_worker_entry` does that when
+//! `HARNESS_JOB_CHILD_ARGS` is set), so the tests need no wiring in main.rs.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const CHILD_ENV: &str = "HARNESS_JOB_CHILD_ARGS";
+
+/// Runs `harness worker` from the arguments in [`CHILD_ENV`] and exits with its status.
+/// Call it from a test named `child_worker_entry`.
+pub fn child_entry() {
+    let Ok(args) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        worker: harness::cli::worker::WorkerArgs,
+    }
+    let argv: Vec<String> = serde_json::from_str(&args).expect("child args");
+    let cli = <Cli as clap::Parser>::parse_from(std::iter::once("worker".to_string()).chain(argv));
+    std::process::exit(harness::cli::worker::run(&cli.worker));
+}
+
+/// A worker process; killed (SIGKILL) when dropped if still running.
+pub struct Worker {
+    pub child: Child,
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Worker {
+    pub fn start(args: &[&str]) -> Worker {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("worker.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_worker_entry",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, serde_json::to_string(&argv).unwrap())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(file))
+            .spawn()
+            .unwrap();
+        Worker {
+            child,
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.pid(), sig);
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for the process to exit; its status code (None: killed by a signal).
+    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        let end = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < end,
+                "worker did not exit in time:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `f` until it returns true; panics with `what` after `timeout`.
+pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    start.elapsed()
+}

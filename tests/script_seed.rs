@@ -323,3 +323,28 @@ fn open_reads_relative_to_base_dir() {
     assert_eq!(o.exception.unwrap().type_name, "NotImplementedError");
     let _ = Rc::new(0);
 }
+
+#[test]
+fn os_and_os_path_import_in_any_order() {
+    for first in [
+        "import os.path\n",
+        "import os\n",
+        "from os import path\n",
+        "from os.path import join\n",
+    ] {
+        let mut it = Interpreter::new();
+        assert_eq!(run(&mut it, first), "");
+        assert_eq!(run(&mut it, "import os\n"), "");
+        assert_eq!(
+            run(
+                &mut it,
+                "os.path is __import__ if False else os.path.join('a', 'b')\n"
+            ),
+            "'a/b'\n"
+        );
+        assert_eq!(
+            run(&mut it, "import os.path as p; p is os.path\n"),
+            "True\n"
+        );
+    }
+}

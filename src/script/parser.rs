@@ -1874,6 +1874,24 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_random_input() {
+        let mut seed: u64 = 42;
+        for _ in 0..2000 {
+            let len = (seed % 40) as usize;
+            let src: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let alphabet = b"()[]{}:,.=+-*/%<>!'\"\\#\n \tabcif elsedefor0123456789@fr";
+                    alphabet[(seed % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            let _ = parse(&src);
+        }
+    }
+
+    #[test]
     fn locals_and_generators_are_found() {
         let m = parse("def f(a):\n    global g\n    b = 1\n    g = 2\n    yield b\n").unwrap();
         let StmtKind::FunctionDef(f) = &m.body[0].kind else {

@@ -235,10 +235,17 @@ fn os(it: &mut Interpreter) -> Module {
             names.into_iter().map(|n| Value::str(&n)).collect(),
         ))
     });
-    let path = it.import_module("os.path").ok();
-    if let Some(p) = path {
-        m.set("path", Value::Module(p));
-    }
+    // os.path is created with os (not imported from here: importing it would
+    // import its parent, os, which is still being built).
+    let path = match it.modules.get("os.path") {
+        Some(p) => p.clone(),
+        None => {
+            let p = Rc::new(os_path());
+            it.modules.insert("os.path".into(), p.clone());
+            p
+        }
+    };
+    m.set("path", Value::Module(path));
     m
 }
 

@@ -952,3 +952,10 @@ fn syntax_corners() {
 >>> 'a'.zfill()
 "#]);
 }
+
+#[test]
+fn set_order_of_int_tuples() {
+    check(&[r#"
+>>> {(1, 2), (0, 1), (5, 5), (2, 1)}, {(i, i * i) for i in range(8)}, list({(1, (2, 3)), (0,), ()})
+"#]);
+}

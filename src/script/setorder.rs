@@ -4,6 +4,7 @@
 //! replay CPython 3.11's insertion algorithm (setobject.c: linear probes, perturbed
 //! open addressing, resize at 60% fill) to get the same order. Sets holding other
 //! values (strings hash randomly per process in CPython) keep insertion order.
+//! Tuples of ints hash deterministically too and are handled the same way.
 
 use super::value::Value;
 
@@ -22,12 +23,34 @@ fn int_hash(v: i64) -> i64 {
     }
 }
 
+/// CPython 3.11's hash for values whose hash does not depend on the process
+/// (ints, bools, and tuples of them); `None` for the rest.
 fn key_hash(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(int_hash(*i)),
         Value::Bool(b) => Some(*b as i64),
+        Value::Tuple(items) => tuple_hash(items),
         _ => None,
     }
+}
+
+/// `tuplehash` (xxHash-based) from CPython 3.11's tupleobject.c.
+fn tuple_hash(items: &[Value]) -> Option<i64> {
+    const P1: u64 = 11400714785074694791;
+    const P2: u64 = 14029467366897019727;
+    const P5: u64 = 2870177450012600261;
+    let mut acc: u64 = P5;
+    for item in items {
+        let lane = key_hash(item)? as u64;
+        acc = acc.wrapping_add(lane.wrapping_mul(P2));
+        acc = acc.rotate_left(31);
+        acc = acc.wrapping_mul(P1);
+    }
+    acc = acc.wrapping_add((items.len() as u64) ^ (P5 ^ 3527539));
+    if acc == u64::MAX {
+        return Some(1546275796);
+    }
+    Some(acc as i64)
 }
 
 struct Table {
@@ -134,5 +157,15 @@ mod tests {
         assert_eq!(order(&[3, 1, 2]), vec![1, 2, 3]);
         assert_eq!(order(&[10, 3, 8, 100]), vec![8, 10, 3, 100]);
         assert_eq!(order(&[-1, -2, 5]), vec![5, -1, -2]);
+    }
+
+    #[test]
+    fn tuple_hash_matches_cpython() {
+        // hash((1, 2)) and hash(()) in CPython 3.11
+        assert_eq!(
+            tuple_hash(&[Value::Int(1), Value::Int(2)]),
+            Some(-3550055125485641917)
+        );
+        assert_eq!(tuple_hash(&[]), Some(5740354900026072187));
     }
 }

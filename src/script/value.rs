@@ -535,7 +535,16 @@ impl AttrMap {
     }
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let i = self.index.remove(name)?;
-        self.entries[i].take().map(|(_, v)| v)
+        let v = self.entries[i].take().map(|(_, v)| v);
+        if self.entries.len() > 2 * self.index.len() + 8 {
+            // drop tombstones so repeated set/del cycles stay bounded
+            let live: Vec<(String, Value)> = self.entries.drain(..).flatten().collect();
+            self.index.clear();
+            for (k, x) in live {
+                self.insert(k, x);
+            }
+        }
+        v
     }
     pub fn contains_key(&self, name: &str) -> bool {
         self.index.contains_key(name)

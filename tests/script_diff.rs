@@ -959,3 +959,46 @@ fn set_order_of_int_tuples() {
 >>> {(1, 2), (0, 1), (5, 5), (2, 1)}, {(i, i * i) for i in range(8)}, list({(1, (2, 3)), (0,), ()})
 "#]);
 }
+
+#[test]
+fn realistic_transcript_helpers() {
+    check(&[r#"
+>>> class Record(object):
+...     __slots__ = ()
+...     fields = ('code', 'owner', 'status')
+...     def __init__(self, *values):
+...         object.__setattr__(self, '_v', values) if False else None
+>>> class Row:
+...     def __init__(self, **kw):
+...         for k, v in sorted(kw.items()):
+...             setattr(self, k, v)
+...     def __repr__(self):
+...         return 'Row(%s)' % ', '.join('%s=%r' % (k, v) for k, v in sorted(vars(self).items()))
+>>> rows = [Row(code=i, owner='o%d' % (i % 2), size=i * 1.5) for i in range(1, 6)]
+>>> rows[0], len(rows)
+>>> def table(rows, cols):
+...     widths = [max(len(c), max(len(str(getattr(r, c))) for r in rows)) for c in cols]
+...     print(' | '.join(c.ljust(w) for c, w in zip(cols, widths)))
+...     print('-+-'.join('-' * w for w in widths))
+...     for r in rows:
+...         print(' | '.join(str(getattr(r, c)).rjust(w) for c, w in zip(cols, widths)))
+>>> table(rows, ['code', 'owner', 'size'])
+>>> by_owner = {}
+>>> for r in rows:
+...     by_owner.setdefault(r.owner, []).append(r.code)
+>>> by_owner, sorted(by_owner.items(), key=lambda kv: -len(kv[1]))
+>>> totals = {k: sum(v) for k, v in by_owner.items()}
+>>> print(', '.join('%s: %d' % kv for kv in sorted(totals.items())))
+>>> summary = 'Mart creation complete: %(name)s (%(n)d tables, %(size).1f MB)' % {'name': 'mart_1', 'n': 3, 'size': 12.345}
+>>> summary
+>>> print('\n'.join('%-10s%5s' % (r.owner, r.code) for r in rows[:2]))
+>>> [r.code for r in rows if r.size > 3 and r.owner == 'o1']
+>>> try:
+...     rows[10]
+... except IndexError as exc:
+...     print('no such row:', exc)
+>>> stats = dict(count=len(rows), codes=[r.code for r in rows])
+>>> import json; print(json.dumps(stats, sort_keys=True))
+>>> from pprint import pprint; pprint(stats)
+"#]);
+}

@@ -1002,3 +1002,12 @@ fn realistic_transcript_helpers() {
 >>> from pprint import pprint; pprint(stats)
 "#]);
 }
+
+#[test]
+fn set_order_of_floats() {
+    check(&[r#"
+>>> {1.5, 0.25, 3.0, -2.75, 1e-300, 1e300}, {0.1 * i for i in range(10)}, {1, 2.5, (1, 0.5)}
+>>> {10, 3, 8, 100, 50}, set([10, 3, 8, 100, 50]), {10, 3, 8, 100, 50, 1000, 77, 33, 12, 19}, {x for x in [10, 3, 8, 100, 50]}
+>>> x = 50; {10, 3, 8, 100, x}, {(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)}
+"#]);
+}

@@ -1427,6 +1427,9 @@ impl Interpreter {
                 for v in vals {
                     d.insert(v, Value::None)?;
                 }
+                if items.len() > 2 && items.iter().all(|i| matches!(i.kind, ExprKind::Const(_))) {
+                    d.literal_prefix = d.len();
+                }
                 Ok(Value::Set(Rc::new(RefCell::new(d))))
             }
             ExprKind::Dict(items) => {

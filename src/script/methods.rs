@@ -1096,9 +1096,7 @@ pub(crate) fn install(it: &mut Interpreter) {
     });
     reg(&se, "set", "pop", 0, 0, |_, this, _, _| {
         let d = dict_of(this);
-        let first = super::setorder::cpython_order(d.borrow().keys())
-            .into_iter()
-            .next();
+        let first = d.borrow().set_order().into_iter().next();
         match first {
             Some(k) => {
                 d.borrow_mut().remove(&k)?;

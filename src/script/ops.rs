@@ -731,7 +731,7 @@ impl Interpreter {
                 format!("{{{}}}", parts.join(", "))
             }
             Value::Set(d) => {
-                let keys = super::setorder::cpython_order(d.borrow().keys());
+                let keys = d.borrow().set_order();
                 if keys.is_empty() {
                     "set()".into()
                 } else {
@@ -867,7 +867,7 @@ impl Interpreter {
             ),
             Value::Bytes(b) => Iter::Seq(b.iter().map(|x| Value::Int(*x as i64)).collect(), 0),
             Value::Dict(d) => Iter::Seq(d.borrow().keys(), 0),
-            Value::Set(d) => Iter::Seq(super::setorder::cpython_order(d.borrow().keys()), 0),
+            Value::Set(d) => Iter::Seq(d.borrow().set_order(), 0),
             Value::Range(a, b, s) => Iter::Range(*a, *b, *s),
             Value::Iter(_) => return Ok(v.clone()),
             _ => {
@@ -941,7 +941,7 @@ impl Interpreter {
             Value::List(l) => Ok(l.borrow().clone()),
             Value::Tuple(t) => Ok(t.to_vec()),
             Value::Dict(d) => Ok(d.borrow().keys()),
-            Value::Set(d) => Ok(super::setorder::cpython_order(d.borrow().keys())),
+            Value::Set(d) => Ok(d.borrow().set_order()),
             Value::Range(a, b, s) => {
                 check_size(range_len(*a, *b, *s) as u128)?;
                 let it = self.get_iter(v)?;

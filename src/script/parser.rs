@@ -1122,6 +1122,9 @@ impl Parser {
                     return Ok(expr(ExprKind::Const(Value::Int(m)), line));
                 }
             }
+            if let ExprKind::Const(Value::Float(f)) = e.kind {
+                return Ok(expr(ExprKind::Const(Value::Float(-f)), line));
+            }
         }
         Ok(expr(ExprKind::Unary(op, Box::new(e)), line))
     }

@@ -317,6 +317,9 @@ pub struct Dict {
     entries: Vec<Option<(Value, Value)>>,
     index: HashMap<u64, Vec<usize>>,
     len: usize,
+    /// Sets only: how many leading items came from a constant set display
+    /// (CPython lays those out differently; see `setorder`).
+    pub literal_prefix: usize,
 }
 
 impl Dict {
@@ -375,6 +378,7 @@ impl Dict {
         }
         let old = self.entries[i].take().map(|(_, v)| v);
         self.len -= 1;
+        self.literal_prefix = self.literal_prefix.min(self.len);
         if self.entries.len() > 32 && self.len * 2 < self.entries.len() {
             self.compact();
         }
@@ -390,6 +394,10 @@ impl Dict {
     }
     pub fn clear(&mut self) {
         *self = Dict::default();
+    }
+    /// A set's items in CPython's iteration order (see `setorder`).
+    pub fn set_order(&self) -> Vec<Value> {
+        super::setorder::cpython_order_with(self.keys(), self.literal_prefix)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Value, &Value)> {
         self.entries.iter().flatten().map(|(k, v)| (k, v))

@@ -1011,3 +1011,12 @@ fn set_order_of_floats() {
 >>> x = 50; {10, 3, 8, 100, x}, {(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)}
 "#]);
 }
+
+#[test]
+fn set_operation_orders() {
+    check(&[r#"
+>>> a = set([10, 3, 8, 100, 50]); b = set([50, 77, 3, 1000])
+>>> a | b, a & b, a - b, b - a, a.union(b), a.intersection(b), a.difference(b)
+>>> set(a), a.copy(), set({10, 3, 8, 100, 50})
+"#]);
+}

@@ -451,6 +451,10 @@ impl Interpreter {
             for v in self.collect(s)? {
                 d.insert(v, Value::None)?;
             }
+            if matches!(s, Value::Set(_)) {
+                // CPython copies a set through set_merge, like a constant display
+                d.literal_prefix = d.len();
+            }
         }
         Ok(Value::Set(Rc::new(RefCell::new(d))))
     }

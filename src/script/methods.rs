@@ -1109,8 +1109,8 @@ pub(crate) fn install(it: &mut Interpreter) {
         dict_of(this).borrow_mut().clear();
         Ok(Value::None)
     });
-    reg(&se, "set", "copy", 0, 0, |_, this, _, _| {
-        Ok(set_value(dict_of(this).borrow().clone()))
+    reg(&se, "set", "copy", 0, 0, |it, this, _, _| {
+        it.set_from(Some(this))
     });
     reg(&se, "set", "update", 0, 8, |it, this, r, _| {
         let d = dict_of(this);

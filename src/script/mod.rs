@@ -22,6 +22,9 @@
 //!   construct; unsupported builtins and standard modules raise NotImplementedError.
 //! - Instances of script classes are dict keys by identity (a user `__hash__`
 //!   is not consulted); classes defining `__eq__` without `__hash__` are unhashable.
+//! - Sets of ints, floats and tuples of them iterate in CPython's hash-table
+//!   order for the common construction paths (see [`setorder`]); sets of other
+//!   values (CPython randomizes string hashes) iterate in insertion order.
 //! - Tracebacks have CPython's layout and source lines but no `^^^` markers and no
 //!   chained ("During handling...") sections.
 //! - Syntax errors are [`ScriptError`]s (the runner stops), not exceptions the

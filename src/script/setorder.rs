@@ -4,7 +4,11 @@
 //! replay CPython 3.11's insertion algorithm (setobject.c: linear probes, perturbed
 //! open addressing, resize at 60% fill) to get the same order. Sets holding other
 //! values (strings hash randomly per process in CPython) keep insertion order.
-//! Tuples of ints hash deterministically too and are handled the same way.
+//! Tuples of ints and floats hash deterministically too and are handled the same
+//! way. Modelled: successive adds (`set(list)`, comprehensions, `add`), constant
+//! displays and copies (`set_merge` into an empty set). Not modelled: deleted
+//! slots and merges into non-empty sets (`update(other_set)`, `^`), where the
+//! order can still differ from CPython's for values larger than the table.
 
 use super::value::Value;
 

@@ -31,9 +31,12 @@
 //!   example could expect.
 
 pub mod ast;
+mod attrs;
 pub mod builtins;
+mod calls;
 pub mod format;
 pub mod generator;
+mod imports;
 pub mod interp;
 pub mod lexer;
 pub mod methods;

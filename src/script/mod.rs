@@ -2,9 +2,13 @@
 //! language"). CPython 3.11 is the reference for reprs and error messages.
 //!
 //! Pipeline: [`lexer`] (tokens, INDENT/DEDENT) -> [`parser`] (AST with lines) ->
-//! [`interp`] (tree-walking evaluator over [`value`]s). Builtins live in
-//! [`builtins`]/[`methods`], formatting in [`format`], standard modules in
-//! [`stdlib`], and the extension API for the rex bindings in [`native`].
+//! [`interp`] (tree-walking evaluator over [`value`]s: statements, expressions,
+//! scopes; with `calls`, `attrs`, `imports` and [`ops`] for calls, attribute
+//! access, the module registry and operators). Builtins live in
+//! [`builtins`]/[`methods`], formatting in [`format`], lazy generators in
+//! [`generator`], CPython's set order in [`setorder`], standard modules in
+//! [`stdlib`], the captured stdout in [`output`], and the extension API for the
+//! rex bindings in [`native`].
 //!
 //! Known, deliberate differences from CPython (each is an explicit error, never a
 //! silently different result, unless noted):

@@ -5,7 +5,7 @@
 //! [`interp`] (tree-walking evaluator over [`value`]s: statements, expressions,
 //! scopes; with `calls`, `attrs`, `imports` and [`ops`] for calls, attribute
 //! access, the module registry and operators). Builtins live in
-//! [`builtins`]/[`methods`], formatting in [`format`], lazy generators in
+//! [`builtins`]/[`methods`], formatting in [`format`](mod@format), lazy generators in
 //! [`generator`], CPython's set order in [`setorder`], standard modules in
 //! [`stdlib`], the captured stdout in [`output`], and the extension API for the
 //! rex bindings in [`native`].

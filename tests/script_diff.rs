@@ -1020,3 +1020,15 @@ fn set_operation_orders() {
 >>> set(a), a.copy(), set({10, 3, 8, 100, 50})
 "#]);
 }
+
+#[test]
+fn format_of_value_objects() {
+    check(&[r#"
+>>> import datetime
+>>> from decimal import Decimal
+>>> d = datetime.datetime(2021, 3, 4, 5, 6, 7); day = datetime.date(2020, 12, 31)
+>>> f'{d:%Y-%m-%d %H:%M}', f'{day:%d/%m/%Y}', f'{d}', '{:%H}'.format(d), format(day, '')
+>>> f'{Decimal("2.675"):.2f}', f'{Decimal("1.5"):.0f}', f'{Decimal("2.5"):.0f}', f'{Decimal("-1.005"):.2f}', f'{Decimal("12.3"):>8.2f}|'
+>>> f'{Decimal("1E+2"):f}', f'{Decimal("0.0001"):f}', f'{Decimal("123.456")}', f'{Decimal("3"):.3f}', f'{Decimal("7.1"):<6}|'
+"#]);
+}

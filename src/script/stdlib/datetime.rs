@@ -311,6 +311,17 @@ pub(super) fn datetime(it: &mut Interpreter) -> Module {
                 &f,
             )
         })
+        .method("__format__", |it, this, a| {
+            // f'{d:%Y}' is strftime; an empty spec is str(d)
+            let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
+            if f.is_empty() {
+                return Ok(Value::str(&it.str(this)?));
+            }
+            strftime(
+                &state_of::<DateS>(this, "date")?.0.and_time(NaiveTime::MIN),
+                &f,
+            )
+        })
         .method("__getattr__", |_, this, a| {
             let d = state_of::<DateS>(this, "date")?.0;
             match a.pos.first().and_then(|v| v.as_str()) {
@@ -433,6 +444,13 @@ pub(super) fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("strftime", |_, this, a| {
             let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
+            strftime(&state_of::<DateTimeS>(this, "datetime")?.0, &f)
+        })
+        .method("__format__", |it, this, a| {
+            let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
+            if f.is_empty() {
+                return Ok(Value::str(&it.str(this)?));
+            }
             strftime(&state_of::<DateTimeS>(this, "datetime")?.0, &f)
         })
         .method("date", move |_, this, _| {

@@ -84,6 +84,49 @@ impl Dec {
         ])
     }
 
+    /// Rounds to `places` decimal places, half-even (Decimal.quantize default).
+    pub fn quantize(self, places: u32) -> Dec {
+        let target = -(places as i32);
+        if self.exp >= target {
+            let scale = 10i128.checked_pow((self.exp - target) as u32);
+            return match scale.and_then(|s| self.mant.checked_mul(s)) {
+                Some(m) => Dec {
+                    mant: m,
+                    exp: target,
+                },
+                None => self,
+            };
+        }
+        let Some(div) = 10i128.checked_pow((target - self.exp) as u32) else {
+            return Dec {
+                mant: 0,
+                exp: target,
+            };
+        };
+        let q = self.mant / div;
+        let r = (self.mant % div).abs();
+        let half = div / 2;
+        let up = r > half || (r == half && q % 2 != 0);
+        let q = if up { q + self.mant.signum() } else { q };
+        Dec {
+            mant: q,
+            exp: target,
+        }
+    }
+
+    /// Fixed-point text without exponent (`format(d, 'f')`).
+    pub fn to_string_py_fixed(self) -> String {
+        let digits = self.mant.unsigned_abs().to_string();
+        let sign = if self.mant < 0 { "-" } else { "" };
+        if self.exp >= 0 {
+            return format!("{sign}{digits}{}", "0".repeat(self.exp as usize));
+        }
+        let places = (-self.exp) as usize;
+        let padded = format!("{digits:0>width$}", width = places + 1);
+        let (i, f) = padded.split_at(padded.len() - places);
+        format!("{sign}{i}.{f}")
+    }
+
     pub fn to_f64(self) -> f64 {
         format!("{}e{}", self.mant, self.exp)
             .parse()
@@ -124,6 +167,52 @@ impl Dec {
             )
         }
     }
+}
+
+/// `format(Decimal, spec)` for the fixed-point (`f`) and plain forms, rounding
+/// half-even on the decimal digits as CPython does; alignment and width reuse
+/// the string formatter.
+fn decimal_format(it: &mut Interpreter, d: Dec, spec: &str) -> R<Value> {
+    let body_end = spec
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%')
+        .len();
+    let ty = &spec[body_end..];
+    let (layout, prec) = match spec[..body_end].rsplit_once('.') {
+        Some((l, p)) => (l, p.parse::<u32>().ok()),
+        None => (&spec[..body_end], None),
+    };
+    let text = match (ty, prec) {
+        ("" | "f" | "F", Some(p)) => d.quantize(p).to_string_py_fixed(),
+        ("", None) => d.to_string_py(),
+        ("f" | "F", None) => d.to_string_py_fixed(),
+        _ => {
+            return Err(Exception::new(
+                "NotImplementedError",
+                format!(
+                    "format spec {} for Decimal is not supported by the harness's Python subset",
+                    py_str_repr(spec)
+                ),
+            ))
+        }
+    };
+    if layout.contains(['+', ' ', ',', '_', '#']) || layout.starts_with('0') || layout.contains("=")
+    {
+        return Err(Exception::new(
+            "NotImplementedError",
+            format!(
+                "format spec {} for Decimal is not supported by the harness's Python subset",
+                py_str_repr(spec)
+            ),
+        ));
+    }
+    // numbers align right unless the spec says otherwise
+    let str_spec = if layout.is_empty() || layout.contains(['<', '>', '^']) {
+        layout.to_string()
+    } else {
+        format!(">{layout}")
+    };
+    let aligned = it.format_value(&Value::str(&text), &str_spec)?;
+    Ok(Value::str(&aligned))
 }
 
 fn to_dec(v: &Value) -> Option<Dec> {
@@ -224,6 +313,11 @@ pub(super) fn decimal(it: &mut Interpreter) -> Module {
         })
         .method("__repr__", |_, this, _| Ok(Value::str(&format!("Decimal('{}')", state_of::<Dec>(this, "Decimal")?.to_string_py()))))
         .method("__str__", |_, this, _| Ok(Value::str(&state_of::<Dec>(this, "Decimal")?.to_string_py())))
+        .method("__format__", |it, this, a| {
+            let d = *state_of::<Dec>(this, "Decimal")?;
+            let spec = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
+            decimal_format(it, d, &spec)
+        })
         .method("__float__", |_, this, _| Ok(Value::Float(state_of::<Dec>(this, "Decimal")?.to_f64())))
         .method("__int__", |_, this, _| {
             let d = *state_of::<Dec>(this, "Decimal")?;

@@ -1032,3 +1032,11 @@ fn format_of_value_objects() {
 >>> f'{Decimal("1E+2"):f}', f'{Decimal("0.0001"):f}', f'{Decimal("123.456")}', f'{Decimal("3"):.3f}', f'{Decimal("7.1"):<6}|'
 "#]);
 }
+
+#[test]
+fn percent_format_of_decimals() {
+    check(&[r#"
+>>> from decimal import Decimal
+>>> '%.2f|%d|%s|%r|%5.1f' % (Decimal('2.675'), Decimal('7.9'), Decimal('1.50'), Decimal('1.50'), Decimal('3'))
+"#]);
+}

@@ -1040,3 +1040,14 @@ fn percent_format_of_decimals() {
 >>> '%.2f|%d|%s|%r|%5.1f' % (Decimal('2.675'), Decimal('7.9'), Decimal('1.50'), Decimal('1.50'), Decimal('3'))
 "#]);
 }
+
+#[test]
+fn decimal_division() {
+    check(&[r#"
+>>> from decimal import Decimal as D
+>>> D(1) / D(3), D(2) / D(3), D('1') / D('4'), D('10') / D('2'), D('1.00') / D('0.5'), D('-7') / D('8'), D(0) / D('2.50')
+>>> D('123456789') / D('7'), 1 / D(8), D('1E+5') / D(4), D('100') / 3, D('2.5') / 2
+>>> D(1) / 0
+>>> D(0) / 0
+"#]);
+}

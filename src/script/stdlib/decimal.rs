@@ -215,6 +215,99 @@ fn decimal_format(it: &mut Interpreter, d: Dec, spec: &str) -> R<Value> {
     Ok(Value::str(&aligned))
 }
 
+/// The default context's precision.
+const PREC: usize = 28;
+
+fn digits(n: i128) -> usize {
+    n.unsigned_abs().to_string().len()
+}
+
+impl Dec {
+    /// Division in the default context (28 digits, half-even), following
+    /// `_pydecimal.Decimal.__truediv__`; `None` when it would overflow i128.
+    fn divide(self, other: Dec) -> Option<Dec> {
+        let neg = (self.mant < 0) != (other.mant < 0);
+        let (a, b) = (
+            self.mant.unsigned_abs() as i128,
+            other.mant.unsigned_abs() as i128,
+        );
+        let (mut coeff, mut exp);
+        if a == 0 {
+            coeff = 0;
+            exp = self.exp - other.exp;
+        } else {
+            let shift = digits(b) as i32 - digits(a) as i32 + PREC as i32 + 1;
+            exp = self.exp - other.exp - shift;
+            let (q, r) = if shift >= 0 {
+                let num = a.checked_mul(10i128.checked_pow(shift as u32)?)?;
+                (num / b, num % b)
+            } else {
+                let den = b.checked_mul(10i128.checked_pow((-shift) as u32)?)?;
+                (a / den, a % den)
+            };
+            coeff = q;
+            if r != 0 {
+                if coeff % 5 == 0 {
+                    coeff += 1;
+                }
+            } else {
+                let ideal = self.exp - other.exp;
+                while exp < ideal && coeff % 10 == 0 {
+                    coeff /= 10;
+                    exp += 1;
+                }
+            }
+            // _fix: round to PREC digits, half-even
+            let n = digits(coeff);
+            if n > PREC {
+                let drop = (n - PREC) as u32;
+                let p = 10i128.pow(drop);
+                let (mut q, r) = (coeff / p, coeff % p);
+                let half = p / 2;
+                if r > half || (r == half && q % 2 == 1) {
+                    q += 1;
+                }
+                exp += drop as i32;
+                if digits(q) > PREC {
+                    q /= 10;
+                    exp += 1;
+                }
+                coeff = q;
+            }
+        }
+        Some(Dec {
+            mant: if neg { -coeff } else { coeff },
+            exp,
+        })
+    }
+}
+
+type MakeDec = Rc<dyn Fn(Dec) -> Value>;
+
+fn div_method(
+    mk: MakeDec,
+    invalid: Rc<Class>,
+    by_zero: Rc<Class>,
+    reflected: bool,
+) -> impl Fn(&mut Interpreter, &Value, Args) -> R<Value> {
+    move |_, this, a| {
+        let (Some(x), Some(y)) = (to_dec(this), a.pos.first().and_then(to_dec)) else {
+            return Ok(Value::NotImplemented);
+        };
+        let (x, y) = if reflected { (y, x) } else { (x, y) };
+        if y.mant == 0 {
+            return Err(if x.mant == 0 {
+                crate::script::native::raise(&invalid, "[<class 'decimal.DivisionUndefined'>]")
+            } else {
+                crate::script::native::raise(&by_zero, "[<class 'decimal.DivisionByZero'>]")
+            });
+        }
+        x.divide(y).map(|d| mk(d)).ok_or_else(|| {
+            Exception::new("NotImplementedError", "Decimal division beyond 128-bit intermediates is not supported by the harness's Python subset")
+        })
+    }
+}
+
 fn to_dec(v: &Value) -> Option<Dec> {
     match v {
         Value::Int(i) => Some(Dec {
@@ -288,6 +381,14 @@ pub(super) fn decimal(it: &mut Interpreter) -> Module {
     )
     .build();
     m.set("InvalidOperation", Value::Class(invalid.clone()));
+    let by_zero = ClassBuilder::exception(
+        it,
+        "DivisionByZero",
+        "decimal",
+        Some(it.builtin_exception("ZeroDivisionError")),
+    )
+    .build();
+    m.set("DivisionByZero", Value::Class(by_zero.clone()));
     let invalid2 = invalid.clone();
     let class = ClassBuilder::new(it, "Decimal", "decimal")
         .init(move |_, inst, a| {
@@ -335,7 +436,10 @@ pub(super) fn decimal(it: &mut Interpreter) -> Module {
         .method("__rsub__", arith("subtraction", mkr.clone(), sub, true))
         .method("__mul__", arith("multiplication", mkr.clone(), mul, false))
         .method("__rmul__", arith("multiplication", mkr.clone(), mul, true))
-        .method("__truediv__", |_, _, _| Err(Exception::new("NotImplementedError", "Decimal division is not supported by the harness's Python subset")))
+        .method("__truediv__", div_method(mkr.clone(), invalid.clone(), by_zero.clone(), false))
+        .method("__rtruediv__", div_method(mkr.clone(), invalid.clone(), by_zero.clone(), true))
+        .method("__floordiv__", |_, _, _| Err(Exception::new("NotImplementedError", "Decimal // is not supported by the harness's Python subset")))
+        .method("__mod__", |_, _, _| Err(Exception::new("NotImplementedError", "Decimal % is not supported by the harness's Python subset")))
         .build();
     add_comparisons(
         &class,

@@ -477,6 +477,19 @@ mod tests {
             run(&mut it, "import demo.core; demo.core.VERSION"),
             "'1.0'\n"
         );
+        // native code may call script functions between examples (no frame active)
+        run(
+            &mut it,
+            "def twice(x, scale=1):\n    return [x * 2 * scale, [v for v in range(2)]]\n",
+        );
+        let twice = it.globals.get("twice").unwrap();
+        let v = it
+            .call(
+                &twice,
+                Args::new(vec![Value::from(21)]).with_kw("scale", Value::from(1)),
+            )
+            .unwrap();
+        assert_eq!(it.repr(&v).unwrap(), "[42, [0, 1]]");
         // native code calling script code sees the exception and its state
         let c = it.globals.get("c").unwrap();
         let f = it.get_attr(&c, "fail").unwrap();

@@ -348,3 +348,25 @@ fn os_and_os_path_import_in_any_order() {
         );
     }
 }
+
+#[test]
+fn star_import_respects_all() {
+    let mut it = Interpreter::new();
+    let m = Module::new("pkg.mod");
+    m.set("__all__", Value::list(vec![Value::str("a")]));
+    m.set("a", Value::Int(1));
+    m.set("b", Value::Int(2));
+    it.register_module("pkg.mod", m);
+    let m2 = Module::new("pkg.other");
+    m2.set("c", Value::Int(3));
+    m2.set("_hidden", Value::Int(4));
+    it.register_module("pkg.other", m2);
+    assert_eq!(run(&mut it, "from pkg.mod import *\n"), "");
+    assert_eq!(run(&mut it, "a\n"), "1\n");
+    assert!(run(&mut it, "b\n").contains("NameError: name 'b' is not defined"));
+    assert_eq!(run(&mut it, "from pkg.other import *\n"), "");
+    assert_eq!(run(&mut it, "c\n"), "3\n");
+    assert!(run(&mut it, "_hidden\n").contains("NameError"));
+    assert_eq!(run(&mut it, "import pkg.other\n"), "");
+    assert_eq!(run(&mut it, "pkg.other._hidden, pkg.mod.b\n"), "(4, 2)\n");
+}

@@ -481,13 +481,30 @@ impl Interpreter {
             StmtKind::ImportFrom(module, names) => {
                 let m = self.import_module(module)?;
                 if names.is_empty() {
-                    let order = m.order.borrow().clone();
-                    for n in order {
-                        if n.starts_with('_') {
-                            continue;
-                        }
-                        if let Some(v) = m.get(&n) {
-                            self.store_name(&Rc::from(n.as_str()), v);
+                    // `__all__` when the module defines it, else the public names
+                    let public: Vec<String> = match m.get("__all__") {
+                        Some(all) => self
+                            .collect(&all)?
+                            .iter()
+                            .map(|v| v.as_str().unwrap_or_default().to_string())
+                            .collect(),
+                        None => m
+                            .order
+                            .borrow()
+                            .iter()
+                            .filter(|n| !n.starts_with('_'))
+                            .cloned()
+                            .collect(),
+                    };
+                    for n in public {
+                        match m.get(&n) {
+                            Some(v) => self.store_name(&Rc::from(n.as_str()), v),
+                            None => {
+                                return Err(Exception::new(
+                                    "AttributeError",
+                                    format!("module '{}' has no attribute '{n}'", m.name),
+                                ))
+                            }
                         }
                     }
                 }

@@ -587,6 +587,7 @@ impl Interpreter {
                 Value::Instance(self.raise_value_instance(cv)?)
             };
             inst.set("__cause__", cv);
+            inst.set("__suppress_context__", Value::Bool(true));
         }
         Ok(Exception::from_instance(inst))
     }
@@ -641,6 +642,15 @@ impl Interpreter {
         if let Err(mut e) = result {
             result = Err(Exception::new("SystemError", "unreachable"));
             let inst = self.materialize(&mut e);
+            // keep the traceback (with this frame's line) for chained reports
+            let mut tb = e.0.frames.clone();
+            let f = self.frame();
+            tb.push(TraceFrame {
+                filename: f.filename.clone(),
+                line: f.line,
+                name: f.name.clone(),
+            });
+            *inst.traceback.borrow_mut() = Some(tb);
             let mut handled = false;
             for h in handlers {
                 let matches = match &h.typ {
@@ -659,6 +669,13 @@ impl Interpreter {
                     self.frame_mut().handling.push(inst.clone());
                     result = self.exec_block(&h.body);
                     self.frame_mut().handling.pop();
+                    if let Err(new) = &mut result {
+                        // implicit chaining: "During handling of the above exception..."
+                        let new_inst = self.materialize(new);
+                        if !Rc::ptr_eq(&new_inst, &inst) && new_inst.get("__context__").is_none() {
+                            new_inst.set("__context__", Value::Instance(inst.clone()));
+                        }
+                    }
                     if let Some(n) = &h.name {
                         let _ = self.delete_name(n);
                     }
@@ -672,9 +689,14 @@ impl Interpreter {
             result = self.exec_block(orelse);
         }
         if !finally.is_empty() {
+            // the traceback keeps the line that raised, not the finally's
+            let line = self.frame().line;
             match self.exec_block(finally)? {
                 Flow::Normal => {}
                 other => return Ok(other),
+            }
+            if result.is_err() {
+                self.set_line(line);
             }
         }
         result
@@ -1298,8 +1320,21 @@ impl Interpreter {
             dict: Dict::new(),
         };
         let r = self.comp_loop(kind, fors, 0, Some(first_iter), &mut acc);
-        self.frames.pop();
-        r?;
+        let frame = self.frames.pop().expect("pushed above");
+        if let Err(mut e) = r {
+            // CPython 3.11 runs comprehensions in their own frame
+            let name = match kind {
+                CompKind::List(_) => "<listcomp>",
+                CompKind::Set(_) => "<setcomp>",
+                CompKind::Dict(..) => "<dictcomp>",
+            };
+            e.0.frames.push(TraceFrame {
+                filename: frame.filename,
+                line: frame.line,
+                name: name.into(),
+            });
+            return Err(e);
+        }
         Ok(match kind {
             CompKind::List(_) => Value::list(acc.list),
             CompKind::Set(_) | CompKind::Dict(..) => {

@@ -29,8 +29,9 @@
 //! - Sets of ints, floats and tuples of them iterate in CPython's hash-table
 //!   order for the common construction paths (see [`setorder`]); sets of other
 //!   values (CPython randomizes string hashes) iterate in insertion order.
-//! - Tracebacks have CPython's layout and source lines but no `^^^` markers and no
-//!   chained ("During handling...") sections.
+//! - Tracebacks match CPython 3.11's `traceback.format_exception` (frames,
+//!   source lines, `<listcomp>` frames, explicit and implicit chaining) except
+//!   for the `^^^~~~` position markers, which are not printed.
 //! - Syntax errors are [`ScriptError`]s (the runner stops), not exceptions the
 //!   example could expect.
 
@@ -187,36 +188,76 @@ impl Interpreter {
     /// Describes an escaped exception the way CPython's traceback module prints it.
     pub fn raised(&mut self, mut e: Exception) -> Raised {
         let inst = self.materialize(&mut e);
-        let type_name = inst.class.qualified_name();
+        let (type_name, message) = self.exception_line(&inst);
+        let mut traceback = String::new();
+        self.format_exception(&inst, Some(&e.0.frames), &mut traceback, 0);
+        Raised {
+            type_name,
+            message,
+            traceback,
+        }
+    }
+
+    fn exception_line(&mut self, inst: &Rc<Instance>) -> (String, String) {
         let message = match self.str(&Value::Instance(inst.clone())) {
             Ok(m) => m,
             Err(_) => "<exception str() failed>".into(),
         };
-        let mut tb = String::from("Traceback (most recent call last):\n");
-        for fr in e.0.frames.iter().rev() {
-            tb.push_str(&format!(
-                "  File \"{}\", line {}, in {}\n",
-                fr.filename, fr.line, fr.name
-            ));
-            if let Some(src) = self.sources.get(&fr.filename) {
-                if let Some(l) = src.lines().nth(fr.line.saturating_sub(1)) {
-                    let l = l.trim();
-                    if !l.is_empty() {
-                        tb.push_str(&format!("    {l}\n"));
+        (inst.class.qualified_name(), message)
+    }
+
+    /// One exception as `traceback.print_exception` shows it, preceded by its
+    /// cause or context (explicit / implicit chaining).
+    fn format_exception(
+        &mut self,
+        inst: &Rc<Instance>,
+        frames: Option<&[value::TraceFrame]>,
+        out: &mut String,
+        depth: usize,
+    ) {
+        let chained = |v: Option<Value>| match v {
+            Some(Value::Instance(i)) => Some(i),
+            _ => None,
+        };
+        if depth < 16 {
+            let suppress = matches!(inst.get("__suppress_context__"), Some(Value::Bool(true)));
+            if let Some(cause) = chained(inst.get("__cause__")) {
+                let tb = cause.traceback.borrow().clone();
+                self.format_exception(&cause, tb.as_deref(), out, depth + 1);
+                out.push_str(
+                    "\nThe above exception was the direct cause of the following exception:\n\n",
+                );
+            } else if let Some(context) = chained(inst.get("__context__")).filter(|_| !suppress) {
+                let tb = context.traceback.borrow().clone();
+                self.format_exception(&context, tb.as_deref(), out, depth + 1);
+                out.push_str(
+                    "\nDuring handling of the above exception, another exception occurred:\n\n",
+                );
+            }
+        }
+        if let Some(frames) = frames {
+            out.push_str("Traceback (most recent call last):\n");
+            for fr in frames.iter().rev() {
+                out.push_str(&format!(
+                    "  File \"{}\", line {}, in {}\n",
+                    fr.filename, fr.line, fr.name
+                ));
+                if let Some(src) = self.sources.get(&fr.filename) {
+                    if let Some(l) = src.lines().nth(fr.line.saturating_sub(1)) {
+                        let l = l.trim();
+                        if !l.is_empty() {
+                            out.push_str(&format!("    {l}\n"));
+                        }
                     }
                 }
             }
         }
-        tb.push_str(&type_name);
+        let (type_name, message) = self.exception_line(inst);
+        out.push_str(&type_name);
         if !message.is_empty() {
-            tb.push_str(": ");
-            tb.push_str(&message);
+            out.push_str(": ");
+            out.push_str(&message);
         }
-        tb.push('\n');
-        Raised {
-            type_name,
-            message,
-            traceback: tb,
-        }
+        out.push('\n');
     }
 }

@@ -573,12 +573,16 @@ pub struct Instance {
     /// For native value types (Decimal, date...): a plain value standing for the
     /// object as a dict/set key, so equal objects hash and compare equal as keys.
     pub key: RefCell<Option<Value>>,
+    /// Exceptions: the traceback recorded when the exception was caught (for
+    /// chained reports: "During handling of the above exception...").
+    pub traceback: RefCell<Option<Vec<TraceFrame>>>,
 }
 
 impl Instance {
     pub fn new(class: Rc<Class>) -> Rc<Instance> {
         Rc::new(Instance {
             key: RefCell::new(None),
+            traceback: RefCell::new(None),
             class,
             dict: RefCell::new(AttrMap::default()),
             native: RefCell::new(None),

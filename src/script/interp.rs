@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 /// A namespace: module globals, a function call's locals, a class body.
 pub struct Scope {
-    pub vars: RefCell<HashMap<Rc<str>, Value>>,
+    pub vars: RefCell<FastMap<Rc<str>, Value>>,
     /// The enclosing function scope (closures read through it).
     pub parent: Option<Rc<Scope>>,
 }
@@ -18,7 +18,7 @@ pub struct Scope {
 impl Scope {
     pub fn new(parent: Option<Rc<Scope>>) -> Rc<Scope> {
         Rc::new(Scope {
-            vars: RefCell::new(HashMap::new()),
+            vars: RefCell::new(FastMap::default()),
             parent,
         })
     }
@@ -153,7 +153,7 @@ pub(crate) fn stack_exhausted() -> bool {
 }
 
 pub struct Interpreter {
-    pub builtins: HashMap<Rc<str>, Value>,
+    pub builtins: FastMap<Rc<str>, Value>,
     pub globals: Rc<Scope>,
     pub types: Types,
     pub(crate) exc_classes: HashMap<&'static str, Rc<Class>>,
@@ -987,7 +987,7 @@ impl Interpreter {
             closure,
             filename: f.filename.clone(),
             module: "__main__".into(),
-            attrs: RefCell::new(HashMap::new()),
+            attrs: RefCell::new(FastMap::default()),
         })))
     }
 

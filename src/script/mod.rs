@@ -108,7 +108,7 @@ impl Interpreter {
         let globals = interp::Scope::new(None);
         globals.set("__name__".into(), Value::str("__main__"));
         let mut it = Interpreter {
-            builtins: HashMap::new(),
+            builtins: value::FastMap::default(),
             globals,
             types,
             exc_classes,

@@ -9,6 +9,42 @@ use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
+/// FNV-1a: a fast hasher for the interpreter's small string-keyed maps (names,
+/// attributes) and for precomputed value hashes. Not DoS-resistant, which is
+/// fine for transcripts.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+    fn write_u64(&mut self, n: u64) {
+        // already a hash (Dict index) or a pointer/int: mix it once
+        let h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        self.0 = (h ^ n).wrapping_mul(0x100000001b3).rotate_left(29) ^ n;
+    }
+}
+
+/// A `HashMap` with the [`Fnv`] hasher.
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// A native function: receives the interpreter and the call's arguments. Methods
 /// receive `self` as the first positional argument.
 pub type NativeFn = dyn Fn(&mut Interpreter, Args) -> Result<Value, Exception>;
@@ -248,7 +284,7 @@ impl Value {
         if depth > 200 {
             return None;
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = Fnv::default();
         match self {
             Value::None => 0u8.hash(&mut h),
             Value::Bool(b) => (*b as i64).hash(&mut h),
@@ -315,7 +351,7 @@ pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
 #[derive(Clone, Default)]
 pub struct Dict {
     entries: Vec<Option<(Value, Value)>>,
-    index: HashMap<u64, Vec<usize>>,
+    index: FastMap<u64, Vec<usize>>,
     len: usize,
     /// Sets only: how many leading items came from a constant set display
     /// (CPython lays those out differently; see `setorder`).
@@ -437,7 +473,7 @@ pub struct Function {
     pub closure: Option<Rc<Scope>>,
     pub filename: Rc<str>,
     pub module: Rc<str>,
-    pub attrs: RefCell<HashMap<String, Value>>,
+    pub attrs: RefCell<FastMap<String, Value>>,
 }
 
 pub struct NativeFunction {
@@ -464,7 +500,7 @@ pub struct Class {
     pub bases: Vec<Rc<Class>>,
     /// Method resolution order, excluding the class itself.
     pub mro: Vec<Rc<Class>>,
-    pub attrs: RefCell<HashMap<String, Value>>,
+    pub attrs: RefCell<FastMap<String, Value>>,
 }
 
 impl Class {
@@ -486,7 +522,7 @@ impl Class {
             module: module.into(),
             bases,
             mro,
-            attrs: RefCell::new(HashMap::new()),
+            attrs: RefCell::new(FastMap::default()),
         }
     }
     pub fn lookup(&self, name: &str) -> Option<Value> {
@@ -519,7 +555,7 @@ impl Class {
 /// Instance attributes in assignment order (what `vars(obj)` shows).
 #[derive(Default)]
 pub struct AttrMap {
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     entries: Vec<Option<(String, Value)>>,
 }
 
@@ -607,7 +643,7 @@ impl Instance {
 /// A module: a name and an attribute namespace.
 pub struct Module {
     pub name: String,
-    pub attrs: RefCell<HashMap<String, Value>>,
+    pub attrs: RefCell<FastMap<String, Value>>,
     /// Names in definition order (for `from m import *` and stable listings).
     pub order: RefCell<Vec<String>>,
 }
@@ -616,7 +652,7 @@ impl Module {
     pub fn new(name: &str) -> Module {
         Module {
             name: name.into(),
-            attrs: RefCell::new(HashMap::new()),
+            attrs: RefCell::new(FastMap::default()),
             order: RefCell::new(Vec::new()),
         }
     }

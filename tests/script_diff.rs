@@ -753,3 +753,301 @@ fn pprint_long_strings() {
 >>> pprint(('a' * 50, 'b' * 50))
 "#]);
 }
+
+#[test]
+fn lazy_generators() {
+    check(&[r#"
+>>> state = []
+>>> def counter():
+...     n = 0
+...     while True:
+...         state.append(n)
+...         yield n
+...         n += 1
+>>> c = counter()
+>>> state
+>>> next(c), next(c), state
+>>> for x in counter():
+...     if x > 3:
+...         break
+...     print(x, len(state))
+>>> def walk(tree):
+...     for k, v in tree.items():
+...         if isinstance(v, dict):
+...             for sub in walk(v):
+...                 yield k + '.' + sub
+...         else:
+...             yield k
+... 
+>>> list(walk({'a': 1, 'b': {'c': 2, 'd': {'e': 3}}, 'f': 4}))
+>>> def early():
+...     yield 1
+...     return
+...     yield 2
+>>> list(early())
+>>> def loops():
+...     for i in range(4):
+...         if i == 1:
+...             continue
+...         yield i
+...     else:
+...         yield 'else'
+...     while False:
+...         yield 'never'
+...     else:
+...         yield 'while-else'
+>>> list(loops())
+>>> def echo():
+...     x = yield 1
+...     yield x
+>>> list(echo())
+>>> def failing():
+...     yield 'ok'
+...     1 / 0
+>>> g = failing()
+>>> next(g)
+>>> next(g)
+>>> next(g)
+>>> def with_try():
+...     try:
+...         yield 1
+...     finally:
+...         print('cleanup')
+>>> list(with_try())
+>>> type(counter()).__name__, iter(c) is c
+"#]);
+}
+
+#[test]
+fn generator_expressions_are_lazy() {
+    check(&[r#"
+>>> log = []
+>>> g = (log.append(x) or x * 2 for x in range(5) if x % 2 == 0)
+>>> log
+>>> next(g), log
+>>> list(g), log
+>>> def f(n):
+...     return sum(i * j for i in range(n) for j in range(i) if j % 2)
+>>> f(6)
+>>> class C:
+...     vals = [1, 2]
+...     doubled = list(v * 2 for v in vals)
+>>> C.doubled
+>>> it = (x for x in [1, 2])
+>>> type(it).__name__, list(it), list(it)
+>>> repr(1 / x for x in [1, 0]).startswith('<generator object <genexpr> at 0x')
+>>> list(1 / x for x in [1, 0])
+>>> any(print(x) or x > 1 for x in range(10))
+>>> ', '.join(str(x) for x in range(3)), max(x for x in 'abc'), dict((x, len(x)) for x in ['a', 'bb'])
+"#]);
+}
+
+#[test]
+fn super_variants() {
+    check(&[r#"
+>>> class A:
+...     @classmethod
+...     def create(cls):
+...         return 'A.create for ' + cls.__name__
+...     def who(self):
+...         return 'A'
+>>> class B(A):
+...     @classmethod
+...     def create(cls):
+...         return 'B+' + super().create()
+...     def who(self):
+...         return 'B>' + super(B, self).who()
+>>> B.create(), B().who(), B().create()
+>>> class D(B):
+...     def who(self):
+...         return 'D>' + super().who()
+>>> D().who()
+"#]);
+}
+
+#[test]
+fn syntax_corners() {
+    check(&[r#"
+>>> '\101\x41\u0041\U00000041', 'a\
+... b', "tab\tq\"uote", '''it's''', """say "x" """, r'\n\t', rb'\x00', b'\x41\n'
+>>> f"{'a' + 'b'}", f'{3:{"<"}5}|', f'{"{"}', f'''{1
+... + 1}''', f'{1}' f'{2}' '3'
+>>> x = 1; y = 2; z = x if x > y else y; z
+>>> a = [1, 2, 3]; i = 0
+>>> def idx():
+...     global i
+...     i += 1
+...     return 0
+>>> a[idx()] += 10; a, i
+>>> def cmp_count():
+...     global i
+...     i += 1
+...     return i
+>>> i = 0; 0 < cmp_count() < 5, i
+>>> def deco(tag):
+...     def wrap(f):
+...         def inner(*a, **k):
+...             return tag + str(f(*a, **k))
+...         return inner
+...     return wrap
+>>> @deco('<')
+... @deco('[')
+... def val(x, *, y=1):
+...     return x + y
+>>> val(1), val(1, y=5)
+>>> val(1, 2)
+>>> fs = [lambda i=i: i for i in range(3)]; [f() for f in fs]
+>>> fs = [lambda: i for i in range(3)]; [f() for f in fs]
+>>> def kw(a, *args, b, c=3, **rest):
+...     return a, args, b, c, rest
+>>> kw(1, 2, 3, b=4, d=5), kw(*[1], **{'b': 2}), kw(1, b=2, **{'c': 9, 'z': 0})
+>>> kw()
+>>> kw(1)
+>>> def outer():
+...     items = []
+...     def add(v):
+...         items.append(v)
+...     add(1); add(2)
+...     return items
+>>> outer()
+>>> v = 5
+>>> del v
+>>> v
+>>> def local_del():
+...     w = 1
+...     del w
+...     return w
+>>> local_del()
+>>> if True: print('one-line if'); print('second')
+>>> for i in range(2): print(i); print('x')
+>>> while False: pass
+>>> class Tiny: x = 1; y = 2
+>>> Tiny.x + Tiny.y
+>>> [i for i in range(3)]; i
+>>> (lambda *a, **k: (a, k))(1, x=2)
+>>> 1 if True else 2 if False else 3, (1, 2)[True], not 1 == 2, - - 3, ~5, +True
+>>> 2 ** -1, 10 % 3.5, divmod(-7, 2), divmod(7.5, 2), abs(-7 // 2), 1e3 == 1000, 0.1 + 0.2 == 0.3
+>>> print('a', 'b', sep='')
+>>> print()
+>>> assert isinstance([], list), 'never'
+>>> x = [1, [2, 3]]; x[1][0] = 'changed'; x
+>>> d = {'k': {'n': 1}}; d['k']['n'] += 1; d
+>>> t = (1, [2]); t[1].append(3); t
+>>> t[0] = 5
+>>> s = 'abc'; s[0] = 'x'
+>>> None.x
+>>> len()
+>>> len(1, 2)
+>>> 'abc'.join()
+>>> [].append()
+>>> {}.get()
+>>> {}.pop(), [].insert(1)
+>>> [].insert(1)
+>>> 'a'.split(1, 2, 3)
+>>> 'a'.startswith()
+>>> [].pop(1, 2)
+>>> {1}.add()
+>>> 'a'.upper(1)
+>>> 'a'.strip(1, 2)
+>>> 'a'.zfill()
+"#]);
+}
+
+#[test]
+fn set_order_of_int_tuples() {
+    check(&[r#"
+>>> {(1, 2), (0, 1), (5, 5), (2, 1)}, {(i, i * i) for i in range(8)}, list({(1, (2, 3)), (0,), ()})
+"#]);
+}
+
+#[test]
+fn realistic_transcript_helpers() {
+    check(&[r#"
+>>> class Record(object):
+...     __slots__ = ()
+...     fields = ('code', 'owner', 'status')
+...     def __init__(self, *values):
+...         object.__setattr__(self, '_v', values) if False else None
+>>> class Row:
+...     def __init__(self, **kw):
+...         for k, v in sorted(kw.items()):
+...             setattr(self, k, v)
+...     def __repr__(self):
+...         return 'Row(%s)' % ', '.join('%s=%r' % (k, v) for k, v in sorted(vars(self).items()))
+>>> rows = [Row(code=i, owner='o%d' % (i % 2), size=i * 1.5) for i in range(1, 6)]
+>>> rows[0], len(rows)
+>>> def table(rows, cols):
+...     widths = [max(len(c), max(len(str(getattr(r, c))) for r in rows)) for c in cols]
+...     print(' | '.join(c.ljust(w) for c, w in zip(cols, widths)))
+...     print('-+-'.join('-' * w for w in widths))
+...     for r in rows:
+...         print(' | '.join(str(getattr(r, c)).rjust(w) for c, w in zip(cols, widths)))
+>>> table(rows, ['code', 'owner', 'size'])
+>>> by_owner = {}
+>>> for r in rows:
+...     by_owner.setdefault(r.owner, []).append(r.code)
+>>> by_owner, sorted(by_owner.items(), key=lambda kv: -len(kv[1]))
+>>> totals = {k: sum(v) for k, v in by_owner.items()}
+>>> print(', '.join('%s: %d' % kv for kv in sorted(totals.items())))
+>>> summary = 'Mart creation complete: %(name)s (%(n)d tables, %(size).1f MB)' % {'name': 'mart_1', 'n': 3, 'size': 12.345}
+>>> summary
+>>> print('\n'.join('%-10s%5s' % (r.owner, r.code) for r in rows[:2]))
+>>> [r.code for r in rows if r.size > 3 and r.owner == 'o1']
+>>> try:
+...     rows[10]
+... except IndexError as exc:
+...     print('no such row:', exc)
+>>> stats = dict(count=len(rows), codes=[r.code for r in rows])
+>>> import json; print(json.dumps(stats, sort_keys=True))
+>>> from pprint import pprint; pprint(stats)
+"#]);
+}
+
+#[test]
+fn set_order_of_floats() {
+    check(&[r#"
+>>> {1.5, 0.25, 3.0, -2.75, 1e-300, 1e300}, {0.1 * i for i in range(10)}, {1, 2.5, (1, 0.5)}
+>>> {10, 3, 8, 100, 50}, set([10, 3, 8, 100, 50]), {10, 3, 8, 100, 50, 1000, 77, 33, 12, 19}, {x for x in [10, 3, 8, 100, 50]}
+>>> x = 50; {10, 3, 8, 100, x}, {(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)}
+"#]);
+}
+
+#[test]
+fn set_operation_orders() {
+    check(&[r#"
+>>> a = set([10, 3, 8, 100, 50]); b = set([50, 77, 3, 1000])
+>>> a | b, a & b, a - b, b - a, a.union(b), a.intersection(b), a.difference(b)
+>>> set(a), a.copy(), set({10, 3, 8, 100, 50})
+"#]);
+}
+
+#[test]
+fn format_of_value_objects() {
+    check(&[r#"
+>>> import datetime
+>>> from decimal import Decimal
+>>> d = datetime.datetime(2021, 3, 4, 5, 6, 7); day = datetime.date(2020, 12, 31)
+>>> f'{d:%Y-%m-%d %H:%M}', f'{day:%d/%m/%Y}', f'{d}', '{:%H}'.format(d), format(day, '')
+>>> f'{Decimal("2.675"):.2f}', f'{Decimal("1.5"):.0f}', f'{Decimal("2.5"):.0f}', f'{Decimal("-1.005"):.2f}', f'{Decimal("12.3"):>8.2f}|'
+>>> f'{Decimal("1E+2"):f}', f'{Decimal("0.0001"):f}', f'{Decimal("123.456")}', f'{Decimal("3"):.3f}', f'{Decimal("7.1"):<6}|'
+"#]);
+}
+
+#[test]
+fn percent_format_of_decimals() {
+    check(&[r#"
+>>> from decimal import Decimal
+>>> '%.2f|%d|%s|%r|%5.1f' % (Decimal('2.675'), Decimal('7.9'), Decimal('1.50'), Decimal('1.50'), Decimal('3'))
+"#]);
+}
+
+#[test]
+fn decimal_division() {
+    check(&[r#"
+>>> from decimal import Decimal as D
+>>> D(1) / D(3), D(2) / D(3), D('1') / D('4'), D('10') / D('2'), D('1.00') / D('0.5'), D('-7') / D('8'), D(0) / D('2.50')
+>>> D('123456789') / D('7'), 1 / D(8), D('1E+5') / D(4), D('100') / 3, D('2.5') / 2
+>>> D(1) / 0
+>>> D(0) / 0
+"#]);
+}

@@ -323,3 +323,50 @@ fn open_reads_relative_to_base_dir() {
     assert_eq!(o.exception.unwrap().type_name, "NotImplementedError");
     let _ = Rc::new(0);
 }
+
+#[test]
+fn os_and_os_path_import_in_any_order() {
+    for first in [
+        "import os.path\n",
+        "import os\n",
+        "from os import path\n",
+        "from os.path import join\n",
+    ] {
+        let mut it = Interpreter::new();
+        assert_eq!(run(&mut it, first), "");
+        assert_eq!(run(&mut it, "import os\n"), "");
+        assert_eq!(
+            run(
+                &mut it,
+                "os.path is __import__ if False else os.path.join('a', 'b')\n"
+            ),
+            "'a/b'\n"
+        );
+        assert_eq!(
+            run(&mut it, "import os.path as p; p is os.path\n"),
+            "True\n"
+        );
+    }
+}
+
+#[test]
+fn star_import_respects_all() {
+    let mut it = Interpreter::new();
+    let m = Module::new("pkg.mod");
+    m.set("__all__", Value::list(vec![Value::str("a")]));
+    m.set("a", Value::Int(1));
+    m.set("b", Value::Int(2));
+    it.register_module("pkg.mod", m);
+    let m2 = Module::new("pkg.other");
+    m2.set("c", Value::Int(3));
+    m2.set("_hidden", Value::Int(4));
+    it.register_module("pkg.other", m2);
+    assert_eq!(run(&mut it, "from pkg.mod import *\n"), "");
+    assert_eq!(run(&mut it, "a\n"), "1\n");
+    assert!(run(&mut it, "b\n").contains("NameError: name 'b' is not defined"));
+    assert_eq!(run(&mut it, "from pkg.other import *\n"), "");
+    assert_eq!(run(&mut it, "c\n"), "3\n");
+    assert!(run(&mut it, "_hidden\n").contains("NameError"));
+    assert_eq!(run(&mut it, "import pkg.other\n"), "");
+    assert_eq!(run(&mut it, "pkg.other._hidden, pkg.mod.b\n"), "(4, 2)\n");
+}

@@ -451,6 +451,10 @@ impl Interpreter {
             for v in self.collect(s)? {
                 d.insert(v, Value::None)?;
             }
+            if matches!(s, Value::Set(_)) {
+                // CPython copies a set through set_merge, like a constant display
+                d.literal_prefix = d.len();
+            }
         }
         Ok(Value::Set(Rc::new(RefCell::new(d))))
     }
@@ -477,7 +481,11 @@ pub(crate) fn make_super(rest: Vec<Rc<Class>>, obj: Value) -> Value {
                         return Ok(match v {
                             Value::Function(_) | Value::Native(_) => Value::Bound(Rc::new((state.1.clone(), v))),
                             Value::Descriptor(d) if d.0 == DescKind::ClassMethod => {
-                                Value::Bound(Rc::new((Value::Class(it.type_of(&state.1)), d.1.clone())))
+                                let cls = match &state.1 {
+                                    Value::Class(c) => c.clone(),
+                                    other => it.type_of(other),
+                                };
+                                Value::Bound(Rc::new((Value::Class(cls), d.1.clone())))
                             }
                             Value::Descriptor(d) if d.0 == DescKind::Static => d.1.clone(),
                             Value::Descriptor(d) if d.0 == DescKind::Property => {

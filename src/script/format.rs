@@ -182,6 +182,12 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
             }
             'r' | 'a' => truncate(interp.repr(&v)?, prec),
             'd' | 'i' | 'u' => {
+                let v = match interp.get_special(&v, "__int__") {
+                    Some(m) if matches!(v, Value::Instance(_)) => {
+                        interp.call(&m, Args::default())?
+                    }
+                    _ => v,
+                };
                 let n = match &v {
                     Value::Int(n) => *n,
                     Value::Bool(b) => *b as i64,
@@ -217,6 +223,12 @@ pub fn percent_format(interp: &mut Interpreter, fmt: &str, args: &Value) -> R<St
                 sign_prefix(n < 0, &flags, digits)
             }
             'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
+                let v = match interp.get_special(&v, "__float__") {
+                    Some(m) if matches!(v, Value::Instance(_)) => {
+                        interp.call(&m, Args::default())?
+                    }
+                    _ => v,
+                };
                 let Some(f) = to_f64(&v) else {
                     return Err(Exception::type_error(format!(
                         "must be real number, not {}",

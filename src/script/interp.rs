@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 /// A namespace: module globals, a function call's locals, a class body.
 pub struct Scope {
-    pub vars: RefCell<HashMap<Rc<str>, Value>>,
+    pub vars: RefCell<FastMap<Rc<str>, Value>>,
     /// The enclosing function scope (closures read through it).
     pub parent: Option<Rc<Scope>>,
 }
@@ -18,7 +18,7 @@ pub struct Scope {
 impl Scope {
     pub fn new(parent: Option<Rc<Scope>>) -> Rc<Scope> {
         Rc::new(Scope {
-            vars: RefCell::new(HashMap::new()),
+            vars: RefCell::new(FastMap::default()),
             parent,
         })
     }
@@ -93,12 +93,16 @@ pub struct Types {
 }
 
 /// CPython's default recursion limit; the stack guard below usually trips first.
-const RECURSION_LIMIT: usize = 1000;
+pub(crate) const RECURSION_LIMIT: usize = 1000;
 
 /// Generators run eagerly; this bounds an infinite one.
 const MAX_GENERATOR_ITEMS: usize = 1_000_000;
 
-fn generator(items: Vec<(Value, String)>, trailing: String, error: Option<Exception>) -> Value {
+pub(crate) fn generator(
+    items: Vec<(Value, String)>,
+    trailing: String,
+    error: Option<Exception>,
+) -> Value {
     Value::Iter(Rc::new(RefCell::new(Iter::Gen {
         items,
         idx: 0,
@@ -149,7 +153,7 @@ pub(crate) fn stack_exhausted() -> bool {
 }
 
 pub struct Interpreter {
-    pub builtins: HashMap<Rc<str>, Value>,
+    pub builtins: FastMap<Rc<str>, Value>,
     pub globals: Rc<Scope>,
     pub types: Types,
     pub(crate) exc_classes: HashMap<&'static str, Rc<Class>>,
@@ -164,7 +168,7 @@ pub struct Interpreter {
     pub(crate) repr_stack: Vec<usize>,
 }
 
-fn attr_err(msg: String) -> Exception {
+pub(crate) fn attr_err(msg: String) -> Exception {
     Exception::new("AttributeError", msg)
 }
 
@@ -181,6 +185,14 @@ impl Interpreter {
             .last_mut()
             .expect("a frame is always active while evaluating")
     }
+    pub(crate) fn set_line_pub(&mut self, line: usize) {
+        self.set_line(line);
+    }
+
+    pub(crate) fn exec_stmt(&mut self, s: &Stmt) -> R<Flow> {
+        self.exec(s)
+    }
+
     fn set_line(&mut self, line: usize) {
         if let Some(f) = self.frames.last_mut() {
             f.line = line;
@@ -469,13 +481,30 @@ impl Interpreter {
             StmtKind::ImportFrom(module, names) => {
                 let m = self.import_module(module)?;
                 if names.is_empty() {
-                    let order = m.order.borrow().clone();
-                    for n in order {
-                        if n.starts_with('_') {
-                            continue;
-                        }
-                        if let Some(v) = m.get(&n) {
-                            self.store_name(&Rc::from(n.as_str()), v);
+                    // `__all__` when the module defines it, else the public names
+                    let public: Vec<String> = match m.get("__all__") {
+                        Some(all) => self
+                            .collect(&all)?
+                            .iter()
+                            .map(|v| v.as_str().unwrap_or_default().to_string())
+                            .collect(),
+                        None => m
+                            .order
+                            .borrow()
+                            .iter()
+                            .filter(|n| !n.starts_with('_'))
+                            .cloned()
+                            .collect(),
+                    };
+                    for n in public {
+                        match m.get(&n) {
+                            Some(v) => self.store_name(&Rc::from(n.as_str()), v),
+                            None => {
+                                return Err(Exception::new(
+                                    "AttributeError",
+                                    format!("module '{}' has no attribute '{n}'", m.name),
+                                ))
+                            }
                         }
                     }
                 }
@@ -558,6 +587,7 @@ impl Interpreter {
                 Value::Instance(self.raise_value_instance(cv)?)
             };
             inst.set("__cause__", cv);
+            inst.set("__suppress_context__", Value::Bool(true));
         }
         Ok(Exception::from_instance(inst))
     }
@@ -612,6 +642,15 @@ impl Interpreter {
         if let Err(mut e) = result {
             result = Err(Exception::new("SystemError", "unreachable"));
             let inst = self.materialize(&mut e);
+            // keep the traceback (with this frame's line) for chained reports
+            let mut tb = e.0.frames.clone();
+            let f = self.frame();
+            tb.push(TraceFrame {
+                filename: f.filename.clone(),
+                line: f.line,
+                name: f.name.clone(),
+            });
+            *inst.traceback.borrow_mut() = Some(tb);
             let mut handled = false;
             for h in handlers {
                 let matches = match &h.typ {
@@ -630,6 +669,13 @@ impl Interpreter {
                     self.frame_mut().handling.push(inst.clone());
                     result = self.exec_block(&h.body);
                     self.frame_mut().handling.pop();
+                    if let Err(new) = &mut result {
+                        // implicit chaining: "During handling of the above exception..."
+                        let new_inst = self.materialize(new);
+                        if !Rc::ptr_eq(&new_inst, &inst) && new_inst.get("__context__").is_none() {
+                            new_inst.set("__context__", Value::Instance(inst.clone()));
+                        }
+                    }
                     if let Some(n) = &h.name {
                         let _ = self.delete_name(n);
                     }
@@ -643,9 +689,14 @@ impl Interpreter {
             result = self.exec_block(orelse);
         }
         if !finally.is_empty() {
+            // the traceback keeps the line that raised, not the finally's
+            let line = self.frame().line;
             match self.exec_block(finally)? {
                 Flow::Normal => {}
                 other => return Ok(other),
+            }
+            if result.is_err() {
+                self.set_line(line);
             }
         }
         result
@@ -724,7 +775,7 @@ impl Interpreter {
         Some(self.bind(v.clone(), f))
     }
 
-    fn bind(&self, obj: Value, f: Value) -> Value {
+    pub(crate) fn bind(&self, obj: Value, f: Value) -> Value {
         match &f {
             Value::Function(_) | Value::Native(_) => Value::Bound(Rc::new((obj, f))),
             Value::Descriptor(d) if d.0 == DescKind::Static => d.1.clone(),
@@ -936,7 +987,7 @@ impl Interpreter {
             closure,
             filename: f.filename.clone(),
             module: "__main__".into(),
-            attrs: RefCell::new(HashMap::new()),
+            attrs: RefCell::new(FastMap::default()),
         })))
     }
 
@@ -988,314 +1039,6 @@ impl Interpreter {
             cls.set("__hash__", Value::None);
         }
         Ok(Value::Class(Rc::new(cls)))
-    }
-
-    // ------------------------------------------------------------------ calls
-
-    /// Calls any callable with arguments: what native code uses to call back.
-    pub fn call(&mut self, f: &Value, args: Args) -> R<Value> {
-        match f {
-            Value::Function(func) => self.call_function(func, args),
-            Value::Native(n) => (n.func)(self, args),
-            Value::Bound(b) => {
-                let mut args = args;
-                args.pos.insert(0, b.0.clone());
-                let (_, inner) = &**b;
-                let inner = inner.clone();
-                self.call(&inner, args)
-            }
-            Value::Class(c) => self.instantiate(c, args),
-            Value::Instance(_) => match self.get_special(f, "__call__") {
-                Some(m) => self.call(&m, args),
-                None => Err(Exception::type_error(format!(
-                    "'{}' object is not callable",
-                    f.type_name()
-                ))),
-            },
-            _ => Err(Exception::type_error(format!(
-                "'{}' object is not callable",
-                f.type_name()
-            ))),
-        }
-    }
-
-    pub fn instantiate(&mut self, c: &Rc<Class>, args: Args) -> R<Value> {
-        if let Some(new) = c.lookup("__new__") {
-            // Builtin types and native classes that construct their own values.
-            let mut a = args;
-            a.pos.insert(0, Value::Class(c.clone()));
-            return self.call(&new, a);
-        }
-        let inst = Instance::new(c.clone());
-        if c.is_subclass(&self.exc_class("BaseException")) {
-            inst.set("args", Value::tuple(args.pos.clone()));
-        }
-        let v = Value::Instance(inst);
-        match c.lookup("__init__") {
-            Some(Value::Native(n))
-                if n.name == "object.__init__" && (!args.pos.is_empty() || !args.kw.is_empty()) =>
-            {
-                return Err(Exception::type_error(format!(
-                    "{}() takes no arguments",
-                    c.name
-                )));
-            }
-            Some(init) => {
-                let r = self.call(&self.bind(v.clone(), init), args)?;
-                if !r.is_none() {
-                    return Err(Exception::type_error(format!(
-                        "__init__() should return None, not '{}'",
-                        r.type_name()
-                    )));
-                }
-            }
-            None => {
-                if !args.pos.is_empty() || !args.kw.is_empty() {
-                    return Err(Exception::type_error(format!(
-                        "{}() takes no arguments",
-                        c.name
-                    )));
-                }
-            }
-        }
-        Ok(v)
-    }
-
-    fn call_function(&mut self, func: &Rc<Function>, args: Args) -> R<Value> {
-        if self.frames.len() > RECURSION_LIMIT || stack_exhausted() {
-            return Err(Exception::new(
-                "RecursionError",
-                "maximum recursion depth exceeded",
-            ));
-        }
-        let def = &func.def;
-        let scope = Scope::new(func.closure.clone());
-        self.bind_params(func, args, &scope)?;
-        self.frames.push(Frame {
-            kind: FrameKind::Function,
-            locals: Some(scope),
-            enclosing: func.closure.clone(),
-            globals: func.globals.clone(),
-            func: Some(def.clone()),
-            filename: func.filename.clone(),
-            name: def.name.clone(),
-            line: def.line,
-            yields: if def.is_generator {
-                Some(Vec::new())
-            } else {
-                None
-            },
-            handling: Vec::new(),
-        });
-        let saved = if def.is_generator {
-            Some(super::output::take())
-        } else {
-            None
-        };
-        let r = self.exec_block(&def.body);
-        let frame = self.frames.pop().expect("pushed above");
-        if let Some(saved) = saved {
-            let trailing = super::output::take();
-            super::output::write(&saved);
-            let error = r.err().map(|mut e| {
-                e.0.frames.push(TraceFrame {
-                    filename: frame.filename.clone(),
-                    line: frame.line,
-                    name: frame.name.clone(),
-                });
-                e
-            });
-            return Ok(generator(frame.yields.unwrap_or_default(), trailing, error));
-        }
-        match r {
-            Ok(flow) => Ok(match flow {
-                Flow::Return(v) => v,
-                _ => Value::None,
-            }),
-            Err(mut e) => {
-                e.0.frames.push(TraceFrame {
-                    filename: frame.filename,
-                    line: frame.line,
-                    name: frame.name,
-                });
-                Err(e)
-            }
-        }
-    }
-
-    fn bind_params(&mut self, func: &Function, args: Args, scope: &Rc<Scope>) -> R<()> {
-        let def = &func.def;
-        let name = &func.qualname;
-        let normal: Vec<&Param> = def
-            .params
-            .iter()
-            .filter(|p| matches!(p.kind, ParamKind::Normal))
-            .collect();
-        let varargs = def
-            .params
-            .iter()
-            .find(|p| matches!(p.kind, ParamKind::VarArgs));
-        let varkw = def
-            .params
-            .iter()
-            .find(|p| matches!(p.kind, ParamKind::VarKw));
-        let mut vars = scope.vars.borrow_mut();
-        let Args { mut pos, kw } = args;
-        if pos.len() > normal.len() {
-            match varargs {
-                Some(va) => {
-                    let extra = pos.split_off(normal.len());
-                    vars.insert(va.name.clone(), Value::tuple(extra));
-                }
-                None => {
-                    let ndef = func.defaults.len();
-                    let takes = if ndef == 0 {
-                        format!(
-                            "{} positional argument{}",
-                            normal.len(),
-                            if normal.len() == 1 { "" } else { "s" }
-                        )
-                    } else {
-                        format!(
-                            "from {} to {} positional arguments",
-                            normal.len() - ndef,
-                            normal.len()
-                        )
-                    };
-                    return Err(Exception::type_error(format!(
-                        "{name}() takes {takes} but {} {} given",
-                        pos.len(),
-                        if pos.len() == 1 { "was" } else { "were" }
-                    )));
-                }
-            }
-        } else if let Some(va) = varargs {
-            vars.insert(va.name.clone(), Value::tuple(vec![]));
-        }
-        let npos = pos.len();
-        for (p, v) in normal.iter().zip(pos) {
-            vars.insert(p.name.clone(), v);
-        }
-        let mut extra_kw = Dict::new();
-        for (k, v) in kw {
-            let target = def
-                .params
-                .iter()
-                .find(|p| p.name == k && matches!(p.kind, ParamKind::Normal | ParamKind::KwOnly));
-            match target {
-                Some(p) => {
-                    if vars.contains_key(&p.name) {
-                        return Err(Exception::type_error(format!(
-                            "{name}() got multiple values for argument '{k}'"
-                        )));
-                    }
-                    vars.insert(p.name.clone(), v);
-                }
-                None => {
-                    if varkw.is_none() {
-                        return Err(Exception::type_error(format!(
-                            "{name}() got an unexpected keyword argument '{k}'"
-                        )));
-                    }
-                    extra_kw.insert(Value::Str(k), v)?;
-                }
-            }
-        }
-        if let Some(vk) = varkw {
-            vars.insert(vk.name.clone(), Value::dict(extra_kw));
-        }
-        // defaults and missing arguments
-        let first_default = normal.len() - func.defaults.len();
-        let mut missing = Vec::new();
-        for (i, p) in normal.iter().enumerate() {
-            if !vars.contains_key(&p.name) {
-                if i >= first_default {
-                    vars.insert(p.name.clone(), func.defaults[i - first_default].clone());
-                } else {
-                    missing.push(format!("'{}'", p.name));
-                }
-            }
-        }
-        let _ = npos;
-        if !missing.is_empty() {
-            return Err(Exception::type_error(format!(
-                "{name}() missing {} required positional argument{}: {}",
-                missing.len(),
-                if missing.len() == 1 { "" } else { "s" },
-                join_names(&missing)
-            )));
-        }
-        let mut missing_kw = Vec::new();
-        for p in def
-            .params
-            .iter()
-            .filter(|p| matches!(p.kind, ParamKind::KwOnly))
-        {
-            if !vars.contains_key(&p.name) {
-                match func.kwdefaults.iter().find(|(k, _)| *k == p.name) {
-                    Some((_, v)) => {
-                        vars.insert(p.name.clone(), v.clone());
-                    }
-                    None => missing_kw.push(format!("'{}'", p.name)),
-                }
-            }
-        }
-        if !missing_kw.is_empty() {
-            return Err(Exception::type_error(format!(
-                "{name}() missing {} required keyword-only argument{}: {}",
-                missing_kw.len(),
-                if missing_kw.len() == 1 { "" } else { "s" },
-                join_names(&missing_kw)
-            )));
-        }
-        Ok(())
-    }
-
-    fn eval_args(&mut self, args: &[Arg]) -> R<Args> {
-        let mut out = Args::default();
-        for a in args {
-            match a {
-                Arg::Pos(e) => {
-                    let v = self.eval(e)?;
-                    out.pos.push(v);
-                }
-                Arg::Star(e) => {
-                    let v = self.eval(e)?;
-                    let items = self.collect(&v).map_err(|_| {
-                        Exception::type_error(format!(
-                            "Value after * must be an iterable, not {}",
-                            v.type_name()
-                        ))
-                    })?;
-                    out.pos.extend(items);
-                }
-                Arg::Kw(k, e) => {
-                    let v = self.eval(e)?;
-                    out.kw.push((k.clone(), v));
-                }
-                Arg::StarStar(e) => {
-                    let v = self.eval(e)?;
-                    let Value::Dict(d) = &v else {
-                        return Err(Exception::type_error(format!(
-                            "argument after ** must be a mapping, not {}",
-                            v.type_name()
-                        )));
-                    };
-                    for (k, val) in d.borrow().iter() {
-                        let Value::Str(ks) = k else {
-                            return Err(Exception::type_error("keywords must be strings"));
-                        };
-                        if out.kw.iter().any(|(n, _)| n == ks) {
-                            return Err(Exception::type_error(format!(
-                                "got multiple values for keyword argument '{ks}'"
-                            )));
-                        }
-                        out.kw.push((ks.clone(), val.clone()));
-                    }
-                }
-            }
-        }
-        Ok(out)
     }
 
     // ------------------------------------------------------------------ expressions
@@ -1415,6 +1158,9 @@ impl Interpreter {
                 for v in vals {
                     d.insert(v, Value::None)?;
                 }
+                if items.len() > 2 && items.iter().all(|i| matches!(i.kind, ExprKind::Const(_))) {
+                    d.literal_prefix = d.len();
+                }
                 Ok(Value::Set(Rc::new(RefCell::new(d))))
             }
             ExprKind::Dict(items) => {
@@ -1463,6 +1209,13 @@ impl Interpreter {
             }
             ExprKind::Lambda(def) => self.make_function(def),
             ExprKind::Comp(kind, fors) => self.comprehension(kind, fors),
+            ExprKind::GenExp(def, first) => {
+                // CPython's model: a generator function called with the first iterable
+                let it = self.eval(first)?;
+                let it = self.get_iter(&it)?;
+                let f = self.make_function(def)?;
+                self.call(&f, Args::new(vec![it]))
+            }
             ExprKind::Starred(_) => Err(Exception::new(
                 "SyntaxError",
                 "can't use starred expression here",
@@ -1565,26 +1318,25 @@ impl Interpreter {
         let mut acc = CompAcc {
             list: Vec::new(),
             dict: Dict::new(),
-            outputs: Vec::new(),
-        };
-        let is_gen = matches!(kind, CompKind::Gen(_));
-        let saved = if is_gen {
-            Some(super::output::take())
-        } else {
-            None
         };
         let r = self.comp_loop(kind, fors, 0, Some(first_iter), &mut acc);
-        self.frames.pop();
-        if let Some(saved) = saved {
-            let trailing = super::output::take();
-            super::output::write(&saved);
-            let items = acc.list.into_iter().zip(acc.outputs).collect();
-            return Ok(generator(items, trailing, r.err()));
+        let frame = self.frames.pop().expect("pushed above");
+        if let Err(mut e) = r {
+            // CPython 3.11 runs comprehensions in their own frame
+            let name = match kind {
+                CompKind::List(_) => "<listcomp>",
+                CompKind::Set(_) => "<setcomp>",
+                CompKind::Dict(..) => "<dictcomp>",
+            };
+            e.0.frames.push(TraceFrame {
+                filename: frame.filename,
+                line: frame.line,
+                name: name.into(),
+            });
+            return Err(e);
         }
-        r?;
         Ok(match kind {
             CompKind::List(_) => Value::list(acc.list),
-            CompKind::Gen(_) => Value::Iter(Rc::new(RefCell::new(Iter::Seq(acc.list, 0)))),
             CompKind::Set(_) | CompKind::Dict(..) => {
                 if matches!(kind, CompKind::Set(_)) {
                     Value::Set(Rc::new(RefCell::new(acc.dict)))
@@ -1608,17 +1360,6 @@ impl Interpreter {
                 CompKind::List(e) => {
                     let v = self.eval(e)?;
                     acc.list.push(v);
-                }
-                CompKind::Gen(e) => {
-                    let v = self.eval(e)?;
-                    acc.list.push(v);
-                    acc.outputs.push(super::output::take());
-                    if acc.list.len() > MAX_GENERATOR_ITEMS {
-                        return Err(Exception::new(
-                            "NotImplementedError",
-                            "generator expression produced more than 1000000 items: the harness evaluates them eagerly",
-                        ));
-                    }
                 }
                 CompKind::Set(e) => {
                     let v = self.eval(e)?;
@@ -1687,362 +1428,11 @@ impl Interpreter {
         };
         Ok(super::builtins::make_super(chain[pos + 1..].to_vec(), obj))
     }
-
-    // ------------------------------------------------------------------ attributes
-
-    pub fn type_of(&self, v: &Value) -> Rc<Class> {
-        let t = &self.types;
-        match v {
-            Value::None => t.none.clone(),
-            Value::Ellipsis => t.ellipsis.clone(),
-            Value::NotImplemented => t.not_impl.clone(),
-            Value::Bool(_) => t.bool_.clone(),
-            Value::Int(_) => t.int.clone(),
-            Value::Float(_) => t.float.clone(),
-            Value::Str(_) => t.str_.clone(),
-            Value::Bytes(_) => t.bytes.clone(),
-            Value::List(_) => t.list.clone(),
-            Value::Tuple(_) => t.tuple.clone(),
-            Value::Dict(_) => t.dict.clone(),
-            Value::Set(_) => t.set.clone(),
-            Value::Range(..) => t.range.clone(),
-            Value::Slice(_) => t.slice.clone(),
-            Value::Function(_) => t.function.clone(),
-            Value::Native(_) => t.builtin_fn.clone(),
-            Value::Bound(_) => t.method.clone(),
-            Value::Class(_) => t.type_.clone(),
-            Value::Instance(i) => i.class.clone(),
-            Value::Module(_) => t.module.clone(),
-            Value::Iter(it) => match &*it.borrow() {
-                Iter::List(..) => t.list_iterator.clone(),
-                Iter::Range(..) => t.range_iterator.clone(),
-                Iter::Gen { .. } => t.generator.clone(),
-                _ => t.iterator.clone(),
-            },
-            Value::Descriptor(d) => match d.0 {
-                DescKind::Static => t.staticmethod.clone(),
-                DescKind::ClassMethod => t.classmethod.clone(),
-                DescKind::Property => t.property.clone(),
-            },
-        }
-    }
-
-    /// `getattr(obj, name)` with CPython's lookup order and error messages.
-    pub fn get_attr(&mut self, obj: &Value, name: &str) -> R<Value> {
-        match obj {
-            Value::Instance(inst) => {
-                if let Some(v) = inst.get(name) {
-                    return Ok(v);
-                }
-                if let Some(v) = inst.class.lookup(name) {
-                    if let Value::Descriptor(d) = &v {
-                        if d.0 == DescKind::Property {
-                            let getter = d.1.clone();
-                            return self.call(&getter, Args::new(vec![obj.clone()]));
-                        }
-                    }
-                    return Ok(self.bind(obj.clone(), v));
-                }
-                match name {
-                    "__class__" => return Ok(Value::Class(inst.class.clone())),
-                    "__dict__" => {
-                        let mut d = Dict::new();
-                        for (k, v) in inst.dict.borrow().iter() {
-                            d.set_str(k, v.clone());
-                        }
-                        return Ok(Value::dict(d));
-                    }
-                    _ => {}
-                }
-                if let Some(ga) = inst.class.lookup("__getattr__") {
-                    let f = self.bind(obj.clone(), ga);
-                    return self.call(&f, Args::new(vec![Value::str(name)]));
-                }
-                Err(attr_err(format!(
-                    "'{}' object has no attribute '{name}'",
-                    inst.class.name
-                )))
-            }
-            Value::Class(c) => {
-                if let Some(v) = c.lookup(name) {
-                    return Ok(match &v {
-                        Value::Descriptor(d) if d.0 == DescKind::Static => d.1.clone(),
-                        Value::Descriptor(d) if d.0 == DescKind::ClassMethod => {
-                            Value::Bound(Rc::new((obj.clone(), d.1.clone())))
-                        }
-                        _ => v,
-                    });
-                }
-                match name {
-                    "__name__" | "__qualname__" => Ok(Value::str(&c.name)),
-                    "__module__" => Ok(Value::str(&c.module)),
-                    "__bases__" => Ok(Value::tuple(
-                        c.bases.iter().map(|b| Value::Class(b.clone())).collect(),
-                    )),
-                    "__mro__" => {
-                        let mut v = vec![obj.clone()];
-                        v.extend(c.mro.iter().map(|b| Value::Class(b.clone())));
-                        Ok(Value::tuple(v))
-                    }
-                    "__class__" => Ok(Value::Class(self.types.type_.clone())),
-                    "__doc__" => Ok(Value::None),
-                    _ => Err(attr_err(format!(
-                        "type object '{}' has no attribute '{name}'",
-                        c.name
-                    ))),
-                }
-            }
-            Value::Module(m) => match m.get(name) {
-                Some(v) => Ok(v),
-                None if name == "__name__" => Ok(Value::str(&m.name)),
-                None => {
-                    // submodule registered but not yet attached
-                    let full = format!("{}.{}", m.name, name);
-                    if self.modules.contains_key(&full) {
-                        return Ok(Value::Module(self.modules[&full].clone()));
-                    }
-                    Err(attr_err(format!(
-                        "module '{}' has no attribute '{name}'",
-                        m.name
-                    )))
-                }
-            },
-            Value::Function(f) => match name {
-                "__name__" => Ok(Value::str(&f.def.name)),
-                "__qualname__" => Ok(Value::str(&f.qualname)),
-                "__module__" => Ok(Value::Str(f.module.clone())),
-                "__doc__" => Ok(Value::None),
-                _ => match f.attrs.borrow().get(name) {
-                    Some(v) => Ok(v.clone()),
-                    None => Err(attr_err(format!(
-                        "'function' object has no attribute '{name}'"
-                    ))),
-                },
-            },
-            Value::Native(f) if name == "__name__" => Ok(Value::str(&f.name)),
-            Value::Bound(b) if name == "__self__" => Ok(b.0.clone()),
-            Value::Bound(b) if name == "__func__" => Ok(b.1.clone()),
-            Value::Bound(b) if name == "__name__" => {
-                let inner = b.1.clone();
-                self.get_attr(&inner, name)
-            }
-            _ => {
-                let cls = self.type_of(obj);
-                if let Some(v) = cls.lookup(name) {
-                    if let Value::Descriptor(d) = &v {
-                        if d.0 == DescKind::Property {
-                            let getter = d.1.clone();
-                            return self.call(&getter, Args::new(vec![obj.clone()]));
-                        }
-                    }
-                    return Ok(self.bind(obj.clone(), v));
-                }
-                if name == "__class__" {
-                    return Ok(Value::Class(cls));
-                }
-                Err(attr_err(format!(
-                    "'{}' object has no attribute '{name}'",
-                    obj.type_name()
-                )))
-            }
-        }
-    }
-
-    pub fn set_attr(&mut self, obj: &Value, name: &str, v: Value) -> R<()> {
-        match obj {
-            Value::Instance(inst) => {
-                if let Some(sa) = inst.class.lookup("__setattr__") {
-                    let f = self.bind(obj.clone(), sa);
-                    self.call(&f, Args::new(vec![Value::str(name), v]))?;
-                    return Ok(());
-                }
-                if let Some(Value::Descriptor(d)) = inst.class.lookup(name) {
-                    if d.0 == DescKind::Property {
-                        return Err(attr_err(format!(
-                            "property '{name}' of '{}' object has no setter",
-                            inst.class.name
-                        )));
-                    }
-                }
-                inst.set(name, v);
-                Ok(())
-            }
-            Value::Class(c) => {
-                c.set(name, v);
-                Ok(())
-            }
-            Value::Module(m) => {
-                m.set(name, v);
-                Ok(())
-            }
-            Value::Function(f) => {
-                f.attrs.borrow_mut().insert(name.to_string(), v);
-                Ok(())
-            }
-            _ => {
-                let has = self.type_of(obj).lookup(name).is_some();
-                Err(attr_err(if has {
-                    format!(
-                        "'{}' object attribute '{name}' is read-only",
-                        obj.type_name()
-                    )
-                } else {
-                    format!("'{}' object has no attribute '{name}'", obj.type_name())
-                }))
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ imports
-
-    pub fn import_module(&mut self, name: &str) -> R<Rc<Module>> {
-        if let Some(m) = self.modules.get(name) {
-            return Ok(m.clone());
-        }
-        if let Some(m) = super::stdlib::create(self, name) {
-            let m = Rc::new(m);
-            self.modules.insert(name.to_string(), m.clone());
-            if let Some((parent, child)) = name.rsplit_once('.') {
-                let p = self.import_module(parent)?;
-                p.set(child, Value::Module(m.clone()));
-            }
-            return Ok(m);
-        }
-        let top = name.split('.').next().unwrap_or(name);
-        if CPYTHON_STDLIB.contains(&top) {
-            return Err(Exception::new(
-                "NotImplementedError",
-                format!("module '{name}' is not supported by the harness's Python subset (supported: sys, os, os.path, time, json, pprint, datetime, decimal)"),
-            ));
-        }
-        Err(Exception::new(
-            "ModuleNotFoundError",
-            format!("No module named '{name}'"),
-        ))
-    }
-
-    /// Registers a module (and its parent packages) under a dotted name.
-    pub fn register_module(&mut self, name: &str, module: Module) {
-        let m = Rc::new(module);
-        let mut parent_name = String::new();
-        let parts: Vec<&str> = name.split('.').collect();
-        for (i, part) in parts.iter().enumerate() {
-            let full = if parent_name.is_empty() {
-                part.to_string()
-            } else {
-                format!("{parent_name}.{part}")
-            };
-            let this = if i + 1 == parts.len() {
-                self.modules.insert(full.clone(), m.clone());
-                m.clone()
-            } else {
-                self.modules
-                    .entry(full.clone())
-                    .or_insert_with(|| Rc::new(Module::new(&full)))
-                    .clone()
-            };
-            if !parent_name.is_empty() {
-                if let Some(p) = self.modules.get(&parent_name) {
-                    p.set(part, Value::Module(this));
-                }
-            }
-            parent_name = full;
-        }
-    }
 }
-
-/// CPython standard modules we do not provide: importing one is a clear
-/// NotImplementedError rather than CPython-contradicting ModuleNotFoundError.
-const CPYTHON_STDLIB: &[&str] = &[
-    "abc",
-    "argparse",
-    "array",
-    "ast",
-    "asyncio",
-    "base64",
-    "binascii",
-    "bisect",
-    "calendar",
-    "cmath",
-    "codecs",
-    "collections",
-    "configparser",
-    "contextlib",
-    "copy",
-    "csv",
-    "ctypes",
-    "dataclasses",
-    "difflib",
-    "doctest",
-    "email",
-    "enum",
-    "errno",
-    "fnmatch",
-    "fractions",
-    "functools",
-    "gc",
-    "getpass",
-    "glob",
-    "gzip",
-    "hashlib",
-    "heapq",
-    "hmac",
-    "html",
-    "http",
-    "importlib",
-    "inspect",
-    "io",
-    "ipaddress",
-    "itertools",
-    "locale",
-    "logging",
-    "math",
-    "mimetypes",
-    "multiprocessing",
-    "numbers",
-    "operator",
-    "pathlib",
-    "pickle",
-    "platform",
-    "queue",
-    "random",
-    "re",
-    "secrets",
-    "select",
-    "shlex",
-    "shutil",
-    "signal",
-    "socket",
-    "sqlite3",
-    "ssl",
-    "stat",
-    "statistics",
-    "string",
-    "struct",
-    "subprocess",
-    "tempfile",
-    "textwrap",
-    "threading",
-    "timeit",
-    "traceback",
-    "types",
-    "typing",
-    "unittest",
-    "urllib",
-    "uuid",
-    "warnings",
-    "weakref",
-    "xml",
-    "zipfile",
-    "zlib",
-    "zoneinfo",
-];
 
 struct CompAcc {
     list: Vec<Value>,
     dict: Dict,
-    /// Generator expressions: the output written while computing each item.
-    outputs: Vec<String>,
 }
 
 pub(crate) fn op_dunder(op: BinOp) -> &'static str {

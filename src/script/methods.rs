@@ -32,21 +32,48 @@ fn reg(cls: &Rc<Class>, tname: &'static str, name: &'static str, min: usize, max
             let rest = &a.pos[1..];
             let n = rest.len();
             if n < min || n > max {
-                let msg = if min == max {
-                    match min {
-                        0 => format!("{full}() takes no arguments ({n} given)"),
-                        1 => format!("{full}() takes exactly one argument ({n} given)"),
-                        _ => format!("{full} expected {min} arguments, got {n}"),
+                let plural = |k: usize| if k == 1 { "" } else { "s" };
+                // CPython's wording depends on how each builtin parses arguments.
+                let old_style = tname == "str"
+                    && matches!(
+                        name,
+                        "find"
+                            | "rfind"
+                            | "index"
+                            | "rindex"
+                            | "count"
+                            | "startswith"
+                            | "endswith"
+                            | "split"
+                            | "rsplit"
+                    );
+                let msg = if min == max && min <= 1 {
+                    if min == 0 {
+                        format!("{full}() takes no arguments ({n} given)")
+                    } else {
+                        format!("{full}() takes exactly one argument ({n} given)")
                     }
+                } else if old_style {
+                    let (which, k) = if n < min {
+                        ("least", min)
+                    } else {
+                        ("most", max)
+                    };
+                    format!(
+                        "{name}() takes at {which} {k} argument{} ({n} given)",
+                        plural(k)
+                    )
+                } else if min == max {
+                    format!("{name} expected {min} argument{}, got {n}", plural(min))
                 } else if n < min {
                     format!(
-                        "{full} expected at least {min} argument{}, got {n}",
-                        if min == 1 { "" } else { "s" }
+                        "{name} expected at least {min} argument{}, got {n}",
+                        plural(min)
                     )
                 } else {
                     format!(
-                        "{full} expected at most {max} argument{}, got {n}",
-                        if max == 1 { "" } else { "s" }
+                        "{name} expected at most {max} argument{}, got {n}",
+                        plural(max)
                     )
                 };
                 return Err(Exception::type_error(msg));
@@ -1069,9 +1096,7 @@ pub(crate) fn install(it: &mut Interpreter) {
     });
     reg(&se, "set", "pop", 0, 0, |_, this, _, _| {
         let d = dict_of(this);
-        let first = super::setorder::cpython_order(d.borrow().keys())
-            .into_iter()
-            .next();
+        let first = d.borrow().set_order().into_iter().next();
         match first {
             Some(k) => {
                 d.borrow_mut().remove(&k)?;
@@ -1084,8 +1109,8 @@ pub(crate) fn install(it: &mut Interpreter) {
         dict_of(this).borrow_mut().clear();
         Ok(Value::None)
     });
-    reg(&se, "set", "copy", 0, 0, |_, this, _, _| {
-        Ok(set_value(dict_of(this).borrow().clone()))
+    reg(&se, "set", "copy", 0, 0, |it, this, _, _| {
+        it.set_from(Some(this))
     });
     reg(&se, "set", "update", 0, 8, |it, this, r, _| {
         let d = dict_of(this);

@@ -2,31 +2,46 @@
 //! language"). CPython 3.11 is the reference for reprs and error messages.
 //!
 //! Pipeline: [`lexer`] (tokens, INDENT/DEDENT) -> [`parser`] (AST with lines) ->
-//! [`interp`] (tree-walking evaluator over [`value`]s). Builtins live in
-//! [`builtins`]/[`methods`], formatting in [`format`], standard modules in
-//! [`stdlib`], and the extension API for the rex bindings in [`native`].
+//! [`interp`] (tree-walking evaluator over [`value`]s: statements, expressions,
+//! scopes; with `calls`, `attrs`, `imports` and [`ops`] for calls, attribute
+//! access, the module registry and operators). Builtins live in
+//! [`builtins`]/[`methods`], formatting in [`format`](mod@format), lazy generators in
+//! [`generator`], CPython's set order in [`setorder`], standard modules in
+//! [`stdlib`], the captured stdout in [`output`], and the extension API for the
+//! rex bindings in [`native`].
 //!
 //! Known, deliberate differences from CPython (each is an explicit error, never a
 //! silently different result, unless noted):
 //! - `int` is 64-bit: results beyond it raise OverflowError.
-//! - Generators run eagerly when called. Output their body writes is replayed
-//!   item by item, and an exception raised after some items is delivered when the
-//!   consumer reaches it, so printing generators behave as in CPython; other side
-//!   effects (mutating shared state) happen up front (a silent difference), and
-//!   more than 1,000,000 items is a NotImplementedError.
+//! - Generators whose `yield`s are whole statements in plain blocks, `if`,
+//!   `for` and `while`, and all generator expressions, run lazily exactly like
+//!   CPython's ([`generator`]). Others (a `yield` inside `try`/`with` or inside a
+//!   larger expression) run eagerly when called: the output their body writes is
+//!   replayed item by item and an exception raised after some items is delivered
+//!   when the consumer reaches it, so printing behaves as in CPython, but other
+//!   side effects (mutating shared state) happen up front, and more than
+//!   1,000,000 items is a NotImplementedError.
 //! - Unsupported syntax (`async`, `await`, `match`, `:=`, annotations, `yield
 //!   from`, class keywords, complex literals) is a [`ScriptError`] naming the
 //!   construct; unsupported builtins and standard modules raise NotImplementedError.
 //! - Instances of script classes are dict keys by identity (a user `__hash__`
 //!   is not consulted); classes defining `__eq__` without `__hash__` are unhashable.
-//! - Tracebacks have CPython's layout and source lines but no `^^^` markers and no
-//!   chained ("During handling...") sections.
+//! - Sets of ints, floats and tuples of them iterate in CPython's hash-table
+//!   order for the common construction paths (see [`setorder`]); sets of other
+//!   values (CPython randomizes string hashes) iterate in insertion order.
+//! - Tracebacks match CPython 3.11's `traceback.format_exception` (frames,
+//!   source lines, `<listcomp>` frames, explicit and implicit chaining) except
+//!   for the `^^^~~~` position markers, which are not printed.
 //! - Syntax errors are [`ScriptError`]s (the runner stops), not exceptions the
 //!   example could expect.
 
 pub mod ast;
+mod attrs;
 pub mod builtins;
+mod calls;
 pub mod format;
+pub mod generator;
+mod imports;
 pub mod interp;
 pub mod lexer;
 pub mod methods;
@@ -93,7 +108,7 @@ impl Interpreter {
         let globals = interp::Scope::new(None);
         globals.set("__name__".into(), Value::str("__main__"));
         let mut it = Interpreter {
-            builtins: HashMap::new(),
+            builtins: value::FastMap::default(),
             globals,
             types,
             exc_classes,
@@ -173,36 +188,76 @@ impl Interpreter {
     /// Describes an escaped exception the way CPython's traceback module prints it.
     pub fn raised(&mut self, mut e: Exception) -> Raised {
         let inst = self.materialize(&mut e);
-        let type_name = inst.class.qualified_name();
+        let (type_name, message) = self.exception_line(&inst);
+        let mut traceback = String::new();
+        self.format_exception(&inst, Some(&e.0.frames), &mut traceback, 0);
+        Raised {
+            type_name,
+            message,
+            traceback,
+        }
+    }
+
+    fn exception_line(&mut self, inst: &Rc<Instance>) -> (String, String) {
         let message = match self.str(&Value::Instance(inst.clone())) {
             Ok(m) => m,
             Err(_) => "<exception str() failed>".into(),
         };
-        let mut tb = String::from("Traceback (most recent call last):\n");
-        for fr in e.0.frames.iter().rev() {
-            tb.push_str(&format!(
-                "  File \"{}\", line {}, in {}\n",
-                fr.filename, fr.line, fr.name
-            ));
-            if let Some(src) = self.sources.get(&fr.filename) {
-                if let Some(l) = src.lines().nth(fr.line.saturating_sub(1)) {
-                    let l = l.trim();
-                    if !l.is_empty() {
-                        tb.push_str(&format!("    {l}\n"));
+        (inst.class.qualified_name(), message)
+    }
+
+    /// One exception as `traceback.print_exception` shows it, preceded by its
+    /// cause or context (explicit / implicit chaining).
+    fn format_exception(
+        &mut self,
+        inst: &Rc<Instance>,
+        frames: Option<&[value::TraceFrame]>,
+        out: &mut String,
+        depth: usize,
+    ) {
+        let chained = |v: Option<Value>| match v {
+            Some(Value::Instance(i)) => Some(i),
+            _ => None,
+        };
+        if depth < 16 {
+            let suppress = matches!(inst.get("__suppress_context__"), Some(Value::Bool(true)));
+            if let Some(cause) = chained(inst.get("__cause__")) {
+                let tb = cause.traceback.borrow().clone();
+                self.format_exception(&cause, tb.as_deref(), out, depth + 1);
+                out.push_str(
+                    "\nThe above exception was the direct cause of the following exception:\n\n",
+                );
+            } else if let Some(context) = chained(inst.get("__context__")).filter(|_| !suppress) {
+                let tb = context.traceback.borrow().clone();
+                self.format_exception(&context, tb.as_deref(), out, depth + 1);
+                out.push_str(
+                    "\nDuring handling of the above exception, another exception occurred:\n\n",
+                );
+            }
+        }
+        if let Some(frames) = frames {
+            out.push_str("Traceback (most recent call last):\n");
+            for fr in frames.iter().rev() {
+                out.push_str(&format!(
+                    "  File \"{}\", line {}, in {}\n",
+                    fr.filename, fr.line, fr.name
+                ));
+                if let Some(src) = self.sources.get(&fr.filename) {
+                    if let Some(l) = src.lines().nth(fr.line.saturating_sub(1)) {
+                        let l = l.trim();
+                        if !l.is_empty() {
+                            out.push_str(&format!("    {l}\n"));
+                        }
                     }
                 }
             }
         }
-        tb.push_str(&type_name);
+        let (type_name, message) = self.exception_line(inst);
+        out.push_str(&type_name);
         if !message.is_empty() {
-            tb.push_str(": ");
-            tb.push_str(&message);
+            out.push_str(": ");
+            out.push_str(&message);
         }
-        tb.push('\n');
-        Raised {
-            type_name,
-            message,
-            traceback: tb,
-        }
+        out.push('\n');
     }
 }

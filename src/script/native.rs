@@ -167,6 +167,23 @@ pub fn raise(class: &Rc<Class>, message: impl Into<String>) -> Exception {
     Exception::from_instance(inst)
 }
 
+/// Like [`raise`], also carrying Rust state (e.g. the domain error with its
+/// paragraphs) that native code can read back from a caught exception with
+/// `Interpreter::exception_instance(..).native::<T>()`.
+pub fn raise_with<T: 'static>(
+    class: &Rc<Class>,
+    message: impl Into<String>,
+    state: T,
+) -> Exception {
+    let inst = Instance::new(class.clone());
+    inst.set(
+        "args",
+        Value::tuple(vec![Value::Str(message.into().into())]),
+    );
+    inst.set_native(state);
+    Exception::from_instance(inst)
+}
+
 /// Whether a caught exception is an instance of `class` (or a subclass).
 pub fn exception_matches(interp: &mut Interpreter, e: &mut Exception, class: &Rc<Class>) -> bool {
     interp.materialize(e).class.is_subclass(class)
@@ -359,7 +376,7 @@ mod tests {
                 Ok(Value::Bool(false))
             })
             .method("fail", move |_, _, _| {
-                Err(raise(&err2, "Bad thing:\n    detail"))
+                Err(raise_with(&err2, "Bad thing:\n    detail", 7i64))
             })
             .method("run", |it, this, _| {
                 // calls back into (possibly overridden) script methods
@@ -382,6 +399,13 @@ mod tests {
             Ok(from_json(&j))
         });
         m
+    }
+
+    fn error_class(it: &mut Interpreter) -> Rc<Class> {
+        match it.import_module("demo.core").unwrap().get("Error") {
+            Some(Value::Class(c)) => c,
+            _ => panic!("demo.core.Error is registered"),
+        }
     }
 
     fn run(it: &mut Interpreter, src: &str) -> String {
@@ -453,6 +477,30 @@ mod tests {
             run(&mut it, "import demo.core; demo.core.VERSION"),
             "'1.0'\n"
         );
+        // native code may call script functions between examples (no frame active)
+        run(
+            &mut it,
+            "def twice(x, scale=1):\n    return [x * 2 * scale, [v for v in range(2)]]\n",
+        );
+        let twice = it.globals.get("twice").unwrap();
+        let v = it
+            .call(
+                &twice,
+                Args::new(vec![Value::from(21)]).with_kw("scale", Value::from(1)),
+            )
+            .unwrap();
+        assert_eq!(it.repr(&v).unwrap(), "[42, [0, 1]]");
+        // native code calling script code sees the exception and its state
+        let c = it.globals.get("c").unwrap();
+        let f = it.get_attr(&c, "fail").unwrap();
+        let mut e = it.call(&f, Args::default()).unwrap_err();
+        let class = error_class(&mut it);
+        assert!(exception_matches(&mut it, &mut e, &class));
+        assert_eq!(
+            it.exception_instance(&mut e).native::<i64>().map(|v| *v),
+            Some(7)
+        );
+        assert_eq!(it.exception_message(&mut e), "Bad thing:\n    detail");
         let r = it
             .run_example("c.fail()", "<doctest t[1]>")
             .unwrap()

@@ -731,7 +731,7 @@ impl Interpreter {
                 format!("{{{}}}", parts.join(", "))
             }
             Value::Set(d) => {
-                let keys = super::setorder::cpython_order(d.borrow().keys());
+                let keys = d.borrow().set_order();
                 if keys.is_empty() {
                     "set()".into()
                 } else {
@@ -772,6 +772,16 @@ impl Interpreter {
                 }
             }
             Value::Module(m) => format!("<module '{}'>", m.name),
+            Value::Iter(it) if matches!(&*it.borrow(), Iter::Lazy(_)) => {
+                let name = match &*it.borrow() {
+                    Iter::Lazy(g) => g.qualname().to_string(),
+                    _ => String::new(),
+                };
+                format!(
+                    "<generator object {name} at {:#x}>",
+                    Rc::as_ptr(it) as *const u8 as usize
+                )
+            }
             Value::Iter(it) => format!(
                 "<{} object at {:#x}>",
                 v.type_name(),
@@ -857,7 +867,7 @@ impl Interpreter {
             ),
             Value::Bytes(b) => Iter::Seq(b.iter().map(|x| Value::Int(*x as i64)).collect(), 0),
             Value::Dict(d) => Iter::Seq(d.borrow().keys(), 0),
-            Value::Set(d) => Iter::Seq(super::setorder::cpython_order(d.borrow().keys()), 0),
+            Value::Set(d) => Iter::Seq(d.borrow().set_order(), 0),
             Value::Range(a, b, s) => Iter::Range(*a, *b, *s),
             Value::Iter(_) => return Ok(v.clone()),
             _ => {
@@ -897,6 +907,9 @@ impl Interpreter {
     pub fn next(&mut self, it: &Value) -> R<Option<Value>> {
         match it {
             Value::Iter(i) => {
+                if matches!(&*i.borrow(), Iter::Lazy(_) | Iter::Running) {
+                    return self.resume_generator(i);
+                }
                 let r = i.borrow_mut().next_value();
                 r
             }
@@ -928,7 +941,7 @@ impl Interpreter {
             Value::List(l) => Ok(l.borrow().clone()),
             Value::Tuple(t) => Ok(t.to_vec()),
             Value::Dict(d) => Ok(d.borrow().keys()),
-            Value::Set(d) => Ok(super::setorder::cpython_order(d.borrow().keys())),
+            Value::Set(d) => Ok(d.borrow().set_order()),
             Value::Range(a, b, s) => {
                 check_size(range_len(*a, *b, *s) as u128)?;
                 let it = self.get_iter(v)?;

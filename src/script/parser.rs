@@ -1122,6 +1122,9 @@ impl Parser {
                     return Ok(expr(ExprKind::Const(Value::Int(m)), line));
                 }
             }
+            if let ExprKind::Const(Value::Float(f)) = e.kind {
+                return Ok(expr(ExprKind::Const(Value::Float(-f)), line));
+            }
         }
         Ok(expr(ExprKind::Unary(op, Box::new(e)), line))
     }
@@ -1181,7 +1184,7 @@ impl Parser {
                 let e = self.named_expr()?;
                 if self.is_kw("for") {
                     let fors = self.comp_fors()?;
-                    let g = expr(ExprKind::Comp(CompKind::Gen(Box::new(e)), fors), line);
+                    let g = genexp(e, fors, line);
                     args.push(Arg::Pos(g));
                 } else {
                     if args.iter().any(|a| matches!(a, Arg::Kw(..))) {
@@ -1319,10 +1322,7 @@ impl Parser {
                 if self.is_kw("for") {
                     let fors = self.comp_fors()?;
                     self.expect_op(")")?;
-                    return Ok(expr(
-                        ExprKind::Comp(CompKind::Gen(Box::new(first)), fors),
-                        line,
-                    ));
+                    return Ok(expr(genexp(first, fors, line).kind, line));
                 }
                 if self.eat_op(")") {
                     if let ExprKind::Starred(_) = first.kind {
@@ -1622,6 +1622,45 @@ fn check_target(e: &Expr, allow_tuple: bool) -> PResult<()> {
     }
 }
 
+/// `(elt for t in it if c ...)` as CPython compiles it: a generator function
+/// `<genexpr>(.0)` whose body is `for t in .0: if c: ... yield elt`.
+fn genexp(elt: Expr, fors: Vec<CompFor>, line: usize) -> Expr {
+    let mut body = Stmt {
+        kind: StmtKind::Expr(expr(ExprKind::Yield(Some(Box::new(elt))), line)),
+        line,
+    };
+    let mut first_iter = None;
+    let n = fors.len();
+    for (k, f) in fors.into_iter().enumerate().rev() {
+        for cond in f.ifs.into_iter().rev() {
+            let l = cond.line;
+            body = Stmt {
+                kind: StmtKind::If(cond, vec![body], vec![]),
+                line: l,
+            };
+        }
+        let iter = if k == 0 {
+            first_iter = Some(f.iter);
+            expr(ExprKind::Name(".0".into()), line)
+        } else {
+            f.iter
+        };
+        body = Stmt {
+            kind: StmtKind::For(f.target, iter, vec![body], vec![]),
+            line,
+        };
+        let _ = n;
+    }
+    let params = vec![Param {
+        name: ".0".into(),
+        default: None,
+        kind: ParamKind::Normal,
+    }];
+    let def = make_func("<genexpr>".into(), params, vec![body], vec![], line);
+    let first = first_iter.unwrap_or_else(|| expr(ExprKind::Tuple(vec![]), line));
+    expr(ExprKind::GenExp(Rc::new(def), Box::new(first)), line)
+}
+
 fn make_func(
     name: Name,
     params: Vec<Param>,
@@ -1637,13 +1676,16 @@ fn make_func(
     for g in s.globals.iter().chain(s.nonlocals.iter()) {
         s.locals.remove(g);
     }
+    let is_generator = s.generator || body.iter().any(Stmt::has_yield);
+    let lazy = lazy_generator_body(&body);
     FuncDef {
         name,
         params,
         body,
         decorators,
         line,
-        is_generator: s.generator,
+        is_generator,
+        lazy,
         locals: s.locals,
         globals: s.globals,
         nonlocals: s.nonlocals,
@@ -1831,6 +1873,24 @@ mod tests {
         ] {
             let e = parse(src).err().unwrap();
             assert!(e.message.contains("unsupported"), "{src}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn never_panics_on_random_input() {
+        let mut seed: u64 = 42;
+        for _ in 0..2000 {
+            let len = (seed % 40) as usize;
+            let src: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let alphabet = b"()[]{}:,.=+-*/%<>!'\"\\#\n \tabcif elsedefor0123456789@fr";
+                    alphabet[(seed % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            let _ = parse(&src);
         }
     }
 

@@ -9,6 +9,42 @@ use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
+/// FNV-1a: a fast hasher for the interpreter's small string-keyed maps (names,
+/// attributes) and for precomputed value hashes. Not DoS-resistant, which is
+/// fine for transcripts.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+    fn write_u64(&mut self, n: u64) {
+        // already a hash (Dict index) or a pointer/int: mix it once
+        let h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        self.0 = (h ^ n).wrapping_mul(0x100000001b3).rotate_left(29) ^ n;
+    }
+}
+
+/// A `HashMap` with the [`Fnv`] hasher.
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// A native function: receives the interpreter and the call's arguments. Methods
 /// receive `self` as the first positional argument.
 pub type NativeFn = dyn Fn(&mut Interpreter, Args) -> Result<Value, Exception>;
@@ -248,7 +284,7 @@ impl Value {
         if depth > 200 {
             return None;
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = Fnv::default();
         match self {
             Value::None => 0u8.hash(&mut h),
             Value::Bool(b) => (*b as i64).hash(&mut h),
@@ -315,8 +351,11 @@ pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
 #[derive(Clone, Default)]
 pub struct Dict {
     entries: Vec<Option<(Value, Value)>>,
-    index: HashMap<u64, Vec<usize>>,
+    index: FastMap<u64, Vec<usize>>,
     len: usize,
+    /// Sets only: how many leading items came from a constant set display
+    /// (CPython lays those out differently; see `setorder`).
+    pub literal_prefix: usize,
 }
 
 impl Dict {
@@ -375,6 +414,7 @@ impl Dict {
         }
         let old = self.entries[i].take().map(|(_, v)| v);
         self.len -= 1;
+        self.literal_prefix = self.literal_prefix.min(self.len);
         if self.entries.len() > 32 && self.len * 2 < self.entries.len() {
             self.compact();
         }
@@ -390,6 +430,10 @@ impl Dict {
     }
     pub fn clear(&mut self) {
         *self = Dict::default();
+    }
+    /// A set's items in CPython's iteration order (see `setorder`).
+    pub fn set_order(&self) -> Vec<Value> {
+        super::setorder::cpython_order_with(self.keys(), self.literal_prefix)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Value, &Value)> {
         self.entries.iter().flatten().map(|(k, v)| (k, v))
@@ -429,7 +473,7 @@ pub struct Function {
     pub closure: Option<Rc<Scope>>,
     pub filename: Rc<str>,
     pub module: Rc<str>,
-    pub attrs: RefCell<HashMap<String, Value>>,
+    pub attrs: RefCell<FastMap<String, Value>>,
 }
 
 pub struct NativeFunction {
@@ -456,7 +500,7 @@ pub struct Class {
     pub bases: Vec<Rc<Class>>,
     /// Method resolution order, excluding the class itself.
     pub mro: Vec<Rc<Class>>,
-    pub attrs: RefCell<HashMap<String, Value>>,
+    pub attrs: RefCell<FastMap<String, Value>>,
 }
 
 impl Class {
@@ -478,7 +522,7 @@ impl Class {
             module: module.into(),
             bases,
             mro,
-            attrs: RefCell::new(HashMap::new()),
+            attrs: RefCell::new(FastMap::default()),
         }
     }
     pub fn lookup(&self, name: &str) -> Option<Value> {
@@ -511,7 +555,7 @@ impl Class {
 /// Instance attributes in assignment order (what `vars(obj)` shows).
 #[derive(Default)]
 pub struct AttrMap {
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     entries: Vec<Option<(String, Value)>>,
 }
 
@@ -535,7 +579,16 @@ impl AttrMap {
     }
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let i = self.index.remove(name)?;
-        self.entries[i].take().map(|(_, v)| v)
+        let v = self.entries[i].take().map(|(_, v)| v);
+        if self.entries.len() > 2 * self.index.len() + 8 {
+            // drop tombstones so repeated set/del cycles stay bounded
+            let live: Vec<(String, Value)> = self.entries.drain(..).flatten().collect();
+            self.index.clear();
+            for (k, x) in live {
+                self.insert(k, x);
+            }
+        }
+        v
     }
     pub fn contains_key(&self, name: &str) -> bool {
         self.index.contains_key(name)
@@ -556,12 +609,16 @@ pub struct Instance {
     /// For native value types (Decimal, date...): a plain value standing for the
     /// object as a dict/set key, so equal objects hash and compare equal as keys.
     pub key: RefCell<Option<Value>>,
+    /// Exceptions: the traceback recorded when the exception was caught (for
+    /// chained reports: "During handling of the above exception...").
+    pub traceback: RefCell<Option<Vec<TraceFrame>>>,
 }
 
 impl Instance {
     pub fn new(class: Rc<Class>) -> Rc<Instance> {
         Rc::new(Instance {
             key: RefCell::new(None),
+            traceback: RefCell::new(None),
             class,
             dict: RefCell::new(AttrMap::default()),
             native: RefCell::new(None),
@@ -586,7 +643,7 @@ impl Instance {
 /// A module: a name and an attribute namespace.
 pub struct Module {
     pub name: String,
-    pub attrs: RefCell<HashMap<String, Value>>,
+    pub attrs: RefCell<FastMap<String, Value>>,
     /// Names in definition order (for `from m import *` and stable listings).
     pub order: RefCell<Vec<String>>,
 }
@@ -595,7 +652,7 @@ impl Module {
     pub fn new(name: &str) -> Module {
         Module {
             name: name.into(),
-            attrs: RefCell::new(HashMap::new()),
+            attrs: RefCell::new(FastMap::default()),
             order: RefCell::new(Vec::new()),
         }
     }
@@ -637,6 +694,10 @@ pub enum Iter {
         trailing: Option<String>,
         error: Option<Exception>,
     },
+    /// A lazy generator between items (see `generator.rs`).
+    Lazy(Box<super::generator::GenState>),
+    /// A lazy generator while its body runs.
+    Running,
     Done,
 }
 
@@ -646,7 +707,7 @@ impl Iter {
             Iter::List(..) => "list_iterator",
             Iter::Range(..) => "range_iterator",
             Iter::Seq(..) => "iterator",
-            Iter::Gen { .. } => "generator",
+            Iter::Gen { .. } | Iter::Lazy(_) | Iter::Running => "generator",
             _ => "iterator",
         }
     }
@@ -699,7 +760,7 @@ impl Iter {
                     None
                 }
             }
-            Iter::Gen { .. } | Iter::Done => None,
+            Iter::Gen { .. } | Iter::Lazy(_) | Iter::Running | Iter::Done => None,
         }
     }
 }

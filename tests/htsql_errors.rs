@@ -226,7 +226,10 @@ fn parse_and_command_errors() {
 }
 
 fn fixtures() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rex.mart_demo"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rex.mart_demo"
+    ))
 }
 
 /// Every HTSQL script of the demo: the `.htsql` files and the inline scripts and

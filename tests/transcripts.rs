@@ -69,8 +69,10 @@ fn seed_twice_at_once() -> Result<(), String> {
 /// Changing one character of an expected line makes exactly that example fail,
 /// with CPython's report, and the run exit 1.
 fn seed_fails_for_the_right_reason() -> Result<(), String> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("transcripts/async.txt"))
-        .map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("transcripts/async.txt"),
+    )
+    .map_err(|e| e.to_string())?;
     let broken = text.replacen("    Job #1: status=new,", "    Job #1: status=nex,", 1);
     if broken == text {
         return Err("the seed no longer has the line this test changes".into());
@@ -120,7 +122,10 @@ fn main() {
     let checks: [(&str, Check); 3] = [
         ("seed::ten_in_a_row", seed_ten_in_a_row),
         ("seed::twice_at_once", seed_twice_at_once),
-        ("seed::fails_for_the_right_reason", seed_fails_for_the_right_reason),
+        (
+            "seed::fails_for_the_right_reason",
+            seed_fails_for_the_right_reason,
+        ),
     ];
     let checks: Vec<(&str, Check)> = checks
         .into_iter()

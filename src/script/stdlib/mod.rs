@@ -5,6 +5,7 @@ mod datetime;
 mod decimal;
 mod file;
 mod json;
+mod json_decode;
 mod os;
 mod pprint;
 mod sys;
@@ -18,7 +19,7 @@ use super::value::*;
 use crate::core::repr::{py_float_repr, py_str_repr};
 use crate::script::interp::{Interpreter, R};
 use crate::script::native::{
-    arg_str, from_json, new_object, new_value_object, state, state_of, ClassBuilder,
+    arg_str, new_object, new_value_object, state, state_of, ClassBuilder,
 };
 use std::cell::RefCell;
 use std::path::PathBuf;

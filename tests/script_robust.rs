@@ -392,10 +392,47 @@ fn cyclic_data_is_an_error_not_a_crash() {
 /// Pieces random JSON-ish documents are built from: valid tokens, near misses
 /// and the characters the decoder treats specially.
 const JSON_PIECES: &[&str] = &[
-    "{", "}", "[", "]", ",", ":", "\"", "\\", "\\u", "\\ud83d", "\\ude00", "\\x", "a", "0",
-    "1", "-", "+", ".", "e", "E", "9223372036854775808", "1e400", "null", "true", "false",
-    "NaN", "Infinity", "-Infinity", " ", "\n", "\t", "\r", "\u{1}", "\u{feff}", "é", "😀",
-    "\"k\":", "[1,", "{\"a\":", "nul", "tru",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "\\",
+    "\\u",
+    "\\ud83d",
+    "\\ude00",
+    "\\x",
+    "a",
+    "0",
+    "1",
+    "-",
+    "+",
+    ".",
+    "e",
+    "E",
+    "9223372036854775808",
+    "1e400",
+    "null",
+    "true",
+    "false",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    " ",
+    "\n",
+    "\t",
+    "\r",
+    "\u{1}",
+    "\u{feff}",
+    "é",
+    "😀",
+    "\"k\":",
+    "[1,",
+    "{\"a\":",
+    "nul",
+    "tru",
 ];
 
 /// `json.loads` never panics, whatever the text: it returns a value or raises.
@@ -414,7 +451,10 @@ fn random_json_never_panics() {
             String::from_utf8_lossy(&bytes).into_owned()
         };
         // hand the text over as a Python string literal of code points
-        let lit: String = doc.chars().map(|c| format!("\\U{:08x}", c as u32)).collect();
+        let lit: String = doc
+            .chars()
+            .map(|c| format!("\\U{:08x}", c as u32))
+            .collect();
         let src = format!("json.loads('{lit}')\n");
         let o = it
             .run_example(&src, &format!("<json[{i}]>"))

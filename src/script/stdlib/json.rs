@@ -1,7 +1,7 @@
 //! `json`: dumps/loads with CPython's output format and error wording.
 
-use super::*;
 use super::json_decode;
+use super::*;
 
 fn json_str(s: &str, ensure_ascii: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);

@@ -112,14 +112,7 @@ impl Decoder<'_> {
     }
 
     fn matches(&self, i: usize, word: &str) -> bool {
-        let mut j = i;
-        for c in word.chars() {
-            if self.at(j) != Some(c) {
-                return false;
-            }
-            j += 1;
-        }
-        true
+        (i..).zip(word.chars()).all(|(j, c)| self.at(j) == Some(c))
     }
 
     /// `scan_once_unicode`: one JSON value starting exactly at `idx`; returns

@@ -388,3 +388,99 @@ fn cyclic_data_is_an_error_not_a_crash() {
     let o = it.run_example("l\n", "<t>").unwrap();
     assert_eq!(o.output, "[1, [...]]\n");
 }
+
+/// Pieces random JSON-ish documents are built from: valid tokens, near misses
+/// and the characters the decoder treats specially.
+const JSON_PIECES: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "\\",
+    "\\u",
+    "\\ud83d",
+    "\\ude00",
+    "\\x",
+    "a",
+    "0",
+    "1",
+    "-",
+    "+",
+    ".",
+    "e",
+    "E",
+    "9223372036854775808",
+    "1e400",
+    "null",
+    "true",
+    "false",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    " ",
+    "\n",
+    "\t",
+    "\r",
+    "\u{1}",
+    "\u{feff}",
+    "é",
+    "😀",
+    "\"k\":",
+    "[1,",
+    "{\"a\":",
+    "nul",
+    "tru",
+];
+
+/// `json.loads` never panics, whatever the text: it returns a value or raises.
+#[test]
+fn random_json_never_panics() {
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let mut it = Interpreter::new();
+    it.run_example("import json\n", "<t>").unwrap();
+    for i in 0..3000 {
+        let doc: String = if i % 2 == 0 {
+            let n = (rng.next() % 20) as usize;
+            (0..n).map(|_| rng.pick(JSON_PIECES)).collect()
+        } else {
+            let len = (rng.next() % 40) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| (rng.next() % 128) as u8).collect();
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        // hand the text over as a Python string literal of code points
+        let lit: String = doc
+            .chars()
+            .map(|c| format!("\\U{:08x}", c as u32))
+            .collect();
+        let src = format!("json.loads('{lit}')\n");
+        let o = it
+            .run_example(&src, &format!("<json[{i}]>"))
+            .unwrap_or_else(|e| panic!("{src}: {}", e.message));
+        if let Some(e) = &o.exception {
+            assert!(
+                [
+                    "json.decoder.JSONDecodeError",
+                    "ValueError",
+                    "OverflowError",
+                    "RecursionError"
+                ]
+                .contains(&e.type_name.as_str()),
+                "{src}: {}",
+                e.type_name
+            );
+        }
+        // bytes go through the UTF-8 decoding first
+        let bytes: String = doc.bytes().map(|b| format!("\\x{b:02x}")).collect();
+        let src = format!("json.loads(b'{bytes}')\n");
+        let _ = it.run_example(&src, &format!("<jsonb[{i}]>"));
+    }
+    // deep nesting is a RecursionError, not a crash
+    for open in ["[", "{\"a\":"] {
+        let src = format!("json.loads('{}')\n", open.repeat(5000));
+        let o = it.run_example(&src, "<deep>").unwrap();
+        assert_eq!(o.exception.unwrap().type_name, "RecursionError", "{open}");
+    }
+}

@@ -5,6 +5,7 @@ mod datetime;
 mod decimal;
 mod file;
 mod json;
+mod json_decode;
 mod os;
 mod pprint;
 mod sys;
@@ -17,9 +18,7 @@ use super::builtins::to_int;
 use super::value::*;
 use crate::core::repr::{py_float_repr, py_str_repr};
 use crate::script::interp::{Interpreter, R};
-use crate::script::native::{
-    arg_str, from_json, new_object, new_value_object, state, state_of, ClassBuilder,
-};
+use crate::script::native::{arg_str, new_object, new_value_object, state, state_of, ClassBuilder};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;

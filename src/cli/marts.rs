@@ -1,6 +1,6 @@
 //! `harness marts [--owner O]`: the application's marts as a table.
 
-use super::create::AppArgs;
+use super::app::{fail, AppArgs};
 use crate::mart::inventory;
 use clap::Args;
 
@@ -24,9 +24,6 @@ pub fn run(args: MartsArgs) -> i32 {
             print!("{}", inventory::table(&marts));
             0
         }
-        Err(e) => {
-            eprintln!("{e}");
-            1
-        }
+        Err(e) => fail("marts", &e),
     }
 }

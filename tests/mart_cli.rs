@@ -237,3 +237,31 @@ fn concurrent_first_opens_take_turns() {
     }
     server().drop_database(&name).unwrap();
 }
+
+/// No URL anywhere: a throwaway embedded cluster lives as long as the command.
+#[test]
+fn embedded_backend_without_a_url() {
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("HARNESS_PG_URL")
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["marts"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "code  definition  owner  name  status  started  completed  size  pinned\n"
+    );
+    let out = run(&["create", "empty", "--owner", "me", "--backend", "embedded"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(" Mart creation complete: "), "{text}");
+    assert!(
+        text.lines().last().unwrap().starts_with("mart_empty_1_"),
+        "{text}"
+    );
+}

@@ -14,11 +14,11 @@ pub struct MartsArgs {
 }
 
 pub fn run(args: MartsArgs) -> i32 {
-    let result = args
-        .app
-        .open()
-        .and_then(|app| app.db.connect())
-        .and_then(|mut db| inventory::list(&mut db, args.owner.as_deref()));
+    // The app keeps the server alive (an embedded cluster stops with its last user).
+    let result = args.app.open().and_then(|app| {
+        let mut db = app.db.connect()?;
+        inventory::list(&mut db, args.owner.as_deref())
+    });
     match result {
         Ok(marts) => {
             print!("{}", inventory::table(&marts));

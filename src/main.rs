@@ -9,14 +9,14 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "harness",
     version,
-    long_about = "RexDB's mart creation system re-implemented in Rust, with a doctest transcript\n\
-runner that replays RexDB's transcripts against a real PostgreSQL.\n\n\
+    long_about = "RexDB's mart creation system re-implemented in Rust, with a\n\
+doctest transcript runner that replays RexDB's transcripts against a real PostgreSQL.\n\n\
 `run` replays transcripts; the application commands (worker, submit, jobs, task,\n\
 create, marts, purge) work on one application (--app, default rex.mart_demo) and\n\
 its database, deployed on first use; `pg up` keeps a throwaway server for you.\n\
 Without --pg-url, $HARNESS_PG_URL or $DATABASE_URL, a command starts its own\n\
 throwaway PostgreSQL and removes it when it ends.",
-    after_help = "Examples:\n  harness run transcripts/async.txt\n  harness pg up                      # prints URL; in another shell:\n  harness create empty --owner me --pg-url URL\n  harness marts --pg-url URL\n\nExit status: 0 success, 1 a failure (failed example, failed mart creation),\n2 unusable input (bad command line, unknown application, bad URL...)."
+    after_help = "Example:\n  harness run transcripts/async.txt\n\nExample, a mart by hand:\n  harness pg up                      # prints URL; in another shell:\n  harness create empty --owner me --pg-url URL\n  harness marts --pg-url URL\n\nExit status: 0 success, 1 a failure (failed example, failed mart creation),\n2 unusable input (bad command line, unknown application, bad URL...)."
 )]
 struct Cli {
     #[command(subcommand)]

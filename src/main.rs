@@ -9,11 +9,29 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "harness",
     version,
-    after_help = "Example:\n  harness run transcripts/async.txt\n\nExit status: 0 all passed, 1 an example failed, 2 unusable input."
+    long_about = "RexDB's mart creation system re-implemented in Rust, with a\n\
+doctest transcript runner that replays RexDB's transcripts against a real PostgreSQL.\n\n\
+`run` replays transcripts; the application commands (worker, submit, jobs, task,\n\
+create, marts, purge) work on one application (--app, default rex.mart_demo) and\n\
+its database, deployed on first use; `pg up` keeps a throwaway server for you.\n\
+Without --pg-url, $HARNESS_PG_URL or $DATABASE_URL, a command starts its own\n\
+throwaway PostgreSQL and removes it when it ends.",
+    after_help = "Example:\n  harness run transcripts/async.txt\n\nExample, a mart by hand:\n  harness pg up                      # prints URL; in another shell:\n  harness create empty --owner me --pg-url URL\n  harness marts --pg-url URL\n\nExit status: 0 success, 1 a failure (failed example, failed mart creation),\n2 unusable input (bad command line, unknown application, bad URL...)."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// What `--app`, `--pg-url` and friends mean, shown under every application command.
+macro_rules! app_flags {
+    () => {
+        "The application is --app NAME (default rex.mart_demo), found under --apps DIR,\n\
+$HARNESS_APPS or definitions/. Its database is on --pg-url URL (default\n\
+$HARNESS_PG_URL, then $DATABASE_URL): the URL's database unless it is `postgres`,\n\
+else the app's `db` setting; it is created and deployed if missing. With no URL,\n\
+a throwaway embedded PostgreSQL lives as long as the command (--backend)."
+    };
 }
 
 #[derive(Subcommand)]
@@ -25,35 +43,51 @@ enum Command {
     Run(harness::cli::run::RunArgs),
     /// Run the job queuer, job executors and async task workers until stopped.
     #[command(
-        after_help = "Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4"
+        long_about = "Run the job queuer, job executors and async task workers of an application\n\
+until SIGTERM/SIGINT. Any number of workers may share one database.",
+        after_help = concat!("Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4\n\n", app_flags!(), "\n\nExit status: 0 stopped cleanly, 1 jobs were given up or the runner failed, 2 unusable input.")
     )]
     Worker(harness::cli::worker::WorkerArgs),
     /// Submit a job and print its code.
     #[command(
-        after_help = "Example:\n  harness submit rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo"
+        long_about = "Submit a job (status `new`) to the application's job table and print its code;\na running `harness worker` picks it up.",
+        after_help = concat!("Example:\n  harness submit rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 submitted, 2 unusable input.")
     )]
     Submit(harness::cli::submit::SubmitArgs),
     /// List jobs as a table.
-    #[command(after_help = "Example:\n  harness jobs --status failed --app rex.mart_demo")]
+    #[command(
+        long_about = "List the application's jobs as a table, oldest first (the newest --limit).",
+        after_help = concat!("Example:\n  harness jobs --status failed --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 listed, 2 unusable input.")
+    )]
     Jobs(harness::cli::jobs::JobsArgs),
     /// Put a payload on an async task queue.
     #[command(
-        after_help = "Example:\n  harness task rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo"
+        long_about = "Put a payload on one of the application's async task queues (its\nasynctask_transport; the application database when none is set).",
+        after_help = concat!("Example:\n  harness task rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 queued, 2 unusable input.")
     )]
     Task(harness::cli::task::TaskArgs),
     /// Create one mart, printing its log as it goes and its database name at the end.
     #[command(
-        after_help = "Example:\n  harness create some_data --owner alice --param foo=bar --app rex.mart_demo"
+        long_about = "Create one mart of a definition of the application's mart.yaml, printing its\nlog as it goes (timestamped like `rex mart-create`) and its database name at\nthe end.",
+        after_help = concat!("Examples:\n  harness create empty --owner me\n  harness create some_data --owner alice --param foo=bar --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 created, 1 the creation failed, 2 unusable input (unknown\napplication or definition, bad parameter or flag).")
     )]
     Create(harness::cli::create::CreateArgs),
     /// List marts as a table.
-    #[command(after_help = "Example:\n  harness marts --owner alice")]
+    #[command(
+        long_about = "List the application's marts (its inventory) as a table.",
+        after_help = concat!("Examples:\n  harness marts --owner alice\n  harness marts --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 listed, 2 unusable input.")
+    )]
     Marts(harness::cli::marts::MartsArgs),
     /// Purge marts (their databases and inventory records) by code.
-    #[command(after_help = "Example:\n  harness purge 3 4")]
+    #[command(
+        long_about = "Purge marts by inventory code: drop each one's database (unless still shared)\nand delete its inventory record.",
+        after_help = concat!("Example:\n  harness purge 3 4 --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 purged, 1 a code names no mart or a purge failed, 2 unusable input.")
+    )]
     Purge(harness::cli::purge::PurgeArgs),
     /// PostgreSQL for people: `harness pg up` keeps a throwaway server until Ctrl-C.
-    #[command(after_help = "Example:\n  harness pg up")]
+    #[command(
+        after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
+    )]
     Pg(harness::cli::pg::Args),
 }
 

@@ -6,19 +6,23 @@ mod common;
 
 use common::TestApp;
 use harness::asynctask::get_transport;
+use harness::cli::app::AppArgs;
 use harness::cli::jobs::{self, JobsArgs};
 use harness::cli::submit::{self, SubmitArgs};
 use harness::cli::task::{self, TaskArgs};
-use harness::cli::worker::{open_app, AppArgs};
 use harness::pg::testing::server;
 use serde_json::json;
+
+/// The job tests' application: `db: pgsql:jobtest`, nothing but the built-in schema.
+const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/job/apps");
 
 fn app_args(url: &str) -> AppArgs {
     AppArgs {
         app: "jobtest".into(),
         pg_url: Some(url.into()),
-        apps: vec![],
+        apps: vec![APPS.into()],
         set: vec!["job_queues=2".into()],
+        ..AppArgs::default()
     }
 }
 
@@ -26,7 +30,7 @@ fn app_args(url: &str) -> AppArgs {
 fn submit_jobs_and_task() {
     let t = TestApp::new("job_cli", json!({}));
     let url = server().url(&t.db.name);
-    let app = open_app(&app_args(&url)).unwrap();
+    let app = app_args(&url).open().unwrap();
     assert_eq!(app.db.name, t.db.name);
     assert_eq!(app.settings.get("job_queues"), Some(&json!(2)));
 
@@ -99,35 +103,48 @@ fn submit_jobs_and_task() {
 }
 
 #[test]
-fn open_app_errors_are_clear() {
+fn open_errors_are_clear() {
     let url = server().url("");
     let mut args = app_args(&url);
     args.app = "rex.nope".into();
-    let err = open_app(&args).unwrap_err().to_string();
+    let err = args.open().unwrap_err().to_string();
     assert!(
         err.starts_with("Unknown application:\n    rex.nope\nLooked in:\n"),
         "{err}"
     );
     args.set = vec!["novalue".into()];
     assert_eq!(
-        open_app(&args).unwrap_err().to_string(),
+        args.open().unwrap_err().to_string(),
         "Expected KEY=JSON:\n    novalue\nWhile parsing --set"
     );
-    // An app directory with a db setting names the database.
+    // With the maintenance database in the URL, the app's db setting names the
+    // application database, which is created and deployed when missing.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("rex.demo")).unwrap();
+    let name = format!("harness_job_cli_{}", std::process::id());
     std::fs::write(
         dir.path().join("rex.demo/settings.yaml"),
-        "db: pgsql:demo_db\n",
+        format!("db: pgsql:{name}\n"),
     )
     .unwrap();
     let args = AppArgs {
         app: "rex.demo".into(),
-        pg_url: Some(url),
+        pg_url: Some(server().url("postgres")),
         apps: vec![dir.path().to_path_buf()],
-        set: vec![],
+        ..AppArgs::default()
     };
-    assert_eq!(open_app(&args).unwrap().db.name, "demo_db");
+    let app = args.open().unwrap();
+    assert_eq!(app.db.name, name);
+    let jobs: i64 = app
+        .db
+        .connect()
+        .unwrap()
+        .query_one("SELECT count(*) FROM job", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(jobs, 0);
+    drop(app);
+    server().drop_database(&name).unwrap();
 }
 
 /// The real binary: `harness submit` prints the code, `harness worker` runs it,
@@ -138,7 +155,7 @@ fn binary_submit_worker_jobs() {
     let t = TestApp::new("job_bin", json!({}));
     let url = server().url(&t.db.name);
     let bin = env!("CARGO_BIN_EXE_harness");
-    let base = ["--app", "jobtest", "--pg-url", url.as_str()];
+    let base = ["--apps", APPS, "--app", "jobtest", "--pg-url", url.as_str()];
     let out = Command::new(bin)
         .arg("submit")
         .args(base)
@@ -182,10 +199,19 @@ fn binary_submit_worker_jobs() {
     let out = worker.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let log = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        log.contains("INFO:JobExecutorWorker:Processing Job #1\nINFO:FastExecutor:FastExecutor executed!\nINFO:JobExecutorWorker:Job #1 complete\n"),
-        "{log}"
-    );
+    // In this order; other threads (task workers starting) may log in between.
+    let wanted = [
+        "INFO:JobExecutorWorker:Processing Job #1",
+        "INFO:FastExecutor:FastExecutor executed!",
+        "INFO:JobExecutorWorker:Job #1 complete",
+    ];
+    let mut lines = log.lines();
+    for line in wanted {
+        assert!(
+            lines.any(|l| l == line),
+            "{line} missing or out of order:\n{log}"
+        );
+    }
 
     let out = Command::new(bin)
         .arg("jobs")
@@ -212,21 +238,37 @@ fn binary_submit_worker_jobs() {
         .starts_with("harness submit: error: Expected a JSON payload:\n    nope\n"));
 }
 
+/// An empty database is deployed by the first command that opens it.
 #[test]
-fn worker_without_a_job_table_says_so() {
+fn worker_deploys_an_empty_database() {
     let db = harness::pg::testing::ScratchDb::new("job_bin_empty");
     let url = server().url(&db.name);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+    let bin = env!("CARGO_BIN_EXE_harness");
+    let out = std::process::Command::new(bin)
+        .args([
+            "submit", "--apps", APPS, "--app", "jobtest", "--pg-url", &url,
+        ])
+        .args(["demo_fast", "{}"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (Some(0), "1\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(bin)
         .args(["worker", "--app", "jobtest", "--pg-url", &url])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        log.contains(&format!(
-            "ERROR:HarnessWorker:relation \"job\" does not exist\nWhile preparing the job table of:\n    {}\n",
-            db.name
-        )),
-        "{log}"
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("harness worker: error: Unknown application:\n    jobtest\nLooked in:\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

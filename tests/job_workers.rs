@@ -14,6 +14,9 @@ use procs::{wait_until, Worker};
 use serde_json::json;
 use std::time::Duration;
 
+/// The job tests' application (`--app jobtest`).
+const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/job/apps");
+
 #[test]
 fn child_worker_entry() {
     procs::child_entry();
@@ -30,6 +33,8 @@ fn setup(label: &str) -> (TestApp, String) {
 
 fn worker(url: &str, extra: &[&str]) -> Worker {
     let mut args = vec![
+        "--apps",
+        APPS,
         "--app",
         "jobtest",
         "--pg-url",
@@ -315,6 +320,8 @@ fn max_concurrency_is_never_exceeded_across_workers() {
 fn notify_wakes_workers_without_polling_and_sigterm_finishes_running_jobs() {
     let (t, url) = setup("job_w_notify");
     let mut w = Worker::start(&[
+        "--apps",
+        APPS,
         "--app",
         "jobtest",
         "--pg-url",
@@ -358,7 +365,16 @@ fn notify_wakes_workers_without_polling_and_sigterm_finishes_running_jobs() {
 
     // A second signal stops at once and records why.
     let stuck = t.submit("harness_probe", json!({"sleep_ms": 60000}));
-    let mut w = Worker::start(&["--app", "jobtest", "--pg-url", &url, "--log-format", "json"]);
+    let mut w = Worker::start(&[
+        "--apps",
+        APPS,
+        "--app",
+        "jobtest",
+        "--pg-url",
+        &url,
+        "--log-format",
+        "json",
+    ]);
     wait_until(Duration::from_secs(20), "job started", || {
         status_of(&t, stuck).0 == "started"
     });

@@ -1,42 +1,11 @@
-//! `harness create DEFINITION --owner O [--param K=V]... [--app NAME]`: creates one
+//! `harness create DEFINITION --owner O [--param K=V]... [APP FLAGS]`: creates one
 //! mart, printing each log line as it comes (timestamped like `rex mart-create`) and
 //! the mart's database name at the end.
 
-use crate::core::app::App;
+use super::app::{fail, AppArgs};
 use crate::core::Result;
 use crate::mart::{CreateOptions, MartCreator};
 use clap::Args;
-use std::path::PathBuf;
-
-/// Which application and servers a mart command works on.
-#[derive(Args, Debug, Clone)]
-pub struct AppArgs {
-    /// The application (a directory under `definitions/`, or a path).
-    #[arg(long = "app", default_value = "rex.mart_demo")]
-    pub app: String,
-    /// More directories to look for applications in.
-    #[arg(long = "apps")]
-    pub apps: Vec<PathBuf>,
-    /// The PostgreSQL server of the application database (default: `$HARNESS_PG_URL`).
-    #[arg(long = "pg-url")]
-    pub pg_url: Option<String>,
-    /// The server marts are created on (default: `mart_hosting_cluster` when it is a
-    /// `postgresql://` URL, else the application's server).
-    #[arg(long = "hosting-url")]
-    pub hosting_url: Option<String>,
-}
-
-impl AppArgs {
-    /// Opens the application these arguments name.
-    pub(crate) fn open(&self) -> Result<App> {
-        crate::mart::open::open_app(
-            &self.app,
-            &self.apps,
-            self.pg_url.as_deref(),
-            self.hosting_url.as_deref(),
-        )
-    }
-}
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
@@ -74,24 +43,33 @@ fn print_line(msg: &str) {
     }
 }
 
+/// Exit status: 0 created, 1 the creation failed (its log says why), 2 unusable
+/// input (unknown application or definition, bad parameter, no server).
 pub fn run(args: CreateArgs) -> i32 {
-    let result = (|| {
+    let setup = (|| -> Result<_> {
         let params = crate::mart::params::parse_assignments(&args.params)?;
         let app = args.app.open()?;
-        let creator = MartCreator::new(&app, &args.owner, &args.definition)?;
-        let options = CreateOptions {
-            purge_on_failure: !args.keep_on_failure,
-            leave_incomplete: args.leave_incomplete,
-        };
-        creator.create(options, &params, &mut print_line)
+        Ok((params, app))
     })();
-    match result {
+    let (params, app) = match setup {
+        Ok(ok) => ok,
+        Err(e) => return fail("create", &e),
+    };
+    let creator = match MartCreator::new(&app, &args.owner, &args.definition) {
+        Ok(c) => c,
+        Err(e) => return fail("create", &e),
+    };
+    let options = CreateOptions {
+        purge_on_failure: !args.keep_on_failure,
+        leave_incomplete: args.leave_incomplete,
+    };
+    match creator.create(options, &params, &mut print_line) {
         Ok(mart) => {
             println!("{}", mart.name);
             0
         }
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("harness create: error: {e}");
             1
         }
     }

@@ -1,6 +1,6 @@
 //! `harness jobs [--status S]`: the application's jobs as a table, newest last.
 
-use super::worker::{open_app, AppArgs};
+use super::app::AppArgs;
 use crate::core::Result;
 use clap::{Args, ValueEnum};
 
@@ -96,7 +96,7 @@ pub fn render(rows: &[[String; 7]]) -> String {
 
 pub fn run(args: &JobsArgs) -> i32 {
     let result = (|| -> Result<String> {
-        let app = open_app(&args.app)?;
+        let app = args.app.open()?;
         let rows = rows(
             &mut app.db.connect()?,
             args.status.map(Status::as_str),

@@ -1,6 +1,6 @@
 //! `harness marts [--owner O]`: the application's marts as a table.
 
-use super::create::AppArgs;
+use super::app::{fail, AppArgs};
 use crate::mart::inventory;
 use clap::Args;
 
@@ -14,19 +14,16 @@ pub struct MartsArgs {
 }
 
 pub fn run(args: MartsArgs) -> i32 {
-    let result = args
-        .app
-        .open()
-        .and_then(|app| app.db.connect())
-        .and_then(|mut db| inventory::list(&mut db, args.owner.as_deref()));
+    // The app keeps the server alive (an embedded cluster stops with its last user).
+    let result = args.app.open().and_then(|app| {
+        let mut db = app.db.connect()?;
+        inventory::list(&mut db, args.owner.as_deref())
+    });
     match result {
         Ok(marts) => {
             print!("{}", inventory::table(&marts));
             0
         }
-        Err(e) => {
-            eprintln!("{e}");
-            1
-        }
+        Err(e) => fail("marts", &e),
     }
 }

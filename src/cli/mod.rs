@@ -1,6 +1,8 @@
 //! One module per subcommand of the `harness` binary. Each exposes its clap
 //! arguments and a `run(args) -> exit status` function; `main.rs` only dispatches.
+//! The application subcommands share [`app::AppArgs`] (`--app`, `--pg-url`, ...).
 
+pub mod app;
 pub mod create;
 pub mod jobs;
 pub mod marts;

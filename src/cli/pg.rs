@@ -54,6 +54,12 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum PgCommand {
     /// Start a throwaway PostgreSQL, print its URL, keep it until Ctrl-C.
+    #[command(
+        long_about = "Start a throwaway PostgreSQL (embedded cluster by default), print its URL\n\
+(and the hosting cluster's with --multicluster), keep it until Ctrl-C or SIGTERM,\n\
+then remove it. Give the URL to the other commands with --pg-url.",
+        after_help = "Example:\n  harness pg up\n  # in another shell, with the URL it printed:\n  harness create empty --owner me --pg-url postgresql://postgres@127.0.0.1:PORT/harness_up_PID"
+    )]
     Up(UpArgs),
 }
 

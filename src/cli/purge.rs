@@ -1,6 +1,6 @@
 //! `harness purge CODE...`: drops marts (database and inventory record) by code.
 
-use super::create::AppArgs;
+use super::app::{fail, AppArgs};
 use crate::core::Result;
 use crate::mart::{inventory, purge};
 use clap::Args;
@@ -14,9 +14,14 @@ pub struct PurgeArgs {
     pub app: AppArgs,
 }
 
+/// Exit status: 0 all purged, 1 a code names no mart or a purge failed, 2 unusable
+/// input (the application could not be opened).
 pub fn run(args: PurgeArgs) -> i32 {
+    let app = match args.app.open() {
+        Ok(app) => app,
+        Err(e) => return fail("purge", &e),
+    };
     let result = (|| -> Result<i32> {
-        let app = args.app.open()?;
         let mut db = app.db.connect()?;
         let mut status = 0;
         for code in &args.codes {
@@ -38,7 +43,7 @@ pub fn run(args: PurgeArgs) -> i32 {
         Ok(status)
     })();
     result.unwrap_or_else(|e| {
-        eprintln!("{e}");
+        eprintln!("harness purge: error: {e}");
         1
     })
 }

@@ -1,6 +1,6 @@
 //! `harness submit TYPE JSON`: adds a job (status `new`) and prints its code.
 
-use super::worker::{open_app, AppArgs};
+use super::app::AppArgs;
 use crate::core::{Error, Result};
 use clap::Args;
 use serde_json::Value;
@@ -43,7 +43,7 @@ pub fn run(args: &SubmitArgs) -> i32 {
         let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
             Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
         })?;
-        let app = open_app(&args.app)?;
+        let app = args.app.open()?;
         let owner = args
             .owner
             .clone()

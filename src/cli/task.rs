@@ -1,7 +1,8 @@
 //! `harness task QUEUE JSON`: submits an async task through the app's transport (the
 //! application database when no transport is configured).
 
-use super::worker::{app_transport, open_app, AppArgs};
+use super::app::AppArgs;
+use super::worker::app_transport;
 use crate::core::{Error, Result};
 use clap::Args;
 use serde_json::Value;
@@ -23,7 +24,7 @@ pub fn run(args: &TaskArgs) -> i32 {
         let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
             Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
         })?;
-        let app = open_app(&args.app)?;
+        let app = args.app.open()?;
         app_transport(&app)?.submit_task(&args.queue, &payload)
     })();
     match result {

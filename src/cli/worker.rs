@@ -7,105 +7,25 @@
 //! them up and record why. A second signal stops at once. Exit status: 0 stopped
 //! cleanly, 1 jobs were given up at shutdown or the runner failed, 2 unusable input.
 //!
-//! Also home of [`AppArgs`] / [`open_app`], shared by `submit`, `jobs` and `task`.
+//! Also home of [`app_transport`], shared with `task`.
 
+use super::app::AppArgs;
 use crate::asynctask::settings::{poll_interval, workers as configured_workers, WorkerConfig};
 use crate::asynctask::worker_loop::{self, LoopOptions};
 use crate::asynctask::{get_transport, Transport, Worker, WorkerRegistry};
-use crate::core::app::{load_settings, App, Database, SearchPath};
+use crate::core::app::App;
 use crate::core::logging::{self, Format};
 use crate::core::{Error, Result};
 use crate::job::executor_worker::{self, validate_payload};
 use crate::job::runner::{self, RunnerOptions, StopSignal};
 use crate::job::settings::JobSettings;
 use crate::job::Registry;
-use crate::pg::Server;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Which application and database a command works on.
-#[derive(Debug, Clone, Args)]
-pub struct AppArgs {
-    /// The application: a directory with settings.yaml under definitions/ (or --apps).
-    #[arg(long, value_name = "NAME")]
-    pub app: String,
-    /// PostgreSQL URL of the application database (default $HARNESS_PG_URL). Without a
-    /// database name in the URL, the app's `db` setting (`pgsql:NAME`) names it.
-    #[arg(long, value_name = "URL")]
-    pub pg_url: Option<String>,
-    /// Directory to search for applications before $HARNESS_APPS (repeatable).
-    #[arg(long = "apps", value_name = "DIR")]
-    pub apps: Vec<PathBuf>,
-    /// Override a setting with a JSON value, e.g. --set job_stale_after=10 (repeatable).
-    #[arg(long = "set", value_name = "KEY=JSON")]
-    pub set: Vec<String>,
-}
-
-/// The database name in a `postgresql://.../NAME?...` URL, if any.
-fn url_dbname(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let path = rest.split_once('/')?.1;
-    let name = path.split('?').next().unwrap_or("");
-    (!name.is_empty()).then(|| name.to_string())
-}
-
-/// Builds the `App` a command works on. An application directory that cannot be found
-/// is an error unless the URL names the database (a bare database, no settings).
-pub fn open_app(args: &AppArgs) -> Result<App> {
-    let mut overrides = serde_json::Map::new();
-    for item in &args.set {
-        let Some((key, text)) = item.split_once('=') else {
-            return Err(Error::with("Expected KEY=JSON:", item).wrap("While parsing --set"));
-        };
-        let value = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()));
-        overrides.insert(key.to_string(), value);
-    }
-    let url = match &args.pg_url {
-        Some(u) => u.clone(),
-        None => std::env::var("HARNESS_PG_URL")
-            .map_err(|_| Error::new("No database given: use --pg-url URL or set HARNESS_PG_URL"))?,
-    };
-    let url_db = url_dbname(&url);
-    let (dir, settings) = match SearchPath::new(&args.apps, None).find(&args.app) {
-        Ok(dir) => {
-            let settings = load_settings(&dir, &overrides)?;
-            (dir, settings)
-        }
-        Err(e) if url_db.is_none() => return Err(e),
-        Err(_) => {
-            let mut s = crate::core::settings::Settings::new();
-            s.merge(&overrides);
-            (PathBuf::from("."), s)
-        }
-    };
-    let name = match url_db {
-        Some(n) => n,
-        None => settings
-            .get_str("db")
-            .and_then(|d| d.strip_prefix("pgsql:"))
-            .map(|d| d.trim_start_matches('/').to_string())
-            .ok_or_else(|| {
-                Error::with("Cannot tell the application database:", &args.app)
-                    .wrap("Give it in --pg-url or as the `db` setting (pgsql:NAME)")
-            })?,
-    };
-    let server = Server::from_url(&url)?;
-    Ok(App {
-        name: args.app.clone(),
-        dir,
-        settings,
-        db: Database {
-            server: server.clone(),
-            name,
-        },
-        hosting: server,
-    })
-}
 
 /// The app's task transport; without a transport (or `db`) setting, tasks live in
 /// the application database.
@@ -199,7 +119,7 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         return 2;
     }
     let setup = (|| -> Result<(App, JobSettings, BTreeMap<String, WorkerConfig>)> {
-        let mut app = open_app(&args.app)?;
+        let mut app = args.app.open()?;
         let settings = JobSettings::from_settings(&app.settings)?;
         // rex's JobInitialize: one job executor queue per `job_queues`.
         crate::job::workers::initialize(&mut app.settings)?;
@@ -348,19 +268,4 @@ fn install_signal_handlers(stop: StopSignal) {
             std::thread::sleep(Duration::from_millis(10));
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_name_from_url() {
-        assert_eq!(
-            url_dbname("postgresql://u@h:5/db?x=1").as_deref(),
-            Some("db")
-        );
-        assert_eq!(url_dbname("postgresql://u@h:5/"), None);
-        assert_eq!(url_dbname("postgresql://u@h:5"), None);
-    }
 }

@@ -14,7 +14,6 @@ pub mod definition;
 pub mod etl;
 pub mod ext;
 pub mod inventory;
-pub mod open;
 pub mod params;
 pub mod processors;
 pub mod purge;

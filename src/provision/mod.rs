@@ -43,6 +43,19 @@ impl Provisioner {
 
     /// Opens application `name` with `overrides` applied to its settings.
     pub fn open(&self, name: &str, overrides: &Map<String, Value>, mode: DbMode) -> Result<App> {
+        self.open_as(name, overrides, mode, None)
+    }
+
+    /// [`Provisioner::open`], with the application database named `db_override` (on the
+    /// `db` setting's server) instead of the `db` setting's database when given: the
+    /// CLI's `--pg-url .../NAME`.
+    pub fn open_as(
+        &self,
+        name: &str,
+        overrides: &Map<String, Value>,
+        mode: DbMode,
+        db_override: Option<&str>,
+    ) -> Result<App> {
         let dir = self.search.find(name)?;
         let settings = load_settings(&dir, overrides)
             .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
@@ -51,7 +64,7 @@ impl Provisioner {
                 .wrap_with("While initializing RexDB application:", name)
         })?;
         let (server, db_name) = self.clusters.resolve_rex_url(db_url)?;
-        let db_name = db_name.ok_or_else(|| {
+        let db_name = db_override.map(str::to_string).or(db_name).ok_or_else(|| {
             Error::with(
                 "Expected a database name in the setting:",
                 format!("db: {db_url}"),
@@ -120,8 +133,25 @@ impl Provisioner {
 }
 
 /// Makes sure database `name` exists on `server` and has the application deployed.
+/// Several processes may do this at once (workers starting together): a session
+/// advisory lock on the maintenance database, keyed by the database name, makes
+/// them take turns, so the database is created once and deployed by one at a time.
 fn deploy_in_place(server: &Server, name: &str, dir: &std::path::Path) -> Result<Database> {
     let mut admin = server.connect("postgres")?;
+    let key = crate::pg::fnv1a(format!("harness deploy in place: {name}").as_bytes()) as i64;
+    admin.execute("SELECT pg_advisory_lock($1)", &[&key])?;
+    let result = create_and_deploy(&mut admin, server, name, dir);
+    // Closing the session would release it too; unlock at once all the same.
+    let _ = admin.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+    result
+}
+
+fn create_and_deploy(
+    admin: &mut postgres::Client,
+    server: &Server,
+    name: &str,
+    dir: &std::path::Path,
+) -> Result<Database> {
     let exists = !admin
         .query(
             "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",

@@ -224,7 +224,9 @@ fn worker_without_a_job_table_says_so() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
         log.contains(&format!(
-            "ERROR:HarnessWorker:relation \"job\" does not exist\nWhile preparing the job table of:\n    {}\n",
+            "ERROR:HarnessWorker:The job queue is not deployed; missing:\n    job\n\
+             Run `harness worker` against an application database deployed by this version \
+             of harness (rex.job's facts)\nWhile checking the job table of:\n    {}\n",
             db.name
         )),
         "{log}"

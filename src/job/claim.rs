@@ -12,6 +12,10 @@
 //!
 //! Jobs run by rex's unguarded `JobExecutorWorker().process(...)` never get a
 //! heartbeat and are never recovered.
+//!
+//! The columns, indexes and trigger this needs are deployed with rex.job's facts
+//! (src/deploy/builtin/rex.job.yaml); workers only check that they are there.
+//! `heartbeat_at` is a rex `datetime` (no time zone) holding UTC.
 
 use super::executor_worker::{JobRow, Outcome};
 use super::settings::StalePolicy;

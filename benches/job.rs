@@ -139,7 +139,6 @@ fn job_throughput_and_latency() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(4000);
     let t = TestApp::new("job_bench", json!({}));
-    harness::job::claim::ensure_queue_schema(&mut t.client()).unwrap();
     let url = server().url(&t.db.name);
     let tps = pgbench_tps();
     println!(

@@ -8,11 +8,16 @@ use deploy_support::{demo_app, snapshot, txid, written_since};
 use harness::deploy::{application_hash, deploy_application};
 use harness::pg::testing::ScratchDb;
 
-/// deploy.md §7.1 as `pg_catalog` renders it (see `deploy_support::snapshot`).
+/// deploy.md §7.1 as `pg_catalog` renders it (see `deploy_support::snapshot`), plus
+/// harness's job queue in rex.job's facts: `job.claim_attempt`, `claimed_by`,
+/// `heartbeat_at`, the `job_harness_*` indexes and the `job_harness_notify` trigger.
 const EXPECTED: &str = r#"
 column job.1 id integer NOT NULL DEFAULT nextval('job_seq'::regclass)
 column job.10 date_started timestamp without time zone
 column job.11 date_completed timestamp without time zone
+column job.12 claim_attempt integer NOT NULL DEFAULT 0
+column job.13 claimed_by text
+column job.14 heartbeat_at timestamp without time zone
 column job.2 code bigint NOT NULL
 column job.3 owner text NOT NULL
 column job.4 title text
@@ -70,6 +75,7 @@ column rexmart_inventory.7 date_creation_started timestamp without time zone NOT
 column rexmart_inventory.8 date_creation_completed timestamp without time zone
 column rexmart_inventory.9 size bigint
 comment job 0 ---|aliases:|- __title__ := if_null(title,string(code))|
+comment job 12 ---|default: '0'|
 comment job 5 ---|default: new|
 comment job 8 ---|default: '{}'|
 comment job 9 ---|default: now()|
@@ -119,6 +125,9 @@ enum rexmart_dynamic_assessment__status__enum enabled,disabled
 enum rexmart_dynamic_assessment_calculation__type__enum text,integer,float,boolean,date,time,dateTime
 enum rexmart_dynamic_assessment_meta_field__type__enum text,integer,float,boolean,date,time,dateTime
 enum rexmart_inventory__status__enum creation,deployment,post_deployment,assessment,post_assessment,processing,complete
+index CREATE INDEX job_harness_new_idx ON public.job USING btree (date_submitted, code) WHERE (status = 'new'::job_status_enum)
+index CREATE INDEX job_harness_queued_idx ON public.job USING btree (date_submitted, code) WHERE (status = 'queued'::job_status_enum)
+index CREATE INDEX job_harness_started_idx ON public.job USING btree (heartbeat_at) WHERE (status = 'started'::job_status_enum)
 index CREATE INDEX job_rexmart_create__job__fk ON public.job_rexmart_create USING btree (job_id)
 index CREATE INDEX rexmart_dynamic___field__rexmart_dynamic_assessment__fk__208286 ON public.rexmart_dynamic_assessment_calculation_field USING btree (rexmart_dynamic_assessment__id)
 index CREATE INDEX rexmart_dynamic___field__rexmart_dynamic_assessment__fk__702207 ON public.rexmart_dynamic_assessment_meta_field USING btree (rexmart_dynamic_assessment__id)
@@ -171,6 +180,7 @@ table rexmart_dynamic_assessment_instrument_field p
 table rexmart_dynamic_assessment_meta_field p
 table rexmart_dynamic_assessment_parent p
 table rexmart_inventory p
+trigger CREATE TRIGGER job_harness_notify AFTER INSERT ON public.job FOR EACH STATEMENT EXECUTE FUNCTION job_harness_notify()
 trigger CREATE TRIGGER job_pk BEFORE INSERT ON public.job FOR EACH ROW EXECUTE FUNCTION job_pk()
 trigger CREATE TRIGGER rexmart_inventory__pk BEFORE INSERT ON public.rexmart_inventory FOR EACH ROW EXECUTE FUNCTION rexmart_inventory__pk()
 "#;

@@ -1,6 +1,9 @@
 //! HTSQL error texts, character for character (reference/htsql.md §7), the demo
 //! fixture scripts, and random/malformed input (errors, never panics).
 
+#[path = "support/deployed.rs"]
+mod deployed;
+
 use harness::htsql::{check_syntax, produce, produce_etl, split_statements, Value};
 use harness::pg::testing::ScratchDb;
 use std::path::Path;
@@ -8,16 +11,14 @@ use std::path::Path;
 fn app_db() -> (ScratchDb, postgres::Client) {
     let db = ScratchDb::new("htsql_err_app");
     let mut c = db.connect();
-    c.batch_execute(include_str!("htsql/schema_app.sql"))
-        .unwrap();
+    deployed::deploy_app(&mut c, None, &["htsql/app.yaml"]);
     (db, c)
 }
 
 fn mart_db() -> (ScratchDb, postgres::Client) {
     let db = ScratchDb::new("htsql_err_mart");
     let mut c = db.connect();
-    c.batch_execute(include_str!("htsql/schema_mart.sql"))
-        .unwrap();
+    deployed::deploy_file(&mut c, "htsql/mart.yaml");
     (db, c)
 }
 

@@ -1,22 +1,23 @@
 //! HTSQL against a real PostgreSQL: the forms of reference/htsql.md §0 with their
 //! results, the ETL form between two databases, and the commands.
 
+#[path = "support/deployed.rs"]
+mod deployed;
+
 use harness::htsql::{analyze, invalidate_catalog, produce, produce_etl, Identity, Value};
 use harness::pg::testing::ScratchDb;
 
 fn app_db() -> (ScratchDb, postgres::Client) {
     let db = ScratchDb::new("htsql_app");
     let mut c = db.connect();
-    c.batch_execute(include_str!("htsql/schema_app.sql"))
-        .unwrap();
+    deployed::deploy_app(&mut c, None, &["htsql/app.yaml"]);
     (db, c)
 }
 
 fn mart_db() -> (ScratchDb, postgres::Client) {
     let db = ScratchDb::new("htsql_mart");
     let mut c = db.connect();
-    c.batch_execute(include_str!("htsql/schema_mart.sql"))
-        .unwrap();
+    deployed::deploy_file(&mut c, "htsql/mart.yaml");
     (db, c)
 }
 
@@ -67,6 +68,10 @@ fn job_insert_query_update_and_facet_merge() {
             "date_submitted",
             "date_started",
             "date_completed",
+            // harness's queue columns, deployed with rex.job's facts.
+            "claim_attempt",
+            "claimed_by",
+            "heartbeat_at",
             "facet"
         ]
     );
@@ -76,7 +81,7 @@ fn job_insert_query_update_and_facet_merge() {
     assert_eq!(job.get("facet"), Some(&Value::Null));
     assert_eq!(
         p.domain.to_string(),
-        "list(record(integer, text, text, enum('new', 'queued', 'started', 'completed', 'failed'), text, text, json, datetime, datetime, datetime, record(identity(integer), text)))"
+        "list(record(integer, text, text, enum('new', 'queued', 'started', 'completed', 'failed'), text, text, json, datetime, datetime, datetime, integer, text, datetime, record(identity(integer), text)))"
     );
 
     // The string parameter is untyped: parsed as an integer by its context.

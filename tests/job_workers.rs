@@ -25,8 +25,6 @@ fn child_worker_entry() {
 fn setup(label: &str) -> (TestApp, String) {
     let t = TestApp::new(label, json!({}));
     t.client().batch_execute(PROBE_TABLE_SQL).unwrap();
-    // The workers would add it too; first, so that the test can read claim columns.
-    harness::job::claim::ensure_queue_schema(&mut t.client()).unwrap();
     let url = server().url(&t.db.name);
     (t, url)
 }
@@ -481,4 +479,24 @@ fn runner_in_process_reports_and_requeues_on_stop() {
             )
         )
     );
+}
+
+#[test]
+fn a_job_table_deployed_without_the_queue_is_refused_with_what_is_missing() {
+    // rex.job's original facts: the job table without harness's claim columns.
+    let db = harness::pg::testing::ScratchDb::new("job_old_deploy");
+    let mut c = db.connect();
+    common::deployed::deploy_file(&mut c, "fixtures/rex.job/deploy.yaml");
+    let e = harness::job::claim::check_queue_schema(&mut c).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "The job queue is not deployed; missing:\n    \
+         claim_attempt, claimed_by, heartbeat_at, job_harness_new_idx, \
+         job_harness_queued_idx, job_harness_started_idx, job_harness_notify\n\
+         Run `harness worker` against an application database deployed by this version \
+         of harness (rex.job's facts)"
+    );
+    // Deploying the application adds them; the check passes.
+    common::deployed::deploy_app(&mut c, None, &[]);
+    harness::job::claim::check_queue_schema(&mut c).unwrap();
 }

@@ -12,10 +12,14 @@
 //!
 //! Jobs run by rex's unguarded `JobExecutorWorker().process(...)` never get a
 //! heartbeat and are never recovered.
+//!
+//! The columns, indexes and trigger this needs are deployed with rex.job's facts
+//! (src/deploy/builtin/rex.job.yaml); workers only check that they are there.
+//! `heartbeat_at` is a rex `datetime` (no time zone) holding UTC.
 
 use super::executor_worker::{JobRow, Outcome};
 use super::settings::StalePolicy;
-use crate::core::Result;
+use crate::core::{Error, Result};
 use postgres::GenericClient;
 use std::time::Duration;
 
@@ -23,44 +27,54 @@ use std::time::Duration;
 /// `queued` wake the workers; polling is the fallback.
 pub const CHANNEL: &str = "harness_job";
 
-/// Key of the advisory lock that serialises schema changes and the queuer.
-const SCHEMA_LOCK: i64 = 0x6861_726e_6573_7301; // "harness" + 1
+/// Key of the advisory lock that serialises the queuers.
 pub const QUEUER_LOCK: i64 = 0x6861_726e_6573_7302;
 
-/// The columns, indexes and trigger claiming needs, on top of rex's `job` table.
-/// Idempotent; safe to run from many workers at once. (The deploy facts should carry
-/// the same so that a deployed database needs no change at worker start.)
-pub const QUEUE_SCHEMA_SQL: &str = r#"
-ALTER TABLE job ADD COLUMN IF NOT EXISTS claim_attempt int4 NOT NULL DEFAULT 0;
-ALTER TABLE job ADD COLUMN IF NOT EXISTS claimed_by text;
-ALTER TABLE job ADD COLUMN IF NOT EXISTS heartbeat_at timestamptz;
-CREATE INDEX IF NOT EXISTS job_harness_new_idx ON job (date_submitted, code) WHERE status = 'new';
-CREATE INDEX IF NOT EXISTS job_harness_queued_idx ON job (date_submitted, code) WHERE status = 'queued';
-CREATE INDEX IF NOT EXISTS job_harness_started_idx ON job (heartbeat_at) WHERE status = 'started';
-CREATE OR REPLACE FUNCTION job_harness_notify() RETURNS trigger LANGUAGE plpgsql AS
-  $$BEGIN PERFORM pg_notify('harness_job', 'new'); RETURN NULL; END;$$;
-CREATE OR REPLACE TRIGGER job_harness_notify AFTER INSERT ON job
-  FOR EACH STATEMENT EXECUTE FUNCTION job_harness_notify();
-"#;
+/// What claiming needs on top of rex's `job` columns: deployed with rex.job's facts
+/// (src/deploy/builtin/rex.job.yaml), checked at worker start.
+const QUEUE_SCHEMA: [&str; 8] = [
+    "job",
+    "claim_attempt",
+    "claimed_by",
+    "heartbeat_at",
+    "job_harness_new_idx",
+    "job_harness_queued_idx",
+    "job_harness_started_idx",
+    "job_harness_notify",
+];
 
-/// Applies [`QUEUE_SCHEMA_SQL`] unless it is already there.
-pub fn ensure_queue_schema(db: &mut postgres::Client) -> Result<()> {
-    let present: bool = db
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'job_harness_notify') \
-             AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'job'::regclass \
-                         AND attname = 'heartbeat_at' AND NOT attisdropped)",
-            &[],
-        )?
-        .get(0);
-    if present {
-        return Ok(());
-    }
-    let mut tx = db.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-    tx.batch_execute(QUEUE_SCHEMA_SQL)?;
-    tx.commit()?;
-    Ok(())
+/// The queue's columns, indexes and trigger (`QUEUE_SCHEMA`) that are not there.
+const MISSING: &str = "\
+SELECT want FROM unnest($1::text[]) WITH ORDINALITY AS w(want, n)
+WHERE to_regclass(quote_ident(want)) IS NULL
+  AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass('job')
+                  AND a.attname = want AND a.attnum > 0 AND NOT a.attisdropped)
+  AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = to_regclass('job')
+                  AND g.tgname = want)
+ORDER BY n";
+
+/// Checks that the application database has the job queue deployed (rex.job's
+/// facts of this version); the error names what is missing and what to do.
+pub fn check_queue_schema(db: &mut impl GenericClient) -> Result<()> {
+    let wanted: Vec<&str> = QUEUE_SCHEMA.to_vec();
+    let missing: Vec<String> = db
+        .query(MISSING, &[&wanted])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let missing = match missing.first() {
+        None => return Ok(()),
+        Some(table) if table == "job" => vec!["job".to_string()],
+        Some(_) => missing,
+    };
+    Err(Error::with(
+        "The job queue is not deployed; missing:",
+        missing.join(", "),
+    )
+    .wrap(
+        "Run `harness worker` against an application database deployed by this \
+             version of harness (rex.job's facts)",
+    ))
 }
 
 const CLAIM: &str = "\
@@ -68,13 +82,13 @@ WITH picked AS (
     SELECT id FROM job WHERE status = 'queued'
     ORDER BY date_submitted, code LIMIT $2 FOR UPDATE SKIP LOCKED)
 UPDATE job j SET status = 'started', date_started = LOCALTIMESTAMP,
-    claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = now()
+    claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = timezone('UTC', now())
 FROM picked WHERE j.id = picked.id
 RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt::int4";
 
 const CLAIM_CODE: &str = "\
 UPDATE job j SET status = 'started', date_started = LOCALTIMESTAMP,
-    claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = now()
+    claim_attempt = j.claim_attempt + 1, claimed_by = $1, heartbeat_at = timezone('UTC', now())
 WHERE j.id = (SELECT id FROM job WHERE code = $2 AND status IN ('new', 'queued')
               FOR UPDATE SKIP LOCKED)
 RETURNING j.code, j.owner, j.type, j.payload, j.claim_attempt::int4";
@@ -184,7 +198,7 @@ pub fn heartbeat(db: &mut impl GenericClient, worker: &str, running: &[(i64, i32
     let codes: Vec<i64> = running.iter().map(|r| r.0).collect();
     let attempts: Vec<i32> = running.iter().map(|r| r.1).collect();
     Ok(db.execute(
-        "UPDATE job j SET heartbeat_at = now() \
+        "UPDATE job j SET heartbeat_at = timezone('UTC', now()) \
          FROM unnest($2::int8[], $3::int4[]) AS r(code, attempt) \
          WHERE j.code = r.code AND j.claim_attempt = r.attempt \
            AND j.status = 'started' AND j.claimed_by = $1",
@@ -205,7 +219,7 @@ pub fn recover_stale(
             "UPDATE job SET status = 'failed', date_completed = LOCALTIMESTAMP, heartbeat_at = NULL, \
                status_detail = 'Worker ' || coalesce(claimed_by, '?') || \
                  ' stopped sending heartbeats; job abandoned after ' || $2 || ' seconds without one' \
-             WHERE status = 'started' AND heartbeat_at < now() - make_interval(secs => $1) \
+             WHERE status = 'started' AND heartbeat_at < timezone('UTC', now()) - make_interval(secs => $1) \
              RETURNING code",
             &[&secs, &(stale_after.as_secs() as i64).to_string()],
         )?,
@@ -213,7 +227,7 @@ pub fn recover_stale(
             "UPDATE job SET status = 'queued', date_started = NULL, heartbeat_at = NULL, \
                status_detail = 'Re-queued: worker ' || coalesce(claimed_by, '?') || \
                  ' stopped sending heartbeats', claimed_by = NULL \
-             WHERE status = 'started' AND heartbeat_at < now() - make_interval(secs => $1) \
+             WHERE status = 'started' AND heartbeat_at < timezone('UTC', now()) - make_interval(secs => $1) \
              RETURNING code",
             &[&secs],
         )?,

@@ -124,8 +124,8 @@ pub fn run(
     stop: &StopSignal,
 ) -> Result<RunReport> {
     let mut conn = app.db.connect()?;
-    claim::ensure_queue_schema(&mut conn)
-        .map_err(|e| e.wrap_with("While preparing the job table of:", &app.db.name))?;
+    claim::check_queue_schema(&mut conn)
+        .map_err(|e| e.wrap_with("While checking the job table of:", &app.db.name))?;
     let shared = Arc::new(Shared {
         app: app.clone(),
         registry: registry.clone(),

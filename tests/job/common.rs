@@ -1,5 +1,6 @@
 //! Shared by the job and asynctask integration tests: a scratch application database
-//! with the rex.job schema, an `App` on it, and a log capture.
+//! deployed like an application's (rex.job, rex.mart and rex.job_demo's `slow`
+//! facet), an `App` on it, and a log capture.
 
 #![allow(dead_code)]
 
@@ -8,9 +9,10 @@ use harness::core::settings::Settings;
 use harness::pg::testing::{server, ScratchDb};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-pub const SCHEMA: &str = include_str!("schema.sql");
+#[path = "../support/deployed.rs"]
+pub mod deployed;
 
-/// A scratch database with the job schema and an `App` using it.
+/// A scratch database with the job tables deployed and an `App` using it.
 pub struct TestApp {
     pub db: ScratchDb,
     pub app: App,
@@ -19,7 +21,7 @@ pub struct TestApp {
 impl TestApp {
     pub fn new(label: &str, settings: serde_json::Value) -> TestApp {
         let db = ScratchDb::new(label);
-        db.connect().batch_execute(SCHEMA).expect("job schema");
+        deployed::deploy_app(&mut db.connect(), None, &["job/rex.job_demo.yaml"]);
         let mut s = Settings::new();
         if let Some(map) = settings.as_object() {
             s.merge(map);
@@ -101,13 +103,15 @@ impl LogCapture {
         harness::core::logging::set_level(level);
         lines().lock().unwrap().clear();
         // Library crates log under their module paths (`tokio_postgres::query`);
-        // rex loggers never contain `::`.
+        // rex loggers never contain `::`. `rex.deploy` is other tests deploying
+        // their databases meanwhile.
         harness::core::logging::set_sink(Some(Box::new(|line: &str| {
             let rest = line.split_once(':').map_or("", |(_, r)| r);
             let module_path = rest
                 .split_once(':')
                 .is_some_and(|(_, after)| after.starts_with(':'));
-            if !module_path {
+            let deploy = rest.starts_with("rex.deploy:");
+            if !module_path && !deploy {
                 lines().lock().unwrap().push_str(line)
             }
         })));

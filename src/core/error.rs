@@ -124,13 +124,27 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 impl From<postgres::Error> for Error {
-    /// A server error keeps the server's text, the way psycopg's `str(exc)` reads.
     fn from(e: postgres::Error) -> Error {
-        match e.as_db_error() {
-            Some(db) => Error::new(db.message().to_string()),
-            None => Error::new(e.to_string()),
-        }
+        Error::new(pg_text(&e))
     }
+}
+
+/// The text of a client error: a server error keeps the server's text, the way
+/// psycopg's `str(exc)` reads; any other error carries its causes ("error connecting
+/// to server: Connection refused (os error 111)"), which the client's own `Display`
+/// leaves out.
+pub fn pg_text(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl From<std::io::Error> for Error {

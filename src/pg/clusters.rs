@@ -139,7 +139,14 @@ impl Clusters {
         }
         let server = self
             .start(label)
-            .map_err(|e| Error::with("Failed to connect to the database server:", e))?;
+            .map_err(|e| {
+                const CONNECT: &str = "Failed to connect to the database server:";
+                if e.message() == CONNECT {
+                    e
+                } else {
+                    Error::with(CONNECT, e)
+                }
+            })?;
         *guard = Some(server.clone());
         Ok(server)
     }

@@ -28,6 +28,7 @@ use super::bins::{self, Bins};
 use super::cleanup::{self, io_error, Cleanup, RunDir};
 use super::fnv1a;
 use super::proc::{self, RunAs};
+use crate::core::error::pg_text;
 use crate::core::{Error, Result};
 use std::fs::File;
 use std::io::Read;
@@ -253,7 +254,7 @@ fn prune_to_templates(port: u16) -> Result<()> {
         .user(SUPERUSER)
         .dbname("postgres")
         .connect(postgres::NoTls)
-        .map_err(|e| Error::with("Failed to connect to the database server:", e))?;
+        .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))?;
     // Everything but the templates goes, and templates beyond the newest few (by
     // oid, which grows with creation) so the cache stays small as deploys change.
     let rows = client.query(

@@ -22,6 +22,7 @@ mod template;
 pub use clusters::{BackendKind, Clusters, Options};
 pub use rexurl::RexUrl;
 
+use crate::core::error::pg_text;
 use crate::core::{Error, Result};
 use std::fmt;
 use std::path::PathBuf;
@@ -138,7 +139,7 @@ impl Server {
         config.dbname(dbname);
         config
             .connect(postgres::NoTls)
-            .map_err(|e| Error::with("Failed to connect to the database server:", e))
+            .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))
     }
 
     /// A URL for database `dbname` on this server, for people and child processes.

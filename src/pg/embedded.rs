@@ -72,6 +72,7 @@ impl Cluster {
     /// `initdb` into it the first time) and starts the server. `label` names the
     /// cluster in messages (`primary`, `hosting`).
     pub fn start(label: &str) -> Result<Arc<Cluster>> {
+        let _timing = crate::timings::span("cluster start");
         let started = Instant::now();
         let bins = bins::find()?;
         let user = proc::server_user()?;
@@ -167,6 +168,7 @@ impl Cluster {
     /// Saves the templates of this cluster into the cache (see the module doc).
     pub fn save_templates(&self) -> Result<()> {
         let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        let _timing = crate::timings::span("template save to cache");
         let started = Instant::now();
         let stage = RunDir::create("stage")?;
         let result = self.save_through(&stage);

@@ -7,7 +7,8 @@
 //! directory (`cp -a`: 50 ms for a fresh cluster on an idle disk, up to a second on
 //! a busy one) under a shared `flock`; to keep that copy off the start, every start
 //! leaves a spare copy in the background for the next one, which takes it by rename
-//! (see [`spares`]; exit waits up to 3 s for a copy in progress). Template
+//! (one per cluster the process ran at once, two at most: see [`spares`]; exit
+//! waits up to 3 s for a copy in progress). Template
 //! databases built by [`super::Server::ensure_template`] are saved back into the
 //! cache so that the next run starts with them already deployed: an online
 //! `pg_basebackup` of the running cluster is started once on the side, stripped of
@@ -103,6 +104,7 @@ impl Cluster {
         });
         let as_cleanup: Arc<dyn Cleanup> = cluster.clone();
         cleanup::register(&as_cleanup);
+        spares::cluster_started();
         spares::prepare_in_background(&cluster.cache, user);
         log::debug!(target: "harness.pg",
             "embedded {label} cluster on 127.0.0.1:{port} ready in {:?}", started.elapsed());
@@ -161,6 +163,7 @@ impl Cluster {
             .take();
         if let Some(mut pm) = taken {
             shutdown(&mut pm.child, libc::SIGQUIT);
+            spares::cluster_stopped();
         }
         self.run.remove();
     }

@@ -29,9 +29,10 @@ fn main() {
     };
     let user = proc::server_user().expect("server user");
     println!(
-        "PostgreSQL {} from {}; {runs} runs per step\n",
+        "PostgreSQL {} from {}; {runs} runs per step; clusters in {}\n",
         bins.version,
-        bins.dir.display()
+        bins.dir.display(),
+        harness::pg::cleanup::work_root().unwrap().display()
     );
     let mut table = Vec::new();
 
@@ -136,7 +137,13 @@ fn main() {
     let (mut initdb, mut start, mut createdb, mut dropdb, mut pgstop) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut plain_cold = Vec::new();
-    let work = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+    // Next to the embedded clusters' run directories (/dev/shm or $TMPDIR), so that
+    // both sides create their files on the same file system.
+    let scratch = harness::pg::cleanup::work_root().unwrap();
+    let work = tempfile::Builder::new()
+        .prefix("plain-")
+        .tempdir_in(&scratch)
+        .unwrap();
     std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
     let data = work.path().join("data");
     let sock = work.path().join("sock");

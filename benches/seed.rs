@@ -62,6 +62,7 @@ fn main() {
     for _ in 0..runs(3) {
         let cache = tempfile::tempdir().unwrap();
         cold.push(replay(exe, &transcript, cache.path(), false));
+        remove_spares(cache.path());
     }
     table.push(("cold (empty cache)", cold));
 
@@ -70,6 +71,7 @@ fn main() {
     let warm: Vec<Run> = (0..runs(7))
         .map(|_| replay(exe, &transcript, cache.path(), false))
         .collect();
+    remove_spares(cache.path());
     table.push(("warm, single cluster", warm));
 
     let cache = tempfile::tempdir().unwrap();
@@ -77,6 +79,7 @@ fn main() {
     let multi: Vec<Run> = (0..runs(5))
         .map(|_| replay(exe, &transcript, cache.path(), true))
         .collect();
+    remove_spares(cache.path());
     table.push(("warm, --multicluster", multi));
 
     println!(
@@ -157,6 +160,37 @@ fn replay(exe: &Path, transcript: &Path, cache: &Path, multicluster: bool) -> Ru
     Run {
         wall,
         phases: parse_timings(&stderr),
+    }
+}
+
+/// Removes the spare clusters the runs left for a throwaway `cache` (they would
+/// sit in the work root, possibly in memory, until another run swept them): the
+/// work root's `cache-<id>` file names the cache whose spares are `spare-<id>-*`.
+fn remove_spares(cache: &Path) {
+    let Ok(root) = harness::pg::cleanup::work_root() else {
+        return;
+    };
+    let entries: Vec<_> = std::fs::read_dir(&root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    for marker in &entries {
+        let name = marker.file_name().to_string_lossy().into_owned();
+        let Some(id) = name.strip_prefix("cache-") else {
+            continue;
+        };
+        let named = std::fs::read_to_string(marker.path()).unwrap_or_default();
+        if !Path::new(named.trim()).starts_with(cache) {
+            continue;
+        }
+        let prefix = format!("spare-{id}-");
+        for spare in &entries {
+            if spare.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(spare.path());
+            }
+        }
+        let _ = std::fs::remove_file(marker.path());
     }
 }
 

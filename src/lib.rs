@@ -13,3 +13,4 @@ pub mod mart;
 pub mod pg;
 pub mod provision;
 pub mod script;
+pub mod timings;

@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// Directory to search for applications before $HARNESS_APPS (repeatable).
     #[arg(long = "apps", value_name = "DIR")]
     pub apps: Vec<PathBuf>,
+    /// After the summary, print to stderr where the time went (cluster start,
+    /// application deploy and clone, examples, teardown, total) in milliseconds.
+    #[arg(long)]
+    pub timings: bool,
     #[command(flatten)]
     pub database: crate::cli::pg::PgOptions,
 }
@@ -63,6 +67,7 @@ fn colour_wanted() -> bool {
 
 /// Run `harness run`; returns the process exit status.
 pub fn run(args: &RunArgs) -> i32 {
+    let started = std::time::Instant::now();
     let missing: Vec<&PathBuf> = args.files.iter().filter(|f| !f.is_file()).collect();
     if !missing.is_empty() {
         for f in missing {
@@ -92,20 +97,29 @@ pub fn run(args: &RunArgs) -> i32 {
     for file in &args.files {
         let display = file.display().to_string();
         let mut exec = interpreter::make_executor(file, args, &clusters);
-        match doctest::run_file(file, &display, exec.as_mut(), &opts, &mut out) {
+        let examples = crate::timings::span("examples");
+        let ran = doctest::run_file(file, &display, exec.as_mut(), &opts, &mut out);
+        drop(examples);
+        let stopped = match ran {
             Ok(result) => {
                 total.add(result.tally);
                 let _ = writeln!(out, "{display}: {}", paint_tally(&opts.paint, result.tally));
-                if result.stopped {
-                    break;
-                }
+                result.stopped
             }
             Err(err) => {
                 unusable = true;
                 let _ = out.flush();
                 // The other files still run; the status says this one was unusable.
                 eprintln!("{err}");
+                false
             }
+        };
+        {
+            let _timing = crate::timings::span("teardown");
+            drop(exec);
+        }
+        if stopped {
+            break;
         }
     }
     let _ = writeln!(out, "{}", paint_tally(&opts.paint, total));
@@ -116,7 +130,18 @@ pub fn run(args: &RunArgs) -> i32 {
             eprint!("{tails}");
         }
     }
-    clusters.shutdown();
+    {
+        let _timing = crate::timings::span("teardown");
+        clusters.shutdown();
+    }
+    {
+        // What the exit would wait for anyway (a spare cluster copy for the next run).
+        let _timing = crate::timings::span("spare copy wait");
+        crate::pg::embedded::spares::wait_for_copy(std::time::Duration::from_secs(3));
+    }
+    if args.timings {
+        eprint!("{}", crate::timings::report(started.elapsed()));
+    }
     if unusable {
         2
     } else if total.failed > 0 {

@@ -7,7 +7,8 @@
 //! directory (`cp -a`: 50 ms for a fresh cluster on an idle disk, up to a second on
 //! a busy one) under a shared `flock`; to keep that copy off the start, every start
 //! leaves a spare copy in the background for the next one, which takes it by rename
-//! (see [`spares`]; exit waits up to 3 s for a copy in progress). Template
+//! (one per cluster the process ran at once, two at most: see [`spares`]; exit
+//! waits up to 3 s for a copy in progress). Template
 //! databases built by [`super::Server::ensure_template`] are saved back into the
 //! cache so that the next run starts with them already deployed: an online
 //! `pg_basebackup` of the running cluster is started once on the side, stripped of
@@ -73,6 +74,7 @@ impl Cluster {
     /// `initdb` into it the first time) and starts the server. `label` names the
     /// cluster in messages (`primary`, `hosting`).
     pub fn start(label: &str) -> Result<Arc<Cluster>> {
+        let _timing = crate::timings::span("cluster start");
         let started = Instant::now();
         let bins = bins::find()?;
         let user = proc::server_user()?;
@@ -103,6 +105,7 @@ impl Cluster {
         });
         let as_cleanup: Arc<dyn Cleanup> = cluster.clone();
         cleanup::register(&as_cleanup);
+        spares::cluster_started();
         spares::prepare_in_background(&cluster.cache, user);
         log::debug!(target: "harness.pg",
             "embedded {label} cluster on 127.0.0.1:{port} ready in {:?}", started.elapsed());
@@ -161,6 +164,7 @@ impl Cluster {
             .take();
         if let Some(mut pm) = taken {
             shutdown(&mut pm.child, libc::SIGQUIT);
+            spares::cluster_stopped();
         }
         self.run.remove();
     }
@@ -168,6 +172,7 @@ impl Cluster {
     /// Saves the templates of this cluster into the cache (see the module doc).
     pub fn save_templates(&self) -> Result<()> {
         let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        let _timing = crate::timings::span("template save to cache");
         let started = Instant::now();
         let stage = RunDir::create("stage")?;
         let result = self.save_through(&stage);

@@ -99,19 +99,24 @@ impl Provisioner {
         db_name: &str,
         dir: &std::path::Path,
     ) -> Result<Database> {
+        let deploying = crate::timings::span("application deploy");
         let hash = crate::deploy::application_hash(dir)?;
         let key = format!("harness_tpl_{db_name}_{hash}");
         let template = server.ensure_template(&key, |server, db| {
             let mut client = server.connect(db)?;
             crate::deploy::deploy_application(&mut client, dir)
         })?;
+        drop(deploying);
         static N: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "harness_{}_{}_{db_name}",
             std::process::id(),
             N.fetch_add(1, Ordering::SeqCst)
         );
-        server.clone_database(&template, &name)?;
+        {
+            let _timing = crate::timings::span("template clone");
+            server.clone_database(&template, &name)?;
+        }
         let db = Database {
             server: server.clone(),
             name,
@@ -126,6 +131,7 @@ impl Provisioner {
     /// Drops the databases this provisioner created (marts are the caller's business).
     pub fn cleanup(&self) {
         let created = std::mem::take(&mut *self.created.lock().unwrap_or_else(|e| e.into_inner()));
+        let _timing = crate::timings::span("drop databases");
         for db in created {
             let _ = db.server.drop_database(&db.name);
         }
@@ -137,6 +143,7 @@ impl Provisioner {
 /// advisory lock on the maintenance database, keyed by the database name, makes
 /// them take turns, so the database is created once and deployed by one at a time.
 fn deploy_in_place(server: &Server, name: &str, dir: &std::path::Path) -> Result<Database> {
+    let _timing = crate::timings::span("application deploy");
     let mut admin = server.connect("postgres")?;
     let key = crate::pg::fnv1a(format!("harness deploy in place: {name}").as_bytes()) as i64;
     admin.execute("SELECT pg_advisory_lock($1)", &[&key])?;

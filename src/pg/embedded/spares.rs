@@ -3,7 +3,9 @@
 //! copy: pg_tmp's trick. A spare is named `spare-<cache id>-<generation>-...` in
 //! the work root; one of an older generation is stale and deleted. A copy in
 //! progress lives in a locked stage directory, so a killed copier's leftovers go
-//! to the sweep.
+//! to the sweep. A process keeps as many spares as it has had clusters running at
+//! once (at most [`MAX_SPARES`]): a `--multicluster` run starts two clusters a
+//! second apart, and with a single spare the second one copied the cache itself.
 
 use super::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -79,6 +81,27 @@ fn count(cache: &Cache, root: &Path) -> usize {
 
 static BUSY: AtomicBool = AtomicBool::new(false);
 
+/// The most spares a process keeps for the next run.
+pub const MAX_SPARES: usize = 2;
+
+/// Clusters of this process running now, and the most that ever ran at once.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+pub(super) fn cluster_started() {
+    let live = LIVE.fetch_add(1, Ordering::SeqCst) + 1;
+    PEAK.fetch_max(live, Ordering::SeqCst);
+}
+
+pub(super) fn cluster_stopped() {
+    let _ = LIVE.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+}
+
+/// How many spares this process leaves: one per cluster it ran at once.
+fn wanted() -> usize {
+    PEAK.load(Ordering::SeqCst).clamp(1, MAX_SPARES)
+}
+
 /// Lets a spare being copied finish before the process exits (bounded): a
 /// short run would otherwise use up the spare and never leave one behind.
 pub fn wait_for_copy(limit: Duration) {
@@ -88,7 +111,8 @@ pub fn wait_for_copy(limit: Duration) {
     }
 }
 
-/// Makes one spare on a low-priority thread, unless one is there or being made.
+/// Makes spares on a low-priority thread until there are as many as [`wanted`],
+/// unless a thread of this process is already at it.
 pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
     if std::env::var_os("HARNESS_PG_NO_SPARE").is_some() || BUSY.swap(true, Ordering::SeqCst) {
         return;
@@ -98,20 +122,26 @@ pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
     };
     let spawned = std::thread::Builder::new()
         .name("harness-pg-spare".into())
-        .spawn(move || {
-            let _ = prepare(&cache, user);
+        .spawn(move || loop {
+            while let Ok(true) = prepare(&cache, user) {}
             BUSY.store(false, Ordering::SeqCst);
+            // A cluster started while this thread was finishing may want one more.
+            let short = cleanup::work_root().is_ok_and(|root| count(&cache, &root) < wanted());
+            if !short || BUSY.swap(true, Ordering::SeqCst) {
+                break;
+            }
         });
     if spawned.is_err() {
         BUSY.store(false, Ordering::SeqCst);
     }
 }
 
-fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<()> {
+/// Makes one spare unless there are enough; true when it made one.
+fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<bool> {
     static N: AtomicUsize = AtomicUsize::new(0);
     let root = cleanup::work_root()?;
-    if count(cache, &root) > 0 {
-        return Ok(());
+    if count(cache, &root) >= wanted() {
+        return Ok(false);
     }
     let mark = marker(&root, &cache.id());
     if !mark.exists() {
@@ -123,7 +153,7 @@ fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<()> {
         let _shared = cache.lock(libc::LOCK_SH)?;
         if !cache.data().is_dir() {
             stage.remove();
-            return Ok(());
+            return Ok(false);
         }
         let mut cmd = Command::new("cp");
         cmd.args(["-a", "--sparse=always"])
@@ -159,5 +189,6 @@ fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<()> {
     );
     let renamed = std::fs::rename(&data, root.join(name));
     stage.remove();
-    renamed.map_err(|e| io_error("Cannot store a spare cluster:", &data, e))
+    renamed.map_err(|e| io_error("Cannot store a spare cluster:", &data, e))?;
+    Ok(true)
 }

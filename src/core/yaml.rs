@@ -235,7 +235,23 @@ impl Builder {
         match &mut top.node.value {
             NodeValue::Seq(items) => items.push(node),
             NodeValue::Map(entries) => match top.key.take() {
-                None => top.key = Some(key_text(&node)),
+                None => {
+                    let key = key_text(&node);
+                    if key.len() > MAX_KEY_TEXT {
+                        // Nested collection keys: each level's repr escapes the one
+                        // inside, so the text doubles per level (found by fuzzing).
+                        let e = Error::with(
+                            "Failed to parse a YAML document:",
+                            format!("a mapping key is longer than {MAX_KEY_TEXT} characters"),
+                        );
+                        self.error = Some(match &node.mark {
+                            Some(m) => e.wrap_with("While parsing:", m),
+                            None => e,
+                        });
+                        return;
+                    }
+                    top.key = Some(key)
+                }
                 Some(key) => entries.push((key, node)),
             },
             _ => {}
@@ -317,6 +333,9 @@ fn resolve_plain(text: &str) -> NodeValue {
         _ => NodeValue::Str(text.to_string()),
     }
 }
+
+/// The longest mapping key text (a collection used as a key is kept as its repr).
+const MAX_KEY_TEXT: usize = 1 << 16;
 
 /// Mapping keys are kept as text: strings as they are, other scalars as YAML wrote them.
 fn key_text(node: &Node) -> String {
@@ -425,6 +444,18 @@ mod tests {
         std::fs::write(dir.path().join("loop.yaml"), "x: !include loop.yaml\n").unwrap();
         let e = load_file(&dir.path().join("loop.yaml")).unwrap_err();
         assert!(e.to_string().starts_with("Includes nest too deeply"));
+    }
+
+    #[test]
+    fn nested_collection_keys_are_bounded() {
+        // fuzz/artifacts (yaml_load): each nested `{` key escapes the repr of the one
+        // inside, doubling the key text per level; 40 levels used to exhaust memory.
+        let text = format!("- a: {}{}\n", "{".repeat(40), "}".repeat(40));
+        let e = load_str(&text, "<fuzz>").unwrap_err().to_string();
+        assert!(e.contains("a mapping key is longer than 65536 characters"), "{e}");
+        // a shallow collection key still loads, as its repr
+        let node = load_str("{[1, 2]: x}", "<t>").unwrap();
+        assert_eq!(node.as_map().unwrap()[0].0, "[1, 2]");
     }
 
     #[test]

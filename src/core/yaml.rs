@@ -479,7 +479,10 @@ mod tests {
         // inside, doubling the key text per level; 40 levels used to exhaust memory.
         let text = format!("- a: {}{}\n", "{".repeat(40), "}".repeat(40));
         let e = load_str(&text, "<fuzz>").unwrap_err().to_string();
-        assert!(e.contains("a mapping key is longer than 65536 characters"), "{e}");
+        assert!(
+            e.contains("a mapping key is longer than 65536 characters"),
+            "{e}"
+        );
         // a shallow collection key still loads, as its repr
         let node = load_str("{[1, 2]: x}", "<t>").unwrap();
         assert_eq!(node.as_map().unwrap()[0].0, "[1, 2]");
@@ -494,7 +497,10 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
         let e = load_str(&text, "<fuzz>").unwrap_err().to_string();
-        assert!(e.contains("aliases expand to more than 1000000 nodes"), "{e}");
+        assert!(
+            e.contains("aliases expand to more than 1000000 nodes"),
+            "{e}"
+        );
         // ordinary aliases still work
         let node = load_str("a: &x [1, 2]\nb: *x\n", "<t>").unwrap();
         assert_eq!(node.get("b").unwrap().as_seq().unwrap().len(), 2);

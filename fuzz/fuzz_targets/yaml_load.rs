@@ -7,9 +7,14 @@ use harness::core::yaml::{load, Node};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
+/// A scratch directory under `fuzz/scratch/` (git-ignored; reused by every run).
 fn scratch() -> &'static std::path::Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scratch/yaml_load");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
 }
 
 fuzz_target!(|text: &str| {

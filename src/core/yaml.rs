@@ -187,6 +187,7 @@ fn load_at(text: &str, origin: &str, dir: &Path, depth: usize) -> Result<Node> {
         anchors: HashMap::new(),
         root: None,
         error: None,
+        aliased: 0,
     };
     let mut parser = Parser::new_from_str(text);
     parser
@@ -213,6 +214,8 @@ struct Builder {
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     error: Option<Error>,
+    /// Nodes copied by aliases so far (see `MAX_ALIASED_NODES`).
+    aliased: usize,
 }
 
 impl Builder {
@@ -235,7 +238,23 @@ impl Builder {
         match &mut top.node.value {
             NodeValue::Seq(items) => items.push(node),
             NodeValue::Map(entries) => match top.key.take() {
-                None => top.key = Some(key_text(&node)),
+                None => {
+                    let key = key_text(&node);
+                    if key.len() > MAX_KEY_TEXT {
+                        // Nested collection keys: each level's repr escapes the one
+                        // inside, so the text doubles per level (found by fuzzing).
+                        let e = Error::with(
+                            "Failed to parse a YAML document:",
+                            format!("a mapping key is longer than {MAX_KEY_TEXT} characters"),
+                        );
+                        self.error = Some(match &node.mark {
+                            Some(m) => e.wrap_with("While parsing:", m),
+                            None => e,
+                        });
+                        return;
+                    }
+                    top.key = Some(key)
+                }
                 Some(key) => entries.push((key, node)),
             },
             _ => {}
@@ -318,6 +337,21 @@ fn resolve_plain(text: &str) -> NodeValue {
     }
 }
 
+/// How many nodes aliases may copy in one document: nodes are trees, so every alias
+/// copies its anchor, and nested aliases ("billion laughs") grow exponentially.
+const MAX_ALIASED_NODES: usize = 1_000_000;
+
+fn node_count(node: &Node) -> usize {
+    1 + match &node.value {
+        NodeValue::Seq(items) => items.iter().map(node_count).sum(),
+        NodeValue::Map(entries) => entries.iter().map(|(_, v)| node_count(v)).sum(),
+        _ => 0,
+    }
+}
+
+/// The longest mapping key text (a collection used as a key is kept as its repr).
+const MAX_KEY_TEXT: usize = 1 << 16;
+
 /// Mapping keys are kept as text: strings as they are, other scalars as YAML wrote them.
 fn key_text(node: &Node) -> String {
     match &node.value {
@@ -363,6 +397,18 @@ impl MarkedEventReceiver for Builder {
             }
             Event::Alias(id) => {
                 let node = self.anchors.get(&id).cloned().unwrap_or_else(Node::null);
+                self.aliased = self.aliased.saturating_add(node_count(&node));
+                if self.aliased > MAX_ALIASED_NODES {
+                    let e = Error::with(
+                        "Failed to parse a YAML document:",
+                        format!("aliases expand to more than {MAX_ALIASED_NODES} nodes"),
+                    );
+                    self.error = Some(match self.mark(mark) {
+                        Some(m) => e.wrap_with("While parsing:", m),
+                        None => e,
+                    });
+                    return;
+                }
                 self.push(node, 0);
             }
             _ => {}
@@ -425,6 +471,39 @@ mod tests {
         std::fs::write(dir.path().join("loop.yaml"), "x: !include loop.yaml\n").unwrap();
         let e = load_file(&dir.path().join("loop.yaml")).unwrap_err();
         assert!(e.to_string().starts_with("Includes nest too deeply"));
+    }
+
+    #[test]
+    fn nested_collection_keys_are_bounded() {
+        // fuzz/artifacts (yaml_load): each nested `{` key escapes the repr of the one
+        // inside, doubling the key text per level; 40 levels used to exhaust memory.
+        let text = format!("- a: {}{}\n", "{".repeat(40), "}".repeat(40));
+        let e = load_str(&text, "<fuzz>").unwrap_err().to_string();
+        assert!(
+            e.contains("a mapping key is longer than 65536 characters"),
+            "{e}"
+        );
+        // a shallow collection key still loads, as its repr
+        let node = load_str("{[1, 2]: x}", "<t>").unwrap();
+        assert_eq!(node.as_map().unwrap()[0].0, "[1, 2]");
+    }
+
+    #[test]
+    fn alias_expansion_is_bounded() {
+        // "billion laughs": 8 levels of 10 aliases would copy 10^8 nodes.
+        let mut text = String::from("a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
+        for i in 1..8 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(",");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let e = load_str(&text, "<fuzz>").unwrap_err().to_string();
+        assert!(
+            e.contains("aliases expand to more than 1000000 nodes"),
+            "{e}"
+        );
+        // ordinary aliases still work
+        let node = load_str("a: &x [1, 2]\nb: *x\n", "<t>").unwrap();
+        assert_eq!(node.get("b").unwrap().as_seq().unwrap().len(), 2);
     }
 
     #[test]

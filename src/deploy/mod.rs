@@ -42,6 +42,13 @@ pub fn deploy(client: &mut postgres::Client, facts: &Node, base_dir: &Path) -> R
     Driver::transaction(client, |drv| deploy_list(drv, &facts, base_dir))
 }
 
+/// Parses the facts of `node` without touching a database, returning how many there
+/// are; the error is the one `deploy` would report before running any SQL (used by
+/// validation tools and the fuzz targets).
+pub fn check_facts(facts: &Node) -> Result<usize> {
+    parse_facts(facts).map(|f| f.len())
+}
+
 fn deploy_list(drv: &mut Driver, facts: &[Fact], base_dir: &Path) -> Result<()> {
     for fact in facts {
         drv.deploy_fact(fact, base_dir)?;

@@ -89,7 +89,13 @@ impl Bench {
     fn start(pg_image: &str) -> Bench {
         let prefix = format!("harness-bench-{}", std::process::id());
         let net = format!("{prefix}-net");
-        must(&["network", "create", "--label", "harness.backend=docker-bench", &net]);
+        must(&[
+            "network",
+            "create",
+            "--label",
+            "harness.backend=docker-bench",
+            &net,
+        ]);
         let mut bench = Bench {
             prefix: prefix.clone(),
             workers: Vec::new(),
@@ -266,7 +272,9 @@ fn main() {
             summary(times, ms)
         );
     } else {
-        println!("SKIPPED: docker backend start-to-ready: built without the `docker` cargo feature");
+        println!(
+            "SKIPPED: docker backend start-to-ready: built without the `docker` cargo feature"
+        );
     }
     // The first embedded start may fill the initdb cache; not counted.
     drop(Server::embedded("bench").unwrap());

@@ -73,7 +73,14 @@ fn containers_of(pid: u32) -> Vec<String> {
 
 fn harness_run(transcript: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "--backend", "docker", "--image", &image(), transcript])
+        .args([
+            "run",
+            "--backend",
+            "docker",
+            "--image",
+            &image(),
+            transcript,
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -135,7 +142,10 @@ fn ctrl_c_during_the_start_and_during_the_run_leaves_no_container() {
         let deadline = Instant::now() + Duration::from_secs(120);
         while containers_of(pid).is_empty() {
             assert!(Instant::now() < deadline, "no container appeared");
-            assert!(child.try_wait().unwrap().is_none(), "harness run ended early");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "harness run ended early"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis(settle));

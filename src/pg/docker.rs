@@ -181,12 +181,16 @@ pub fn sweep_dead_owners() {
             continue;
         };
         let mut parts = owner.rsplitn(3, ':');
-        let (Some(started), Some(pid), Some(owner_host)) = (parts.next(), parts.next(), parts.next())
+        let (Some(started), Some(pid), Some(owner_host)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             continue;
         };
-        let Ok(pid) = pid.parse::<u32>() else { continue };
-        if owner_host != host || start_time(pid).map(|t| t.to_string()).as_deref() == Some(started) {
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if owner_host != host || start_time(pid).map(|t| t.to_string()).as_deref() == Some(started)
+        {
             continue;
         }
         log::info!(target: "harness.pg", "removing container {} of a dead run ({owner})", &id[..12.min(id.len())]);
@@ -308,12 +312,15 @@ mod with_feature {
                 return Err(e);
             }
         };
-        let address = started.get_host().map_err(|e| e.to_string()).and_then(|host| {
-            let port = started
-                .get_host_port_ipv4(5432.tcp())
-                .map_err(|e| e.to_string())?;
-            Ok((host.to_string(), port))
-        });
+        let address = started
+            .get_host()
+            .map_err(|e| e.to_string())
+            .and_then(|host| {
+                let port = started
+                    .get_host_port_ipv4(5432.tcp())
+                    .map_err(|e| e.to_string())?;
+                Ok((host.to_string(), port))
+            });
         let running = Arc::new(Running {
             image,
             container: Mutex::new(Some(started)),

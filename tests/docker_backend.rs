@@ -65,7 +65,7 @@ fn containers_of(pid: u32) -> Vec<String> {
     list.lines()
         .filter(|l| {
             let owner = l.split_once(' ').map_or("", |(_, o)| o);
-            owner.rsplitn(3, ':').nth(1) == Some(pid.to_string().as_str())
+            owner.rsplit(':').nth(1) == Some(pid.to_string().as_str())
         })
         .map(|l| l.split(' ').next().unwrap_or("").to_string())
         .collect()
@@ -159,4 +159,22 @@ fn ctrl_c_during_the_start_and_during_the_run_leaves_no_container() {
         assert_eq!(left, Vec::<String>::new(), "Ctrl-C {when}: {text}");
         eprintln!("docker backend: Ctrl-C {when}: exit {code}, 0 containers left");
     }
+}
+
+#[test]
+fn the_containers_of_a_killed_run_are_swept_by_the_next_start() {
+    skip_unless_docker!("docker backend sweep");
+    let mut child = harness_run("transcripts/async.txt");
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while containers_of(pid).is_empty() {
+        assert!(Instant::now() < deadline, "no container appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no hook runs
+    child.wait().unwrap();
+    assert_eq!(containers_of(pid).len(), 1, "kill -9 left its container");
+    harness::pg::docker::sweep_dead_owners();
+    assert_eq!(containers_of(pid), Vec::<String>::new());
+    eprintln!("docker backend: the container of a killed run was swept");
 }

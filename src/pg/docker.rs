@@ -112,6 +112,7 @@ fn daemon_answers() -> std::result::Result<(), String> {
 /// `<host>:<pid>:<start time>` of this process: what the `harness.owner` label says,
 /// so that a later run can tell whether the owner of a container is still alive
 /// (a pid alone is reused).
+#[cfg_attr(not(feature = "docker"), allow(dead_code))]
 fn owner_label(pid: u32) -> Option<String> {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     Some(format!("{}:{pid}:{}", host.trim(), start_time(pid)?))

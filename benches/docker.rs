@@ -4,7 +4,8 @@
 //!   `HARNESS_BENCH_JOBS` `harness_noop` jobs (default 3000), timed from its commit
 //!   until every one is `completed`; 3 rounds each;
 //! - start-to-ready time of the docker backend (container start until a connection
-//!   answers) next to the embedded backend's with a warm initdb cache; 5 starts each.
+//!   answers) next to the embedded backend's with a warm initdb cache; 5 starts each,
+//!   a second apart.
 //!
 //! Run: `cargo bench --features docker --bench docker` after
 //! `ci/docker/build-images.sh` (images `harness-pg:15`, `harness-worker:latest`, or
@@ -206,8 +207,9 @@ fn round(bench: &mut Bench, image: &str, n: usize, jobs: i64) -> f64 {
     }
     std::thread::sleep(Duration::from_millis(500));
     db.execute(
-        "INSERT INTO job (owner, type, payload) \
-         SELECT 'bench', 'harness_noop', '{}'::jsonb FROM generate_series(1, $1)",
+        // Codes given: the table's trigger (max + 1) sees none of the statement's rows.
+        "INSERT INTO job (code, owner, type, payload) \
+         SELECT g, 'bench', 'harness_noop', '{}'::jsonb FROM generate_series(1, $1::int8) g",
         &[&jobs],
     )
     .unwrap();
@@ -266,6 +268,7 @@ fn main() {
             server.connect("postgres").unwrap();
             times.push(t0.elapsed().as_secs_f64());
             drop(server);
+            std::thread::sleep(Duration::from_secs(1));
         }
         println!(
             "docker bench: start-to-ready, docker backend ({pg_image}), 5 starts: {}",
@@ -285,6 +288,8 @@ fn main() {
         server.connect("postgres").unwrap();
         times.push(t0.elapsed().as_secs_f64());
         drop(server);
+        // Time to prepare the next spare data directory, as between real runs.
+        std::thread::sleep(Duration::from_secs(1));
     }
     println!(
         "docker bench: start-to-ready, embedded backend (warm cache), 5 starts: {}",

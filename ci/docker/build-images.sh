@@ -36,6 +36,20 @@ say() { echo "build-images: $*" >&2; }
 scratch=()
 trap 'rm -rf "${scratch[@]}"' EXIT
 
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# `docker build` quietly (the legacy builder's deprecation notice is noise here);
+# the image a rebuilt tag replaces is removed, not left dangling.
+build() { # TAG DOCKER-BUILD-ARGS...
+    local tag="$1" old
+    shift
+    old="$(image_id "$tag")"
+    docker build -q -t "$tag" "$@" 2> >(grep -v -e DEPRECATED -e buildx -e 'docs.docker.com/go/buildx' -e '^ *$' >&2) >/dev/null
+    if [ -n "$old" ] && [ "$old" != "$(image_id "$tag")" ]; then
+        docker rmi "$old" >/dev/null 2>&1 || true
+    fi
+}
+
 have_image() { # TAG FORCE-LEVEL-THAT-REBUILDS-IT
     [ "$FORCE" -lt "$2" ] && docker image inspect "$1" >/dev/null 2>&1
 }
@@ -88,9 +102,8 @@ build_pg() {
     build_base
     say "building $pg_tag (postgresql-$PG_MAJOR from Debian)"
     # Host networking: apt reaches the mirror the way the host does.
-    docker build -q --network host -f "$here/Dockerfile.pg" \
-        --build-arg "BASE=$base_tag" --build-arg "PG_MAJOR=$PG_MAJOR" \
-        -t "$pg_tag" "$here" >/dev/null
+    build "$pg_tag" --network host -f "$here/Dockerfile.pg" \
+        --build-arg "BASE=$base_tag" --build-arg "PG_MAJOR=$PG_MAJOR" "$here"
 }
 
 build_worker() {
@@ -115,8 +128,7 @@ build_worker() {
     cp "$bin" "$stage/harness"
     cp -r "$root/definitions" "$stage/definitions"
     say "building $worker_tag"
-    docker build -q --label "harness.binary=$sum" --build-arg "BASE=$base_tag" \
-        -t "$worker_tag" "$stage" >/dev/null
+    build "$worker_tag" --label "harness.binary=$sum" --build-arg "BASE=$base_tag" "$stage"
 }
 
 docker info >/dev/null 2>&1 || { say "no Docker daemon answers"; exit 1; }

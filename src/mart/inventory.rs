@@ -1,6 +1,6 @@
 //! `rexmart_inventory` in the management (application) database: one row per mart,
-//! its status moving through the pipeline's phases. Plain SQL, one statement each,
-//! values bound as parameters.
+//! its status moving through the pipeline's phases. Plain SQL, one statement each
+//! (the insert: one transaction), values bound as parameters.
 
 use crate::core::{Error, Result};
 use chrono::NaiveDateTime;
@@ -76,20 +76,31 @@ impl Mart {
 const COLUMNS: &str = "code, definition, owner, name, status::text AS status, \
     date_creation_started, date_creation_completed, size, pinned";
 
+/// The advisory lock taken around an inventory insert (an arbitrary constant).
+const INSERT_LOCK: i64 = 0x7265_786d_6172_7401; // "rexmart" + 1
+
 /// Inserts the record of a mart being created (`name` = `TBD`); returns its code.
+/// The code is `max(code) + 1` (rex.deploy's `offset` identity, a trigger), so two
+/// creators inserting at once would compute the same one: a transaction-level
+/// advisory lock makes the inserts of every worker on the database take turns.
 pub fn insert(
     db: &mut Client,
     definition: &str,
     owner: &str,
     started: NaiveDateTime,
 ) -> Result<i64> {
-    let row = db
-        .query_one(
+    let row = (|| {
+        let mut tx = db.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INSERT_LOCK])?;
+        let row = tx.query_one(
             "INSERT INTO rexmart_inventory (definition, owner, name, status, date_creation_started) \
              VALUES ($1, $2, 'TBD', 'creation', $3) RETURNING code",
             &[&definition, &owner, &started],
-        )
-        .map_err(|e| Error::from(e).wrap("While creating inventory record"))?;
+        )?;
+        tx.commit()?;
+        Ok::<_, postgres::Error>(row)
+    })()
+    .map_err(|e| Error::from(e).wrap("While creating inventory record"))?;
     Ok(row.get(0))
 }
 

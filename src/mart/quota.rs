@@ -27,8 +27,26 @@ pub fn can_create_mart(
 }
 
 /// Purges the oldest unpinned complete marts over the definition's quota, then over
-/// the owner's total quota.
+/// the owner's total quota. Workers finishing marts of one owner at once would each
+/// purge the same oldest mart (and the second fail on its vanished database): a
+/// per-owner advisory lock makes them take turns.
 pub fn reap_marts(
+    app: &App,
+    db: &mut Client,
+    owner: &str,
+    definition: &Definition,
+    settings: &MartSettings,
+) -> Result<()> {
+    let lock = crate::pg::fnv1a(format!("rexmart_reap:{owner}").as_bytes()) as i64;
+    db.execute("SELECT pg_advisory_lock($1)", &[&lock])?;
+    let result = reap_locked(app, db, owner, definition, settings);
+    let unlocked = db.execute("SELECT pg_advisory_unlock($1)", &[&lock]);
+    result?;
+    unlocked?;
+    Ok(())
+}
+
+fn reap_locked(
     app: &App,
     db: &mut Client,
     owner: &str,

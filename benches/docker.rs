@@ -16,8 +16,6 @@ use harness::pg::Server;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const SCHEMA: &str = include_str!("../tests/job/schema.sql");
-
 fn docker(args: &[&str]) -> Result<String, String> {
     let out = Command::new("docker")
         .args(args)
@@ -155,7 +153,7 @@ impl Bench {
                 image,
                 "worker",
                 "--app",
-                "bench",
+                "rex.mart_demo",
                 "--pg-url",
                 "postgresql://postgres@pg:5432/bench",
                 "--concurrency",
@@ -184,8 +182,9 @@ fn round(bench: &mut Bench, image: &str, n: usize, jobs: i64) -> f64 {
     let _ = bench.server.drop_database("bench");
     bench.server.create_database("bench", None).unwrap();
     let mut db = bench.server.connect("bench").unwrap();
-    db.batch_execute(SCHEMA).unwrap();
-    harness::job::claim::ensure_queue_schema(&mut db).unwrap();
+    // The demo application's facts (rex.job's among them), as the workers deploy them.
+    let app = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo");
+    harness::deploy::deploy_application(&mut db, &app).unwrap();
     bench.start_workers(image, n);
     // Every worker connected (each container has its own address).
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -350,7 +350,7 @@ fn main() {
     server.create_database("mh_app", None).unwrap();
     let mut db = server.connect("mh_app").unwrap();
     harness::deploy::deploy_application(&mut db, &tmp.path().join("mh")).unwrap();
-    harness::job::claim::ensure_queue_schema(&mut db).unwrap();
+    harness::job::claim::check_queue_schema(&mut db).unwrap();
 
     // Three workers on the private network.
     let worker_image = worker_image();

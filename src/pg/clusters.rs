@@ -137,16 +137,14 @@ impl Clusters {
         if let Some(server) = guard.as_ref() {
             return Ok(server.clone());
         }
-        let server = self
-            .start(label)
-            .map_err(|e| {
-                const CONNECT: &str = "Failed to connect to the database server:";
-                if e.message() == CONNECT {
-                    e
-                } else {
-                    Error::with(CONNECT, e)
-                }
-            })?;
+        let server = self.start(label).map_err(|e| {
+            const CONNECT: &str = "Failed to connect to the database server:";
+            if e.message() == CONNECT {
+                e
+            } else {
+                Error::with(CONNECT, e)
+            }
+        })?;
         *guard = Some(server.clone());
         Ok(server)
     }

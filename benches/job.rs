@@ -30,8 +30,10 @@ fn start_workers(url: &str, n: usize, poll_ms: &str) -> Vec<Worker> {
     let workers: Vec<Worker> = (0..n)
         .map(|_| {
             Worker::start(&[
+                "--apps",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/job/apps"),
                 "--app",
-                "bench",
+                "jobtest",
                 "--pg-url",
                 url,
                 "--concurrency",

@@ -13,28 +13,11 @@
 //! prints `SKIPPED: <reason>`.
 
 use harness::pg::Server;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn docker(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run docker: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(format!(
-            "docker {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-fn must(args: &[&str]) -> String {
-    docker(args).unwrap_or_else(|e| panic!("{e}"))
-}
+#[path = "../tests/support/docker_cli.rs"]
+mod docker_cli;
+use docker_cli::{docker, must};
 
 fn env_or(var: &str, default: &str) -> String {
     std::env::var(var)

@@ -208,18 +208,9 @@ fn parse_timings(stderr: &str) -> BTreeMap<String, f64> {
         .collect()
 }
 
-fn stats(times: &[Duration]) -> (Duration, Duration, Duration) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    if sorted.is_empty() {
-        return Default::default();
-    }
-    (
-        sorted[0],
-        sorted[sorted.len() / 2],
-        sorted[sorted.len() - 1],
-    )
-}
+#[path = "support/stats.rs"]
+mod stats;
+use stats::stats;
 
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)

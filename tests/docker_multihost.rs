@@ -26,26 +26,9 @@ const WORKERS: usize = 3;
 const HEARTBEAT: u64 = 1;
 const STALE: u64 = 6;
 
-/// `docker ARGS...`: its stdout, or a message with its stderr.
-fn docker(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run docker: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(format!(
-            "docker {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-fn must(args: &[&str]) -> String {
-    docker(args).unwrap_or_else(|e| panic!("{e}"))
-}
+#[path = "support/docker_cli.rs"]
+mod docker_cli;
+use docker_cli::{docker, must};
 
 fn pg_image() -> String {
     std::env::var("HARNESS_DOCKER_IMAGE")

@@ -83,11 +83,12 @@ impl Bench {
             workers: Vec::new(),
             server: Server::from_url("postgresql://postgres@127.0.0.1:1/postgres").unwrap(),
         };
-        must(&[
+        let pg_name = format!("{prefix}-pg");
+        let mut args = vec![
             "run",
             "-d",
             "--name",
-            &format!("{prefix}-pg"),
+            &pg_name,
             "--network",
             &net,
             "--network-alias",
@@ -99,17 +100,11 @@ impl Bench {
             "-e",
             "POSTGRES_HOST_AUTH_METHOD=trust",
             pg_image,
-            "postgres",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=200",
-        ]);
-        let port = must(&["port", &format!("{prefix}-pg"), "5432/tcp"]);
+        ];
+        args.extend(harness::pg::docker::SERVER_CMD);
+        args.extend(["-c", "max_connections=200"]);
+        must(&args);
+        let port = must(&["port", &pg_name, "5432/tcp"]);
         let port = port.lines().next().unwrap().rsplit(':').next().unwrap();
         bench.server =
             Server::from_url(&format!("postgresql://postgres@127.0.0.1:{port}/postgres")).unwrap();

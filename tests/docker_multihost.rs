@@ -304,18 +304,11 @@ fn main() {
             "-e",
             "POSTGRES_HOST_AUTH_METHOD=trust",
         ],
-        &[
-            &pg_image,
-            "postgres",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=300",
-        ],
+        &[pg_image.as_str()]
+            .into_iter()
+            .chain(harness::pg::docker::SERVER_CMD)
+            .chain(["-c", "max_connections=300"])
+            .collect::<Vec<_>>(),
     );
     must(&["start", &cluster.name("pg")]);
     let port = must(&["port", &cluster.name("pg"), "5432/tcp"]);

@@ -20,6 +20,18 @@ use crate::core::{Error, Result};
 /// The image used when neither `--image` nor `$HARNESS_DOCKER_IMAGE` is given.
 pub const DEFAULT_IMAGE: &str = "postgres:16-alpine";
 
+/// The server command of the harness's PostgreSQL containers: durability off, as for
+/// the embedded clusters, since their data is thrown away.
+pub const SERVER_CMD: [&str; 7] = [
+    "postgres",
+    "-c",
+    "fsync=off",
+    "-c",
+    "synchronous_commit=off",
+    "-c",
+    "full_page_writes=off",
+];
+
 /// The environment variable naming the default image.
 pub const IMAGE_ENV: &str = "HARNESS_DOCKER_IMAGE";
 
@@ -289,17 +301,7 @@ mod with_feature {
             .with_label("harness.backend", "docker")
             .with_label("harness.run", run.as_str())
             .with_label("harness.owner", owner_label(pid).unwrap_or_default())
-            .with_cmd([
-                "postgres",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ])
+            .with_cmd(SERVER_CMD.into_iter().chain(["-c", "max_connections=200"]))
             .with_startup_timeout(Duration::from_secs(120));
         // The client may panic deep inside on odd environments; a panic is not an answer.
         let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| request.start()))

@@ -246,20 +246,7 @@ pub(super) fn json(it: &mut Interpreter) -> Module {
     .build();
     m.set("JSONDecodeError", Value::Class(decode_error.clone()));
     m.add_fn("dumps", |it, a| {
-        let obj = match a.pos.as_slice() {
-            [obj] => obj.clone(),
-            [] => {
-                return Err(Exception::type_error(
-                    "dumps() missing 1 required positional argument: 'obj'",
-                ))
-            }
-            more => {
-                return Err(Exception::type_error(format!(
-                    "dumps() takes 1 positional argument but {} were given",
-                    more.len()
-                )))
-            }
-        };
+        let obj = one_positional(&a.pos, "dumps", "obj")?.clone();
         const KNOWN: &[&str] = &[
             "skipkeys",
             "ensure_ascii",
@@ -337,24 +324,13 @@ pub(super) fn json(it: &mut Interpreter) -> Module {
         Ok(Value::str(&out))
     });
     m.add_fn("loads", move |it, a| {
-        let text = match a.pos.as_slice() {
-            [Value::Str(s)] => s.to_string(),
-            [Value::Bytes(b)] => decode_utf8(b)?,
-            [o] => {
+        let text = match one_positional(&a.pos, "loads", "s")? {
+            Value::Str(s) => s.to_string(),
+            Value::Bytes(b) => decode_utf8(b)?,
+            o => {
                 return Err(Exception::type_error(format!(
                     "the JSON object must be str, bytes or bytearray, not {}",
                     o.type_name()
-                )))
-            }
-            [] => {
-                return Err(Exception::type_error(
-                    "loads() missing 1 required positional argument: 's'",
-                ))
-            }
-            more => {
-                return Err(Exception::type_error(format!(
-                    "loads() takes 1 positional argument but {} were given",
-                    more.len()
                 )))
             }
         };
@@ -402,4 +378,19 @@ pub(super) fn json(it: &mut Interpreter) -> Module {
         }
     });
     m
+}
+
+/// The one positional argument of `fname(pname, ...)`, or CPython's TypeError for
+/// none or too many.
+fn one_positional<'a>(pos: &'a [Value], fname: &str, pname: &str) -> Result<&'a Value, Exception> {
+    match pos {
+        [v] => Ok(v),
+        [] => Err(Exception::type_error(format!(
+            "{fname}() missing 1 required positional argument: '{pname}'"
+        ))),
+        more => Err(Exception::type_error(format!(
+            "{fname}() takes 1 positional argument but {} were given",
+            more.len()
+        ))),
+    }
 }

@@ -2,6 +2,7 @@
 
 use super::app::{fail, AppArgs};
 use crate::core::Result;
+use crate::mart::cluster::Cluster;
 use crate::mart::{inventory, purge};
 use clap::Args;
 
@@ -23,6 +24,7 @@ pub fn run(args: PurgeArgs) -> i32 {
     };
     let result = (|| -> Result<i32> {
         let mut db = app.db.connect()?;
+        let mut cluster = Cluster::connect(&app.hosting)?;
         let mut status = 0;
         for code in &args.codes {
             match inventory::get(&mut db, *code)? {
@@ -31,7 +33,7 @@ pub fn run(args: PurgeArgs) -> i32 {
                         "Purging #{}: {} (owner={}, definition={})...",
                         m.code, m.name, m.owner, m.definition
                     );
-                    purge::purge_with(&app, &mut db, m.code)?;
+                    purge::purge_with(&app, &mut db, &mut cluster, m.code)?;
                 }
                 None => {
                     eprintln!("No Mart exists with code/name \"{code}\"");

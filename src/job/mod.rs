@@ -37,4 +37,10 @@ pub trait Executor: Send + Sync {
     fn logger_name(&self) -> &str;
     /// Runs job `code` for `owner` with its payload (`{}` when the column is empty).
     fn execute(&self, app: &App, code: i64, owner: &str, payload: &Value) -> Result<()>;
+    /// Repairs what jobs of this type leave half-done when their worker dies (by
+    /// default nothing). The job worker calls it when it starts and after it has
+    /// recovered stale jobs; it must be safe while other workers run such jobs.
+    fn recover(&self, _app: &App) -> Result<()> {
+        Ok(())
+    }
 }

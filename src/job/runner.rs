@@ -418,11 +418,13 @@ fn finisher_thread(shared: &Shared, requests: &mpsc::Receiver<FinishRequest>) {
 }
 
 /// Every `job_heartbeat_interval`: touch our claims, recover stale jobs, and now and
-/// then purge old finished jobs.
+/// then purge old finished jobs. Executors repair what dead workers left (see
+/// [`super::Executor::recover`]) on the first beat and after stale jobs were recovered.
 fn heartbeat_thread(shared: &Shared) {
     let interval = shared.settings.heartbeat_interval;
     let mut conn: Option<postgres::Client> = None;
     let mut last_cleanup: Option<Instant> = None;
+    let mut repair = true;
     while !shared.done.load(Ordering::SeqCst) {
         let step = (|| -> Result<()> {
             if conn.as_ref().is_none_or(postgres::Client::is_closed) {
@@ -444,6 +446,15 @@ fn heartbeat_thread(shared: &Shared) {
                     StalePolicy::Requeue => "re-queued",
                 };
                 log::warn!(target: LOGGER, "Job #{code} {what}: its worker stopped sending heartbeats");
+                repair = true;
+            }
+            if repair {
+                for job_type in shared.registry.types() {
+                    if let Some(executor) = shared.registry.get(job_type) {
+                        executor.recover(&shared.app)?;
+                    }
+                }
+                repair = false;
             }
             if last_cleanup.is_none_or(|t| t.elapsed() >= shared.opts.cleanup_interval) {
                 last_cleanup = Some(Instant::now());

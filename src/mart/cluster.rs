@@ -1,10 +1,13 @@
 //! The hosting cluster as rex.mart's `Cluster` sees it: databases created, cloned,
 //! renamed, dropped and measured from the maintenance database `postgres`, with
-//! rex's error texts (`Got an error from the database server:`).
+//! rex's error texts (`Got an error from the database server:`). The same session
+//! holds the marts' advisory locks (see [`MartLock`]).
 
+use crate::core::app::App;
 use crate::core::{Error, Result};
 use crate::pg::{quote_ident, Server};
 use postgres::Client;
+use std::collections::HashSet;
 
 /// psycopg2's `str(exc)` for a server error: the message, the `LINE n:` excerpt with
 /// its caret when the server gave a position in `query`, then DETAIL/HINT/CONTEXT.
@@ -61,6 +64,40 @@ pub fn server_error(e: postgres::Error, query: &str) -> Error {
     )
 }
 
+/// The advisory lock of one mart, taken on the hosting cluster's maintenance
+/// database: held by its creator from the moment its inventory record is committed
+/// until its database is complete, and by a purge from `DROP DATABASE` until the
+/// record is deleted. A record whose database is missing and whose lock is free was
+/// left by a process that died in between; [`super::sweep`] deletes it.
+///
+/// Session-level, so it lives exactly as long as the session that runs `CREATE
+/// DATABASE` (a dead worker's lock goes with its connection), and two-key (the
+/// management database's name hashed, the code), so applications sharing a hosting
+/// cluster do not collide. It is not held on the management database because that
+/// session is closed while the application database is cloned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MartLock {
+    scope: i32,
+    code: i32,
+}
+
+impl MartLock {
+    pub fn new(app: &App, code: i64) -> MartLock {
+        let scope = crate::pg::fnv1a(format!("rexmart:{}", app.db.name).as_bytes()) as i32;
+        // Inventory codes are `integer`.
+        MartLock {
+            scope,
+            code: code as i32,
+        }
+    }
+}
+
+/// Whether the hosting cluster is the server the management database lives on (one
+/// transaction can then change both an inventory record and a database's name).
+pub fn hosts_management_db(app: &App) -> bool {
+    app.hosting.url("postgres") == app.db.server.url("postgres")
+}
+
 /// A session on the hosting cluster's maintenance database.
 pub struct Cluster {
     pub server: Server,
@@ -103,15 +140,63 @@ impl Cluster {
     }
 
     pub fn rename(&mut self, old: &str, new: &str) -> Result<()> {
-        self.execute(&format!(
+        self.execute(&Cluster::rename_sql(old, new))
+    }
+
+    /// `ALTER DATABASE "<old>" RENAME TO "<new>"` (it may run inside a transaction).
+    pub fn rename_sql(old: &str, new: &str) -> String {
+        format!(
             "ALTER DATABASE {} RENAME TO {}",
             quote_ident(old),
             quote_ident(new)
-        ))
+        )
     }
 
     pub fn drop(&mut self, name: &str) -> Result<()> {
         self.execute(&format!("DROP DATABASE {}", quote_ident(name)))
+    }
+
+    /// The names of all databases on the cluster.
+    pub fn database_names(&mut self) -> Result<HashSet<String>> {
+        let sql = "SELECT datname FROM pg_catalog.pg_database";
+        let rows = self
+            .client
+            .query(sql, &[])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Takes `lock`, waiting while another session holds it. Session locks stack:
+    /// each [`Cluster::lock`] needs its [`Cluster::unlock`].
+    pub fn lock(&mut self, lock: MartLock) -> Result<()> {
+        let sql = "SELECT pg_advisory_lock($1, $2)";
+        self.client
+            .execute(sql, &[&lock.scope, &lock.code])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(())
+    }
+
+    /// Takes `lock` if no other session holds it.
+    pub fn try_lock(&mut self, lock: MartLock) -> Result<bool> {
+        let sql = "SELECT pg_try_advisory_lock($1, $2)";
+        let row = self
+            .client
+            .query_one(sql, &[&lock.scope, &lock.code])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(row.get(0))
+    }
+
+    pub fn unlock(&mut self, lock: MartLock) -> Result<()> {
+        let sql = "SELECT pg_advisory_unlock($1, $2)";
+        self.client
+            .execute(sql, &[&lock.scope, &lock.code])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(())
+    }
+
+    /// Whether the session is gone (its locks with it).
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
     }
 
     /// `pg_database_size`, in bytes.

@@ -4,7 +4,7 @@
 //! with every log line and the exact `While ...` error chain. A failure purges the
 //! mart (database and record) unless the caller asks to keep it.
 
-use super::cluster::Cluster;
+use super::cluster::{hosts_management_db, server_error, Cluster, MartLock};
 use super::definition::{BaseType, Definition, Definitions, EtlScript, ScriptType};
 use super::etl::{extract_htsql_statements, run_sql, script_params};
 use super::inventory::{self, py_datetime, py_timedelta, Mart, Status};
@@ -95,6 +95,7 @@ impl<'a> MartCreator<'a> {
             db: Some(db),
             mart: None,
             cluster: None,
+            lock: None,
             code: None,
             name: None,
         };
@@ -104,10 +105,9 @@ impl<'a> MartCreator<'a> {
                 run.mart = None;
                 if let (Some(code), true) = (run.code, options.purge_on_failure) {
                     // A purge failure must not hide the creation failure.
-                    if let Ok(db) = run.db() {
-                        let _ = purge_with(self.app, db, code);
-                    }
+                    let _ = run.purge(code);
                 }
+                let _ = run.release();
                 Err(e.wrap_with("While creating Mart database:", &self.definition.id))
             }
         }
@@ -123,8 +123,11 @@ struct Run<'c, 'a> {
     db: Option<Client>,
     /// The mart database session, opened when first needed.
     mart: Option<Client>,
-    /// The hosting cluster's maintenance session, opened when first needed.
+    /// The hosting cluster's maintenance session: it holds the mart's lock and runs
+    /// `CREATE DATABASE`, so it is never silently replaced while the lock is held.
     cluster: Option<Cluster>,
+    /// The mart's lock, held from the inventory insert until the mart is complete.
+    lock: Option<MartLock>,
     code: Option<i64>,
     name: Option<String>,
 }
@@ -152,6 +155,36 @@ impl Run<'_, '_> {
         Ok(self.cluster.as_mut().expect("connected above"))
     }
 
+    /// Both management sessions at once.
+    fn sessions(&mut self) -> Result<(&mut Client, &mut Cluster)> {
+        self.db()?;
+        self.cluster()?;
+        match (self.db.as_mut(), self.cluster.as_mut()) {
+            (Some(db), Some(cluster)) => Ok((db, cluster)),
+            _ => unreachable!("both sessions were opened above"),
+        }
+    }
+
+    /// Purges the mart after a failure. A cluster session that died (its lock with
+    /// it) is replaced first.
+    fn purge(&mut self, code: i64) -> Result<()> {
+        if self.cluster.as_ref().is_some_and(Cluster::is_closed) {
+            self.cluster = None;
+            self.lock = None;
+        }
+        let app = self.creator.app;
+        let (db, cluster) = self.sessions()?;
+        purge_with(app, db, cluster, code)
+    }
+
+    /// Releases the mart's lock: its database is complete, or purged.
+    fn release(&mut self) -> Result<()> {
+        match (self.lock.take(), self.cluster.as_mut()) {
+            (Some(lock), Some(cluster)) => cluster.unlock(lock),
+            _ => Ok(()),
+        }
+    }
+
     fn status(&mut self, status: Status) -> Result<()> {
         let code = self.code.unwrap_or_default();
         inventory::set_status(self.db()?, code, status)
@@ -165,7 +198,11 @@ impl Run<'_, '_> {
         if let Some(line) = parameters_log_line(&self.params) {
             log(&line);
         }
-        let code = inventory::insert(self.db()?, &def.id, &c.owner, started)?;
+        let (db, cluster) = self.sessions()?;
+        let code = inventory::insert(db, &def.id, &c.owner, started, |code| {
+            cluster.lock(MartLock::new(c.app, code))
+        })?;
+        self.lock = Some(MartLock::new(c.app, code));
         self.code = Some(code);
         let name = match def.base.base_type {
             BaseType::Existing => def.base.target.clone().unwrap_or_default(),
@@ -247,7 +284,11 @@ impl Run<'_, '_> {
             mart.size
                 .map_or_else(|| "None".to_string(), |s| s.to_string())
         ));
-        quota::reap_marts(c.app, self.db()?, &c.owner, def, &c.settings)?;
+        // Released before reaping: two creators of one owner, each reaping the
+        // other's new mart while holding its own lock, would wait on each other.
+        self.release()?;
+        let (db, cluster) = self.sessions()?;
+        quota::reap_marts(c.app, db, cluster, &c.owner, def, &c.settings)?;
         Ok(mart)
     }
 
@@ -327,13 +368,13 @@ impl Run<'_, '_> {
         let c = self.creator;
         let owner = c.owner.clone();
         guard("While purging previous fixed-name database", None, || {
-            let db = self.db()?;
+            let (db, cluster) = self.sessions()?;
             let previous = inventory::with_name(db, fixed)?;
             match previous.as_slice() {
                 [] => Ok(()),
                 [one] if one.owner == owner => {
                     log(&format!("Purging previous database named \"{fixed}\"..."));
-                    purge_with(c.app, db, one.code)
+                    purge_with(c.app, db, cluster, one.code)
                 }
                 [one] => Err(Error::new(format!(
                     "Cannot set name of Mart to \"{fixed}\" because a Mart with that name already exists owned by \"{}\"",
@@ -348,10 +389,28 @@ impl Run<'_, '_> {
             log(&format!("Renaming database to: {fixed}"));
             self.mart = None;
             let old = self.name.clone().unwrap_or_default();
-            self.cluster()?.rename(&old, fixed)?;
-            self.name = Some(fixed.to_string());
             let code = self.code.unwrap_or_default();
-            inventory::set_name(self.db()?, code, fixed)
+            if hosts_management_db(c.app) {
+                rename_with_record(self.db()?, code, &old, fixed)?;
+            } else {
+                // Two servers: a crash between the two leaves the record on the old
+                // name (and the sweep may then delete it).
+                self.cluster()?.rename(&old, fixed)?;
+                inventory::set_name(self.db()?, code, fixed)?;
+            }
+            self.name = Some(fixed.to_string());
+            Ok(())
         })
     }
+}
+
+/// Renames the database and its inventory record in one transaction, on the
+/// server both live on, so that no crash leaves the record on a missing name.
+fn rename_with_record(db: &mut Client, code: i64, old: &str, new: &str) -> Result<()> {
+    let mut tx = db.transaction()?;
+    inventory::set_name(&mut tx, code, new)?;
+    let sql = Cluster::rename_sql(old, new);
+    tx.batch_execute(&sql).map_err(|e| server_error(e, &sql))?;
+    tx.commit()?;
+    Ok(())
 }

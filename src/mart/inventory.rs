@@ -4,7 +4,7 @@
 
 use crate::core::{Error, Result};
 use chrono::NaiveDateTime;
-use postgres::{Client, Row};
+use postgres::{Client, GenericClient, Row};
 
 /// The pipeline phase a mart is in (the `status` column's enum labels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,25 +83,53 @@ const INSERT_LOCK: i64 = 0x7265_786d_6172_7401; // "rexmart" + 1
 /// The code is `max(code) + 1` (rex.deploy's `offset` identity, a trigger), so two
 /// creators inserting at once would compute the same one: a transaction-level
 /// advisory lock makes the inserts of every worker on the database take turns.
+/// `hold(code)` runs before the commit, so whatever it takes (the creator's
+/// [`super::cluster::MartLock`]) is held before anyone can see the record.
 pub fn insert(
     db: &mut Client,
     definition: &str,
     owner: &str,
     started: NaiveDateTime,
+    hold: impl FnOnce(i64) -> Result<()>,
 ) -> Result<i64> {
-    let row = (|| {
-        let mut tx = db.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INSERT_LOCK])?;
-        let row = tx.query_one(
-            "INSERT INTO rexmart_inventory (definition, owner, name, status, date_creation_started) \
-             VALUES ($1, $2, 'TBD', 'creation', $3) RETURNING code",
-            &[&definition, &owner, &started],
-        )?;
-        tx.commit()?;
-        Ok::<_, postgres::Error>(row)
-    })()
-    .map_err(|e| Error::from(e).wrap("While creating inventory record"))?;
+    let wrap = |e: Error| e.wrap("While creating inventory record");
+    let mut tx = db.transaction().map_err(|e| wrap(e.into()))?;
+    let row = tx
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&INSERT_LOCK])
+        .and_then(|_| {
+            tx.query_one(
+                "INSERT INTO rexmart_inventory (definition, owner, name, status, date_creation_started) \
+                 VALUES ($1, $2, 'TBD', 'creation', $3) RETURNING code",
+                &[&definition, &owner, &started],
+            )
+        })
+        .map_err(|e| wrap(e.into()))?;
+    let code: i64 = row.get(0);
+    hold(code)?;
+    tx.commit().map_err(|e| wrap(e.into()))?;
+    Ok(code)
+}
+
+/// Whether the database has an inventory (rex.mart's facts are deployed).
+pub fn is_deployed(db: &mut Client) -> Result<bool> {
+    let row = db.query_one("SELECT to_regclass('rexmart_inventory') IS NOT NULL", &[])?;
     Ok(row.get(0))
+}
+
+/// Records whose database is not among `existing`, by code: `(code, name)`.
+pub fn missing_databases(
+    db: &mut Client,
+    existing: &std::collections::HashSet<String>,
+) -> Result<Vec<(i64, String)>> {
+    Ok(db
+        .query(
+            "SELECT code, name FROM rexmart_inventory ORDER BY code",
+            &[],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .filter(|(_, name): &(i64, String)| !existing.contains(name))
+        .collect())
 }
 
 pub fn set_status(db: &mut Client, code: i64, status: Status) -> Result<()> {
@@ -116,7 +144,7 @@ pub fn set_status(db: &mut Client, code: i64, status: Status) -> Result<()> {
     Ok(())
 }
 
-pub fn set_name(db: &mut Client, code: i64, name: &str) -> Result<()> {
+pub fn set_name(db: &mut impl GenericClient, code: i64, name: &str) -> Result<()> {
     db.execute(
         "UPDATE rexmart_inventory SET name = $2 WHERE code = $1",
         &[&code, &name],

@@ -3,7 +3,7 @@
 //! - [`definition`]: `mart.yaml` loading and validation;
 //! - [`runlist`]: the payload / RunList entry validator;
 //! - [`creator`]: the creation pipeline; [`tasks`]: its worker and job executor;
-//! - [`inventory`], [`purge`], [`quota`]: the records and their lifecycle;
+//! - [`inventory`], [`purge`], [`quota`], [`sweep`]: the records and their lifecycle;
 //! - [`cluster`], [`etl`], [`processors`], [`params`], [`settings`]: the pieces;
 //! - [`ext`]: the adapter onto rex.deploy and HTSQL.
 
@@ -20,6 +20,7 @@ pub mod purge;
 pub mod quota;
 pub mod runlist;
 pub mod settings;
+pub mod sweep;
 pub mod tasks;
 
 pub use creator::{CreateOptions, MartCreator};

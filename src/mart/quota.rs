@@ -2,6 +2,7 @@
 //! per-definition and per-owner limits; after a creation, the oldest unpinned
 //! complete marts over the limits are purged.
 
+use super::cluster::Cluster;
 use super::definition::Definition;
 use super::inventory;
 use super::purge::purge_with;
@@ -33,13 +34,14 @@ pub fn can_create_mart(
 pub fn reap_marts(
     app: &App,
     db: &mut Client,
+    cluster: &mut Cluster,
     owner: &str,
     definition: &Definition,
     settings: &MartSettings,
 ) -> Result<()> {
     let lock = crate::pg::fnv1a(format!("rexmart_reap:{owner}").as_bytes()) as i64;
     db.execute("SELECT pg_advisory_lock($1)", &[&lock])?;
-    let result = reap_locked(app, db, owner, definition, settings);
+    let result = reap_locked(app, db, cluster, owner, definition, settings);
     let unlocked = db.execute("SELECT pg_advisory_unlock($1)", &[&lock]);
     result?;
     unlocked?;
@@ -49,6 +51,7 @@ pub fn reap_marts(
 fn reap_locked(
     app: &App,
     db: &mut Client,
+    cluster: &mut Cluster,
     owner: &str,
     definition: &Definition,
     settings: &MartSettings,
@@ -64,7 +67,7 @@ fn reap_locked(
             .filter(|m| !m.pinned)
             .take(excess.max(0) as usize)
         {
-            purge_with(app, db, mart.code)?;
+            purge_with(app, db, cluster, mart.code)?;
         }
     }
     Ok(())

@@ -75,6 +75,18 @@ impl Executor for MartCreateExecutor {
         result?;
         saved.map(|_| ())
     }
+    /// Deletes inventory records a dead worker left pointing at a missing database.
+    fn recover(&self, app: &App) -> Result<()> {
+        for mart in super::sweep::sweep(app)? {
+            log::warn!(
+                target: "MartCreateExecutor",
+                "Inventory record #{} deleted: its database \"{}\" does not exist and no creator or purge holds it",
+                mart.code,
+                mart.name
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Upserts the log into the job's `job_rexmart_create` facet (keyed by the job's

@@ -49,7 +49,11 @@ impl TestApp {
 
     /// An application whose `mart.yaml` is `mart_yaml` (other files: `files`).
     pub fn with_definitions(mart_yaml: &str, files: &[(&str, &str)]) -> TestApp {
-        let dir = tempfile::tempdir().expect("tempdir");
+        // A name `harness worker --app` accepts (tempdir names start with a dot).
+        let dir = tempfile::Builder::new()
+            .prefix("mart_app_")
+            .tempdir()
+            .expect("tempdir");
         std::fs::write(dir.path().join("mart.yaml"), mart_yaml).unwrap();
         std::fs::copy(
             demo_dir().join("deploy.yaml"),

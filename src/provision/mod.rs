@@ -59,10 +59,15 @@ impl Provisioner {
         let dir = self.search.find(name)?;
         let settings = load_settings(&dir, overrides)
             .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
-        let db_url = settings.get_str("db").ok_or_else(|| {
-            Error::with("Missing mandatory setting:", "db")
-                .wrap_with("While initializing RexDB application:", name)
-        })?;
+        // Given the database (`--pg-url .../NAME`), the `db` setting may be left out.
+        let implied = db_override.map(|db| format!("pgsql:{db}"));
+        let db_url = settings
+            .get_str("db")
+            .or(implied.as_deref())
+            .ok_or_else(|| {
+                Error::with("Missing mandatory setting:", "db")
+                    .wrap_with("While initializing RexDB application:", name)
+            })?;
         let (server, db_name) = self.clusters.resolve_rex_url(db_url)?;
         let db_name = db_override.map(str::to_string).or(db_name).ok_or_else(|| {
             Error::with(

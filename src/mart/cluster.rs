@@ -169,29 +169,27 @@ impl Cluster {
     /// Takes `lock`, waiting while another session holds it. Session locks stack:
     /// each [`Cluster::lock`] needs its [`Cluster::unlock`].
     pub fn lock(&mut self, lock: MartLock) -> Result<()> {
-        let sql = "SELECT pg_advisory_lock($1, $2)";
-        self.client
-            .execute(sql, &[&lock.scope, &lock.code])
-            .map_err(|e| server_error(e, sql))?;
-        Ok(())
+        self.advisory("pg_advisory_lock", lock).map(|_| ())
     }
 
     /// Takes `lock` if no other session holds it.
     pub fn try_lock(&mut self, lock: MartLock) -> Result<bool> {
-        let sql = "SELECT pg_try_advisory_lock($1, $2)";
-        let row = self
-            .client
-            .query_one(sql, &[&lock.scope, &lock.code])
-            .map_err(|e| server_error(e, sql))?;
-        Ok(row.get(0))
+        self.advisory("pg_try_advisory_lock", lock)
     }
 
     pub fn unlock(&mut self, lock: MartLock) -> Result<()> {
-        let sql = "SELECT pg_advisory_unlock($1, $2)";
-        self.client
-            .execute(sql, &[&lock.scope, &lock.code])
-            .map_err(|e| server_error(e, sql))?;
-        Ok(())
+        self.advisory("pg_advisory_unlock", lock).map(|_| ())
+    }
+
+    /// Calls one of PostgreSQL's two-key advisory lock functions; whether it
+    /// succeeded (`pg_advisory_lock` returns `void`: true once it returns).
+    fn advisory(&mut self, function: &str, lock: MartLock) -> Result<bool> {
+        let sql = format!("SELECT {function}($1, $2)::text <> 'false'");
+        let row = self
+            .client
+            .query_one(&sql, &[&lock.scope, &lock.code])
+            .map_err(|e| server_error(e, &sql))?;
+        Ok(row.get(0))
     }
 
     /// Whether the session is gone (its locks with it).

@@ -80,7 +80,7 @@ until SIGTERM/SIGINT. Any number of workers may share one database.",
     Marts(harness::cli::marts::MartsArgs),
     /// Purge marts (their databases and inventory records) by code.
     #[command(
-        long_about = "Purge marts by inventory code: drop each one's database (unless still shared)\nand delete its inventory record.",
+        long_about = "Purge marts by inventory code: drop each one's database (unless still shared)\nand delete its inventory record. A mart still being created is purged once its\ncreation has ended.",
         after_help = concat!("Example:\n  harness purge 3 4 --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 purged, 1 a code names no mart or a purge failed, 2 unusable input.")
     )]
     Purge(harness::cli::purge::PurgeArgs),

@@ -48,10 +48,19 @@ fn bare_create(admin: &mut postgres::Client, name: &str, template: Option<&str>)
 /// Times one mart creation end to end, then purges it (untimed).
 fn mart_create(t: &mart::TestApp, definition: &str) -> f64 {
     let start = Instant::now();
+    let mut lines = Vec::new();
     let m = MartCreator::new(&t.app, "bench", definition)
-        .and_then(|c| c.create(CreateOptions::default(), &[], &mut |_| {}))
+        .and_then(|c| {
+            lines.push(format!("{:.1} new", ms(start)));
+            c.create(CreateOptions::default(), &[], &mut |l| {
+                lines.push(format!("{:.1} {}", ms(start), l))
+            })
+        })
         .expect("mart creation");
     let took = ms(start);
+    if definition == "copy_big" {
+        eprintln!("{}\n{took:.1} end", lines.join("\n"));
+    }
     purge_mart(&t.app, m.code).unwrap();
     took
 }
@@ -106,7 +115,7 @@ fn main() {
         .query_one("SELECT pg_database_size($1)", &[&source.name])
         .unwrap()
         .get(0);
-    let rounds = (n / 2).max(3);
+    let rounds = n.max(3);
     let (mut clone, mut copy) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         clone.push(bare_create(&mut admin, &bare_name, Some(&source.name)));

@@ -182,14 +182,20 @@ impl Cluster {
     }
 
     /// Calls one of PostgreSQL's two-key advisory lock functions; whether it
-    /// succeeded (`pg_advisory_lock` returns `void`: true once it returns).
+    /// succeeded (`pg_advisory_lock` returns `void`: true once it returns). The keys
+    /// are numbers, written into the text: one round trip.
     fn advisory(&mut self, function: &str, lock: MartLock) -> Result<bool> {
-        let sql = format!("SELECT {function}($1, $2)::text <> 'false'");
-        let row = self
+        let sql = format!(
+            "SELECT {function}({}, {})::text <> 'false'",
+            lock.scope, lock.code
+        );
+        let messages = self
             .client
-            .query_one(&sql, &[&lock.scope, &lock.code])
+            .simple_query(&sql)
             .map_err(|e| server_error(e, &sql))?;
-        Ok(row.get(0))
+        Ok(messages.iter().any(
+            |m| matches!(m, postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t")),
+        ))
     }
 
     /// Whether the session is gone (its locks with it).

@@ -40,9 +40,9 @@ pub fn reap_marts(
     settings: &MartSettings,
 ) -> Result<()> {
     let lock = crate::pg::fnv1a(format!("rexmart_reap:{owner}").as_bytes()) as i64;
-    db.execute("SELECT pg_advisory_lock($1)", &[&lock])?;
+    db.batch_execute(&format!("SELECT pg_advisory_lock({lock})"))?;
     let result = reap_locked(app, db, cluster, owner, definition, settings);
-    let unlocked = db.execute("SELECT pg_advisory_unlock($1)", &[&lock]);
+    let unlocked = db.batch_execute(&format!("SELECT pg_advisory_unlock({lock})"));
     result?;
     unlocked?;
     Ok(())

@@ -47,6 +47,26 @@ fn creating_from(template: &str) -> bool {
     n > 0
 }
 
+/// `harness worker` on `t`'s application and database, with `extra` flags.
+fn start_worker(t: &TestApp, extra: &[&str]) -> Worker {
+    let url = server().url(&t.app.db.name);
+    let apps = t.app.dir.parent().unwrap().to_str().unwrap();
+    let app_name = t.app.dir.file_name().unwrap().to_str().unwrap();
+    let prefix = format!("mart_name_prefix=\"{}\"", t.prefix);
+    let mut args = vec![
+        "--apps", apps, "--app", app_name, "--pg-url", &url, "--set", &prefix,
+    ];
+    args.extend_from_slice(extra);
+    Worker::start(&args)
+}
+
+/// The worker's log line for a swept record.
+fn swept_line(code: i64, name: &str) -> String {
+    format!(
+        "WARNING:MartCreateExecutor:Inventory record #{code} deleted: its database \"{name}\" does not exist and no creator or purge holds it\n"
+    )
+}
+
 fn lock_is_free(t: &TestApp, code: i64) -> bool {
     let mut cluster = Cluster::connect(&t.app.hosting).unwrap();
     let free = cluster.try_lock(MartLock::new(&t.app, code)).unwrap();
@@ -129,31 +149,22 @@ fn a_worker_killed_before_create_database_leaves_a_record_the_next_worker_sweeps
     let template = ScratchDb::new("held_tmpl");
     let t = app_copying(&template.name);
     let holder = template.connect();
-    let url = server().url(&t.app.db.name);
-    let apps = t.app.dir.parent().unwrap().to_str().unwrap().to_string();
-    let app_name = t.app.dir.file_name().unwrap().to_str().unwrap().to_string();
-    let prefix = format!("mart_name_prefix=\"{}\"", t.prefix);
     let worker = |id: &str| {
-        Worker::start(&[
-            "--apps",
-            &apps,
-            "--app",
-            &app_name,
-            "--pg-url",
-            &url,
-            "--poll-interval",
-            "100",
-            "--concurrency",
-            "1",
-            "--worker-id",
-            id,
-            "--set",
-            &prefix,
-            "--set",
-            "job_heartbeat_interval=1",
-            "--set",
-            "job_stale_after=2",
-        ])
+        start_worker(
+            &t,
+            &[
+                "--poll-interval",
+                "100",
+                "--concurrency",
+                "1",
+                "--worker-id",
+                id,
+                "--set",
+                "job_heartbeat_interval=1",
+                "--set",
+                "job_stale_after=2",
+            ],
+        )
     };
     let job: i64 = t
         .client()
@@ -199,16 +210,29 @@ fn a_worker_killed_before_create_database_leaves_a_record_the_next_worker_sweeps
     b.signal(libc::SIGTERM);
     assert_eq!(b.wait(Duration::from_secs(10)), Some(0), "{}", b.log_text());
     let log = b.log_text();
-    assert!(
-        log.contains(&format!(
-            "WARNING:MartCreateExecutor:Inventory record #{code} deleted: its database \"{name}\" does not exist and no creator or purge holds it\n"
-        )),
-        "{log}"
-    );
+    assert!(log.contains(&swept_line(code, &name)), "{log}");
     assert!(
         log.contains(&format!(
             "WARNING:JobWorker:Job #{job} failed: its worker stopped sending heartbeats\n"
         )),
         "{log}"
     );
+}
+
+#[test]
+fn a_worker_serving_only_task_queues_sweeps_when_it_starts() {
+    let t = app_copying("unused");
+    let mut db = t.client();
+    let code =
+        inventory::insert(&mut db, "copy_held", "owner", inventory::now(), |_| Ok(())).unwrap();
+    let missing = format!("{}never_created", t.prefix);
+    inventory::set_name(&mut db, code, &missing).unwrap();
+    let mut w = start_worker(&t, &["--no-jobs"]);
+    wait_until(Duration::from_secs(30), "the sweep", || {
+        t.inventory().is_empty()
+    });
+    w.signal(libc::SIGTERM);
+    assert_eq!(w.wait(Duration::from_secs(10)), Some(0), "{}", w.log_text());
+    let log = w.log_text();
+    assert!(log.contains(&swept_line(code, &missing)), "{log}");
 }

@@ -186,6 +186,10 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
     }
     let mut status = 0;
     if args.no_jobs {
+        // No job runner (whose heartbeat does this): repair once, at start.
+        if let Err(e) = runner::recover_executors(&app, &registry) {
+            log::error!(target: LOGGER, "Recovery failed:\n{e}");
+        }
         while stop.level() == 0 {
             std::thread::sleep(Duration::from_millis(20));
         }

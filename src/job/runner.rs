@@ -449,11 +449,7 @@ fn heartbeat_thread(shared: &Shared) {
                 repair = true;
             }
             if repair {
-                for job_type in shared.registry.types() {
-                    if let Some(executor) = shared.registry.get(job_type) {
-                        executor.recover(&shared.app)?;
-                    }
-                }
+                recover_executors(&shared.app, &shared.registry)?;
                 repair = false;
             }
             if last_cleanup.is_none_or(|t| t.elapsed() >= shared.opts.cleanup_interval) {
@@ -474,6 +470,17 @@ fn heartbeat_thread(shared: &Shared) {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Lets every executor repair what dead workers left (see
+/// [`super::Executor::recover`]).
+pub fn recover_executors(app: &App, registry: &Registry) -> Result<()> {
+    for job_type in registry.types() {
+        if let Some(executor) = registry.get(job_type) {
+            executor.recover(app)?;
+        }
+    }
+    Ok(())
 }
 
 /// A duration in seconds for messages: `30`, or `0.3` when not whole.

@@ -448,9 +448,13 @@ fn heartbeat_thread(shared: &Shared) {
                 log::warn!(target: LOGGER, "Job #{code} {what}: its worker stopped sending heartbeats");
                 repair = true;
             }
+            // Its own failure (a hosting cluster out of reach...) is retried next
+            // beat and must not hold up the rest of this one.
             if repair {
-                recover_executors(&shared.app, &shared.registry)?;
-                repair = false;
+                match recover_executors(&shared.app, &shared.registry) {
+                    Ok(()) => repair = false,
+                    Err(e) => log::error!(target: LOGGER, "Recovery failed:\n{e}"),
+                }
             }
             if last_cleanup.is_none_or(|t| t.elapsed() >= shared.opts.cleanup_interval) {
                 last_cleanup = Some(Instant::now());

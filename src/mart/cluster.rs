@@ -84,7 +84,9 @@ pub struct MartLock {
 impl MartLock {
     pub fn new(app: &App, code: i64) -> MartLock {
         let scope = crate::pg::fnv1a(format!("rexmart:{}", app.db.name).as_bytes()) as i32;
-        // Inventory codes are `integer`.
+        // Codes are `int8` counting up from 1: below 2^31 the key is the code
+        // itself; beyond, two marts may share a key, which only makes one wait for
+        // the other or the sweep skip a record until the next time.
         MartLock {
             scope,
             code: code as i32,

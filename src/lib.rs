@@ -14,3 +14,4 @@ pub mod pg;
 pub mod provision;
 pub mod script;
 pub mod timings;
+pub mod web;

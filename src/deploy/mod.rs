@@ -16,6 +16,7 @@ pub mod names;
 mod node;
 mod schema;
 mod value;
+pub use value::json_dumps;
 
 /// The YAML loader deploy reads facts with (rex.core's).
 pub use crate::core::yaml;

@@ -86,6 +86,15 @@ deletes inventory records a dead worker left pointing at a database it never mad
         after_help = concat!("Example:\n  harness purge 3 4 --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 purged, 1 a code names no mart or a purge failed, 2 unusable input.")
     )]
     Purge(harness::cli::purge::PurgeArgs),
+    /// Serve rex.mart's web API and a page of marts and jobs over HTTP.
+    #[command(
+        long_about = "Serve rex.mart's web API (/mart, /definition, the HTSQL gateway over each mart)\n\
+and a page at / with the user's marts and jobs and a form to request a mart. The\n\
+user is named by --user-header, a header a trusted reverse proxy sets after\n\
+authenticating; without it every request is refused 401.",
+        after_help = concat!("Example:\n  harness serve --app rex.mart_demo --listen 127.0.0.1:8080 --user-header X-Remote-User\n\n", app_flags!(), "\n\nExit status: 1 the server failed, 2 unusable input (bad address, application).")
+    )]
+    Serve(harness::cli::serve::ServeArgs),
     /// PostgreSQL for people: `harness pg up` keeps a throwaway server until Ctrl-C.
     #[command(
         after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
@@ -106,6 +115,7 @@ fn main() {
         Command::Marts(args) => harness::cli::marts::run(args),
         Command::Purge(args) => harness::cli::purge::run(args),
         Command::Pg(args) => harness::cli::pg::run(args),
+        Command::Serve(args) => harness::cli::serve::run(&args),
     };
     std::process::exit(status);
 }

@@ -18,6 +18,11 @@ struct RexState {
     handle: Rc<AppHandle>,
 }
 
+/// The application a `Rex` object opened (for the other binding modules).
+pub(super) fn handle_of(v: &Value) -> Option<Rc<AppHandle>> {
+    crate::script::native::state::<RexState>(v).map(|s| s.handle.clone())
+}
+
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let m = Module::new("rex.core");
     let error = ClassBuilder::exception(interp, "Error", "rex.core", None).build();

@@ -9,6 +9,7 @@ pub mod marts;
 pub mod pg;
 pub mod purge;
 pub mod run;
+pub mod serve;
 pub mod submit;
 pub mod task;
 pub mod worker;

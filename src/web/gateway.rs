@@ -9,7 +9,9 @@ use crate::core::app::Database;
 use crate::mart::Mart;
 
 /// Runs the query named by `rest` (the path after the mart's base) or the body.
-pub fn handle(web: &Web, req: &Request, mart: &Mart, rest: &str) -> Answer<Response> {
+/// `base` is the length of the path naming the mart (`/mart/5`).
+pub fn handle(web: &Web, req: &Request, mart: &Mart, base: usize) -> Answer<Response> {
+    let rest = &req.path[base..];
     let query = match req.method.as_str() {
         "POST" => {
             let body = String::from_utf8_lossy(&req.body).into_owned();
@@ -38,6 +40,17 @@ pub fn handle(web: &Web, req: &Request, mart: &Mart, rest: &str) -> Answer<Respo
         ],
         body: Vec::new(),
     };
+    // With HTSQL's shell extension on, rex tells it where its root is (debug only).
+    let settings = &web.app.settings;
+    let shell = settings
+        .get("mart_htsql_extensions")
+        .is_some_and(|e| e.get("tweak.shell").is_some());
+    if shell && settings.get("debug").and_then(|d| d.as_bool()) == Some(true) {
+        resp.headers.push((
+            "X-Htsql-Shell-Root".into(),
+            format!("{}{}", req.host_url, &req.path[..base]),
+        ));
+    }
     if query.trim_matches('/').is_empty() {
         return Ok(resp);
     }

@@ -132,7 +132,7 @@ impl Web {
                     Found::Mart(m) => m,
                 };
                 let base = 6 + req.path[6..].find('/').unwrap_or(0);
-                gateway::handle(self, req, &mart, &req.path[base..])
+                gateway::handle(self, req, &mart, base)
             }
             ["definition", id, which, ..] => {
                 let which = latest_or_index()
@@ -141,8 +141,8 @@ impl Web {
                 let mart = self
                     .with_db(|db| self.nth_mart(db, user, id, &which, false))?
                     .map_err(|r| r)?;
-                let base = 13 + id.len() + 1 + segs[2].len();
-                gateway::handle(self, req, &mart, &req.path[base..])
+                let base = "/definition/".len() + id.len() + 1 + segs[2].len();
+                gateway::handle(self, req, &mart, base)
             }
             _ => Err(Response::error_page(404, &req.method, "")),
         }

@@ -13,9 +13,12 @@ use crate::web::Web;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// The web service of each `Rex` object that answered a request.
+type Services = RefCell<Vec<(Rc<AppHandle>, Rc<Web>)>>;
+
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let response = response_class(interp);
-    let services: Rc<RefCell<Vec<(Rc<AppHandle>, Rc<Web>)>>> = Rc::default();
+    let services: Rc<Services> = Rc::default();
     let s = session.clone();
     let request = ClassBuilder::new(interp, "Request", "webob.request")
         .method("get_response", move |_, this, a| {
@@ -115,13 +118,18 @@ fn set_header(inst: &Instance, name: &str, value: &str) {
 /// The web service of an application, made once per `Rex` object.
 fn service(
     session: &Session,
-    services: &RefCell<Vec<(Rc<AppHandle>, Rc<Web>)>>,
+    services: &Services,
     handle: &Rc<AppHandle>,
 ) -> Result<Rc<Web>, Exception> {
-    if let Some((_, web)) = services.borrow().iter().find(|(h, _)| Rc::ptr_eq(h, handle)) {
+    if let Some((_, web)) = services
+        .borrow()
+        .iter()
+        .find(|(h, _)| Rc::ptr_eq(h, handle))
+    {
         return Ok(web.clone());
     }
-    let transport = Box::new(|app: &crate::core::app::App| crate::asynctask::get_transport(app, None));
+    let transport =
+        Box::new(|app: &crate::core::app::App| crate::asynctask::get_transport(app, None));
     let web = Rc::new(Web::new(handle.app.clone(), transport).map_err(|e| session.raise(e))?);
     services.borrow_mut().push((handle.clone(), web.clone()));
     Ok(web)
@@ -164,7 +172,9 @@ fn read_request(this: &Value) -> Result<Request, Exception> {
 fn response_class(interp: &Interpreter) -> Rc<crate::script::value::Class> {
     ClassBuilder::new(interp, "Response", "webob.response")
         .method("__str__", |_, this, _| {
-            Ok(Value::str(&state_of::<Response>(this, "Response")?.webob_text()))
+            Ok(Value::str(
+                &state_of::<Response>(this, "Response")?.webob_text(),
+            ))
         })
         .method("__repr__", |_, this, _| {
             let r = state_of::<Response>(this, "Response")?;

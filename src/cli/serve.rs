@@ -32,6 +32,7 @@ struct Served {
 }
 
 pub fn run(args: &ServeArgs) -> i32 {
+    crate::core::logging::install(crate::core::logging::Format::Timestamped);
     let user_header = match &args.user_header {
         Some(h) if HeaderName::from_bytes(h.as_bytes()).is_err() => {
             eprintln!("harness serve: error: not a header name: {h:?}");
@@ -65,7 +66,10 @@ pub fn run(args: &ServeArgs) -> i32 {
         let listener = match tokio::net::TcpListener::bind(&args.listen).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("harness serve: error: cannot listen on {}: {e}", args.listen);
+                eprintln!(
+                    "harness serve: error: cannot listen on {}: {e}",
+                    args.listen
+                );
                 return 2;
             }
         };
@@ -95,7 +99,9 @@ async fn handle(
 ) -> axum::response::Response {
     let (parts, body) = request.into_parts();
     // Bodies are small JSON payloads and HTSQL queries.
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     let req = to_request(&served, &parts, body);
     let answer = tokio::task::spawn_blocking(move || served.web.handle(&req)).await;
     let resp = answer.unwrap_or_else(|_| Response::error_page(500, "GET", ""));

@@ -58,7 +58,10 @@ pub fn handle(web: &Web, req: &Request, mart: &Mart, base: usize) -> Answer<Resp
         server: web.app.hosting.clone(),
         name: mart.name.clone(),
     };
-    match web.pool.with(&db, |c| crate::htsql::produce(c, &query, &[])) {
+    match web
+        .pool
+        .with(&db, |c| crate::htsql::produce(c, &query, &[]))
+    {
         Ok(product) => {
             resp.body = if json {
                 let rows = super::text::json(&product);

@@ -120,9 +120,7 @@ impl Response {
     pub fn error_page(status: u16, method: &str, detail: &str) -> Response {
         let detail = detail.replace('\n', " ");
         let text = match status {
-            405 => format!(
-                "The method {method} is not allowed for this resource. \n\n {detail}"
-            ),
+            405 => format!("The method {method} is not allowed for this resource. \n\n {detail}"),
             _ => format!("{}\n\n {detail}  ", explanation(status)),
         };
         let body = format!("{} {}\n\n{text}", status, reason(status));
@@ -203,9 +201,7 @@ pub fn explanation(status: u16) -> &'static str {
         }
         403 => "Access was denied to this resource.",
         404 => "The resource could not be found.",
-        500 => {
-            "The server has either erred or is incapable of performing the requested operation."
-        }
+        500 => "The server has either erred or is incapable of performing the requested operation.",
         _ => {
             "The server could not comply with the request since it is either malformed or \
              otherwise incorrect."
@@ -220,7 +216,11 @@ pub fn py_json_dumps(value: &serde_json::Value) -> String {
     match value {
         J::Array(items) => format!(
             "[{}]",
-            items.iter().map(py_json_dumps).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(py_json_dumps)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         J::Object(map) => {
             let parts: Vec<String> = map

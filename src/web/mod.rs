@@ -82,11 +82,12 @@ impl Web {
         let segs: Vec<&str> = req.path.split('/').skip(1).collect();
         match segs.as_slice() {
             [""] => page::handle(self, req, user),
-            ["mart"] => self.restful(req, |m| match m {
-                "GET" => Some(200),
-                _ => None,
-            })
-            .and_then(|_| self.mart_list(user)),
+            ["mart"] => self
+                .restful(req, |m| match m {
+                    "GET" => Some(200),
+                    _ => None,
+                })
+                .and_then(|_| self.mart_list(user)),
             ["definition"] => self
                 .restful(req, |m| (m == "GET").then_some(200))
                 .and_then(|_| self.definition_list(user)),
@@ -115,7 +116,9 @@ impl Web {
             }
             ["definition", id, which, "_api"] => {
                 let which = restful_param("latest_or_index", which, &latest_or_index())?;
-                self.mart_api(req, user, |web, db| web.nth_mart(db, user, id, &which, true))
+                self.mart_api(req, user, |web, db| {
+                    web.nth_mart(db, user, id, &which, true)
+                })
             }
             ["mart", _] | ["definition", _, _] => {
                 Err(Response::moved(&format!("{}{}/", req.host_url, req.path)))
@@ -126,11 +129,12 @@ impl Web {
                     .ok()
                     .and_then(|n| n.as_i64())
                     .ok_or_else(|| Response::error_page(404, &req.method, ""))?;
-                let mart = match self.with_db(|db| access::get_mart(&*self.access, db, code, user))? {
-                    Found::Missing => return Err(Response::error_page(404, &req.method, "")),
-                    Found::Denied => return Err(Response::error_page(401, &req.method, "")),
-                    Found::Mart(m) => m,
-                };
+                let mart =
+                    match self.with_db(|db| access::get_mart(&*self.access, db, code, user))? {
+                        Found::Missing => return Err(Response::error_page(404, &req.method, "")),
+                        Found::Denied => return Err(Response::error_page(401, &req.method, "")),
+                        Found::Mart(m) => m,
+                    };
                 let base = 6 + req.path[6..].find('/').unwrap_or(0);
                 gateway::handle(self, req, &mart, base)
             }
@@ -138,9 +142,7 @@ impl Web {
                 let which = latest_or_index()
                     .validate(&Node::from_json(&json!(which)))
                     .map_err(|_| Response::error_page(404, &req.method, ""))?;
-                let mart = self
-                    .with_db(|db| self.nth_mart(db, user, id, &which, false))?
-                    .map_err(|r| r)?;
+                let mart = self.with_db(|db| self.nth_mart(db, user, id, &which, false))??;
                 let base = "/definition/".len() + id.len() + 1 + segs[2].len();
                 gateway::handle(self, req, &mart, base)
             }
@@ -151,13 +153,9 @@ impl Web {
     /// rex.restful's checks before a resource method runs: the method is
     /// implemented (else `405`), the query has only known parameters (else `400`).
     /// Returns the method's success status.
-    fn restful(
-        &self,
-        req: &Request,
-        methods: impl Fn(&str) -> Option<u16>,
-    ) -> Answer<u16> {
-        let status = methods(&req.method)
-            .ok_or_else(|| Response::error_page(405, &req.method, ""))?;
+    fn restful(&self, req: &Request, methods: impl Fn(&str) -> Option<u16>) -> Answer<u16> {
+        let status =
+            methods(&req.method).ok_or_else(|| Response::error_page(405, &req.method, ""))?;
         for (key, _) in req.params() {
             if key != "format" && !key.starts_with('_') {
                 let e = Error::with("Received unexpected parameter:", key);
@@ -359,11 +357,7 @@ fn parse_payload(req: &Request, validator: &dyn Validator) -> Answer<Value> {
     validator
         .validate(&Node::from_json(&payload))
         .map(|n| n.to_json())
-        .map_err(|e| {
-            bad_request_json(&format!(
-                "The incoming payload failed validation ({e})"
-            ))
-        })
+        .map_err(|e| bad_request_json(&format!("The incoming payload failed validation ({e})")))
 }
 
 fn bad_request_json(text: &str) -> Response {

@@ -14,7 +14,10 @@ pub fn handle(web: &Web, req: &Request, user: &str) -> Answer<Response> {
     match req.method.as_str() {
         "GET" => {
             let status = web.with_db(|db| status_html(db, user))?;
-            let part = req.params().iter().any(|(k, v)| k == "part" && v == "status");
+            let part = req
+                .params()
+                .iter()
+                .any(|(k, v)| k == "part" && v == "status");
             let body = if part {
                 status
             } else {
@@ -32,7 +35,8 @@ pub fn handle(web: &Web, req: &Request, user: &str) -> Answer<Response> {
             match request_mart(web, user, &id)? {
                 Ok(_) => {
                     let mut r = html(303, String::new());
-                    r.headers.insert(0, ("Location".into(), format!("{}/", req.host_url)));
+                    r.headers
+                        .insert(0, ("Location".into(), format!("{}/", req.host_url)));
                     Ok(r)
                 }
                 Err((status, message)) => {
@@ -51,7 +55,11 @@ fn html(status: u16, body: String) -> Response {
 
 /// Submits a creation job for `id` when the rules allow it: the job's code, or the
 /// status and message that refuse it.
-fn request_mart(web: &Web, user: &str, id: &str) -> Answer<std::result::Result<i64, (u16, String)>> {
+fn request_mart(
+    web: &Web,
+    user: &str,
+    id: &str,
+) -> Answer<std::result::Result<i64, (u16, String)>> {
     let Some(definition) = web.definitions.get(id) else {
         return Ok(Err((404, format!("Unknown definition \"{id}\""))));
     };
@@ -159,12 +167,29 @@ fn status_html(db: &mut postgres::Client, user: &str) -> Result<String> {
         "<h2>Marts</h2>\n{}<h2>Jobs</h2>\n{}",
         table(
             "marts",
-            &["code", "definition", "status", "name", "started", "took", "size", "pinned"],
+            &[
+                "code",
+                "definition",
+                "status",
+                "name",
+                "started",
+                "took",
+                "size",
+                "pinned"
+            ],
             mart_rows
         ),
         table(
             "jobs",
-            &["code", "type", "state", "submitted", "started", "took", "detail"],
+            &[
+                "code",
+                "type",
+                "state",
+                "submitted",
+                "started",
+                "took",
+                "detail"
+            ],
             job_rows
         ),
     ))

@@ -5,7 +5,10 @@ use crate::htsql::{Domain, Product, Value};
 
 pub fn render(product: &Product) -> String {
     let rows: Vec<Vec<Option<&Value>>> = match &product.data {
-        Value::List(items) => items.iter().map(|r| cells(r, product.fields.len())).collect(),
+        Value::List(items) => items
+            .iter()
+            .map(|r| cells(r, product.fields.len()))
+            .collect(),
         Value::Null => vec![],
         one => vec![cells(one, product.fields.len())],
     };
@@ -51,7 +54,11 @@ pub fn render(product: &Product) -> String {
         out.push_str(&format!(" +{}+\n", dashes.join("+")));
     }
     out.push_str(&line(
-        heads.iter().zip(&widths).map(|(h, w)| pad(h, *w, false)).collect(),
+        heads
+            .iter()
+            .zip(&widths)
+            .map(|(h, w)| pad(h, *w, false))
+            .collect(),
     ));
     let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(w + 2)).collect();
     out.push_str(&format!("-+{}+-\n", dashes.join("+")));
@@ -107,7 +114,11 @@ fn value_json(v: &Value) -> serde_json::Value {
                 .iter()
                 .enumerate()
                 .map(|(i, (tag, v))| {
-                    let key = if tag.is_empty() { i.to_string() } else { tag.clone() };
+                    let key = if tag.is_empty() {
+                        i.to_string()
+                    } else {
+                        tag.clone()
+                    };
                     (key, value_json(v))
                 })
                 .collect(),

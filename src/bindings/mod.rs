@@ -10,6 +10,8 @@ mod rex_core;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
+mod rex_mart_rules;
+mod rex_settings;
 
 use crate::asynctask::WorkerRegistry;
 use crate::core::app::App;
@@ -35,6 +37,11 @@ pub struct Session {
     /// Every application `Rex(...)` opened, for [`Session::finish`].
     opened: RefCell<Vec<Rc<AppHandle>>>,
     error_class: RefCell<Option<Rc<Class>>>,
+    guard_class: RefCell<Option<Rc<Class>>>,
+    settings_class: RefCell<Option<Rc<Class>>>,
+    /// rex's extension points (`MartQuota`, ...) by name: the base classes whose
+    /// `top()` is the application's implementation.
+    extension_bases: RefCell<Vec<(String, Rc<Class>)>>,
 }
 
 impl Session {
@@ -44,6 +51,9 @@ impl Session {
             active: RefCell::new(Vec::new()),
             opened: RefCell::new(Vec::new()),
             error_class: RefCell::new(None),
+            guard_class: RefCell::new(None),
+            settings_class: RefCell::new(None),
+            extension_bases: RefCell::new(Vec::new()),
         })
     }
 
@@ -72,6 +82,26 @@ impl Session {
         self.provisioner.cleanup();
     }
 
+    fn set_extension_base(&self, name: &str, class: &Rc<Class>) {
+        self.extension_bases
+            .borrow_mut()
+            .push((name.to_string(), class.clone()));
+    }
+
+    fn extension_base(&self, name: &str) -> Option<Rc<Class>> {
+        let bases = self.extension_bases.borrow();
+        bases
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.clone())
+    }
+
+    /// rex's `Extension.top()`: the implementation of `base` the active
+    /// application uses (its own subclass, else `base` itself).
+    fn extension_top(&self, base: &Rc<Class>) -> Rc<Class> {
+        base.clone()
+    }
+
     /// The application `rex.on()` activated last.
     fn active(&self) -> Result<Rc<AppHandle>, Exception> {
         self.active
@@ -98,7 +128,7 @@ impl Session {
 /// Registers the rex modules in `interp`.
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_core::install(interp, session);
-    let db_class = rex_db::install(interp, session);
+    let db_classes = rex_db::install(interp, session);
     rex_job::install(interp, session);
-    rex_mart::install(interp, session, &db_class);
+    rex_mart::install(interp, session, &db_classes);
 }

@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 pub enum DbMode {
     /// A new database cloned from a deployed template, dropped by
     /// [`Provisioner::cleanup`]: each transcript starts from the same state (job and
-    /// mart codes start at 1).
+    /// mart codes start at 1). Opened again through the same provisioner (a second
+    /// `Rex(...)` of one transcript), the application gets the same database, as
+    /// two rex instances of one application share theirs.
     Fresh,
     /// The database the `db` setting names, deployed in place and kept: what a
     /// long-lived worker or a CLI command works on.
@@ -26,6 +28,8 @@ pub struct Provisioner {
     clusters: Arc<Clusters>,
     search: SearchPath,
     created: Mutex<Vec<Database>>,
+    /// The fresh databases made so far, by server and template.
+    fresh: Mutex<std::collections::HashMap<String, Database>>,
 }
 
 impl Provisioner {
@@ -34,6 +38,7 @@ impl Provisioner {
             clusters,
             search,
             created: Mutex::new(Vec::new()),
+            fresh: Mutex::new(Default::default()),
         }
     }
 
@@ -107,6 +112,11 @@ impl Provisioner {
         let deploying = crate::timings::span("application deploy");
         let hash = crate::deploy::application_hash(dir)?;
         let key = format!("harness_tpl_{db_name}_{hash}");
+        let mut fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh_key = format!("{} {key}", server.url("postgres"));
+        if let Some(db) = fresh.get(&fresh_key) {
+            return Ok(db.clone());
+        }
         let template = server.ensure_template(&key, |server, db| {
             let mut client = server.connect(db)?;
             crate::deploy::deploy_application(&mut client, dir)
@@ -130,11 +140,13 @@ impl Provisioner {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(db.clone());
+        fresh.insert(fresh_key, db.clone());
         Ok(db)
     }
 
     /// Drops the databases this provisioner created (marts are the caller's business).
     pub fn cleanup(&self) {
+        self.fresh.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let created = std::mem::take(&mut *self.created.lock().unwrap_or_else(|e| e.into_inner()));
         let _timing = crate::timings::span("drop databases");
         for db in created {

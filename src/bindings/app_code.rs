@@ -479,6 +479,7 @@ pub fn activate(
     executors: Registry,
     workers: WorkerRegistry,
 ) -> Result<(Registry, WorkerRegistry)> {
+    let app_name = app.name.clone();
     let context = |e: Error| -> Error {
         let e = if e
             .paragraphs
@@ -487,7 +488,7 @@ pub fn activate(
         {
             e
         } else {
-            e.wrap_with("While initializing RexDB application:", &app.name)
+            e.wrap_with("While initializing RexDB application:", &app_name)
         };
         if overrides.is_empty() {
             return e;
@@ -498,6 +499,7 @@ pub fn activate(
             .collect();
         e.wrap_with("With parameters:", params.join("\n"))
     };
+    merge_overrides(app, overrides).map_err(context)?;
     let builtin_jobs = executors.types().len();
     let (executors, mut workers) =
         with_interpreter(it, || extend_registries(app, executors, workers)).map_err(context)?;
@@ -512,4 +514,34 @@ pub fn activate(
         crate::job::workers::initialize(&mut app.settings).map_err(context)?;
     }
     Ok((executors, workers))
+}
+
+/// rex merges the task settings given to `Rex(...)` into the application's own
+/// (mappings key by key, lists appended) instead of replacing them.
+fn merge_overrides(
+    app: &mut App,
+    overrides: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    use serde_json::Value as J;
+    let own = crate::core::app::load_settings(&app.dir, &serde_json::Map::new())?;
+    if let (Some(J::Object(given)), Some(J::Object(base))) = (
+        overrides.get("asynctask_workers"),
+        own.get("asynctask_workers"),
+    ) {
+        let mut merged = base.clone();
+        for (k, v) in given {
+            merged.insert(k.clone(), v.clone());
+        }
+        app.settings.set("asynctask_workers", J::Object(merged));
+    }
+    if let (Some(J::Array(given)), Some(J::Array(base))) = (
+        overrides.get("asynctask_scheduled_workers"),
+        own.get("asynctask_scheduled_workers"),
+    ) {
+        let mut merged = base.clone();
+        merged.extend(given.iter().cloned());
+        app.settings
+            .set("asynctask_scheduled_workers", J::Array(merged));
+    }
+    Ok(())
 }

@@ -21,6 +21,7 @@ struct TransportState(Arc<dyn Transport>);
 
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     install_logging(interp);
+    install_settings(interp, session);
     let m = Module::new("rex.asynctask");
     let s = session.clone();
     let worker = ClassBuilder::new(interp, "AsyncTaskWorker", "rex.asynctask")
@@ -281,4 +282,129 @@ fn install_logging(interp: &mut Interpreter) {
     });
     m.set("Logger", Value::Class(class));
     interp.register_module("rex.logging", m);
+}
+
+/// The Rust state of a `Record`: fields in order.
+struct RecordState(Vec<(String, Value)>);
+
+/// rex's `Record(...)` values: attribute access and `Record(a=1, b=None)` reprs.
+fn record_class(interp: &Interpreter) -> Rc<Class> {
+    ClassBuilder::new(interp, "Record", "rex.core")
+        .method("__repr__", |it, this, _| {
+            let st = state_of::<RecordState>(this, "Record")?;
+            let mut parts = Vec::with_capacity(st.0.len());
+            for (k, v) in &st.0 {
+                parts.push(format!("{k}={}", it.repr(v)?));
+            }
+            Ok(Value::str(&format!("Record({})", parts.join(", "))))
+        })
+        .method("__getattr__", |_, this, a| {
+            let st = state_of::<RecordState>(this, "Record")?;
+            let name = arg_str(a.arg(0)?, "attribute")?;
+            match st.0.iter().find(|(k, _)| **k == *name) {
+                Some((_, v)) => Ok(v.clone()),
+                None => Err(Exception::new(
+                    "AttributeError",
+                    format!("'Record' object has no attribute '{name}'"),
+                )),
+            }
+        })
+        .build()
+}
+
+/// A record of `fields` taken from a JSON object (missing ones are None).
+fn record(class: &Rc<Class>, fields: &[&str], v: &serde_json::Value) -> Value {
+    let items = fields
+        .iter()
+        .map(|f| (f.to_string(), v.get(*f).map_or(Value::None, from_json)))
+        .collect();
+    new_object(class, RecordState(items))
+}
+
+/// A setting as `get_settings()` shows it: rex's defaults, records for the task
+/// settings.
+fn setting_value(
+    record_class: &Rc<Class>,
+    settings: &crate::core::settings::Settings,
+    name: &str,
+) -> Option<Value> {
+    use serde_json::json;
+    let raw = settings.get(name).cloned();
+    Some(match name {
+        "asynctask_workers" => {
+            let map = raw.unwrap_or_else(|| json!({}));
+            let mut entries: Vec<(&String, &serde_json::Value)> =
+                map.as_object().into_iter().flatten().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let mut d = crate::script::value::Dict::new();
+            for (queue, cfg) in entries {
+                let cfg = match cfg {
+                    serde_json::Value::String(w) => json!({ "worker": w }),
+                    other => other.clone(),
+                };
+                let v = if cfg.is_null() {
+                    Value::None
+                } else {
+                    record(
+                        record_class,
+                        &["worker", "rate_max_calls", "rate_period"],
+                        &cfg,
+                    )
+                };
+                d.set_str(queue, v);
+            }
+            Value::dict(d)
+        }
+        "asynctask_scheduled_workers" => {
+            let items = raw.unwrap_or_else(|| json!([]));
+            Value::list(
+                items
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|i| {
+                        record(
+                            record_class,
+                            &crate::asynctask::settings::SCHEDULE_FIELDS,
+                            i,
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        "asynctask_transport" => raw.as_ref().map_or(Value::None, from_json),
+        "asynctask_workers_poll_interval" => from_json(&raw.unwrap_or(json!(500))),
+        "asynctask_workers_check_child_interval" => from_json(&raw.unwrap_or(json!(1000))),
+        "job_queues" => from_json(&raw.unwrap_or(json!(1))),
+        "job_max_age" => from_json(&raw.unwrap_or(json!(259200))),
+        "job_limits" => from_json(&raw.unwrap_or(json!({}))),
+        _ => from_json(&raw?),
+    })
+}
+
+/// `rex.core.get_settings()`: the active application's settings.
+pub fn install_settings(interp: &mut Interpreter, session: &Rc<Session>) {
+    let record_class = record_class(interp);
+    let s = session.clone();
+    let settings_class = ClassBuilder::new(interp, "Settings", "rex.core")
+        .method("__getattr__", move |_, _, a| {
+            let name = arg_str(a.arg(0)?, "attribute")?;
+            let handle = s.active()?;
+            setting_value(&record_class, &handle.app.settings, &name).ok_or_else(|| {
+                Exception::new(
+                    "AttributeError",
+                    format!("'Settings' object has no attribute '{name}'"),
+                )
+            })
+        })
+        .build();
+    let s = session.clone();
+    if let Ok(m) = interp.import_module("rex.core") {
+        if m.get("get_settings").is_none() {
+            m.add_fn("get_settings", move |_, _| {
+                s.active()?;
+                Ok(new_object(&settings_class, ()))
+            });
+        }
+    }
 }

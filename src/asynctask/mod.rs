@@ -11,6 +11,7 @@ use crate::core::Result;
 use serde_json::Value;
 
 pub mod core;
+pub mod filesys;
 pub mod localmem;
 pub mod pgsql;
 pub mod queue_name;

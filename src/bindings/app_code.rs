@@ -333,9 +333,30 @@ fn detached_session(app: &App) -> Rc<Session> {
 }
 
 /// A script exception as a domain error: `str(exc)`, with the traceback.
-pub fn script_error(it: &mut Interpreter, e: Exception) -> Error {
+pub fn script_error(it: &mut Interpreter, mut e: Exception) -> Error {
+    let inst = it.exception_instance(&mut e);
     let raised = it.raised(e);
-    Error::new(raised.message).with_script_traceback(raised.traceback)
+    let error = Error::new(raised.message).with_script_traceback(raised.traceback);
+    RAISED.with(|r| *r.borrow_mut() = Some((error.clone(), inst)));
+    error
+}
+
+thread_local! {
+    /// The last script exception turned into a domain error on this thread, so that
+    /// a binding whose domain call fails with that error raises the original.
+    static RAISED: RefCell<Option<(Error, Rc<crate::script::value::Instance>)>> =
+        const { RefCell::new(None) };
+}
+
+/// A failed domain call as the script exception to raise: the application code's
+/// own exception when that is what failed (rex lets it through), else
+/// `rex.core.Error`.
+pub fn reraise(session: &Session, e: Error) -> Exception {
+    let original = RAISED.with(|r| r.borrow_mut().take());
+    match original {
+        Some((error, inst)) if error == e => Exception::from_instance(inst),
+        _ => session.raise(e),
+    }
 }
 
 /// Whether a script exception is `SystemExit` (`sys.exit()`).

@@ -2,7 +2,7 @@
 //! transports (`submit_task`, `get_task`, `poll_queue`), `process_queue`,
 //! `run_worker`; and `rex.logging.get_logger` (the `self.logger` of extensions).
 
-use super::app_code::with_interpreter;
+use super::app_code::{reraise, with_interpreter};
 use super::Session;
 use crate::asynctask::{queue_name, Transport};
 use crate::core::app::App;
@@ -116,7 +116,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
                 quiet,
             )
         });
-        Ok(Value::Int(n.map_err(|e| s.raise(e))? as i64))
+        Ok(Value::Int(n.map_err(|e| reraise(&s, e))? as i64))
     });
 
     let s = session.clone();
@@ -141,7 +141,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
                 quiet,
             )
         });
-        Ok(Value::Int(n.map_err(|e| s.raise(e))? as i64))
+        Ok(Value::Int(n.map_err(|e| reraise(&s, e))? as i64))
     });
     interp.register_module("rex.asynctask", m);
 }

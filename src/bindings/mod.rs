@@ -6,12 +6,13 @@
 //! that opens applications, the stack of active applications (`rex.on()`), and the
 //! `rex.core.Error` class.
 
+pub mod app_code;
+mod rex_asynctask;
 mod rex_core;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
 mod rex_mart_rules;
-mod rex_settings;
 
 use crate::asynctask::WorkerRegistry;
 use crate::core::app::App;
@@ -38,7 +39,6 @@ pub struct Session {
     opened: RefCell<Vec<Rc<AppHandle>>>,
     error_class: RefCell<Option<Rc<Class>>>,
     guard_class: RefCell<Option<Rc<Class>>>,
-    settings_class: RefCell<Option<Rc<Class>>>,
     /// rex's extension points (`MartQuota`, ...) by name: the base classes whose
     /// `top()` is the application's implementation.
     extension_bases: RefCell<Vec<(String, Rc<Class>)>>,
@@ -52,7 +52,6 @@ impl Session {
             opened: RefCell::new(Vec::new()),
             error_class: RefCell::new(None),
             guard_class: RefCell::new(None),
-            settings_class: RefCell::new(None),
             extension_bases: RefCell::new(Vec::new()),
         })
     }
@@ -129,6 +128,7 @@ impl Session {
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_core::install(interp, session);
     let db_classes = rex_db::install(interp, session);
+    rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_classes);
 }

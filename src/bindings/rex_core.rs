@@ -1,5 +1,5 @@
 //! `rex.core`: `Rex(name, ..., **settings)` and `LatentRex` (an application: `on()`,
-//! `off()`, `with`), `get_settings()`, and the `Error` exception class (message,
+//! `off()`, `with`) and the `Error` exception class (message,
 //! payload, `wrap`); also rex.mart's `guarded` context manager, which makes them.
 
 use super::{AppHandle, Session};
@@ -36,17 +36,11 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
         .build();
     *session.error_class.borrow_mut() = Some(error.clone());
     *session.guard_class.borrow_mut() = Some(guard_class(interp, session));
-    *session.settings_class.borrow_mut() = Some(super::rex_settings::settings_class(interp));
     let rex = rex_class(interp, session, "Rex", false);
     m.set(
         "LatentRex",
         Value::Class(rex_class(interp, session, "LatentRex", true)),
     );
-    let s = session.clone();
-    m.add_fn("get_settings", move |_, _| {
-        let handle = s.active()?;
-        Ok(super::rex_settings::settings_object(&s, &handle.app))
-    });
     m.set("Rex", Value::Class(rex));
     m.set("Error", Value::Class(error));
     interp.register_module("rex.core", m);
@@ -61,11 +55,12 @@ struct RexState {
 }
 
 impl RexState {
-    fn handle(&self, session: &Session) -> Result<Rc<AppHandle>, Exception> {
+    fn handle(&self, it: &mut Interpreter, session: &Session) -> Result<Rc<AppHandle>, Exception> {
         if let Some(h) = &*self.handle.borrow() {
             return Ok(h.clone());
         }
-        let handle = open(session, &self.name, &self.overrides).map_err(|e| session.raise(e))?;
+        let handle =
+            open(it, session, &self.name, &self.overrides).map_err(|e| session.raise(e))?;
         session.opened.borrow_mut().push(handle.clone());
         *self.handle.borrow_mut() = Some(handle.clone());
         Ok(handle)
@@ -124,14 +119,14 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
                 handle: RefCell::new(None),
             };
             if !lazy {
-                state.handle(&s)?;
+                state.handle(it, &s)?;
             }
             inst.set_native(state);
             Ok(())
         })
-        .method("on", move |_, this, _| {
+        .method("on", move |it, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            let handle = st.handle(&on)?;
+            let handle = st.handle(it, &on)?;
             on.active.borrow_mut().push(handle);
             Ok(Value::None)
         })
@@ -142,9 +137,9 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
             }
             Ok(Value::None)
         })
-        .method("__enter__", move |_, this, _| {
+        .method("__enter__", move |it, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            let handle = st.handle(&enter)?;
+            let handle = st.handle(it, &enter)?;
             enter.active.borrow_mut().push(handle);
             Ok(this.clone())
         })
@@ -261,6 +256,7 @@ fn deactivate(session: &Session, handle: &Rc<AppHandle>) {
 /// application database, logging level, mart definitions validated, and the
 /// executors and workers of rex.job and rex.mart registered.
 fn open(
+    it: &mut Interpreter,
     session: &Session,
     name: &str,
     overrides: &serde_json::Map<String, serde_json::Value>,
@@ -273,7 +269,7 @@ fn open(
             );
         }
     }
-    let app = session.provisioner.open(name, overrides, DbMode::Fresh)?;
+    let mut app = session.provisioner.open(name, overrides, DbMode::Fresh)?;
     let level = app
         .settings
         .get("logging_root")
@@ -285,6 +281,8 @@ fn open(
         .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
     let executors = Registry::new().with(Arc::new(MartCreateExecutor))?;
     let workers = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
+    let (executors, workers) =
+        super::app_code::activate(it, &mut app, overrides, executors, workers)?;
     Ok(Rc::new(AppHandle {
         app,
         executors,

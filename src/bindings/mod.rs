@@ -96,9 +96,29 @@ impl Session {
     }
 
     /// rex's `Extension.top()`: the implementation of `base` the active
-    /// application uses (its own subclass, else `base` itself).
-    fn extension_top(&self, base: &Rc<Class>) -> Rc<Class> {
-        base.clone()
+    /// application uses: the last subclass its own Python code defines, else `base`.
+    fn extension_top(
+        &self,
+        it: &mut Interpreter,
+        base: &Rc<Class>,
+    ) -> Result<Rc<Class>, Exception> {
+        let Ok(handle) = self.active() else {
+            return Ok(base.clone());
+        };
+        let app = &handle.app;
+        let modules = app_code::load(it, &app.name, &app.dir).map_err(|e| self.raise(e))?;
+        let mut top = base.clone();
+        for m in &modules {
+            for attr in m.order.borrow().iter() {
+                if let Some(crate::script::value::Value::Class(c)) = m.get(attr) {
+                    let own = c.module == m.name || c.module.starts_with(&format!("{}.", m.name));
+                    if own && !Rc::ptr_eq(&c, base) && c.is_subclass(base) {
+                        top = c;
+                    }
+                }
+            }
+        }
+        Ok(top)
     }
 
     /// The application `rex.on()` activated last.

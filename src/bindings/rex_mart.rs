@@ -222,7 +222,7 @@ fn creator_class(
             let handle = run.active()?;
             let creator = MartCreator::new(&handle.app, &st.owner, &st.definition.id)
                 .map_err(|e| run.raise(e))?;
-            let quota = super::rex_mart_rules::quota_top(&run);
+            let quota = super::rex_mart_rules::quota_top(it, &run)?;
             let cell = RefCell::new(it);
             let mut callback_error = None;
             let result = {

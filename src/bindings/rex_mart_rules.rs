@@ -103,8 +103,8 @@ fn permissions_class(
     ClassBuilder::new(interp, "MartAccessPermissions", "rex.mart")
         .attr(
             "top",
-            classmethod("MartAccessPermissions.top", move |_, a| {
-                Ok(Value::Class(s1.extension_top(&class_arg(a.arg(0)?)?)))
+            classmethod("MartAccessPermissions.top", move |it, a| {
+                Ok(Value::Class(s1.extension_top(it, &class_arg(a.arg(0)?)?)?))
             }),
         )
         .attr(
@@ -285,8 +285,8 @@ fn quota_class(
     ClassBuilder::new(interp, "MartQuota", "rex.mart")
         .attr(
             "top",
-            classmethod("MartQuota.top", move |_, a| {
-                Ok(Value::Class(s1.extension_top(&class_arg(a.arg(0)?)?)))
+            classmethod("MartQuota.top", move |it, a| {
+                Ok(Value::Class(s1.extension_top(it, &class_arg(a.arg(0)?)?)?))
             }),
         )
         .attr(
@@ -353,10 +353,15 @@ fn quota_class(
 
 /// The application's quota class when it is not rex's own (`None`: the defaults
 /// run on the creation's sessions).
-pub(super) fn quota_top(session: &Session) -> Option<Value> {
-    let base = session.extension_base("MartQuota")?;
-    let top = session.extension_top(&base);
-    (!Rc::ptr_eq(&top, &base)).then_some(Value::Class(top))
+pub(super) fn quota_top(
+    it: &mut Interpreter,
+    session: &Session,
+) -> Result<Option<Value>, Exception> {
+    let Some(base) = session.extension_base("MartQuota") else {
+        return Ok(None);
+    };
+    let top = session.extension_top(it, &base)?;
+    Ok((!Rc::ptr_eq(&top, &base)).then_some(Value::Class(top)))
 }
 
 /// The domain's quota rules answered by a script class.

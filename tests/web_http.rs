@@ -158,7 +158,13 @@ fn http_answers_as_the_handlers_do_in_process() {
             "mart_allow_runtime_creation=true",
         ],
     );
-    let web = Web::new(t.app.clone(), Box::new(harness::cli::worker::app_transport)).unwrap();
+    let rules = Box::new(harness::bindings::webob::AppRules);
+    let web = Web::new(
+        t.app.clone(),
+        Box::new(harness::cli::worker::app_transport),
+        rules,
+    )
+    .unwrap();
     let alice = [("X-Remote-User", "alice")];
     let json = [
         ("X-Remote-User", "alice"),

@@ -6,11 +6,14 @@
 //! that opens applications, the stack of active applications (`rex.on()`), and the
 //! `rex.core.Error` class.
 
+pub mod app_code;
+mod rex_asynctask;
 mod rex_core;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
-mod webob;
+mod rex_mart_rules;
+pub mod webob;
 
 use crate::asynctask::WorkerRegistry;
 use crate::core::app::App;
@@ -36,6 +39,10 @@ pub struct Session {
     /// Every application `Rex(...)` opened, for [`Session::finish`].
     opened: RefCell<Vec<Rc<AppHandle>>>,
     error_class: RefCell<Option<Rc<Class>>>,
+    guard_class: RefCell<Option<Rc<Class>>>,
+    /// rex's extension points (`MartQuota`, ...) by name: the base classes whose
+    /// `top()` is the application's implementation.
+    extension_bases: RefCell<Vec<(String, Rc<Class>)>>,
 }
 
 impl Session {
@@ -45,6 +52,8 @@ impl Session {
             active: RefCell::new(Vec::new()),
             opened: RefCell::new(Vec::new()),
             error_class: RefCell::new(None),
+            guard_class: RefCell::new(None),
+            extension_bases: RefCell::new(Vec::new()),
         })
     }
 
@@ -73,6 +82,46 @@ impl Session {
         self.provisioner.cleanup();
     }
 
+    fn set_extension_base(&self, name: &str, class: &Rc<Class>) {
+        self.extension_bases
+            .borrow_mut()
+            .push((name.to_string(), class.clone()));
+    }
+
+    fn extension_base(&self, name: &str) -> Option<Rc<Class>> {
+        let bases = self.extension_bases.borrow();
+        bases
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.clone())
+    }
+
+    /// rex's `Extension.top()`: the implementation of `base` the active
+    /// application uses: the last subclass its own Python code defines, else `base`.
+    fn extension_top(
+        &self,
+        it: &mut Interpreter,
+        base: &Rc<Class>,
+    ) -> Result<Rc<Class>, Exception> {
+        let Ok(handle) = self.active() else {
+            return Ok(base.clone());
+        };
+        let app = &handle.app;
+        let modules = app_code::load(it, &app.name, &app.dir).map_err(|e| self.raise(e))?;
+        let mut top = base.clone();
+        for m in &modules {
+            for attr in m.order.borrow().iter() {
+                if let Some(crate::script::value::Value::Class(c)) = m.get(attr) {
+                    let own = c.module == m.name || c.module.starts_with(&format!("{}.", m.name));
+                    if own && !Rc::ptr_eq(&c, base) && c.is_subclass(base) {
+                        top = c;
+                    }
+                }
+            }
+        }
+        Ok(top)
+    }
+
     /// The application `rex.on()` activated last.
     fn active(&self) -> Result<Rc<AppHandle>, Exception> {
         self.active
@@ -99,8 +148,9 @@ impl Session {
 /// Registers the rex modules in `interp`.
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_core::install(interp, session);
-    let db_class = rex_db::install(interp, session);
+    let db_classes = rex_db::install(interp, session);
+    rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
-    rex_mart::install(interp, session, &db_class);
+    rex_mart::install(interp, session, &db_classes);
     webob::install(interp, session);
 }

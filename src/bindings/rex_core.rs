@@ -1,68 +1,163 @@
-//! `rex.core`: `Rex(name, **settings)` (an application: `on()`, `off()`, `with`) and
-//! the `Error` exception class.
+//! `rex.core`: `Rex(name, ..., **settings)` and `LatentRex` (an application: `on()`,
+//! `off()`, `with`) and the `Error` exception class (message,
+//! payload, `wrap`); also rex.mart's `guarded` context manager, which makes them.
 
 use super::{AppHandle, Session};
 use crate::asynctask::WorkerRegistry;
 use crate::job::Registry;
 use crate::mart::tasks::{MartCreateExecutor, MartCreateWorker};
 use crate::provision::DbMode;
-use crate::script::native::{arg_str, state_of, to_json, ClassBuilder};
-use crate::script::value::{Module, Value};
+use crate::script::native::{arg_str, new_object, state_of, to_json, ClassBuilder};
+use crate::script::value::{Args, Class, Exception, Module, Value};
 use crate::script::Interpreter;
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// The Rust state of a `Rex` object.
-struct RexState {
-    name: String,
-    handle: Rc<AppHandle>,
-}
-
-/// The application a `Rex` object opened (for the other binding modules).
-pub(super) fn handle_of(v: &Value) -> Option<Rc<AppHandle>> {
-    crate::script::native::state::<RexState>(v).map(|s| s.handle.clone())
-}
-
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let m = Module::new("rex.core");
-    let error = ClassBuilder::exception(interp, "Error", "rex.core", None).build();
+    let error = ClassBuilder::exception(interp, "Error", "rex.core", None)
+        .method("__str__", |it, this, _| {
+            Ok(Value::str(&error_text(it, this)?))
+        })
+        .method("wrap", |it, this, a| {
+            let p = a.bind("wrap", &["msg", "payload"], 1)?;
+            let msg = it.str(p[0].as_ref().unwrap_or(&Value::None))?;
+            let payload = match p[1].as_ref().filter(|v| !v.is_none()) {
+                Some(v) => Some(it.str(v)?),
+                None => None,
+            };
+            let text = wrapped(&error_text(it, this)?, &msg, payload.as_deref());
+            if let Value::Instance(inst) = this {
+                inst.set("args", Value::tuple(vec![Value::str(&text)]));
+            }
+            Ok(Value::None)
+        })
+        .build();
     *session.error_class.borrow_mut() = Some(error.clone());
+    *session.guard_class.borrow_mut() = Some(guard_class(interp, session));
+    let rex = rex_class(interp, session, "Rex", false);
+    m.set(
+        "LatentRex",
+        Value::Class(rex_class(interp, session, "LatentRex", true)),
+    );
+    m.set("Rex", Value::Class(rex));
+    m.set("Error", Value::Class(error));
+    interp.register_module("rex.core", m);
+}
 
+/// The Rust state of a `Rex` object: opened when made (`Rex`) or when first
+/// activated (`LatentRex`).
+struct RexState {
+    name: String,
+    overrides: serde_json::Map<String, serde_json::Value>,
+    handle: RefCell<Option<Rc<AppHandle>>>,
+}
+
+/// The application a `Rex` object opened (opening a `LatentRex`), for the other
+/// binding modules; `None` for other values.
+pub(super) fn handle_of(
+    it: &mut Interpreter,
+    session: &Session,
+    v: &Value,
+) -> Option<Result<Rc<AppHandle>, Exception>> {
+    crate::script::native::state::<RexState>(v).map(|s| s.handle(it, session))
+}
+
+impl RexState {
+    fn handle(&self, it: &mut Interpreter, session: &Session) -> Result<Rc<AppHandle>, Exception> {
+        if let Some(h) = &*self.handle.borrow() {
+            return Ok(h.clone());
+        }
+        let handle =
+            open(it, session, &self.name, &self.overrides).map_err(|e| session.raise(e))?;
+        session.opened.borrow_mut().push(handle.clone());
+        *self.handle.borrow_mut() = Some(handle.clone());
+        Ok(handle)
+    }
+}
+
+/// The packages rex itself provides: named before an application in `Rex(...)`,
+/// they add nothing to it here.
+const REX_PACKAGES: [&str; 9] = [
+    "__main__",
+    "rex.core",
+    "rex.db",
+    "rex.deploy",
+    "rex.job",
+    "rex.mart",
+    "rex.asynctask",
+    "rex.web",
+    "rex.ctl",
+];
+
+/// The application among `Rex(...)`'s package names: the first one rex does not
+/// provide itself (else the first).
+fn application_name(it: &Interpreter, a: &Args) -> Result<String, Exception> {
+    let _ = it;
+    let mut names = Vec::new();
+    for v in &a.pos {
+        names.push(arg_str(v, "Rex() package name")?.to_string());
+    }
+    let first = names
+        .first()
+        .cloned()
+        .ok_or_else(|| Exception::type_error("Rex() needs an application name"))?;
+    Ok(names
+        .into_iter()
+        .find(|n| !REX_PACKAGES.contains(&n.as_str()))
+        .unwrap_or(first))
+}
+
+/// `Rex` (`lazy`: `LatentRex`).
+fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool) -> Rc<Class> {
     let s = session.clone();
     let on = session.clone();
     let off = session.clone();
     let enter = session.clone();
     let exit = session.clone();
-    let rex = ClassBuilder::new(interp, "Rex", "rex.core")
+    ClassBuilder::new(interp, name, "rex.core")
         .init(move |it, inst, a| {
-            let name = arg_str(a.arg(0)?, "Rex() application name")?.to_string();
+            let name = application_name(it, &a)?;
             let mut overrides = serde_json::Map::new();
             for (k, v) in &a.kw {
                 overrides.insert(k.to_string(), to_json(it, v)?);
             }
-            let handle = open(&s, &name, &overrides).map_err(|e| s.raise(e))?;
-            s.opened.borrow_mut().push(handle.clone());
-            inst.set_native(RexState { name, handle });
+            let state = RexState {
+                name,
+                overrides,
+                handle: RefCell::new(None),
+            };
+            if !lazy {
+                state.handle(it, &s)?;
+            }
+            inst.set_native(state);
             Ok(())
         })
-        .method("on", move |_, this, _| {
+        .method("on", move |it, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            on.active.borrow_mut().push(st.handle.clone());
+            let handle = st.handle(it, &on)?;
+            on.active.borrow_mut().push(handle);
             Ok(Value::None)
         })
         .method("off", move |_, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            deactivate(&off, &st.handle);
+            if let Some(h) = &*st.handle.borrow() {
+                deactivate(&off, h);
+            }
             Ok(Value::None)
         })
-        .method("__enter__", move |_, this, _| {
+        .method("__enter__", move |it, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            enter.active.borrow_mut().push(st.handle.clone());
+            let handle = st.handle(it, &enter)?;
+            enter.active.borrow_mut().push(handle);
             Ok(this.clone())
         })
         .method("__exit__", move |_, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            deactivate(&exit, &st.handle);
+            if let Some(h) = &*st.handle.borrow() {
+                deactivate(&exit, h);
+            }
             Ok(Value::Bool(false))
         })
         .method("__repr__", |_, this, _| {
@@ -72,10 +167,91 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
                 crate::core::repr::py_str_repr(&st.name)
             )))
         })
-        .build();
-    m.set("Rex", Value::Class(rex));
-    m.set("Error", Value::Class(error));
-    interp.register_module("rex.core", m);
+        .build()
+}
+
+/// `rex.core.Error`'s text: the message, then the payload indented by 4.
+fn error_text(it: &mut Interpreter, this: &Value) -> Result<String, Exception> {
+    let args = it.get_attr(this, "args")?;
+    let items = match &args {
+        Value::Tuple(t) => t.to_vec(),
+        _ => Vec::new(),
+    };
+    let mut text = match items.first() {
+        Some(v) => it.str(v)?,
+        None => String::new(),
+    };
+    if let Some(payload) = items.get(1).filter(|p| !p.is_none()) {
+        text.push('\n');
+        text.push_str(&indent(&it.str(payload)?));
+    }
+    Ok(text)
+}
+
+fn indent(text: &str) -> String {
+    crate::core::error::python_splitlines(text)
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `Error.wrap(msg, payload)`: the text with one more paragraph.
+fn wrapped(text: &str, msg: &str, payload: Option<&str>) -> String {
+    let mut out = format!("{text}\n{msg}");
+    if let Some(p) = payload {
+        out.push('\n');
+        out.push_str(&indent(p));
+    }
+    out
+}
+
+/// The state of a `guarded(msg, payload)` context manager.
+struct Guard {
+    msg: String,
+    payload: Option<Value>,
+}
+
+/// rex.mart's `guarded(msg, payload=None)`: any exception leaving the block becomes
+/// a `rex.core.Error` with one more paragraph.
+pub(super) fn guard_object(session: &Rc<Session>, msg: String, payload: Option<Value>) -> Value {
+    let class = session
+        .guard_class
+        .borrow()
+        .clone()
+        .unwrap_or_else(|| unreachable!("rex.core is installed first"));
+    new_object(&class, Guard { msg, payload })
+}
+
+fn guard_class(interp: &Interpreter, session: &Rc<Session>) -> Rc<Class> {
+    let s = session.clone();
+    ClassBuilder::new(interp, "guarded", "rex.mart")
+        .method("__enter__", |_, _, _| Ok(Value::None))
+        .method("__exit__", move |it, this, a| {
+            let g = state_of::<Guard>(this, "guarded")?;
+            let exc = a.arg(1)?.clone();
+            let Value::Instance(inst) = &exc else {
+                return Ok(Value::Bool(false));
+            };
+            let payload = match &g.payload {
+                Some(p) => Some(it.str(p)?),
+                None => None,
+            };
+            let class = s.error_class.borrow().clone();
+            let is_error = class.as_ref().is_some_and(|c| inst.class.is_subclass(c));
+            let text = if is_error {
+                error_text(it, &exc)?
+            } else {
+                it.str(&exc)?
+            };
+            let text = wrapped(&text, &g.msg, payload.as_deref());
+            if is_error {
+                inst.set("args", Value::tuple(vec![Value::str(&text)]));
+                return Ok(Value::Bool(false));
+            }
+            Err(s.error(&text))
+        })
+        .build()
 }
 
 /// Removes the last activation of `handle` (`rex.off()`).
@@ -90,11 +266,20 @@ fn deactivate(session: &Session, handle: &Rc<AppHandle>) {
 /// application database, logging level, mart definitions validated, and the
 /// executors and workers of rex.job and rex.mart registered.
 fn open(
+    it: &mut Interpreter,
     session: &Session,
     name: &str,
     overrides: &serde_json::Map<String, serde_json::Value>,
 ) -> crate::core::Result<Rc<AppHandle>> {
-    let app = session.provisioner.open(name, overrides, DbMode::Fresh)?;
+    if let Some(serde_json::Value::String(url)) = overrides.get("mart_hosting_cluster") {
+        if !url.starts_with("pgsql:") {
+            return Err(
+                crate::core::Error::new("Only PostgreSQL systems can host Marts")
+                    .wrap_with("While validating setting:", "mart_hosting_cluster"),
+            );
+        }
+    }
+    let mut app = session.provisioner.open(name, overrides, DbMode::Fresh)?;
     let level = app
         .settings
         .get("logging_root")
@@ -106,6 +291,8 @@ fn open(
         .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
     let executors = Registry::new().with(Arc::new(MartCreateExecutor))?;
     let workers = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
+    let (executors, workers) =
+        super::app_code::activate(it, &mut app, overrides, executors, workers)?;
     Ok(Rc::new(AppHandle {
         app,
         executors,

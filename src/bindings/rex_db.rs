@@ -18,20 +18,141 @@ struct Classes {
 
 struct DbState {
     db: crate::core::app::Database,
+    /// The database's URL as rex names it (`pgsql:mart_demo`), when it differs from
+    /// the physical database (the transcript's copy).
+    uri: String,
 }
 
-/// The class of `get_db()` objects; `rex.mart` makes mart databases with it too.
-pub(super) fn db_object(class: &Rc<Class>, db: crate::core::app::Database) -> Value {
-    new_object(class, DbState { db })
+/// The classes of `get_db()` objects and of database URLs (`<DB pgsql:///x>`).
+pub(super) struct DbClasses {
+    pub db: Rc<Class>,
+    pub uri: Rc<Class>,
 }
 
-pub fn install(interp: &mut Interpreter, session: &Rc<Session>) -> Rc<Class> {
+/// A `get_db()` object; `rex.mart` makes mart databases with it too. `uri` is the
+/// URL rex would show for it.
+pub(super) fn db_object(classes: &DbClasses, db: crate::core::app::Database, uri: &str) -> Value {
+    new_object(
+        &classes.db,
+        DbState {
+            db,
+            uri: uri.to_string(),
+        },
+    )
+}
+
+/// htsql's `DB` object for a rex database URL.
+pub(super) fn uri_object(class: &Rc<Class>, url: &str) -> Value {
+    new_object(class, DbUri::parse(url))
+}
+
+/// htsql.core.util.DB: a parsed database URL, printed `engine://user:pass@host:port/db`.
+struct DbUri {
+    engine: String,
+    username: Option<String>,
+    password: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    database: Option<String>,
+    options: Vec<(String, String)>,
+}
+
+impl DbUri {
+    fn parse(url: &str) -> DbUri {
+        let (engine, rest) = url.split_once(':').unwrap_or(("pgsql", url));
+        match crate::pg::RexUrl::parse(&format!("pgsql:{rest}")) {
+            Ok(u) => DbUri {
+                engine: engine.to_string(),
+                username: u.user,
+                password: u.password,
+                host: u.host,
+                port: u.port,
+                database: u.database,
+                options: u.options,
+            },
+            Err(_) => DbUri {
+                engine: engine.to_string(),
+                username: None,
+                password: None,
+                host: None,
+                port: None,
+                database: Some(rest.to_string()),
+                options: Vec::new(),
+            },
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!("{}://", self.engine);
+        if let Some(user) = &self.username {
+            out.push_str(user);
+            if let Some(pw) = &self.password {
+                out.push(':');
+                out.push_str(pw);
+            }
+            out.push('@');
+        }
+        out.push_str(self.host.as_deref().unwrap_or(""));
+        if let Some(port) = self.port {
+            out.push_str(&format!(":{port}"));
+        }
+        out.push('/');
+        out.push_str(self.database.as_deref().unwrap_or(""));
+        let opts: Vec<String> = self
+            .options
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !opts.is_empty() {
+            out.push('?');
+            out.push_str(&opts.join("&"));
+        }
+        out
+    }
+}
+
+fn uri_class(interp: &Interpreter) -> Rc<Class> {
+    let opt = |v: &Option<String>| v.as_deref().map_or(Value::None, Value::str);
+    ClassBuilder::new(interp, "DB", "htsql.core.util")
+        .method("__str__", |_, this, _| {
+            Ok(Value::str(&state_of::<DbUri>(this, "DB")?.text()))
+        })
+        .method("__repr__", |_, this, _| {
+            Ok(Value::str(&format!(
+                "<DB {}>",
+                state_of::<DbUri>(this, "DB")?.text()
+            )))
+        })
+        .method("__getattr__", move |_, this, a| {
+            let u = state_of::<DbUri>(this, "DB")?;
+            let name = arg_str(a.arg(0)?, "attribute")?;
+            Ok(match &*name {
+                "engine" => Value::str(&u.engine),
+                "username" => opt(&u.username),
+                "password" => opt(&u.password),
+                "host" => opt(&u.host),
+                "port" => u.port.map_or(Value::None, |p| Value::Int(p as i64)),
+                "database" => opt(&u.database),
+                _ => {
+                    return Err(Exception::new(
+                        "AttributeError",
+                        format!("'DB' object has no attribute '{name}'"),
+                    ))
+                }
+            })
+        })
+        .build()
+}
+
+pub fn install(interp: &mut Interpreter, session: &Rc<Session>) -> Rc<DbClasses> {
     let classes = Rc::new(Classes {
         product: product_class(interp),
         record: record_class(interp),
         identity: identity_class(interp),
     });
     let s = session.clone();
+    let uri = uri_class(interp);
+    let uri_class2 = uri.clone();
     let db_class = ClassBuilder::new(interp, "RexHTSQL", "rex.db")
         .method("produce", move |it, this, a| {
             let st = state_of::<DbState>(this, "RexHTSQL")?;
@@ -51,16 +172,44 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) -> Rc<Class> {
                 .map_err(|e| s.raise(e))?;
             Ok(product_value(it, &classes, product))
         })
+        .method("__getattr__", move |_, this, a| {
+            let st = state_of::<DbState>(this, "RexHTSQL")?;
+            let name = arg_str(a.arg(0)?, "attribute")?;
+            match &*name {
+                // `db.htsql.db.database`: the HTSQL instance and its URL.
+                "htsql" => Ok(this.clone()),
+                "db" => Ok(uri_object(&uri, &st.uri)),
+                _ => Err(Exception::new(
+                    "AttributeError",
+                    format!("'RexHTSQL' object has no attribute '{name}'"),
+                )),
+            }
+        })
         .build();
+    let classes = Rc::new(DbClasses {
+        db: db_class,
+        uri: uri_class2,
+    });
     let m = Module::new("rex.db");
     let s = session.clone();
-    let db_class2 = db_class.clone();
+    let c = classes.clone();
     m.add_fn("get_db", move |_, _| {
         let handle = s.active()?;
-        Ok(db_object(&db_class2, handle.app.db.clone()))
+        Ok(db_object(
+            &c,
+            handle.app.db.clone(),
+            &app_db_uri(&handle.app),
+        ))
     });
     interp.register_module("rex.db", m);
-    db_class
+    classes
+}
+
+/// The application database's URL as rex shows it: the `db` setting.
+pub(super) fn app_db_uri(app: &crate::core::app::App) -> String {
+    app.settings
+        .get_str("db")
+        .map_or_else(|| format!("pgsql:{}", app.db.name), str::to_string)
 }
 
 /// A script value as an HTSQL parameter.

@@ -4,12 +4,16 @@
 //! serve` runs (`crate::web`). The response has `status`, `status_code`, `headers`,
 //! `body`, `text`, `json`, `content_type`, `location`, and prints as webob prints it.
 
-use super::{AppHandle, Session};
-use crate::script::native::{arg_str, new_object, state_of, ClassBuilder};
-use crate::script::value::{Dict, Exception, Instance, Module, NativeFunction, Value};
+use super::rex_mart_rules::ScriptQuota;
+use super::{app_code, AppHandle, Session};
+use crate::core::app::App;
+use crate::mart::inventory::Mart;
+use crate::mart::permissions::{AccessPermissions, DefaultPermissions};
+use crate::script::native::{arg_str, call_method, new_object, state_of, ClassBuilder};
+use crate::script::value::{Args, Class, Dict, Exception, Instance, Module, NativeFunction, Value};
 use crate::script::Interpreter;
 use crate::web::http::{percent_decode, Request, Response};
-use crate::web::Web;
+use crate::web::{Ctx, Rules, Web};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -21,17 +25,18 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let services: Rc<Services> = Rc::default();
     let s = session.clone();
     let request = ClassBuilder::new(interp, "Request", "webob.request")
-        .method("get_response", move |_, this, a| {
+        .method("get_response", move |it, this, a| {
             let app = a.arg(0)?;
-            let handle = super::rex_core::handle_of(app).ok_or_else(|| {
+            let handle = super::rex_core::handle_of(it, &s, app).ok_or_else(|| {
                 Exception::type_error(format!(
                     "get_response() expects a Rex application, got '{}'",
                     app.type_name()
                 ))
-            })?;
+            })??;
             let web = service(&s, &services, &handle)?;
             let req = read_request(this)?;
-            Ok(new_object(&response, web.handle(&req)))
+            let resp = app_code::with_interpreter(it, || web.handle(&req));
+            Ok(new_object(&response, resp))
         })
         .build();
     let class = request.clone();
@@ -130,7 +135,8 @@ fn service(
     }
     let transport =
         Box::new(|app: &crate::core::app::App| crate::asynctask::get_transport(app, None));
-    let web = Rc::new(Web::new(handle.app.clone(), transport).map_err(|e| session.raise(e))?);
+    let web = Web::new(handle.app.clone(), transport, Box::new(AppRules));
+    let web = Rc::new(web.map_err(|e| session.raise(e))?);
     services.borrow_mut().push((handle.clone(), web.clone()));
     Ok(web)
 }
@@ -218,4 +224,103 @@ fn response_class(interp: &Interpreter) -> Rc<crate::script::value::Class> {
             })
         })
         .build()
+}
+
+/// The application's own mart rules for the web handlers: its subclasses of
+/// `rex.mart.MartAccessPermissions` and `MartQuota` (what their `top()` answers),
+/// asked through the interpreter of the calling thread (the transcript's during a
+/// `get_response`, else one per server thread with the application's code loaded).
+/// An application without subclasses gets rex's rules without calling any script.
+pub struct AppRules;
+
+impl Rules for AppRules {
+    fn with(&self, app: &App, f: &mut dyn FnMut(&mut Ctx) -> Response) -> Response {
+        let result = app_code::with_interpreter_for(app, |it| {
+            let m = it
+                .import_module("rex.mart")
+                .map_err(|e| app_code::script_error(it, e))?;
+            let class = |name: &str| match m.get(name) {
+                Some(Value::Class(c)) => Ok(c),
+                _ => Err(crate::core::Error::with("Missing class:", name)),
+            };
+            let (perms_base, quota_base, mart) = (
+                class("MartAccessPermissions")?,
+                class("MartQuota")?,
+                class("Mart")?,
+            );
+            let mut top = |base: &Rc<Class>| -> crate::core::Result<Option<Value>> {
+                let base_value = Value::Class(base.clone());
+                let top = call_method(it, &base_value, "top", Args::default())
+                    .map_err(|e| app_code::script_error(it, e))?;
+                Ok(match &top {
+                    Value::Class(c) if Rc::ptr_eq(c, base) => None,
+                    _ => Some(top),
+                })
+            };
+            let (perms, quota) = (top(&perms_base)?, top(&quota_base)?);
+            let cell = RefCell::new(it);
+            let mut quota = ScriptQuota::new(&cell, quota);
+            let response = match perms {
+                None => f(&mut Ctx {
+                    access: &mut DefaultPermissions,
+                    quota: &mut quota,
+                }),
+                Some(class) => f(&mut Ctx {
+                    access: &mut ScriptPermissions {
+                        it: &cell,
+                        class,
+                        mart,
+                    },
+                    quota: &mut quota,
+                }),
+            };
+            Ok(response)
+        });
+        result.unwrap_or_else(|e| {
+            log::error!(target: "harness.web", "{e}");
+            Response::error_page(500, "GET", "")
+        })
+    }
+}
+
+/// `MartAccessPermissions` answered by a script class.
+struct ScriptPermissions<'c, 'i> {
+    it: &'c RefCell<&'i mut Interpreter>,
+    class: Value,
+    mart: Rc<Class>,
+}
+
+impl ScriptPermissions<'_, '_> {
+    fn ask(
+        &mut self,
+        rule: &str,
+        user: &str,
+        what: Result<Value, Exception>,
+    ) -> crate::core::Result<bool> {
+        let mut guard = self.it.borrow_mut();
+        let it: &mut Interpreter = &mut guard;
+        let answer = what
+            .and_then(|v| call_method(it, &self.class, rule, Args::new(vec![Value::str(user), v])))
+            .and_then(|v| it.truthy(&v));
+        answer.map_err(|e| app_code::script_error(it, e))
+    }
+
+    fn mart_value(&mut self, m: &Mart) -> Result<Value, Exception> {
+        let mut guard = self.it.borrow_mut();
+        super::rex_mart::mart_value(&mut guard, &self.mart, m)
+    }
+}
+
+impl AccessPermissions for ScriptPermissions<'_, '_> {
+    fn user_can_access_definition(&mut self, user: &str, id: &str) -> crate::core::Result<bool> {
+        self.ask("user_can_access_definition", user, Ok(Value::str(id)))
+    }
+    fn user_can_access_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
+        let v = self.mart_value(mart);
+        self.ask("user_can_access_mart", user, v)
+    }
+    fn user_can_manage_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
+        let v = self.mart_value(mart);
+        self.ask("user_can_manage_mart", user, v)
+    }
 }

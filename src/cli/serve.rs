@@ -40,11 +40,10 @@ pub fn run(args: &ServeArgs) -> i32 {
         }
         h => h.clone(),
     };
-    let web = match args
-        .app
-        .open()
-        .and_then(|app| Web::new(app, Box::new(super::worker::app_transport)))
-    {
+    let web = match args.app.open().and_then(|app| {
+        let rules = Box::new(crate::bindings::webob::AppRules);
+        Web::new(app, Box::new(super::worker::app_transport), rules)
+    }) {
         Ok(web) => web,
         Err(e) => {
             eprintln!("harness serve: error: {e}");

@@ -238,6 +238,8 @@ impl<'a> Binder<'a> {
         let bound = self.bind(inner, &Self::home())?;
         let mut flow = match bound {
             Bound::Plural(mut flow) => {
+                // `/table[id]` is a list of one record, as any collected segment.
+                flow.singular &= !collected;
                 if flow.fields.is_none() {
                     let t = flow.table.expect("a plural flow has a table");
                     let scope = Scope {

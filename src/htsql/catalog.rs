@@ -62,6 +62,8 @@ pub struct Table {
 
 #[derive(Debug, Default)]
 pub struct Catalog {
+    /// The schema the tables live in (`None`: `public`).
+    pub schema: Option<String>,
     pub tables: Vec<Table>,
     /// Normalized table label → table index (`None` = ambiguous).
     pub home: HashMap<String, Option<usize>>,
@@ -127,14 +129,22 @@ impl Table {
 impl Catalog {
     /// Reads schema `public` of the connected database.
     pub fn load(client: &mut postgres::Client) -> Result<Catalog> {
+        Catalog::load_schema(client, "public")
+    }
+
+    /// Reads one schema of the connected database.
+    pub fn load_schema(client: &mut postgres::Client, schema: &str) -> Result<Catalog> {
         let rows = client.query(
             "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') \
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'm', 'f') \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'p', 'm', 'f') \
              ORDER BY c.relname",
-            &[],
+            &[&schema],
         )?;
-        let mut cat = Catalog::default();
+        let mut cat = Catalog {
+            schema: (schema != "public").then(|| schema.to_string()),
+            ..Catalog::default()
+        };
         let mut by_oid: HashMap<u32, usize> = HashMap::new();
         for r in &rows {
             let oid: u32 = r.get(0);
@@ -170,9 +180,9 @@ impl Catalog {
              JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
-             WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped \
+             WHERE n.nspname = $1 AND a.attnum > 0 AND NOT a.attisdropped \
              ORDER BY a.attrelid, a.attnum",
-            &[],
+            &[&schema],
         )?;
         let base_types: HashMap<u32, String> = client
             .query("SELECT oid, typname FROM pg_catalog.pg_type", &[])?

@@ -22,6 +22,7 @@ mod cmd;
 mod dberror;
 mod error;
 mod literal;
+mod meta;
 mod scan;
 mod split;
 mod sql;
@@ -184,6 +185,10 @@ impl Runner<'_, '_> {
     }
 
     fn eval(&mut self, syn: &Syn, on_rexdb: bool) -> Result<Product> {
+        if let Some(inner) = meta::meta_argument(syn) {
+            let (params, analyze) = (self.params, self.analyze);
+            return meta::produce_meta(self.client(on_rexdb), inner, params, analyze);
+        }
         if let Some((name, feed, mark)) = self.command(syn) {
             if name == "rexdb" && self.rexdb.is_some() {
                 return self.eval(feed, true);

@@ -35,7 +35,11 @@ fn alias(joins: &Joins, path: &[Step]) -> String {
 
 /// A qualified, quoted table name.
 pub fn table_sql(cat: &Catalog, t: usize) -> String {
-    format!("\"public\".{}", quote_ident(&cat.tables[t].name))
+    format!(
+        "{}.{}",
+        quote_ident(cat.schema.as_deref().unwrap_or("public")),
+        quote_ident(&cat.tables[t].name)
+    )
 }
 
 fn output_cast(d: &Domain) -> &'static str {

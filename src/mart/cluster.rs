@@ -100,6 +100,23 @@ pub fn hosts_management_db(app: &App) -> bool {
     app.hosting.url("postgres") == app.db.server.url("postgres")
 }
 
+/// The database a mart name stands for on the hosting cluster: the database the
+/// application's `db` setting names is the application database, which transcripts
+/// and tests run under another (fresh) name, when the hosting cluster is its server.
+/// Records keep the name as written (`existing` marts say `mart_demo`).
+pub fn physical_name(app: &App, name: &str) -> String {
+    let setting = app
+        .settings
+        .get_str("db")
+        .and_then(|url| crate::pg::RexUrl::parse(url).ok())
+        .and_then(|url| url.database);
+    if setting.as_deref() == Some(name) && hosts_management_db(app) {
+        app.db.name.clone()
+    } else {
+        name.to_string()
+    }
+}
+
 /// A session on the hosting cluster's maintenance database.
 pub struct Cluster {
     pub server: Server,

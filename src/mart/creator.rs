@@ -4,7 +4,7 @@
 //! with every log line and the exact `While ...` error chain. A failure purges the
 //! mart (database and record) unless the caller asks to keep it.
 
-use super::cluster::{hosts_management_db, server_error, Cluster, MartLock};
+use super::cluster::{hosts_management_db, physical_name, server_error, Cluster, MartLock};
 use super::definition::{BaseType, Definition, Definitions, EtlScript, ScriptType};
 use super::etl::{extract_htsql_statements, run_sql, script_params};
 use super::inventory::{self, py_datetime, py_timedelta, Mart, Status};
@@ -81,6 +81,17 @@ impl<'a> MartCreator<'a> {
         parameters: &[(String, Node)],
         log: &mut dyn FnMut(&str),
     ) -> Result<Mart> {
+        self.create_with(options, parameters, log, &mut quota::DefaultQuota)
+    }
+
+    /// [`MartCreator::create`] under an application's own quota rules.
+    pub fn create_with(
+        &self,
+        options: CreateOptions,
+        parameters: &[(String, Node)],
+        log: &mut dyn FnMut(&str),
+        rules: &mut dyn quota::QuotaRules,
+    ) -> Result<Mart> {
         let params = self.validate_parameters(parameters)?;
         // Both management sessions are needed before the inventory insert: connect
         // them side by side (a connection costs a few ms, a tenth of a small mart).
@@ -95,7 +106,7 @@ impl<'a> MartCreator<'a> {
             )
         });
         let mut db = db?;
-        if !quota::can_create_mart(&mut db, &self.owner, &self.definition, &self.settings)? {
+        if !rules.can_create_mart(&mut db, &self.owner, &self.definition, &self.settings)? {
             return Err(Error::new(format!(
                 "Creating a \"{}\" Mart for \"{}\" would exceed their quota",
                 self.definition.id, self.owner
@@ -111,7 +122,7 @@ impl<'a> MartCreator<'a> {
             code: None,
             name: None,
         };
-        match run.body(options, log) {
+        match run.body(options, log, rules) {
             Ok(mart) => Ok(mart),
             Err(e) => {
                 run.mart = None;
@@ -154,7 +165,7 @@ impl Run<'_, '_> {
 
     fn mart(&mut self) -> Result<&mut Client> {
         if self.mart.is_none() {
-            let name = self.name.clone().unwrap_or_default();
+            let name = physical_name(self.creator.app, self.name.as_deref().unwrap_or(""));
             self.mart = Some(self.creator.app.hosting.connect(&name)?);
         }
         Ok(self.mart.as_mut().expect("connected above"))
@@ -202,7 +213,12 @@ impl Run<'_, '_> {
         inventory::set_status(self.db()?, code, status)
     }
 
-    fn body(&mut self, options: CreateOptions, log: &mut dyn FnMut(&str)) -> Result<Mart> {
+    fn body(
+        &mut self,
+        options: CreateOptions,
+        log: &mut dyn FnMut(&str),
+        rules: &mut dyn quota::QuotaRules,
+    ) -> Result<Mart> {
         let c = self.creator;
         let def = &c.definition;
         let started = inventory::now();
@@ -272,7 +288,7 @@ impl Run<'_, '_> {
         let final_name = self.name.clone().unwrap_or_default();
         self.mart = None;
         let size = guard("While retrieving database size", None, || {
-            self.cluster()?.size(&final_name)
+            self.cluster()?.size(&physical_name(c.app, &final_name))
         })?;
         inventory::set_completion(self.db()?, code, inventory::now(), size)?;
         if !options.leave_incomplete {
@@ -300,7 +316,7 @@ impl Run<'_, '_> {
         // other's new mart while holding its own lock, would wait on each other.
         self.release()?;
         let (db, cluster) = self.sessions()?;
-        quota::reap_marts(c.app, db, cluster, &c.owner, def, &c.settings)?;
+        rules.reap_marts(c.app, db, cluster, &c.owner, def, &c.settings)?;
         Ok(mart)
     }
 
@@ -311,7 +327,7 @@ impl Run<'_, '_> {
         let template = match base.base_type {
             BaseType::Existing => {
                 log(&format!("Using existing database: {name}"));
-                if !self.cluster()?.exists(name)? {
+                if !self.cluster()?.exists(&physical_name(c.app, name))? {
                     return Err(Error::new(format!("Database \"{name}\" does not exist")));
                 }
                 return Ok(());
@@ -321,20 +337,23 @@ impl Run<'_, '_> {
             BaseType::Application => Some(c.app.db.name.clone()),
         };
         log(&format!("Creating database: {name}"));
+        let mut physical = None;
         if let Some(t) = &template {
-            if !self.cluster()?.exists(t)? {
+            let source = physical_name(c.app, t);
+            if !self.cluster()?.exists(&source)? {
                 return Err(Error::new(format!("Database \"{t}\" does not exist")));
             }
             log(&format!("Cloning: {t}"));
             // PostgreSQL refuses a template with other sessions: ours on the
             // application database goes (`application`, or `copy` of it by name).
-            if *t == c.app.db.name {
+            if source == c.app.db.name {
                 self.db = None;
             }
+            physical = Some(source);
         }
         let cluster = self.cluster()?;
         guard("While creating database:", Some(name), || {
-            cluster.create(name, template.as_deref())
+            cluster.create(name, physical.as_deref())
         })
     }
 

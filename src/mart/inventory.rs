@@ -208,6 +208,18 @@ pub fn complete(db: &mut Client, owner: &str, definition: Option<&str>) -> Resul
         .collect())
 }
 
+/// The complete mart of `definition` (any owner) completed last.
+pub fn latest_complete(db: &mut Client, definition: &str) -> Result<Option<Mart>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM rexmart_inventory WHERE definition = $1 AND status = 'complete' \
+         ORDER BY date_creation_completed DESC, code DESC LIMIT 1"
+    );
+    Ok(db
+        .query_opt(&sql, &[&definition])?
+        .as_ref()
+        .map(Mart::from_row))
+}
+
 pub fn delete(db: &mut Client, code: i64) -> Result<()> {
     db.execute("DELETE FROM rexmart_inventory WHERE code = $1", &[&code])?;
     Ok(())

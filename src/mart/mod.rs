@@ -15,13 +15,16 @@ pub mod etl;
 pub mod ext;
 pub mod inventory;
 pub mod params;
+pub mod permissions;
 pub mod processors;
 pub mod purge;
 pub mod quota;
+pub mod rc;
 pub mod runlist;
 pub mod settings;
 pub mod sweep;
 pub mod tasks;
+pub mod util;
 
 pub use creator::{CreateOptions, MartCreator};
 pub use definition::{Definition, Definitions};

@@ -1,7 +1,7 @@
 //! Purging a mart: its database (unless the database's reference counter says it is
 //! still shared) and its inventory record. Purging an unknown code does nothing.
 
-use super::cluster::{hosts_management_db, Cluster, MartLock};
+use super::cluster::{hosts_management_db, physical_name, Cluster, MartLock};
 use super::inventory;
 use crate::core::app::App;
 use crate::core::Result;
@@ -29,33 +29,14 @@ fn purge_locked(app: &App, db: &mut Client, cluster: &mut Cluster, code: i64) ->
     let Some(mart) = inventory::get(db, code)? else {
         return Ok(());
     };
-    if cluster.exists(&mart.name)?
-        && decref(app, &mart.name)? <= 0
-        && !is_management_db(app, &mart.name)
+    let name = physical_name(app, &mart.name);
+    if cluster.exists(&name)?
+        && super::rc::decrement(&app.hosting, &name)? <= 0
+        && !is_management_db(app, &name)
     {
-        cluster.drop(&mart.name)?;
+        cluster.drop(&name)?;
     }
     inventory::delete(db, code)
-}
-
-/// Decrements the database's `rc.rc` counter when it has one (marts shared by
-/// several records); a database without it is referenced once.
-fn decref(app: &App, name: &str) -> Result<i64> {
-    let mut mart = app.hosting.connect(name)?;
-    let has_rc = !mart
-        .query(
-            "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'rc'",
-            &[],
-        )?
-        .is_empty();
-    if !has_rc {
-        return Ok(0);
-    }
-    let row = mart.query_opt(
-        "UPDATE rc.rc SET value = value - 1 RETURNING value::int8",
-        &[],
-    )?;
-    Ok(row.map_or(0, |r| r.get(0)))
 }
 
 /// rex would drop an `existing` mart's target even when that is the application

@@ -1012,6 +1012,11 @@ impl Interpreter {
             FrameKind::Function | FrameKind::Comp => f.locals.clone(),
             _ => f.enclosing.clone(),
         };
+        // A class's `__module__` is the `__name__` of the module defining it.
+        let module = match f.globals.get("__name__") {
+            Some(Value::Str(m)) => m,
+            _ => "__main__".into(),
+        };
         let scope = Scope::new(None);
         let frame = Frame {
             kind: FrameKind::Class,
@@ -1029,7 +1034,7 @@ impl Interpreter {
         let r = self.exec_block(body);
         self.frames.pop();
         r?;
-        let cls = Class::new(name, "__main__", base_classes);
+        let cls = Class::new(name, &module, base_classes);
         for (k, v) in scope.vars.borrow().iter() {
             cls.set(k, v.clone());
         }

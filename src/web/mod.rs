@@ -5,7 +5,6 @@
 //! status) and rex.web (unauthenticated requests, unknown methods and the HTSQL
 //! gateway's errors are webob's plain-text pages; `/mart/5` redirects to `/mart/5/`).
 
-pub mod access;
 mod gateway;
 pub mod http;
 mod page;
@@ -17,9 +16,10 @@ use crate::core::app::App;
 use crate::core::validate::{BoolVal, IntVal, MapVal, OneOfVal, RecordVal, StrVal, Validator};
 use crate::core::yaml::Node;
 use crate::core::{Error, Result};
+use crate::mart::permissions::{self, AccessPermissions, DefaultPermissions, MartAccess};
+use crate::mart::quota::{DefaultQuota, QuotaRules};
 use crate::mart::settings::MartSettings;
 use crate::mart::{Definitions, Mart};
-use access::{Access, DefaultAccess, Found};
 use http::{Request, Response};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -27,12 +27,73 @@ use std::sync::Arc;
 /// How the service finds the application's async task transport.
 pub type TransportFn = dyn Fn(&App) -> Result<Arc<dyn Transport>> + Send + Sync;
 
+/// The access and quota rules requests are answered with (rex.mart's
+/// `MartAccessPermissions` and `MartQuota`, the application's own when it has them).
+pub trait Rules: Send + Sync {
+    /// Runs `f` with the rules of `app`.
+    fn with(&self, app: &App, f: &mut dyn FnMut(&mut Ctx) -> Response) -> Response;
+}
+
+/// rex.mart's own rules: every definition for everyone; owners see and manage their
+/// marts; quotas count pinned marts.
+pub struct DefaultRules;
+
+impl Rules for DefaultRules {
+    fn with(&self, _app: &App, f: &mut dyn FnMut(&mut Ctx) -> Response) -> Response {
+        f(&mut Ctx {
+            access: &mut DefaultPermissions,
+            quota: &mut DefaultQuota,
+        })
+    }
+}
+
+/// The rules of one request.
+pub struct Ctx<'a> {
+    pub access: &'a mut dyn AccessPermissions,
+    pub quota: &'a mut dyn QuotaRules,
+}
+
+impl Ctx<'_> {
+    /// rex's `user_can_access_definition`; a failing rule is a `500`.
+    fn can_access_definition(&mut self, user: &str, id: &str) -> Answer<bool> {
+        self.access
+            .user_can_access_definition(user, id)
+            .map_err(|e| server_error(&e))
+    }
+
+    /// rex's `get_mart(code, user)`.
+    fn get_mart(&mut self, db: &mut postgres::Client, code: i64, user: &str) -> Result<MartAccess> {
+        let access = &mut *self.access;
+        permissions::get_mart(db, code, &mut |m| access.user_can_access_mart(user, m))
+    }
+
+    /// rex's `get_marts_for_user(user, definition_id)`: `None` when the definition
+    /// is not the user's to see.
+    fn marts_for_user(
+        &mut self,
+        db: &mut postgres::Client,
+        user: &str,
+        definition: Option<&str>,
+    ) -> Result<Option<Vec<Mart>>> {
+        let access = &mut *self.access;
+        if let Some(d) = definition {
+            if !access.user_can_access_definition(user, d)? {
+                return Ok(None);
+            }
+        }
+        permissions::get_marts_for_user(db, user, definition, &mut |m| {
+            access.user_can_access_mart(user, m)
+        })
+        .map(Some)
+    }
+}
+
 /// The web service of one application.
 pub struct Web {
     pub app: App,
     definitions: Definitions,
     settings: MartSettings,
-    access: Box<dyn Access>,
+    rules: Box<dyn Rules>,
     transport: Box<TransportFn>,
     pool: pool::Pool,
 }
@@ -42,14 +103,14 @@ type Answer<T> = std::result::Result<T, Response>;
 
 impl Web {
     /// Reads the application's definitions and `mart_*` settings once.
-    pub fn new(app: App, transport: Box<TransportFn>) -> Result<Web> {
+    pub fn new(app: App, transport: Box<TransportFn>, rules: Box<dyn Rules>) -> Result<Web> {
         let settings = MartSettings::from_settings(&app.settings)?;
         let definitions = Definitions::for_app(&app)?;
         Ok(Web {
             app,
             definitions,
             settings,
-            access: Box::new(DefaultAccess),
+            rules,
             transport,
             pool: pool::Pool::default(),
         })
@@ -58,9 +119,11 @@ impl Web {
     /// Answers one request. Never panics on bad input; a failure of the database is
     /// a `500` page.
     pub fn handle(&self, req: &Request) -> Response {
-        let mut resp = match self.route(req) {
-            Ok(r) | Err(r) => r,
-        };
+        let mut resp = self
+            .rules
+            .with(&self.app, &mut |ctx| match self.route(req, ctx) {
+                Ok(r) | Err(r) => r,
+            });
         // rex.web's session cookie: issued when the client has none.
         if req.cookie("rex.session").is_none() {
             resp.headers.push((
@@ -75,22 +138,22 @@ impl Web {
         resp
     }
 
-    fn route(&self, req: &Request) -> Answer<Response> {
+    fn route(&self, req: &Request, ctx: &mut Ctx) -> Answer<Response> {
         let Some(user) = req.user.as_deref().filter(|u| !u.is_empty()) else {
             return Err(Response::error_page(401, &req.method, ""));
         };
         let segs: Vec<&str> = req.path.split('/').skip(1).collect();
         match segs.as_slice() {
-            [""] => page::handle(self, req, user),
+            [""] => page::handle(self, req, user, ctx),
             ["mart"] => self
                 .restful(req, |m| match m {
                     "GET" => Some(200),
                     _ => None,
                 })
-                .and_then(|_| self.mart_list(user)),
+                .and_then(|_| self.mart_list(user, ctx)),
             ["definition"] => self
                 .restful(req, |m| (m == "GET").then_some(200))
-                .and_then(|_| self.definition_list(user)),
+                .and_then(|_| self.definition_list(user, ctx)),
             ["definition", id] => {
                 let status = self.restful(req, |m| match m {
                     "GET" => Some(200),
@@ -98,26 +161,26 @@ impl Web {
                     _ => None,
                 })?;
                 if status == 200 {
-                    self.definition_detail(user, id)
+                    self.definition_detail(user, id, ctx)
                 } else {
-                    self.create(req, user, id)
+                    self.create(req, user, id, ctx)
                 }
             }
             ["mart", code, "_api"] => {
                 let code = restful_param("mart_id", code, &IntVal::new())?;
                 let code = code.as_i64().unwrap_or_default();
-                self.mart_api(req, user, |web, db| {
-                    Ok(match access::get_mart(&*web.access, db, code, user)? {
-                        Found::Missing => Err(not_found_json()),
-                        Found::Denied => Err(unauthorized_json()),
-                        Found::Mart(m) => Ok(m),
+                self.mart_api(req, user, ctx, |_, ctx, db| {
+                    Ok(match ctx.get_mart(db, code, user)? {
+                        MartAccess::Missing => Err(not_found_json()),
+                        MartAccess::Denied => Err(unauthorized_json()),
+                        MartAccess::Granted(m) => Ok(m),
                     })
                 })
             }
             ["definition", id, which, "_api"] => {
                 let which = restful_param("latest_or_index", which, &latest_or_index())?;
-                self.mart_api(req, user, |web, db| {
-                    web.nth_mart(db, user, id, &which, true)
+                self.mart_api(req, user, ctx, |web, ctx, db| {
+                    web.nth_mart(db, ctx, user, id, &which, true)
                 })
             }
             ["mart", _] | ["definition", _, _] => {
@@ -129,12 +192,11 @@ impl Web {
                     .ok()
                     .and_then(|n| n.as_i64())
                     .ok_or_else(|| Response::error_page(404, &req.method, ""))?;
-                let mart =
-                    match self.with_db(|db| access::get_mart(&*self.access, db, code, user))? {
-                        Found::Missing => return Err(Response::error_page(404, &req.method, "")),
-                        Found::Denied => return Err(Response::error_page(401, &req.method, "")),
-                        Found::Mart(m) => m,
-                    };
+                let mart = match self.with_db(|db| ctx.get_mart(db, code, user))? {
+                    MartAccess::Missing => return Err(Response::error_page(404, &req.method, "")),
+                    MartAccess::Denied => return Err(Response::error_page(401, &req.method, "")),
+                    MartAccess::Granted(m) => m,
+                };
                 let base = 6 + req.path[6..].find('/').unwrap_or(0);
                 gateway::handle(self, req, &mart, base)
             }
@@ -142,7 +204,7 @@ impl Web {
                 let which = latest_or_index()
                     .validate(&Node::from_json(&json!(which)))
                     .map_err(|_| Response::error_page(404, &req.method, ""))?;
-                let mart = self.with_db(|db| self.nth_mart(db, user, id, &which, false))??;
+                let mart = self.with_db(|db| self.nth_mart(db, ctx, user, id, &which, false))??;
                 let base = "/definition/".len() + id.len() + 1 + segs[2].len();
                 gateway::handle(self, req, &mart, base)
             }
@@ -173,27 +235,26 @@ impl Web {
             .map_err(|e| server_error(&e))
     }
 
-    fn mart_list(&self, user: &str) -> Answer<Response> {
-        let marts = self.with_db(|db| access::marts_for_user(&*self.access, db, user, None))?;
+    fn mart_list(&self, user: &str, ctx: &mut Ctx) -> Answer<Response> {
+        let marts = self.with_db(|db| ctx.marts_for_user(db, user, None))?;
         let marts: Vec<Value> = marts.unwrap_or_default().iter().map(mart_dict).collect();
         Ok(Response::json(200, Some(&json!({ "marts": marts }))))
     }
 
-    fn definition_list(&self, user: &str) -> Answer<Response> {
-        let defs: Vec<Value> = self
-            .definitions
-            .items
-            .iter()
-            .filter(|d| self.access.can_access_definition(user, &d.id))
-            .map(definition_dict)
-            .collect();
+    fn definition_list(&self, user: &str, ctx: &mut Ctx) -> Answer<Response> {
+        let defs: Vec<Value> =
+            permissions::get_definitions_for_user(&self.definitions, user, ctx.access)
+                .map_err(|e| server_error(&e))?
+                .into_iter()
+                .map(definition_dict)
+                .collect();
         Ok(Response::json(200, Some(&json!({ "definitions": defs }))))
     }
 
-    fn definition_detail(&self, user: &str, id: &str) -> Answer<Response> {
+    fn definition_detail(&self, user: &str, id: &str, ctx: &mut Ctx) -> Answer<Response> {
         let definition = self.definitions.get(id).ok_or_else(not_found_json)?;
         let marts = self
-            .with_db(|db| access::marts_for_user(&*self.access, db, user, Some(id)))?
+            .with_db(|db| ctx.marts_for_user(db, user, Some(id)))?
             .ok_or_else(unauthorized_json)?;
         let marts: Vec<Value> = marts.iter().map(mart_dict).collect();
         Ok(Response::json(
@@ -203,13 +264,13 @@ impl Web {
     }
 
     /// `POST /definition/ID`: queues a creation task when runtime creation is on.
-    fn create(&self, req: &Request, user: &str, id: &str) -> Answer<Response> {
+    fn create(&self, req: &Request, user: &str, id: &str, ctx: &mut Ctx) -> Answer<Response> {
         let validator = RecordVal::new()
             .optional("purge_on_failure", BoolVal, Node::from_json(&json!(true)))
             .optional("leave_incomplete", BoolVal, Node::from_json(&json!(false)))
             .optional("parameters", MapVal::any(), Node::from_json(&json!({})));
         let payload = parse_payload(req, &validator)?;
-        if !self.access.can_access_definition(user, id) {
+        if !ctx.can_access_definition(user, id)? {
             return Err(unauthorized_json());
         }
         let allowed = self
@@ -232,7 +293,8 @@ impl Web {
         crate::mart::params::validate_parameters(&definition.parameters, &given)
             .map_err(|e| Response::json_error(400, &e.to_string()))?;
         let can = self.with_db(|db| {
-            crate::mart::quota::can_create_mart(db, user, definition, &self.settings)
+            ctx.quota
+                .can_create_mart(db, user, definition, &self.settings)
         })?;
         if !can {
             return Err(Response::json_error(
@@ -261,7 +323,8 @@ impl Web {
         &self,
         req: &Request,
         user: &str,
-        find: impl FnOnce(&Web, &mut postgres::Client) -> Result<Answer<Mart>>,
+        ctx: &mut Ctx,
+        find: impl FnOnce(&Web, &mut Ctx, &mut postgres::Client) -> Result<Answer<Mart>>,
     ) -> Answer<Response> {
         let status = self.restful(req, |m| match m {
             "GET" => Some(200),
@@ -276,11 +339,12 @@ impl Web {
             }
             _ => None,
         };
-        let mut mart = self.with_db(|db| find(self, db))??;
+        let mut mart = self.with_db(|db| find(self, ctx, db))??;
         if status == 200 {
             return Ok(Response::json(200, Some(&mart_dict(&mart))));
         }
-        if !self.access.can_manage_mart(user, &mart) {
+        let manage = ctx.access.user_can_manage_mart(user, &mart);
+        if !manage.map_err(|e| server_error(&e))? {
             return Err(unauthorized_json());
         }
         match pinned {
@@ -303,6 +367,7 @@ impl Web {
     fn nth_mart(
         &self,
         db: &mut postgres::Client,
+        ctx: &mut Ctx,
         user: &str,
         id: &str,
         which: &Node,
@@ -316,7 +381,7 @@ impl Web {
                 Response::error_page(404, "GET", ""),
             )
         };
-        let Some(marts) = access::marts_for_user(&*self.access, db, user, Some(id))? else {
+        let Some(marts) = ctx.marts_for_user(db, user, Some(id))? else {
             return Ok(Err(unauthorized));
         };
         let index = which.as_i64().unwrap_or(1).max(1) as usize;

@@ -5,12 +5,12 @@
 //! refreshed fragment alone.
 
 use super::http::{form_pairs, Request, Response};
-use super::{Answer, Web};
+use super::{Answer, Ctx, Web};
 use crate::core::Result;
 use crate::mart::inventory::{self, py_datetime};
 use chrono::NaiveDateTime;
 
-pub fn handle(web: &Web, req: &Request, user: &str) -> Answer<Response> {
+pub fn handle(web: &Web, req: &Request, user: &str, ctx: &mut Ctx) -> Answer<Response> {
     match req.method.as_str() {
         "GET" => {
             let status = web.with_db(|db| status_html(db, user))?;
@@ -21,7 +21,7 @@ pub fn handle(web: &Web, req: &Request, user: &str) -> Answer<Response> {
             let body = if part {
                 status
             } else {
-                full_page(web, user, &status, None)
+                full_page(web, user, &status, None, ctx)?
             };
             Ok(html(200, body))
         }
@@ -32,7 +32,7 @@ pub fn handle(web: &Web, req: &Request, user: &str) -> Answer<Response> {
                 .find(|(k, _)| k == "definition")
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            match request_mart(web, user, &id)? {
+            match request_mart(web, user, &id, ctx)? {
                 Ok(_) => {
                     let mut r = html(303, String::new());
                     r.headers
@@ -41,7 +41,10 @@ pub fn handle(web: &Web, req: &Request, user: &str) -> Answer<Response> {
                 }
                 Err((status, message)) => {
                     let state = web.with_db(|db| status_html(db, user))?;
-                    Ok(html(status, full_page(web, user, &state, Some(&message))))
+                    Ok(html(
+                        status,
+                        full_page(web, user, &state, Some(&message), ctx)?,
+                    ))
                 }
             }
         }
@@ -59,11 +62,12 @@ fn request_mart(
     web: &Web,
     user: &str,
     id: &str,
+    ctx: &mut Ctx,
 ) -> Answer<std::result::Result<i64, (u16, String)>> {
     let Some(definition) = web.definitions.get(id) else {
         return Ok(Err((404, format!("Unknown definition \"{id}\""))));
     };
-    if !web.access.can_access_definition(user, id) {
+    if !ctx.can_access_definition(user, id)? {
         return Ok(Err((401, format!("You may not use definition \"{id}\""))));
     }
     let allowed = web
@@ -76,7 +80,10 @@ fn request_mart(
         return Ok(Err((403, "Runtime Mart creation is not allowed".into())));
     }
     web.with_db(|db| {
-        if !crate::mart::quota::can_create_mart(db, user, definition, &web.settings)? {
+        if !ctx
+            .quota
+            .can_create_mart(db, user, definition, &web.settings)?
+        {
             return Ok(Err((
                 403,
                 "Creating a Mart of this Definition would violate your Quota".into(),
@@ -195,18 +202,23 @@ fn status_html(db: &mut postgres::Client, user: &str) -> Result<String> {
     ))
 }
 
-fn full_page(web: &Web, user: &str, status: &str, message: Option<&str>) -> String {
-    let options: String = web
-        .definitions
-        .items
-        .iter()
-        .filter(|d| web.access.can_access_definition(user, &d.id))
-        .map(|d| format!("<option value=\"{0}\">{0}</option>", escape(&d.id)))
-        .collect();
+fn full_page(
+    web: &Web,
+    user: &str,
+    status: &str,
+    message: Option<&str>,
+    ctx: &mut Ctx,
+) -> Answer<String> {
+    let options: String =
+        crate::mart::permissions::get_definitions_for_user(&web.definitions, user, ctx.access)
+            .map_err(|e| super::server_error(&e))?
+            .into_iter()
+            .map(|d| format!("<option value=\"{0}\">{0}</option>", escape(&d.id)))
+            .collect();
     let message = message
         .map(|m| format!("<p id=\"message\">{}</p>\n", escape(m)))
         .unwrap_or_default();
-    format!(
+    Ok(format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Marts of {user}</title>\n\
 <noscript><meta http-equiv=\"refresh\" content=\"2\"></noscript>\n\
 <style>body{{font-family:sans-serif}}td,th{{padding:2px 8px;text-align:left}}</style></head>\n\
@@ -219,5 +231,5 @@ fn full_page(web: &Web, user: &str, status: &str, message: Option<&str>) -> Stri
 .then(function(t){{if(t!==null)document.getElementById('status').innerHTML=t}})}},1000)</script>\n\
 </body></html>\n",
         user = escape(user)
-    )
+    ))
 }

@@ -278,7 +278,7 @@ impl Rules for AppRules {
         });
         result.unwrap_or_else(|e| {
             log::error!(target: "harness.web", "{e}");
-            Response::error_page(500, "GET", "")
+            Response::error_page(&Request::default(), 500, "")
         })
     }
 }

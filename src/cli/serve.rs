@@ -103,7 +103,7 @@ async fn handle(
         .unwrap_or_default();
     let req = to_request(&served, &parts, body);
     let answer = tokio::task::spawn_blocking(move || served.web.handle(&req)).await;
-    let resp = answer.unwrap_or_else(|_| Response::error_page(500, "GET", ""));
+    let resp = answer.unwrap_or_else(|_| Response::error_page(&Request::default(), 500, ""));
     from_response(resp)
 }
 

@@ -22,7 +22,7 @@ pub fn handle(web: &Web, req: &Request, mart: &Mart, base: usize) -> Answer<Resp
         }
         "GET" if req.query.is_empty() => rest.to_string(),
         "GET" => format!("{rest}?{}", req.query),
-        _ => return Err(Response::error_page(405, &req.method, "")),
+        _ => return Err(Response::error_page(req, 405, "")),
     };
     let json = req
         .header("Accept")

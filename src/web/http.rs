@@ -115,30 +115,62 @@ impl Response {
         Response::json(status, Some(&serde_json::Value::Object(map)))
     }
 
-    /// webob's plain-text HTTP error page (what `HTTPNotFound()` etc. answer to a
-    /// request without `Accept`). `detail` is the exception's argument.
-    pub fn error_page(status: u16, method: &str, detail: &str) -> Response {
-        let detail = detail.replace('\n', " ");
-        let text = match status {
-            405 => format!("The method {method} is not allowed for this resource. \n\n {detail}"),
-            _ => format!("{}\n\n {detail}  ", explanation(status)),
-        };
-        let body = format!("{} {}\n\n{text}", status, reason(status));
-        Response::page(status, body, vec![])
+    /// webob's page for an HTTP error (`HTTPNotFound()`...; `detail` is the
+    /// exception's argument), in the form the request's `Accept` prefers: HTML, JSON,
+    /// or plain text (also without `Accept`, as `Request.blank` sends).
+    pub fn error_page(req: &Request, status: u16, detail: &str) -> Response {
+        Response::page(req, status, detail, None)
     }
 
     /// webob's `HTTPMovedPermanently(add_slash=True)` to `location`.
-    pub fn moved(location: &str) -> Response {
-        let body = format!(
-            "301 Moved Permanently\n\nThe resource has been moved to {location}; \
-             you should be redirected automatically.  "
-        );
-        Response::page(301, body, vec![("Location".into(), location.into())])
+    pub fn moved(req: &Request, location: &str) -> Response {
+        Response::page(req, 301, "", Some(location))
     }
 
-    fn page(status: u16, body: String, mut headers: Vec<(String, String)>) -> Response {
+    fn page(req: &Request, status: u16, detail: &str, location: Option<&str>) -> Response {
+        let title = format!("{status} {}", reason(status));
+        let flat = detail.replace('\n', " ");
+        let method = &req.method;
+        let (markup, plain) = match (status, location) {
+            (_, Some(loc)) => (
+                format!(
+                    "The resource has been moved to <a href=\"{loc}\">{loc}</a>;\n\
+                     you should be redirected automatically.\n{{detail}}\n"
+                ),
+                format!("The resource has been moved to {loc}; you should be redirected automatically. {flat} "),
+            ),
+            (405, _) => (
+                format!("The method {method} is not allowed for this resource. <br /><br />\n{{detail}}"),
+                format!("The method {method} is not allowed for this resource. \n\n {flat}"),
+            ),
+            _ => (
+                format!("{}<br /><br />\n{{detail}}\n\n", explanation(status)),
+                format!("{}\n\n {flat}  ", explanation(status)),
+            ),
+        };
+        let (content_type, body) = match preferred_form(req.header("Accept")) {
+            Form::Html => (
+                "text/html; charset=UTF-8",
+                format!(
+                    "<html>\n <head>\n  <title>{title}</title>\n </head>\n <body>\n  <h1>{title}</h1>\n  {}\n </body>\n</html>",
+                    markup.replace("{detail}", &html_escape(detail))
+                ),
+            ),
+            Form::Json => {
+                let mut map = serde_json::Map::new();
+                map.insert("message".into(), markup.replace("{detail}", detail).into());
+                map.insert("code".into(), title.clone().into());
+                map.insert("title".into(), reason(status).into());
+                ("application/json", py_json_dumps(&serde_json::Value::Object(map)))
+            }
+            Form::Plain => ("text/plain; charset=UTF-8", format!("{title}\n\n{plain}")),
+        };
+        let mut headers: Vec<(String, String)> = location
+            .map(|l| ("Location".to_string(), l.to_string()))
+            .into_iter()
+            .collect();
         headers.push(("Content-Length".into(), body.len().to_string()));
-        headers.push(("Content-Type".into(), "text/plain; charset=UTF-8".into()));
+        headers.push(("Content-Type".into(), content_type.into()));
         Response {
             status,
             headers,
@@ -169,6 +201,61 @@ impl Response {
         }
         parts.join("\r\n")
     }
+}
+
+/// The forms of webob's error pages.
+enum Form {
+    Plain,
+    Html,
+    Json,
+}
+
+/// webob's choice among HTML and JSON by `Accept` (highest quality, HTML on a tie);
+/// plain text when neither is acceptable or there is no `Accept`.
+fn preferred_form(accept: Option<&str>) -> Form {
+    let Some(accept) = accept else {
+        return Form::Plain;
+    };
+    let quality = |offer: &str| -> f64 {
+        let (kind, _) = offer.split_once('/').unwrap_or((offer, ""));
+        let mut best: Option<(u8, f64)> = None;
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(1.0);
+            let specificity = if media == offer {
+                2
+            } else if media == format!("{kind}/*") {
+                1
+            } else if media == "*/*" {
+                0
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(s, _)| specificity > s) {
+                best = Some((specificity, q));
+            }
+        }
+        best.map_or(0.0, |(_, q)| q)
+    };
+    let (html, json) = (quality("text/html"), quality("application/json"));
+    if html > 0.0 && html >= json {
+        Form::Html
+    } else if json > 0.0 {
+        Form::Json
+    } else {
+        Form::Plain
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The reason phrase of a status code.
@@ -250,17 +337,54 @@ mod tests {
     #[test]
     fn pages_as_webob_prints_them() {
         // Lengths and layout checked against webob 1.8.
-        let r = Response::error_page(401, "GET", "");
+        let get = Request::new("GET", "/");
+        let r = Response::error_page(&get, 401, "");
         assert_eq!(r.header("Content-Length"), Some("253"));
-        let r = Response::error_page(403, "POST", "Runtime Mart creation is not allowed");
+        let detail = "Runtime Mart creation is not allowed";
+        let r = Response::error_page(&Request::new("POST", "/"), 403, detail);
         assert_eq!(r.header("Content-Length"), Some("91"));
-        let r = Response::error_page(405, "DELETE", "");
+        let r = Response::error_page(&Request::new("DELETE", "/"), 405, "");
         assert_eq!(r.header("Content-Length"), Some("79"));
         assert!(r.webob_text().starts_with(
             "405 Method Not Allowed\r\nContent-Length: 79\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
         ));
-        let r = Response::moved("http://localhost/b/");
+        let r = Response::moved(&get, "http://localhost/b/");
         assert_eq!(r.header("Content-Length"), Some("116"));
+        // With Accept: HTML for browsers and */*, JSON when asked.
+        let mut html = get.clone();
+        html.headers.push(("Accept".into(), "*/*".into()));
+        let r = Response::error_page(&html, 401, "");
+        assert_eq!(r.header("Content-Length"), Some("358"));
+        let r = Response::error_page(&html, 403, "Runtime <x> Mart");
+        assert!(String::from_utf8_lossy(&r.body)
+            .contains("<br /><br />\nRuntime &lt;x&gt; Mart\n\n\n </body>"));
+        assert_eq!(r.header("Content-Length"), Some("179"));
+        assert_eq!(
+            Response::error_page(&html, 405, "").header("Content-Length"),
+            Some("187")
+        );
+        assert_eq!(
+            Response::moved(&html, "http://localhost/b/").header("Content-Length"),
+            Some("250")
+        );
+        let mut json = get.clone();
+        json.headers
+            .push(("Accept".into(), "application/json".into()));
+        assert_eq!(
+            Response::error_page(&json, 401, "").header("Content-Length"),
+            Some("316")
+        );
+        let r = Response::error_page(&json, 403, "Runtime <x> Mart");
+        assert_eq!(r.header("Content-Length"), Some("131"));
+        assert_eq!(
+            Response::moved(&json, "http://localhost/b/").header("Content-Length"),
+            Some("210")
+        );
+        json.headers[0].1 = "text/plain".into();
+        assert_eq!(
+            Response::error_page(&json, 404, "").header("Content-Length"),
+            Some("52")
+        );
         assert_eq!(
             Response::json(204, None).webob_text(),
             "204 No Content\r\nContent-Type: application/json\r\nContent-Length: 0"

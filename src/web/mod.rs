@@ -140,7 +140,7 @@ impl Web {
 
     fn route(&self, req: &Request, ctx: &mut Ctx) -> Answer<Response> {
         let Some(user) = req.user.as_deref().filter(|u| !u.is_empty()) else {
-            return Err(Response::error_page(401, &req.method, ""));
+            return Err(Response::error_page(req, 401, ""));
         };
         let segs: Vec<&str> = req.path.split('/').skip(1).collect();
         match segs.as_slice() {
@@ -180,21 +180,22 @@ impl Web {
             ["definition", id, which, "_api"] => {
                 let which = restful_param("latest_or_index", which, &latest_or_index())?;
                 self.mart_api(req, user, ctx, |web, ctx, db| {
-                    web.nth_mart(db, ctx, user, id, &which, true)
+                    web.nth_mart(db, ctx, user, id, &which, None)
                 })
             }
-            ["mart", _] | ["definition", _, _] => {
-                Err(Response::moved(&format!("{}{}/", req.host_url, req.path)))
-            }
+            ["mart", _] | ["definition", _, _] => Err(Response::moved(
+                req,
+                &format!("{}{}/", req.host_url, req.path),
+            )),
             ["mart", code, ..] => {
                 let code = IntVal::new()
                     .validate(&Node::from_json(&json!(code)))
                     .ok()
                     .and_then(|n| n.as_i64())
-                    .ok_or_else(|| Response::error_page(404, &req.method, ""))?;
+                    .ok_or_else(|| Response::error_page(req, 404, ""))?;
                 let mart = match self.with_db(|db| ctx.get_mart(db, code, user))? {
-                    MartAccess::Missing => return Err(Response::error_page(404, &req.method, "")),
-                    MartAccess::Denied => return Err(Response::error_page(401, &req.method, "")),
+                    MartAccess::Missing => return Err(Response::error_page(req, 404, "")),
+                    MartAccess::Denied => return Err(Response::error_page(req, 401, "")),
                     MartAccess::Granted(m) => m,
                 };
                 let base = 6 + req.path[6..].find('/').unwrap_or(0);
@@ -203,12 +204,13 @@ impl Web {
             ["definition", id, which, ..] => {
                 let which = latest_or_index()
                     .validate(&Node::from_json(&json!(which)))
-                    .map_err(|_| Response::error_page(404, &req.method, ""))?;
-                let mart = self.with_db(|db| self.nth_mart(db, ctx, user, id, &which, false))??;
+                    .map_err(|_| Response::error_page(req, 404, ""))?;
+                let mart =
+                    self.with_db(|db| self.nth_mart(db, ctx, user, id, &which, Some(req)))??;
                 let base = "/definition/".len() + id.len() + 1 + segs[2].len();
                 gateway::handle(self, req, &mart, base)
             }
-            _ => Err(Response::error_page(404, &req.method, "")),
+            _ => Err(Response::error_page(req, 404, "")),
         }
     }
 
@@ -216,8 +218,7 @@ impl Web {
     /// implemented (else `405`), the query has only known parameters (else `400`).
     /// Returns the method's success status.
     fn restful(&self, req: &Request, methods: impl Fn(&str) -> Option<u16>) -> Answer<u16> {
-        let status =
-            methods(&req.method).ok_or_else(|| Response::error_page(405, &req.method, ""))?;
+        let status = methods(&req.method).ok_or_else(|| Response::error_page(req, 405, ""))?;
         for (key, _) in req.params() {
             if key != "format" && !key.starts_with('_') {
                 let e = Error::with("Received unexpected parameter:", key);
@@ -371,15 +372,14 @@ impl Web {
         user: &str,
         id: &str,
         which: &Node,
-        json_errors: bool,
+        page: Option<&Request>,
     ) -> Result<Answer<Mart>> {
-        let (unauthorized, not_found) = if json_errors {
-            (unauthorized_json(), not_found_json())
-        } else {
-            (
-                Response::error_page(401, "GET", ""),
-                Response::error_page(404, "GET", ""),
-            )
+        let (unauthorized, not_found) = match page {
+            None => (unauthorized_json(), not_found_json()),
+            Some(req) => (
+                Response::error_page(req, 401, ""),
+                Response::error_page(req, 404, ""),
+            ),
         };
         let Some(marts) = ctx.marts_for_user(db, user, Some(id))? else {
             return Ok(Err(unauthorized));
@@ -439,7 +439,7 @@ fn not_found_json() -> Response {
 
 fn server_error(e: &Error) -> Response {
     log::error!(target: "harness.web", "{e}");
-    Response::error_page(500, "GET", "")
+    Response::error_page(&Request::default(), 500, "")
 }
 
 /// rex.restful's datetime: UTC fields, milliseconds, `Z`.

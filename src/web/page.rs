@@ -48,7 +48,7 @@ pub fn handle(web: &Web, req: &Request, user: &str, ctx: &mut Ctx) -> Answer<Res
                 }
             }
         }
-        _ => Err(Response::error_page(405, &req.method, "")),
+        _ => Err(Response::error_page(req, 405, "")),
     }
 }
 

@@ -9,6 +9,7 @@ use super::{app_code, AppHandle, Session};
 use crate::core::app::App;
 use crate::mart::inventory::Mart;
 use crate::mart::permissions::{AccessPermissions, DefaultPermissions};
+use crate::mart::Definitions;
 use crate::script::native::{arg_str, call_method, new_object, state_of, ClassBuilder};
 use crate::script::value::{Args, Class, Dict, Exception, Instance, Module, NativeFunction, Value};
 use crate::script::Interpreter;
@@ -234,7 +235,12 @@ fn response_class(interp: &Interpreter) -> Rc<crate::script::value::Class> {
 pub struct AppRules;
 
 impl Rules for AppRules {
-    fn with(&self, app: &App, f: &mut dyn FnMut(&mut Ctx) -> Response) -> Response {
+    fn with(
+        &self,
+        app: &App,
+        definitions: &Definitions,
+        f: &mut dyn FnMut(&mut Ctx) -> Response,
+    ) -> Response {
         let result = app_code::with_interpreter_for(app, |it| {
             let m = it
                 .import_module("rex.mart")
@@ -269,7 +275,9 @@ impl Rules for AppRules {
                     access: &mut ScriptPermissions {
                         it: &cell,
                         class,
+                        base: perms_base,
                         mart,
+                        definitions,
                     },
                     quota: &mut quota,
                 }),
@@ -283,14 +291,31 @@ impl Rules for AppRules {
     }
 }
 
-/// `MartAccessPermissions` answered by a script class.
-struct ScriptPermissions<'c, 'i> {
+/// `MartAccessPermissions` answered by a script class. The rules it inherits from
+/// rex's class are followed in Rust with the service's definitions (rex's
+/// `Mart.definition` would read them again for every mart), calling the script
+/// only for the rules it overrides.
+struct ScriptPermissions<'c, 'i, 'd> {
     it: &'c RefCell<&'i mut Interpreter>,
     class: Value,
+    base: Rc<Class>,
     mart: Rc<Class>,
+    definitions: &'d Definitions,
 }
 
-impl ScriptPermissions<'_, '_> {
+impl ScriptPermissions<'_, '_, '_> {
+    /// Whether the class defines `rule` itself rather than inheriting rex's.
+    fn overrides(&self, rule: &str) -> bool {
+        let own = match &self.class {
+            Value::Class(c) => c.lookup(rule),
+            _ => None,
+        };
+        match (own, self.base.lookup(rule)) {
+            (Some(Value::Descriptor(a)), Some(Value::Descriptor(b))) => !Rc::ptr_eq(&a, &b),
+            _ => true,
+        }
+    }
+
     fn ask(
         &mut self,
         rule: &str,
@@ -311,15 +336,27 @@ impl ScriptPermissions<'_, '_> {
     }
 }
 
-impl AccessPermissions for ScriptPermissions<'_, '_> {
+impl AccessPermissions for ScriptPermissions<'_, '_, '_> {
     fn user_can_access_definition(&mut self, user: &str, id: &str) -> crate::core::Result<bool> {
         self.ask("user_can_access_definition", user, Ok(Value::str(id)))
     }
     fn user_can_access_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
+        if !self.overrides("user_can_access_mart") {
+            // rex's rule: the owner, if the mart's definition (a dict) is theirs.
+            if mart.owner != user {
+                return Ok(false);
+            }
+            let definition = self.definitions.get(&mart.definition);
+            let v = definition.map_or(Value::None, super::rex_mart::definition_value);
+            return self.ask("user_can_access_definition", user, Ok(v));
+        }
         let v = self.mart_value(mart);
         self.ask("user_can_access_mart", user, v)
     }
     fn user_can_manage_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
+        if !self.overrides("user_can_manage_mart") {
+            return self.user_can_access_mart(user, mart);
+        }
         let v = self.mart_value(mart);
         self.ask("user_can_manage_mart", user, v)
     }

@@ -30,8 +30,13 @@ pub type TransportFn = dyn Fn(&App) -> Result<Arc<dyn Transport>> + Send + Sync;
 /// The access and quota rules requests are answered with (rex.mart's
 /// `MartAccessPermissions` and `MartQuota`, the application's own when it has them).
 pub trait Rules: Send + Sync {
-    /// Runs `f` with the rules of `app`.
-    fn with(&self, app: &App, f: &mut dyn FnMut(&mut Ctx) -> Response) -> Response;
+    /// Runs `f` with the rules of `app` (whose definitions are `definitions`).
+    fn with(
+        &self,
+        app: &App,
+        definitions: &Definitions,
+        f: &mut dyn FnMut(&mut Ctx) -> Response,
+    ) -> Response;
 }
 
 /// rex.mart's own rules: every definition for everyone; owners see and manage their
@@ -39,7 +44,12 @@ pub trait Rules: Send + Sync {
 pub struct DefaultRules;
 
 impl Rules for DefaultRules {
-    fn with(&self, _app: &App, f: &mut dyn FnMut(&mut Ctx) -> Response) -> Response {
+    fn with(
+        &self,
+        _app: &App,
+        _definitions: &Definitions,
+        f: &mut dyn FnMut(&mut Ctx) -> Response,
+    ) -> Response {
         f(&mut Ctx {
             access: &mut DefaultPermissions,
             quota: &mut DefaultQuota,
@@ -119,11 +129,14 @@ impl Web {
     /// Answers one request. Never panics on bad input; a failure of the database is
     /// a `500` page.
     pub fn handle(&self, req: &Request) -> Response {
-        let mut resp = self
-            .rules
-            .with(&self.app, &mut |ctx| match self.route(req, ctx) {
-                Ok(r) | Err(r) => r,
-            });
+        let mut resp =
+            self.rules.with(
+                &self.app,
+                &self.definitions,
+                &mut |ctx| match self.route(req, ctx) {
+                    Ok(r) | Err(r) => r,
+                },
+            );
         // rex.web's session cookie: issued when the client has none.
         if req.cookie("rex.session").is_none() {
             resp.headers.push((

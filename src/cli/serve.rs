@@ -26,6 +26,9 @@ pub struct ServeArgs {
     pub user_header: Option<String>,
 }
 
+/// The largest request body read (1 MiB); a larger one is refused `413`.
+const MAX_BODY: usize = 1 << 20;
+
 struct Served {
     web: Web,
     user_header: Option<String>,
@@ -97,10 +100,13 @@ async fn handle(
     request: axum::http::Request<Body>,
 ) -> axum::response::Response {
     let (parts, body) = request.into_parts();
-    // Bodies are small JSON payloads and HTSQL queries.
-    let body = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
+    // Bodies are small JSON payloads, HTSQL queries and the page's form.
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let text = "413 Request Entity Too Large\n";
+        let mut r = axum::response::Response::new(Body::from(text));
+        *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return r;
+    };
     let req = to_request(&served, &parts, body);
     let answer = tokio::task::spawn_blocking(move || served.web.handle(&req)).await;
     let resp = answer.unwrap_or_else(|_| Response::error_page(&Request::default(), 500, ""));

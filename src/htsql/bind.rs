@@ -1161,6 +1161,39 @@ impl<'a> Binder<'a> {
         )
     }
 
+    /// `x = {a, b}`: `x` equals one of the values (`!=`: none of them); `==`/`!==`
+    /// likewise with null-safe comparisons.
+    fn bind_membership(
+        &mut self,
+        op: &'static str,
+        a: &Syn,
+        items: &[Syn],
+        syn: &Syn,
+        scope: &Scope,
+    ) -> Result<Bound> {
+        let (tpl, join) = match op {
+            "=" => ("({} = {})", "({} OR {})"),
+            "==" => ("({} IS NOT DISTINCT FROM {})", "({} OR {})"),
+            "!=" => ("({} <> {})", "({} AND {})"),
+            _ => ("({} IS DISTINCT FROM {})", "({} AND {})"),
+        };
+        let mut out: Option<Expr> = None;
+        for item in items {
+            let ba = self.bind(a, scope)?;
+            let ba = link_to_leaf(self, ba, &a.mark)?;
+            let bi = self.bind(item, scope)?;
+            let bi = link_to_leaf(self, bi, &item.mark)?;
+            let (ea, ei, _) = self.coerce_pair(ba, bi, op, &a.mark, &item.mark, &syn.mark)?;
+            let test = Expr::Tpl(tpl, vec![ea, ei]);
+            out = Some(match out {
+                None => test,
+                Some(prev) => Expr::Tpl(join, vec![prev, test]),
+            });
+        }
+        let out = out.unwrap_or(Expr::Tpl("FALSE", vec![]));
+        Ok(Bound::Value(out, Domain::Boolean))
+    }
+
     fn bind_operator(
         &mut self,
         op: &'static str,
@@ -1169,6 +1202,9 @@ impl<'a> Binder<'a> {
         syn: &Syn,
         scope: &Scope,
     ) -> Result<Bound> {
+        if let Some(items) = bare_selection(b).filter(|_| matches!(op, "=" | "!=" | "==" | "!==")) {
+            return self.bind_membership(op, a, items, syn, scope);
+        }
         let ba = self.bind(a, scope)?;
         let bb = self.bind(b, scope)?;
         match op {
@@ -1246,6 +1282,17 @@ impl<'a> Binder<'a> {
 }
 
 /// A link compared with a literal compares its (single-leaf) identity.
+/// The items of a bare `{...}` (a list of values on the right of `=`), if `syn` is one.
+fn bare_selection(syn: &Syn) -> Option<&[Syn]> {
+    match &syn.kind {
+        Kind::Select(base, items) if !items.is_empty() => match &base.kind {
+            Kind::Group(inner) if matches!(inner.kind, Kind::Wildcard) => Some(items),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn link_to_leaf(binder: &mut Binder, b: Bound, mark: &Mark) -> Result<Bound> {
     match b {
         Bound::Link(_) | Bound::Identity(Out::Identity(..)) => {

@@ -78,6 +78,20 @@ pub fn analyze(
     runner.eval(&syn, false)
 }
 
+/// The titles rex.deploy gave table `table` and its columns (`title:` in their meta
+/// comments), from the cached catalog; `None` for an unknown table.
+pub fn titles(
+    client: &mut postgres::Client,
+    table: &str,
+) -> Result<Option<(Option<String>, Vec<(String, Option<String>)>)>> {
+    let cat = catalog::catalog(client)?;
+    Ok(cat.tables.iter().find(|t| t.name == table).map(|t| {
+        let columns = t.columns.iter();
+        let columns = columns.map(|c| (c.name.clone(), c.title.clone())).collect();
+        (t.title.clone(), columns)
+    }))
+}
+
 /// Parses a statement without running it (syntax errors only); for validation.
 pub fn check_syntax(text: &str) -> Result<()> {
     let decoded: Rc<str> = scan::decode(text)?.into();

@@ -6,6 +6,7 @@
 use super::http::{percent_decode, Request, Response};
 use super::{Answer, Web};
 use crate::core::app::Database;
+use crate::htsql::Product;
 use crate::mart::Mart;
 
 /// Runs the query named by `rest` (the path after the mart's base) or the body.
@@ -58,10 +59,14 @@ pub fn handle(web: &Web, req: &Request, mart: &Mart, base: usize) -> Answer<Resp
         server: web.app.hosting.clone(),
         name: mart.name.clone(),
     };
-    match web
-        .pool
-        .with(&db, |c| crate::htsql::produce(c, &query, &[]))
-    {
+    let produced = web.pool.with(&db, |c| {
+        let mut product = crate::htsql::produce(c, &query, &[])?;
+        if !json {
+            entitle(c, &mut product)?;
+        }
+        Ok(product)
+    });
+    match produced {
         Ok(product) => {
             resp.body = if json {
                 let rows = super::text::json(&product);
@@ -77,4 +82,29 @@ pub fn handle(web: &Web, req: &Request, mart: &Mart, base: usize) -> Answer<Resp
             body: format!("{e}\n").into_bytes(),
         }),
     }
+}
+
+/// Headers as rex.deploy's titles make them: a table's `title:` heads its segment,
+/// a column's heads the column unless the query labelled it otherwise.
+fn entitle(client: &mut postgres::Client, product: &mut Product) -> crate::core::Result<()> {
+    let Some(tag) = product.tag.clone() else {
+        return Ok(());
+    };
+    let Some((title, columns)) = crate::htsql::titles(client, &tag)? else {
+        return Ok(());
+    };
+    if let Some(title) = title {
+        product.tag = Some(title);
+    }
+    for field in &mut product.fields {
+        let own = field.tag.as_ref().and_then(|t| {
+            let column = columns.iter().find(|(name, _)| name == t)?;
+            let plain = field.header.eq_ignore_ascii_case(&t.replace('_', " "));
+            column.1.clone().filter(|_| plain)
+        });
+        if let Some(own) = own {
+            field.header = own;
+        }
+    }
+    Ok(())
 }

@@ -78,12 +78,12 @@ pub fn analyze(
     runner.eval(&syn, false)
 }
 
+/// A table's title and its columns' names and titles.
+pub type Titles = (Option<String>, Vec<(String, Option<String>)>);
+
 /// The titles rex.deploy gave table `table` and its columns (`title:` in their meta
 /// comments), from the cached catalog; `None` for an unknown table.
-pub fn titles(
-    client: &mut postgres::Client,
-    table: &str,
-) -> Result<Option<(Option<String>, Vec<(String, Option<String>)>)>> {
+pub fn titles(client: &mut postgres::Client, table: &str) -> Result<Option<Titles>> {
     let cat = catalog::catalog(client)?;
     Ok(cat.tables.iter().find(|t| t.name == table).map(|t| {
         let columns = t.columns.iter();

@@ -3,7 +3,8 @@
 //! module calls them in process. Status codes, JSON bodies and error pages follow
 //! rex.restful (HTTP errors raised by a resource become `{"error": ...}` with their
 //! status) and rex.web (unauthenticated requests, unknown methods and the HTSQL
-//! gateway's errors are webob's plain-text pages; `/mart/5` redirects to `/mart/5/`).
+//! gateway's lookups are webob's error pages, plain, HTML or JSON as `Accept` asks;
+//! `/mart/5` redirects to `/mart/5/`). The page at `/` is the harness's own.
 
 mod gateway;
 pub mod http;
@@ -129,14 +130,20 @@ impl Web {
     /// Answers one request. Never panics on bad input; a failure of the database is
     /// a `500` page.
     pub fn handle(&self, req: &Request) -> Response {
-        let mut resp =
-            self.rules.with(
-                &self.app,
-                &self.definitions,
-                &mut |ctx| match self.route(req, ctx) {
-                    Ok(r) | Err(r) => r,
-                },
-            );
+        let user = req.user.as_deref().filter(|u| !u.is_empty());
+        let mut resp = match user {
+            // rex.web refuses anonymous requests before any handler runs.
+            None => Response::error_page(req, 401, ""),
+            Some(user) => self
+                .rules
+                .with(
+                    &self.app,
+                    &self.definitions,
+                    &mut |ctx| match self.route(req, user, ctx) {
+                        Ok(r) | Err(r) => r,
+                    },
+                ),
+        };
         // rex.web's session cookie: issued when the client has none.
         if req.cookie("rex.session").is_none() {
             resp.headers.push((
@@ -151,10 +158,7 @@ impl Web {
         resp
     }
 
-    fn route(&self, req: &Request, ctx: &mut Ctx) -> Answer<Response> {
-        let Some(user) = req.user.as_deref().filter(|u| !u.is_empty()) else {
-            return Err(Response::error_page(req, 401, ""));
-        };
+    fn route(&self, req: &Request, user: &str, ctx: &mut Ctx) -> Answer<Response> {
         let segs: Vec<&str> = req.path.split('/').skip(1).collect();
         match segs.as_slice() {
             [""] => page::handle(self, req, user, ctx),

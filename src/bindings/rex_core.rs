@@ -50,6 +50,8 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
 /// activated (`LatentRex`).
 struct RexState {
     name: String,
+    /// `repr`: `Rex('__main__', 'rex.mart_demo', db='pgsql:x')`.
+    repr: String,
     overrides: serde_json::Map<String, serde_json::Value>,
     handle: RefCell<Option<Rc<AppHandle>>>,
 }
@@ -106,6 +108,7 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
     let off = session.clone();
     let enter = session.clone();
     let exit = session.clone();
+    let class_name = name.to_string();
     ClassBuilder::new(interp, name, "rex.core")
         .init(move |it, inst, a| {
             let name = application_name(it, &a)?;
@@ -113,8 +116,21 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
             for (k, v) in &a.kw {
                 overrides.insert(k.to_string(), to_json(it, v)?);
             }
+            let mut args: Vec<String> = Vec::new();
+            for v in &a.pos {
+                args.push(it.repr(v)?);
+            }
+            let mut keys: Vec<&String> = overrides.keys().collect();
+            keys.sort();
+            for k in keys {
+                args.push(format!(
+                    "{k}={}",
+                    crate::core::repr::py_json_repr(&overrides[k])
+                ));
+            }
             let state = RexState {
                 name,
+                repr: format!("{class_name}({})", args.join(", ")),
                 overrides,
                 handle: RefCell::new(None),
             };
@@ -152,10 +168,7 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
         })
         .method("__repr__", |_, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            Ok(Value::str(&format!(
-                "Rex({})",
-                crate::core::repr::py_str_repr(&st.name)
-            )))
+            Ok(Value::str(&st.repr))
         })
         .build()
 }

@@ -6,7 +6,6 @@
 
 use super::rex_db::{app_db_uri, datetime_value, db_object, uri_object, DbClasses};
 use super::{AppHandle, Session};
-use crate::asynctask::Worker;
 use crate::core::app::{App, Database};
 use crate::core::yaml::Node;
 use crate::mart::cluster::physical_name;
@@ -43,9 +42,14 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>, db: &Rc<DbClasse
         .method("process", move |it, _, a| {
             let payload = to_json(it, a.arg(0)?)?;
             let handle = s.active()?;
-            MartCreateWorker
-                .process(&handle.app, &payload)
-                .map_err(|e| s.raise(e))?;
+            let quota = super::rex_mart_rules::quota_top(it, &s)?;
+            let cell = RefCell::new(it);
+            let mut rules = super::rex_mart_rules::ScriptQuota::new(&cell, quota);
+            let result = MartCreateWorker.process_with(&handle.app, &payload, &mut rules);
+            if let Some(e) = rules.take_error() {
+                return Err(e);
+            }
+            result.map_err(|e| s.raise(e))?;
             Ok(Value::None)
         })
         .build();

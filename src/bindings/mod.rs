@@ -72,7 +72,10 @@ impl Session {
                 .map(|rows| rows.iter().map(|r| r.get(0)).collect())
                 .unwrap_or_default();
             for name in names {
-                if name != app.db.name {
+                // `existing` marts record the `db` setting's name for the
+                // application database: never drop a database of that name.
+                let setting = crate::mart::cluster::db_setting_name(app);
+                if name != app.db.name && Some(&name) != setting.as_ref() {
                     let _ = app.hosting.drop_database(&name);
                 }
             }

@@ -85,8 +85,7 @@ const REX_PACKAGES: [&str; 9] = [
 
 /// The application among `Rex(...)`'s package names: the first one rex does not
 /// provide itself (else the first).
-fn application_name(it: &Interpreter, a: &Args) -> Result<String, Exception> {
-    let _ = it;
+fn application_name(a: &Args) -> Result<String, Exception> {
     let mut names = Vec::new();
     for v in &a.pos {
         names.push(arg_str(v, "Rex() package name")?.to_string());
@@ -111,7 +110,7 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
     let class_name = name.to_string();
     ClassBuilder::new(interp, name, "rex.core")
         .init(move |it, inst, a| {
-            let name = application_name(it, &a)?;
+            let name = application_name(&a)?;
             let mut overrides = serde_json::Map::new();
             for (k, v) in &a.kw {
                 overrides.insert(k.to_string(), to_json(it, v)?);

@@ -164,7 +164,6 @@ fn creator_class(
 ) -> Rc<Class> {
     let s = session.clone();
     let run = session.clone();
-    let attrs = session.clone();
     let classes = classes.clone();
     ClassBuilder::new(interp, "MartCreator", "rex.mart")
         .init(move |_, inst, a| {
@@ -182,9 +181,8 @@ fn creator_class(
             inst.set_native(CreatorState { owner, definition });
             Ok(())
         })
-        .method("__getattr__", move |_, this, a| {
+        .method("__getattr__", |_, this, a| {
             let st = state_of::<CreatorState>(this, "MartCreator")?;
-            let _ = &attrs;
             let name = arg_str(a.arg(0)?, "attribute")?;
             match &*name {
                 "owner" => Ok(Value::str(&st.owner)),
@@ -372,7 +370,7 @@ fn mart_class(interp: &Interpreter, session: &Rc<Session>, db: &Rc<DbClasses>) -
                 it.repr(&m.owner)?
             )))
         })
-        .method("__getattr__", move |it, this, a| {
+        .method("__getattr__", move |_, this, a| {
             let m = state_of::<MartObj>(this, "Mart")?;
             let name = arg_str(a.arg(0)?, "attribute")?;
             Ok(match &*name {
@@ -396,15 +394,14 @@ fn mart_class(interp: &Interpreter, session: &Rc<Session>, db: &Rc<DbClasses>) -
                 "status" => m.status.clone(),
                 "usable" => Value::Bool(matches!(&m.status, Value::Str(s) if &**s == "complete")),
                 _ => {
-                    let _ = it;
                     return Err(Exception::new(
                         "AttributeError",
                         format!("'Mart' object has no attribute '{name}'"),
-                    ));
+                    ))
                 }
             })
         })
-        .method("__setattr__", move |it, this, a| {
+        .method("__setattr__", move |_, this, a| {
             let m = state_of::<MartObj>(this, "Mart")?;
             let name = arg_str(a.arg(0)?, "attribute")?;
             let value = a.arg(1)?.clone();
@@ -436,7 +433,6 @@ fn mart_class(interp: &Interpreter, session: &Rc<Session>, db: &Rc<DbClasses>) -
                     .and_then(|mut db| crate::mart::quota::set_pinned(&mut db, code, pinned))
                     .map_err(|e| s2.raise(e))?;
             }
-            let _ = it;
             *m.pinned.borrow_mut() = Value::Bool(pinned);
             Ok(Value::None)
         })

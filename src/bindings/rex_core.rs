@@ -111,6 +111,12 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
     ClassBuilder::new(interp, name, "rex.core")
         .init(move |it, inst, a| {
             let name = application_name(&a)?;
+            if a.pos
+                .iter()
+                .any(|v| matches!(v, Value::Str(p) if &**p == "__main__"))
+            {
+                s.main_package.set(true);
+            }
             let mut overrides = serde_json::Map::new();
             for (k, v) in &a.kw {
                 overrides.insert(k.to_string(), to_json(it, v)?);

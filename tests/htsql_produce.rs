@@ -167,7 +167,7 @@ fn job_insert_query_update_and_facet_merge() {
         &[("job", Value::Int(1))],
     )
     .unwrap_err();
-    assert!(e.to_string().starts_with("Failed to adapt value of status to enum('new', 'queued', 'started', 'completed', 'failed'):\n    'bogus'\nWhile updating a record:"), "{e}");
+    assert!(e.to_string().starts_with("Failed to adapt value of status to enum('new', 'queued', 'started', 'completed', 'failed'):\n    'bogus'\nWhile updating record #1:"), "{e}");
 
     // The second insert gets the next code from the identity trigger.
     let p = produce(
@@ -241,14 +241,19 @@ fn rexmart_inventory_forms() {
         &[("code", Value::Int(1))],
     )
     .unwrap();
-    assert_eq!(p.data.as_record().unwrap().get("name"), Some(&text("TBD")));
+    // A located segment is a list of one record, as every top-level segment.
+    assert_eq!(p.len(), 1);
+    assert_eq!(
+        p.get(0).unwrap().as_record().unwrap().get("name"),
+        Some(&text("TBD"))
+    );
     let p = produce(
         &mut c,
         "/rexmart_inventory[$code]",
         &[("code", Value::Int(1))],
     )
     .unwrap();
-    let r = p.data.as_record().unwrap();
+    let r = p.get(0).unwrap().as_record().unwrap();
     assert_eq!(r.get("size"), Some(&Value::Int(1234)));
     assert_eq!(r.get("pinned"), Some(&Value::Bool(false)));
     let p = produce(
@@ -277,7 +282,7 @@ fn rexmart_inventory_forms() {
     )
     .unwrap();
     assert_eq!(
-        p.data.as_record().unwrap().get("code"),
+        p.get(0).unwrap().as_record().unwrap().get("code"),
         Some(&Value::Int(1))
     );
     let p = produce(
@@ -624,7 +629,7 @@ fn multi_column_identities_and_links() {
     )
     .unwrap();
     assert_eq!(
-        p.data.as_record().unwrap().get("name"),
+        p.get(0).unwrap().as_record().unwrap().get("name"),
         Some(&text("mart1"))
     );
     // A link to a missing row.

@@ -43,6 +43,9 @@ pub struct Session {
     /// rex's extension points (`MartQuota`, ...) by name: the base classes whose
     /// `top()` is the application's implementation.
     extension_bases: RefCell<Vec<(String, Rc<Class>)>>,
+    /// Whether a `Rex('__main__', ...)` made the transcript's own classes part of
+    /// the application (its extensions count for `top()`).
+    main_package: std::cell::Cell<bool>,
 }
 
 impl Session {
@@ -54,6 +57,7 @@ impl Session {
             error_class: RefCell::new(None),
             guard_class: RefCell::new(None),
             extension_bases: RefCell::new(Vec::new()),
+            main_package: std::cell::Cell::new(false),
         })
     }
 
@@ -73,7 +77,10 @@ impl Session {
                 .map(|rows| rows.iter().map(|r| r.get(0)).collect())
                 .unwrap_or_default();
             for name in names {
-                if name != app.db.name {
+                // `existing` marts record the `db` setting's name for the
+                // application database: never drop a database of that name.
+                let setting = crate::mart::cluster::db_setting_name(app);
+                if name != app.db.name && Some(&name) != setting.as_ref() {
                     let _ = app.hosting.drop_database(&name);
                 }
             }
@@ -117,6 +124,29 @@ impl Session {
                         top = c;
                     }
                 }
+            }
+        }
+        if self.main_package.get() {
+            let mut own: Vec<Rc<Class>> = it
+                .globals
+                .vars
+                .borrow()
+                .values()
+                .filter_map(|v| match v {
+                    crate::script::value::Value::Class(c)
+                        if c.module == "__main__"
+                            && !Rc::ptr_eq(c, base)
+                            && c.is_subclass(base) =>
+                    {
+                        Some(c.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            // The most derived of the transcript's own implementations.
+            own.sort_by_key(|c| std::cmp::Reverse(c.mro.len()));
+            if let Some(c) = own.into_iter().next() {
+                top = c;
             }
         }
         Ok(top)

@@ -50,6 +50,8 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
 /// activated (`LatentRex`).
 struct RexState {
     name: String,
+    /// `repr`: `Rex('__main__', 'rex.mart_demo', db='pgsql:x')`.
+    repr: String,
     overrides: serde_json::Map<String, serde_json::Value>,
     handle: RefCell<Option<Rc<AppHandle>>>,
 }
@@ -93,8 +95,7 @@ const REX_PACKAGES: [&str; 9] = [
 
 /// The application among `Rex(...)`'s package names: the first one rex does not
 /// provide itself (else the first).
-fn application_name(it: &Interpreter, a: &Args) -> Result<String, Exception> {
-    let _ = it;
+fn application_name(a: &Args) -> Result<String, Exception> {
     let mut names = Vec::new();
     for v in &a.pos {
         names.push(arg_str(v, "Rex() package name")?.to_string());
@@ -116,15 +117,35 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
     let off = session.clone();
     let enter = session.clone();
     let exit = session.clone();
+    let class_name = name.to_string();
     ClassBuilder::new(interp, name, "rex.core")
         .init(move |it, inst, a| {
-            let name = application_name(it, &a)?;
+            let name = application_name(&a)?;
+            if a.pos
+                .iter()
+                .any(|v| matches!(v, Value::Str(p) if &**p == "__main__"))
+            {
+                s.main_package.set(true);
+            }
             let mut overrides = serde_json::Map::new();
             for (k, v) in &a.kw {
                 overrides.insert(k.to_string(), to_json(it, v)?);
             }
+            let mut args: Vec<String> = Vec::new();
+            for v in &a.pos {
+                args.push(it.repr(v)?);
+            }
+            let mut keys: Vec<&String> = overrides.keys().collect();
+            keys.sort();
+            for k in keys {
+                args.push(format!(
+                    "{k}={}",
+                    crate::core::repr::py_json_repr(&overrides[k])
+                ));
+            }
             let state = RexState {
                 name,
+                repr: format!("{class_name}({})", args.join(", ")),
                 overrides,
                 handle: RefCell::new(None),
             };
@@ -162,10 +183,7 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
         })
         .method("__repr__", |_, this, _| {
             let st = state_of::<RexState>(this, "Rex")?;
-            Ok(Value::str(&format!(
-                "Rex({})",
-                crate::core::repr::py_str_repr(&st.name)
-            )))
+            Ok(Value::str(&st.repr))
         })
         .build()
 }

@@ -385,10 +385,13 @@ fn product_class(interp: &Interpreter) -> Rc<Class> {
                 )),
             }
         })
-        .method("__repr__", |it, this, _| {
+        .method("__str__", |_, this, _| {
             let st = state_of::<ProductState>(this, "Product")?;
-            let data = product_data(it, &st)?;
-            Ok(Value::str(&format!("<Product {}>", it.repr(&data)?)))
+            Ok(Value::str(&st.product.dump()))
+        })
+        .method("__repr__", |_, this, _| {
+            let st = state_of::<ProductState>(this, "Product")?;
+            Ok(Value::str(&format!("<Product {}>", st.product.dump())))
         })
         .build()
 }

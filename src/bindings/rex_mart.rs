@@ -6,7 +6,6 @@
 
 use super::rex_db::{app_db_uri, datetime_value, db_object, uri_object, DbClasses};
 use super::{AppHandle, Session};
-use crate::asynctask::Worker;
 use crate::core::app::{App, Database};
 use crate::core::yaml::Node;
 use crate::mart::cluster::physical_name;
@@ -43,9 +42,14 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>, db: &Rc<DbClasse
         .method("process", move |it, _, a| {
             let payload = to_json(it, a.arg(0)?)?;
             let handle = s.active()?;
-            MartCreateWorker
-                .process(&handle.app, &payload)
-                .map_err(|e| s.raise(e))?;
+            let quota = super::rex_mart_rules::quota_top(it, &s)?;
+            let cell = RefCell::new(it);
+            let mut rules = super::rex_mart_rules::ScriptQuota::new(&cell, quota);
+            let result = MartCreateWorker.process_with(&handle.app, &payload, &mut rules);
+            if let Some(e) = rules.take_error() {
+                return Err(e);
+            }
+            result.map_err(|e| s.raise(e))?;
             Ok(Value::None)
         })
         .build();
@@ -160,7 +164,6 @@ fn creator_class(
 ) -> Rc<Class> {
     let s = session.clone();
     let run = session.clone();
-    let attrs = session.clone();
     let classes = classes.clone();
     ClassBuilder::new(interp, "MartCreator", "rex.mart")
         .init(move |_, inst, a| {
@@ -178,9 +181,8 @@ fn creator_class(
             inst.set_native(CreatorState { owner, definition });
             Ok(())
         })
-        .method("__getattr__", move |_, this, a| {
+        .method("__getattr__", |_, this, a| {
             let st = state_of::<CreatorState>(this, "MartCreator")?;
-            let _ = &attrs;
             let name = arg_str(a.arg(0)?, "attribute")?;
             match &*name {
                 "owner" => Ok(Value::str(&st.owner)),
@@ -368,7 +370,7 @@ fn mart_class(interp: &Interpreter, session: &Rc<Session>, db: &Rc<DbClasses>) -
                 it.repr(&m.owner)?
             )))
         })
-        .method("__getattr__", move |it, this, a| {
+        .method("__getattr__", move |_, this, a| {
             let m = state_of::<MartObj>(this, "Mart")?;
             let name = arg_str(a.arg(0)?, "attribute")?;
             Ok(match &*name {
@@ -392,15 +394,14 @@ fn mart_class(interp: &Interpreter, session: &Rc<Session>, db: &Rc<DbClasses>) -
                 "status" => m.status.clone(),
                 "usable" => Value::Bool(matches!(&m.status, Value::Str(s) if &**s == "complete")),
                 _ => {
-                    let _ = it;
                     return Err(Exception::new(
                         "AttributeError",
                         format!("'Mart' object has no attribute '{name}'"),
-                    ));
+                    ))
                 }
             })
         })
-        .method("__setattr__", move |it, this, a| {
+        .method("__setattr__", move |_, this, a| {
             let m = state_of::<MartObj>(this, "Mart")?;
             let name = arg_str(a.arg(0)?, "attribute")?;
             let value = a.arg(1)?.clone();
@@ -432,7 +433,6 @@ fn mart_class(interp: &Interpreter, session: &Rc<Session>, db: &Rc<DbClasses>) -
                     .and_then(|mut db| crate::mart::quota::set_pinned(&mut db, code, pinned))
                     .map_err(|e| s2.raise(e))?;
             }
-            let _ = it;
             *m.pinned.borrow_mut() = Value::Bool(pinned);
             Ok(Value::None)
         })

@@ -71,6 +71,8 @@ pub struct Flow {
     pub singular: bool,
     /// A root segment of one untagged value: the product is that value.
     pub scalar: bool,
+    /// A projection (`flow ^ kernel`): one row per distinct kernel value.
+    pub group: Option<Vec<Expr>>,
 }
 
 /// The current naming scope: a table reached by `path` from the flow base, or home.
@@ -231,10 +233,14 @@ impl<'a> Binder<'a> {
                     tag: None,
                     singular: false,
                     scalar: false,
+                    group: None,
                 })
             }
             _ => (syn, false),
         };
+        if let Some(flow) = self.bind_projection(inner)? {
+            return Ok(flow);
+        }
         let bound = self.bind(inner, &Self::home())?;
         let mut flow = match bound {
             Bound::Plural(mut flow) => {
@@ -261,6 +267,7 @@ impl<'a> Binder<'a> {
                 tag,
                 singular: !collected,
                 scalar: false,
+                group: None,
             },
             other => {
                 let field = self.make_field(other, None, inner.to_string(), &inner.mark)?;
@@ -274,6 +281,7 @@ impl<'a> Binder<'a> {
                     tag: None,
                     singular: true,
                     scalar: true,
+                    group: None,
                 }
             }
         };
@@ -288,6 +296,80 @@ impl<'a> Binder<'a> {
             }
         }
         Ok(flow)
+    }
+
+    /// A top-level projection, `base ^ kernel` with an optional selection of the
+    /// kernel and `count(^)`: one record per distinct kernel value, in its order.
+    fn bind_projection(&mut self, syn: &Syn) -> Result<Option<Flow>> {
+        let (quotient, items) = match &syn.kind {
+            Kind::Select(base, items) => (&**base, Some(items)),
+            _ => (syn, None),
+        };
+        let Kind::Operator("^", base, kernel) = &quotient.kind else {
+            return Ok(None);
+        };
+        let mut flow = match self.bind(base, &Self::home())? {
+            Bound::Plural(flow) => flow,
+            _ => {
+                return Err(translate_error(
+                    "Expected a plural expression",
+                    None,
+                    &base.mark,
+                ))
+            }
+        };
+        let scope = Scope {
+            table: flow.table,
+            path: vec![],
+            tag: None,
+        };
+        let (k_expr, k_domain) = match self.bind(kernel, &scope)? {
+            Bound::Value(e, d) => (e, d),
+            _ => {
+                return Err(translate_error(
+                    "Expected a scalar column as the kernel of a projection",
+                    None,
+                    &kernel.mark,
+                ))
+            }
+        };
+        let k_name = kernel.ident().map(str::to_string);
+        let k_field = |tag: Option<String>| Field {
+            tag,
+            header: kernel.to_string(),
+            out: Out::Scalar(k_expr.clone(), k_domain.clone()),
+        };
+        let mut fields = Vec::new();
+        match items {
+            None => fields.push(k_field(k_name.clone())),
+            Some(items) => {
+                for item in items {
+                    let is_kernel = item.ident().is_some() && item.ident() == k_name.as_deref();
+                    let is_count = matches!(&item.kind, Kind::Apply { name, args, .. }
+                        if normalize(name) == "count" && args.len() == 1 && args[0].ident() == Some("^"));
+                    if is_kernel {
+                        fields.push(k_field(k_name.clone()));
+                    } else if is_count {
+                        fields.push(Field {
+                            tag: Some("count".into()),
+                            header: item.to_string(),
+                            out: Out::Scalar(Expr::Tpl("COUNT(*)", vec![]), Domain::Integer),
+                        });
+                    } else {
+                        return Err(translate_error(
+                            "Expected the kernel or count(^) in a projection",
+                            None,
+                            &item.mark,
+                        ));
+                    }
+                }
+            }
+        }
+        flow.fields = Some(fields);
+        flow.group = Some(vec![k_expr]);
+        flow.tag = None;
+        flow.singular = false;
+        Ok(Some(flow))
     }
 
     fn public_fields(&self, scope: &Scope) -> Vec<Field> {
@@ -348,6 +430,7 @@ impl<'a> Binder<'a> {
                         tag: Some(child.name.clone()),
                         singular: false,
                         scalar: false,
+                        group: None,
                     })
                 }
             }
@@ -828,6 +911,7 @@ impl<'a> Binder<'a> {
                         tag: Some(n.to_string()),
                         singular: false,
                         scalar: false,
+                        group: None,
                     }));
                 }
             }

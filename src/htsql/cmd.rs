@@ -350,6 +350,7 @@ fn lookup_flow(
         tag: None,
         singular: false,
         scalar: false,
+        group: None,
     }
 }
 

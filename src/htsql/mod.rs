@@ -12,7 +12,8 @@
 //! parameter cast to its type, every identifier is quoted.
 //!
 //! Not implemented (unused by rex.mart, rex.job and the demo; htsql.md §9.3):
-//! nested plural segments in selectors (`/link{...}` inside `{...}`), projection `^`,
+//! nested plural segments in selectors (`/link{...}` inside `{...}`), projection `^`
+//! beyond a top-level `flow ^ kernel` selecting the kernel and `count(^)`,
 //! attachment `@`/`->`, formats, `:sql`/`:copy`/`:clone`/`:do`, the "Valid types"
 //! list under operator type errors, choices under "Found ambiguous name".
 

@@ -415,10 +415,14 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
     let mut exprs = Vec::new();
     let slots = layout(cat, &fields, &mut exprs);
     let mut order: Vec<(Expr, bool)> = flow.order.clone();
-    if let Some(t) = flow.table {
-        for (p, lt, c) in identity_leaves(cat, t) {
-            order.push((Expr::Col(p, lt, c), false));
+    match (&flow.group, flow.table) {
+        (Some(group), _) => order = group.iter().map(|e| (e.clone(), false)).collect(),
+        (None, Some(t)) => {
+            for (p, lt, c) in identity_leaves(cat, t) {
+                order.push((Expr::Col(p, lt, c), false));
+            }
         }
+        (None, None) => {}
     }
     let mut g = Gen::new(cat);
     let mut joins = Joins::new();
@@ -442,6 +446,10 @@ fn compile(cat: &Catalog, flow: &Flow) -> (Sql, Vec<(Option<String>, Slot)>) {
         text.push_str(&from);
     }
     text.push_str(&wh);
+    if let Some(group) = &flow.group {
+        let keys: Vec<String> = group.iter().map(|e| g.expr(e, &joins)).collect();
+        text.push_str(&format!(" GROUP BY {}", keys.join(", ")));
+    }
     if flow.table.is_some() && !order.is_empty() {
         let mut items = Vec::new();
         for (e, desc) in &order {

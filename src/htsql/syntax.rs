@@ -433,6 +433,11 @@ impl Parser {
                 self.pos += 1;
                 let p = self.disjunction()?;
                 base = self.node(Kind::Sieve(Box::new(base), Box::new(p)), from);
+            } else if self.is_sym("^") {
+                // Projection (a quotient): `flow ^ kernel`.
+                self.pos += 1;
+                let kernel = self.disjunction()?;
+                base = self.node(Kind::Operator("^", Box::new(base), Box::new(kernel)), from);
             } else if self.is_sym("{") {
                 self.pos += 1;
                 let items = self.assignment_list("}")?;
@@ -549,6 +554,11 @@ impl Parser {
         let from = self.pos;
         let tok = self.peek().clone();
         match tok {
+            // The complement of a projection (`count(^)`).
+            Tok::Symbol("^") => {
+                self.pos += 1;
+                Ok(self.node(Kind::Ident("^".into()), from))
+            }
             Tok::Symbol("/") => {
                 self.pos += 1;
                 let ends = matches!(self.peek(), Tok::End)

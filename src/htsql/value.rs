@@ -160,8 +160,113 @@ fn dump_entry(v: &Value) -> String {
         }
         Value::Identity(id) => format!("[{id}]"),
         Value::Record(r) => r.dump(),
+        Value::List(items) => match items.as_slice() {
+            [one] => format!("({},)", dump_entry(one)),
+            _ => format!(
+                "({})",
+                items.iter().map(dump_entry).collect::<Vec<_>>().join(", ")
+            ),
+        },
+        Value::Time(t) => quote(&py_time(t)),
+        Value::DateTime(t) => quote(&format!(
+            "{} {}",
+            t.date().format("%Y-%m-%d"),
+            py_time(&t.time())
+        )),
+        Value::Json(j) => {
+            let mut out = String::new();
+            json_dump(j, 0, &mut out);
+            quote(&out)
+        }
         _ => quote(&v.literal().unwrap_or_default()),
     }
+}
+
+/// Python's `str(time)`: microseconds only when not zero.
+fn py_time(t: &chrono::NaiveTime) -> String {
+    use chrono::Timelike;
+    let micros = t.nanosecond() / 1000;
+    let base = t.format("%H:%M:%S").to_string();
+    if micros == 0 {
+        base
+    } else {
+        format!("{base}.{micros:06}")
+    }
+}
+
+/// `json.dumps(data, indent=2, separators=(',', ': '), sort_keys=True)` (rex_deploy's
+/// JSON domain dump).
+fn json_dump(v: &serde_json::Value, depth: usize, out: &mut String) {
+    use serde_json::Value as J;
+    let pad = |n: usize| "  ".repeat(n);
+    match v {
+        J::Array(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                out.push_str(&pad(depth + 1));
+                json_dump(item, depth + 1, out);
+            }
+            out.push('\n');
+            out.push_str(&pad(depth));
+            out.push(']');
+        }
+        J::Object(map) if !map.is_empty() => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                out.push_str(&pad(depth + 1));
+                json_dump(&J::String((*k).clone()), depth + 1, out);
+                out.push_str(": ");
+                json_dump(&map[*k], depth + 1, out);
+            }
+            out.push('\n');
+            out.push_str(&pad(depth));
+            out.push('}');
+        }
+        J::String(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
+                        let mut buf = [0u16; 2];
+                        for unit in c.encode_utf16(&mut buf) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        J::Number(n) => match n.as_f64().filter(|_| n.is_f64()) {
+            Some(f) => out.push_str(&py_float_repr(f)),
+            None => out.push_str(&n.to_string()),
+        },
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// HTSQL's `urlquote(text, "")`: control characters and `%` as `%XX`.
+fn urlquote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if (c as u32) < 0x20 || c == '%' || c == '\x7f' {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn quote(s: &str) -> String {
@@ -306,6 +411,12 @@ pub struct Product {
 }
 
 impl Product {
+    /// HTSQL's `str(product)`: the data as a literal (`({'a', 1}, {'b', 2})`, `27`,
+    /// `'text'`, `null`), control characters escaped; `repr` is `<Product ...>` of it.
+    pub fn dump(&self) -> String {
+        urlquote(&dump_entry(&self.data))
+    }
+
     /// The rows of a list product (empty for anything else).
     pub fn rows(&self) -> &[Value] {
         match &self.data {

@@ -105,16 +105,19 @@ pub fn hosts_management_db(app: &App) -> bool {
 /// and tests run under another (fresh) name, when the hosting cluster is its server.
 /// Records keep the name as written (`existing` marts say `mart_demo`).
 pub fn physical_name(app: &App, name: &str) -> String {
-    let setting = app
-        .settings
-        .get_str("db")
-        .and_then(|url| crate::pg::RexUrl::parse(url).ok())
-        .and_then(|url| url.database);
-    if setting.as_deref() == Some(name) && hosts_management_db(app) {
+    if db_setting_name(app).as_deref() == Some(name) && hosts_management_db(app) {
         app.db.name.clone()
     } else {
         name.to_string()
     }
+}
+
+/// The database name of the application's `db` setting (`mart_demo`).
+pub fn db_setting_name(app: &App) -> Option<String> {
+    app.settings
+        .get_str("db")
+        .and_then(|url| crate::pg::RexUrl::parse(url).ok())
+        .and_then(|url| url.database)
 }
 
 /// A session on the hosting cluster's maintenance database.

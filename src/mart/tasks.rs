@@ -39,12 +39,25 @@ impl Worker for MartCreateWorker {
     }
 
     fn process(&self, app: &App, payload: &Value) -> Result<()> {
+        self.process_with(app, payload, &mut super::quota::DefaultQuota)
+    }
+}
+
+impl MartCreateWorker {
+    /// [`Worker::process`] under the application's own quota rules.
+    pub fn process_with(
+        &self,
+        app: &App,
+        payload: &Value,
+        rules: &mut dyn super::quota::QuotaRules,
+    ) -> Result<()> {
         let (creator, options, entry) = prepare(app, payload)?;
         creator
-            .create(
+            .create_with(
                 options,
                 &entry.parameters,
                 &mut |m| log::info!(target: "MartCreateWorker", "{m}"),
+                rules,
             )
             .map(|_| ())
     }

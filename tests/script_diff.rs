@@ -1051,3 +1051,83 @@ fn decimal_division() {
 >>> D(0) / 0
 "#]);
 }
+
+#[test]
+fn class_keywords_metaclasses_and_hooks() {
+    check(&[r#"
+>>> class M(type):
+...     def __new__(mcs, name, bases, ns, **kw):
+...         print('new', name, bases, sorted(ns), kw)
+...         return super().__new__(mcs, name, bases, ns)
+...     def __init__(cls, name, bases, ns, **kw):
+...         print('init', name, kw)
+...         super().__init__(name, bases, ns)
+...     def hello(cls):
+...         return 'hi ' + cls.__name__
+>>> class X(metaclass=M, a=1):
+...     y = 2
+...     def __init_subclass__(cls, **kw):
+...         print('isc', cls.__name__, kw)
+>>> class Z(X, a=5): pass
+>>> type(X), type(Z), X.hello(), Z.hello(), Z.y
+>>> M, M.__mro__, isinstance(X, M), isinstance(X, type)
+>>> class B:
+...     def __init_subclass__(cls, flag=False, **kw):
+...         super().__init_subclass__(**kw)
+...         cls.flag = flag
+...         print('B sub', cls.__name__, flag)
+>>> class C(B, flag=True): pass
+>>> class D(C): pass
+>>> C.flag, D.flag
+>>> class E(B, bogus=1): pass
+>>> class F(foo=1): pass
+>>> T = type('T', (B,), {'x': 1})
+>>> T.x, T.flag, type(T), T.__name__
+>>> type(3), type('T', (), {})
+>>> def fmeta(name, bases, ns):
+...     return (name, bases, ns['v'])
+>>> class G(B, metaclass=fmeta):
+...     v = 7
+>>> G
+>>> class N:
+...     def __new__(cls, *args):
+...         print('N.__new__', args)
+...         return super().__new__(cls)
+...     def __init__(self, a):
+...         print('N.__init__', a)
+>>> n = N(4)
+"#,
+        r#"
+>>> class P:
+...     def __init__(self):
+...         self._v = 1
+...     @property
+...     def v(self):
+...         return self._v
+...     @v.setter
+...     def v(self, value):
+...         print('set', value)
+...         self._v = value * 2
+...     w = property(lambda self: 'w')
+>>> p = P()
+>>> p.v = 5
+>>> p.v, p.w
+>>> p.w = 3
+>>> type(P.v).__name__, P.v.fget is not None, P.v.fset is not None, P.w.fset
+>>> class Q:
+...     def g(self):
+...         return 1
+...     def s(self, v):
+...         print('qs', v)
+...     x = property(g, s)
+...     y = property(fget=g)
+>>> q = Q(); q.x = 9; q.x, q.y
+>>> q.y = 2
+>>> class R(P):
+...     @P.v.getter
+...     def v(self):
+...         return 'R' + str(self._v)
+>>> r = R(); r.v = 2; r.v
+"#,
+    ]);
+}

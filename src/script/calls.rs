@@ -38,9 +38,19 @@ impl Interpreter {
     pub fn instantiate(&mut self, c: &Rc<Class>, args: Args) -> R<Value> {
         if let Some(new) = c.lookup("__new__") {
             // Builtin types and native classes that construct their own values.
-            let mut a = args;
+            let mut a = args.clone();
             a.pos.insert(0, Value::Class(c.clone()));
-            return self.call(&new, a);
+            let scripted = matches!(new, Value::Function(_));
+            let v = self.call(&new, a)?;
+            // As in CPython, `__init__` runs when `__new__` returned an instance of
+            // the class (only script-defined ones: native types initialise in `__new__`).
+            if let Some(init @ Value::Function(_)) = c.lookup("__init__") {
+                let is_instance = self.type_of(&v).is_subclass(c);
+                if is_instance && (scripted || c.is_subclass(&self.types.type_)) {
+                    self.call(&self.bind(v.clone(), init), args)?;
+                }
+            }
+            return Ok(v);
         }
         let inst = Instance::new(c.clone());
         if c.is_subclass(&self.exc_class("BaseException")) {

@@ -1054,7 +1054,8 @@ fn decimal_division() {
 
 #[test]
 fn class_keywords_metaclasses_and_hooks() {
-    check(&[r#"
+    check(&[
+        r#"
 >>> class M(type):
 ...     def __new__(mcs, name, bases, ns, **kw):
 ...         print('new', name, bases, sorted(ns), kw)
@@ -1130,4 +1131,29 @@ fn class_keywords_metaclasses_and_hooks() {
 >>> r = R(); r.v = 2; r.v
 "#,
     ]);
+}
+
+#[test]
+fn datetime_time() {
+    check(&[r#"
+>>> from datetime import time, datetime, date
+>>> t = time(12, 34, 56)
+>>> t, str(t), t.isoformat(), time(), time(1, 2), time(1, 2, 0, 5), time(23, 59, 59, 999999)
+>>> time(1, 2, 3, 450000).isoformat(), time(1, 2, 3, 4500).isoformat('milliseconds'), t.isoformat(timespec='minutes'), t.isoformat('hours')
+>>> t.hour, t.minute, t.second, t.microsecond, t.tzinfo
+>>> t == time(12, 34, 56), t != time(12, 34, 56), t < time(13), t >= time(12, 34, 56, 1), t == date(2015, 5, 22)
+>>> t < date(2015, 5, 22) if False else None
+>>> class A: pass
+>>> a = A(); a == A(), a == a, a != a, a == 3, 3 != a
+>>> time(24)
+>>> time(1, 60)
+>>> time(minute=3)
+>>> {time(1): 'a'}[time(1, 0)], bool(time())
+>>> t.strftime('%H-%M-%S'), '{:%H.%M}'.format(t), f'{t}'
+>>> time.fromisoformat('12:34:56'), time.fromisoformat('12:34'), time.fromisoformat('01:02:03.000004')
+>>> time.fromisoformat('x')
+>>> dt = datetime(2015, 5, 22, 12, 34, 56); dt.time(), datetime.combine(date(2015, 5, 22), t) == dt
+>>> sorted([time(3), time(1), time(2, 30)])
+>>> time('1')
+"#]);
 }

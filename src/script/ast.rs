@@ -328,9 +328,9 @@ impl Stmt {
                 .params
                 .iter()
                 .any(|p| p.default.as_ref().is_some_and(|d| d.has_yield())),
-            StmtKind::ClassDef { bases, keywords, .. } => {
-                bases.iter().any(Expr::has_yield) || keywords.iter().any(|(_, e)| e.has_yield())
-            }
+            StmtKind::ClassDef {
+                bases, keywords, ..
+            } => bases.iter().any(Expr::has_yield) || keywords.iter().any(|(_, e)| e.has_yield()),
             _ => false,
         }
     }

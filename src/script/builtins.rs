@@ -1585,7 +1585,11 @@ fn constructors(it: &mut Interpreter) {
         NativeFunction::value("type", |it, mut a| {
             let cls = match a.pos.first() {
                 Some(Value::Class(c)) => c.clone(),
-                _ => return Err(Exception::type_error("type.__new__(X): X is not a type object")),
+                _ => {
+                    return Err(Exception::type_error(
+                        "type.__new__(X): X is not a type object",
+                    ))
+                }
             };
             a.pos.remove(0);
             if a.pos.len() == 1 && a.kw.is_empty() {
@@ -1683,7 +1687,9 @@ fn install_property(c: &Rc<Class>) {
     let parts = |a: &Args| -> R<(Value, Value)> {
         match a.pos.first() {
             Some(Value::Descriptor(d)) if d.0 == DescKind::Property => Ok(property_parts(&d.1)),
-            _ => Err(Exception::type_error("descriptor requires a 'property' object")),
+            _ => Err(Exception::type_error(
+                "descriptor requires a 'property' object",
+            )),
         }
     };
     c.set(

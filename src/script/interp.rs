@@ -1060,10 +1060,9 @@ impl Interpreter {
                 .map(Value::Class),
         };
         match meta {
-            Some(Value::Class(m)) if Rc::ptr_eq(&m, &self.types.type_) => {
-                self.new_class(name, base_classes, attrs, None, kw)
-                    .map(Value::Class)
-            }
+            Some(Value::Class(m)) if Rc::ptr_eq(&m, &self.types.type_) => self
+                .new_class(name, base_classes, attrs, None, kw)
+                .map(Value::Class),
             Some(m) => {
                 // `M(name, bases, namespace, **kwargs)`, as CPython does.
                 let mut ns = Dict::new();
@@ -1124,7 +1123,10 @@ impl Interpreter {
             .filter(|m| !Rc::ptr_eq(m, &self.types.type_))
             .or(inherited);
         let cls = Rc::new(cls);
-        let hook = cls.mro.iter().find_map(|c| c.attrs.borrow().get("__init_subclass__").cloned());
+        let hook = cls
+            .mro
+            .iter()
+            .find_map(|c| c.attrs.borrow().get("__init_subclass__").cloned());
         let hook = match hook {
             Some(Value::Descriptor(d)) if d.0 == DescKind::ClassMethod => Some(d.1.clone()),
             Some(Value::Descriptor(d)) if d.0 == DescKind::Static => {

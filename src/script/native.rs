@@ -106,6 +106,30 @@ impl ClassBuilder {
         })
     }
 
+    /// A hook run when a script class deriving from this one is defined (a native
+    /// `__init_subclass__`): it receives the new class and the class keyword
+    /// arguments, and refuses the class by returning an error.
+    pub fn init_subclass(
+        self,
+        f: impl Fn(&mut Interpreter, &Rc<Class>, Args) -> R<()> + 'static,
+    ) -> ClassBuilder {
+        let qual = format!("{}.__init_subclass__", self.class.name);
+        let hook = NativeFunction::value(&qual, move |it, mut a| {
+            let cls = match a.pos.first() {
+                Some(Value::Class(c)) => c.clone(),
+                _ => return Err(Exception::type_error("__init_subclass__ needs a class")),
+            };
+            a.pos.remove(0);
+            f(it, &cls, a)?;
+            Ok(Value::None)
+        });
+        self.class.set(
+            "__init_subclass__",
+            Value::Descriptor(Rc::new((DescKind::ClassMethod, hook))),
+        );
+        self
+    }
+
     /// A class attribute (a plain value or a static function).
     pub fn attr(self, name: &str, value: Value) -> ClassBuilder {
         self.class.set(name, value);
@@ -507,5 +531,42 @@ mod tests {
             .exception
             .unwrap();
         assert_eq!(r.traceback, "Traceback (most recent call last):\n  File \"<doctest t[1]>\", line 1, in <module>\n    c.fail()\ndemo.core.Error: Bad thing:\n    detail\n");
+    }
+
+    #[test]
+    fn native_base_checks_subclasses() {
+        let mut it = Interpreter::new();
+        let m = Module::new("demo.hook");
+        let error = ClassBuilder::exception(&it, "Error", "demo.hook", None).build();
+        let err = error.clone();
+        let base = ClassBuilder::new(&it, "Base", "demo.hook")
+            .attr("options", Value::tuple(vec![]))
+            .init_subclass(move |it, cls, a| {
+                let options = it.get_attr(&Value::Class(cls.clone()), "options")?;
+                if !matches!(options, Value::Tuple(_)) {
+                    return Err(raise(
+                        &err,
+                        format!("{}: options must be a tuple", cls.name),
+                    ));
+                }
+                if let Some((k, v)) = a.kw.first() {
+                    let v = it.repr(v)?;
+                    output::write(&format!("{} {k}={v}\n", cls.name));
+                }
+                Ok(())
+            })
+            .build();
+        m.set("Base", Value::Class(base));
+        it.register_module("demo.hook", m);
+        run(&mut it, "from demo.hook import Base");
+        assert_eq!(
+            run(&mut it, "class A(Base, tag=1):\n    pass\n"),
+            "A tag=1\n"
+        );
+        assert_eq!(
+            run(&mut it, "class B(A):\n    options = 'x'\n"),
+            "demo.hook.Error: B: options must be a tuple"
+        );
+        assert_eq!(run(&mut it, "B"), "NameError: name 'B' is not defined");
     }
 }

@@ -423,6 +423,8 @@ impl Interpreter {
                     }
                 }
             }
+            // Neither side knows the other: objects compare by identity.
+            return Ok(Value::Bool(a.is(b) != negate));
         }
         let e = self.eq(a, b)?;
         Ok(Value::Bool(e != negate))

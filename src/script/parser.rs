@@ -474,10 +474,7 @@ impl Parser {
                     continue;
                 }
                 if !keywords.is_empty() {
-                    return err(
-                        self.line(),
-                        "positional argument follows keyword argument",
-                    );
+                    return err(self.line(), "positional argument follows keyword argument");
                 }
                 bases.push(self.test()?);
                 if !self.eat_op(",") {

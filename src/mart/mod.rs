@@ -10,6 +10,7 @@
 pub mod cluster;
 pub mod creator;
 pub mod datadictionary;
+pub mod definers;
 pub mod definition;
 pub mod etl;
 pub mod ext;

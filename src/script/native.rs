@@ -51,9 +51,13 @@ impl ClassBuilder {
         ClassBuilder::with_bases(name, module, vec![interp.types.object.clone()])
     }
 
+    /// A class deriving from `bases` (and from their metaclass, as in Python).
     pub fn with_bases(name: &str, module: &str, bases: Vec<Rc<Class>>) -> ClassBuilder {
+        let meta = bases.iter().find_map(|b| b.meta.borrow().clone());
+        let class = Class::new(name, module, bases);
+        *class.meta.borrow_mut() = meta;
         ClassBuilder {
-            class: Rc::new(Class::new(name, module, bases)),
+            class: Rc::new(class),
         }
     }
 
@@ -127,6 +131,12 @@ impl ClassBuilder {
             "__init_subclass__",
             Value::Descriptor(Rc::new((DescKind::ClassMethod, hook))),
         );
+        self
+    }
+
+    /// The class's metaclass (e.g. one whose `__repr__` names extension classes).
+    pub fn metaclass(self, meta: Rc<Class>) -> ClassBuilder {
+        *self.class.meta.borrow_mut() = Some(meta);
         self
     }
 
@@ -230,6 +240,47 @@ impl Interpreter {
     pub fn builtin_exception(&self, name: &str) -> Rc<Class> {
         self.exc_class(name)
     }
+}
+
+thread_local! {
+    /// The interpreter lent by the innermost [`reentrant`] call (null: none).
+    static LENT: std::cell::Cell<*mut Interpreter> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Runs `f` (typically a domain call) while lending the interpreter to callbacks
+/// deep inside it: domain code calls trait objects that bindings implement with
+/// script code, and those reach the interpreter through [`with_interpreter`].
+/// `interp` is not usable by the caller while `f` runs, so the loan is exclusive.
+pub fn reentrant<T>(interp: &mut Interpreter, f: impl FnOnce() -> T) -> T {
+    struct Restore(*mut Interpreter);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LENT.with(|l| l.set(self.0));
+        }
+    }
+    let _restore = Restore(LENT.with(|l| l.replace(interp as *mut Interpreter)));
+    f()
+}
+
+/// Calls `f` with the interpreter lent by the innermost [`reentrant`] call; `None`
+/// when none is lent (e.g. in a worker thread, or already borrowed by an outer
+/// `with_interpreter`).
+pub fn with_interpreter<T>(f: impl FnOnce(&mut Interpreter) -> T) -> Option<T> {
+    struct Restore(*mut Interpreter);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LENT.with(|l| l.set(self.0));
+        }
+    }
+    let p = LENT.with(|l| l.replace(std::ptr::null_mut()));
+    if p.is_null() {
+        return None;
+    }
+    let _restore = Restore(p);
+    // SAFETY: `p` comes from the `&mut Interpreter` that `reentrant` holds borrowed
+    // for as long as the pointer is lent; taking it out of `LENT` while `f` runs
+    // makes this the only reference made from it until `f` returns.
+    Some(f(unsafe { &mut *p }))
 }
 
 /// Argument helpers with CPython-like TypeErrors.

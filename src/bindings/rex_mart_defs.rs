@@ -1,0 +1,935 @@
+//! rex's definition language as transcripts see it: the rex.core validators
+//! (`StrVal`, `RecordVal`, ... and the `Record` values they make), rex.mart's
+//! definition validators (`DefinitionVal`, `ProcessorVal`, ...), and the `Processor`
+//! extension base with the built-in processors. The validators themselves are the
+//! domain's (`core::validate`, `mart::definition`); this file converts script values
+//! to nodes and validated nodes back to `Record`s, dicts and lists ([`Shape`]).
+
+mod processors_py;
+
+use super::Session;
+use crate::core::validate::{
+    AnyVal, BoolVal, ChoiceVal, FloatVal, IntVal, MapVal, MaybeVal, OneOfVal, OneOrSeqVal,
+    RecordVal, SeqVal, StrVal, Validator,
+};
+use crate::core::yaml::{load_str, Node, NodeValue};
+use crate::mart::definition::{
+    etl_script_val, AssessmentDefinitionVal, DefinitionVal, DynamicAssessmentVal, MartBaseVal,
+    MartConfigurationVal, ParameterVal, ParentalRelationshipVal, ProcessorVal, QuotaVal,
+};
+use crate::mart::processors::{self, ExtensionProcessor, OptionSpec};
+use crate::mart::settings::MartSettings;
+use crate::script::native::{
+    arg_str, call_method, new_object, state, state_of, with_interpreter, ClassBuilder,
+};
+use crate::script::value::{
+    Args, Class, DescKind, Dict, Exception, Instance, Iter, NativeFunction, Value,
+};
+use crate::script::Interpreter;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// How a validated node reads in Python: which mappings are `Record`s.
+#[derive(Clone)]
+pub(super) enum Shape {
+    /// Mappings are dicts, sequences lists.
+    Plain,
+    /// A `Record` of these fields, in this order.
+    Record(Rc<Vec<(String, Shape)>>),
+    /// `ParameterVal`'s record: `default=REQUIRED` when no default was given.
+    Param,
+    /// A list of items of one shape.
+    Seq(Rc<Shape>),
+    /// One of several shapes: the first record shape whose first field is present.
+    Union(Rc<Vec<Shape>>),
+}
+
+fn rec(fields: &[(&str, Shape)]) -> Shape {
+    Shape::Record(Rc::new(
+        fields
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.clone()))
+            .collect(),
+    ))
+}
+
+fn plain_rec(fields: &[&str]) -> Shape {
+    Shape::Record(Rc::new(
+        fields
+            .iter()
+            .map(|n| (n.to_string(), Shape::Plain))
+            .collect(),
+    ))
+}
+
+fn seq(shape: Shape) -> Shape {
+    Shape::Seq(Rc::new(shape))
+}
+
+/// What converting nodes to script values needs: the `Record` class and `REQUIRED`.
+pub(super) struct Conv {
+    record: Rc<Class>,
+    required: Value,
+}
+
+/// A `Record`'s field names (the values are the instance's attributes).
+struct RecordS {
+    fields: Vec<String>,
+}
+
+impl Conv {
+    fn record(&self, pairs: Vec<(String, Value)>) -> Value {
+        let inst = Instance::new(self.record.clone());
+        let fields = pairs.iter().map(|(k, _)| k.clone()).collect();
+        for (k, v) in pairs {
+            inst.set(&k, v);
+        }
+        inst.set_native(RecordS { fields });
+        Value::Instance(inst)
+    }
+
+    /// A validated node as Python sees it.
+    pub(super) fn value(&self, node: &Node, shape: &Shape) -> Value {
+        match (&node.value, shape) {
+            (NodeValue::Null, _) => Value::None,
+            (NodeValue::Map(_), Shape::Record(fields)) => self.record(
+                fields
+                    .iter()
+                    .map(|(name, s)| {
+                        let v = node.get(name).map_or(Value::None, |n| self.value(n, s));
+                        (name.clone(), v)
+                    })
+                    .collect(),
+            ),
+            (NodeValue::Map(_), Shape::Param) => {
+                let get = |k: &str| {
+                    node.get(k)
+                        .map_or(Value::None, |n| self.value(n, &Shape::Plain))
+                };
+                let required = node.get("required").and_then(Node::as_bool) == Some(true);
+                let default = if required {
+                    self.required.clone()
+                } else {
+                    get("default")
+                };
+                self.record(vec![
+                    ("name".into(), get("name")),
+                    ("type".into(), get("type")),
+                    ("default".into(), default),
+                ])
+            }
+            (NodeValue::Seq(items), Shape::Seq(inner)) => {
+                Value::list(items.iter().map(|i| self.value(i, inner)).collect())
+            }
+            (NodeValue::Map(_), Shape::Union(shapes)) => {
+                let chosen = shapes.iter().find(|s| match s {
+                    Shape::Record(f) => f.first().is_some_and(|(n, _)| node.get(n).is_some()),
+                    _ => false,
+                });
+                self.value(node, chosen.unwrap_or(&Shape::Plain))
+            }
+            (NodeValue::Bool(b), _) => Value::Bool(*b),
+            (NodeValue::Int(i), _) => Value::Int(*i),
+            (NodeValue::Float(f), _) => Value::Float(*f),
+            (NodeValue::Str(s), _) => Value::str(s),
+            (NodeValue::Seq(items), _) => {
+                Value::list(items.iter().map(|i| self.value(i, &Shape::Plain)).collect())
+            }
+            (NodeValue::Map(entries), _) => {
+                let mut d = Dict::new();
+                for (k, v) in entries {
+                    d.set_str(k, self.value(v, &Shape::Plain));
+                }
+                Value::dict(d)
+            }
+        }
+    }
+}
+
+/// A script value as a node to validate (records read as mappings).
+pub(super) fn to_node(it: &mut Interpreter, v: &Value) -> Result<Node, Exception> {
+    if crate::script::interp::stack_exhausted() {
+        return Err(Exception::value_error("Circular reference detected"));
+    }
+    Ok(Node::new(match v {
+        Value::None => NodeValue::Null,
+        Value::Bool(b) => NodeValue::Bool(*b),
+        Value::Int(i) => NodeValue::Int(*i),
+        Value::Float(f) => NodeValue::Float(*f),
+        Value::Str(s) => NodeValue::Str(s.to_string()),
+        Value::List(l) => {
+            let items = l.borrow().clone();
+            NodeValue::Seq(
+                items
+                    .iter()
+                    .map(|x| to_node(it, x))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Value::Tuple(t) => {
+            NodeValue::Seq(t.iter().map(|x| to_node(it, x)).collect::<Result<_, _>>()?)
+        }
+        Value::Dict(d) => {
+            let items = d.borrow().items();
+            let mut out = Vec::with_capacity(items.len());
+            for (k, x) in items {
+                let key = match &k {
+                    Value::Str(s) => s.to_string(),
+                    other => it.str(other)?,
+                };
+                out.push((key, to_node(it, &x)?));
+            }
+            NodeValue::Map(out)
+        }
+        Value::Instance(inst) => match inst.native::<RecordS>() {
+            Some(r) => {
+                let mut out = Vec::new();
+                for f in &r.fields {
+                    let x = inst.get(f).unwrap_or(Value::None);
+                    out.push((f.clone(), to_node(it, &x)?));
+                }
+                NodeValue::Map(out)
+            }
+            None => NodeValue::Str(it.str(v)?),
+        },
+        other => NodeValue::Str(it.str(other)?),
+    }))
+}
+
+/// A validator object's state: the domain validator and how its result reads.
+pub(super) struct ValS {
+    pub(super) v: Arc<dyn Validator>,
+    pub(super) shape: Shape,
+}
+
+/// `rex.core.Error` from a domain error.
+fn error(s: &Session, e: crate::core::Error) -> Exception {
+    s.raise(e)
+}
+
+/// The validator an argument names: a validator class (instantiated) or object.
+fn val_arg(it: &mut Interpreter, v: &Value) -> Result<Rc<ValS>, Exception> {
+    let obj = match v {
+        Value::Class(_) => it.call(v, Args::default())?,
+        other => other.clone(),
+    };
+    state::<ValS>(&obj).ok_or_else(|| {
+        Exception::type_error(format!("expected a validator, got '{}'", obj.type_name()))
+    })
+}
+
+fn opt_val(it: &mut Interpreter, v: Option<&Value>) -> Result<Option<Rc<ValS>>, Exception> {
+    match v {
+        None | Some(Value::None) => Ok(None),
+        Some(v) => val_arg(it, v).map(Some),
+    }
+}
+
+/// The `mart_*` settings of the active application (defaults without one).
+fn mart_settings(s: &Session) -> Result<MartSettings, Exception> {
+    match s.active() {
+        Ok(handle) => MartSettings::from_settings(&handle.app.settings).map_err(|e| s.raise(e)),
+        Err(_) => Ok(MartSettings::default()),
+    }
+}
+
+type Build = dyn Fn(&mut Interpreter, &Args) -> Result<ValS, Exception>;
+
+pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
+    processors::clear();
+    crate::mart::definers::clear();
+    let record = ClassBuilder::new(interp, "Record", "rex.core")
+        .method("__repr__", |it, this, _| {
+            let (fields, inst) = record_parts(this)?;
+            let mut parts = Vec::new();
+            for f in fields {
+                let v = inst.get(&f).unwrap_or(Value::None);
+                parts.push(format!("{f}={}", it.repr(&v)?));
+            }
+            Ok(Value::str(&format!("Record({})", parts.join(", "))))
+        })
+        .method("__eq__", |it, this, a| {
+            let (fields, inst) = record_parts(this)?;
+            let Ok((other_fields, other)) = record_parts(a.arg(0)?) else {
+                return Ok(Value::NotImplemented);
+            };
+            if fields != other_fields {
+                return Ok(Value::Bool(false));
+            }
+            for f in &fields {
+                let (x, y) = (
+                    inst.get(f).unwrap_or(Value::None),
+                    other.get(f).unwrap_or(Value::None),
+                );
+                if !it.eq(&x, &y)? {
+                    return Ok(Value::Bool(false));
+                }
+            }
+            Ok(Value::Bool(true))
+        })
+        .method("__len__", |_, this, _| {
+            Ok(Value::Int(record_parts(this)?.0.len() as i64))
+        })
+        .method("__iter__", |_, this, _| {
+            let (fields, inst) = record_parts(this)?;
+            let items = fields
+                .iter()
+                .map(|f| inst.get(f).unwrap_or(Value::None))
+                .collect();
+            Ok(Value::Iter(Rc::new(RefCell::new(Iter::Seq(items, 0)))))
+        })
+        .method("__getitem__", |_, this, a| {
+            let (fields, inst) = record_parts(this)?;
+            let name = match a.arg(0)? {
+                Value::Str(s) => s.to_string(),
+                Value::Int(i) => {
+                    let n = fields.len() as i64;
+                    let idx = if *i < 0 { i + n } else { *i };
+                    match fields.get(idx as usize).filter(|_| idx >= 0) {
+                        Some(f) => f.clone(),
+                        None => {
+                            return Err(Exception::new("IndexError", "tuple index out of range"))
+                        }
+                    }
+                }
+                other => {
+                    return Err(Exception::type_error(format!(
+                        "tuple indices must be integers or slices, not {}",
+                        other.type_name()
+                    )))
+                }
+            };
+            inst.get(&name)
+                .ok_or_else(|| Exception::new("KeyError", crate::core::repr::py_str_repr(&name)))
+        })
+        .method("_asdict", |_, this, _| {
+            let (fields, inst) = record_parts(this)?;
+            let mut d = Dict::new();
+            for f in fields {
+                d.set_str(&f, inst.get(&f).unwrap_or(Value::None));
+            }
+            Ok(Value::dict(d))
+        })
+        .method("__clone__", |_, this, a| {
+            let (fields, inst) = record_parts(this)?;
+            let copy = Instance::new(inst.class.clone());
+            for f in &fields {
+                copy.set(f, inst.get(f).unwrap_or(Value::None));
+            }
+            for (k, v) in a.kw {
+                if !fields.iter().any(|f| **f == *k) {
+                    return Err(Exception::type_error(format!(
+                        "__clone__() got an unexpected keyword argument '{k}'"
+                    )));
+                }
+                copy.set(&k, v);
+            }
+            copy.set_native(RecordS { fields });
+            Ok(Value::Instance(copy))
+        })
+        .build();
+    let required_class = ClassBuilder::new(interp, "RequiredType", "rex.mart.util")
+        .method("__repr__", |_, _, _| Ok(Value::str("REQUIRED")))
+        .build();
+    let required = Value::Instance(Instance::new(required_class));
+    let conv = Rc::new(Conv {
+        record: record.clone(),
+        required: required.clone(),
+    });
+    let base = ClassBuilder::new(interp, "Validator", "rex.core").build();
+
+    let core = interp.import_module("rex.core").ok();
+    let mart = interp.import_module("rex.mart").ok();
+    let defs = Defs {
+        session: session.clone(),
+        conv: conv.clone(),
+        base: base.clone(),
+    };
+    if let Some(m) = &core {
+        m.set("Record", Value::Class(record));
+        m.set("Validator", Value::Class(base.clone()));
+        for (name, build) in core_validators() {
+            m.set(
+                name,
+                Value::Class(defs.class(interp, name, "rex.core", build)),
+            );
+        }
+    }
+    if let Some(m) = &mart {
+        m.set("REQUIRED", required);
+        for (name, build) in mart_validators(session) {
+            m.set(
+                name,
+                Value::Class(defs.class(interp, name, "rex.mart", build)),
+            );
+        }
+        processors_py::install(interp, session, m, &conv);
+    }
+}
+
+/// Makes validator classes sharing `__call__` and `parse`.
+struct Defs {
+    session: Rc<Session>,
+    conv: Rc<Conv>,
+    base: Rc<Class>,
+}
+
+impl Defs {
+    fn class(
+        &self,
+        interp: &Interpreter,
+        name: &str,
+        module: &str,
+        build: Box<Build>,
+    ) -> Rc<Class> {
+        let _ = interp;
+        let (s1, s2) = (self.session.clone(), self.session.clone());
+        let (c1, c2) = (self.conv.clone(), self.conv.clone());
+        ClassBuilder::with_bases(name, module, vec![self.base.clone()])
+            .init(move |it, inst, a| {
+                let st = build(it, &a)?;
+                inst.set_native(st);
+                Ok(())
+            })
+            .method("__call__", move |it, this, a| {
+                let st = state_of::<ValS>(this, "Validator")?;
+                let node = to_node(it, a.arg(0)?)?;
+                let out = st.v.validate(&node).map_err(|e| error(&s1, e))?;
+                Ok(c1.value(&out, &st.shape))
+            })
+            .method("parse", move |_, this, a| {
+                let st = state_of::<ValS>(this, "Validator")?;
+                let text = arg_str(a.arg(0)?, "parse() text")?;
+                let node = load_str(&text, "<unicode string>").map_err(|e| error(&s2, e))?;
+                let out = st.v.validate(&node).map_err(|e| error(&s2, e))?;
+                Ok(c2.value(&out, &st.shape))
+            })
+            .build()
+    }
+}
+
+fn record_parts(v: &Value) -> Result<(Vec<String>, Rc<Instance>), Exception> {
+    match v {
+        Value::Instance(inst) => match inst.native::<RecordS>() {
+            Some(r) => Ok((r.fields.clone(), inst.clone())),
+            None => Err(Exception::type_error("expected a Record")),
+        },
+        _ => Err(Exception::type_error("expected a Record")),
+    }
+}
+
+fn plain(v: impl Validator + 'static) -> Result<ValS, Exception> {
+    Ok(ValS {
+        v: Arc::new(v),
+        shape: Shape::Plain,
+    })
+}
+
+/// rex.core's generic validators, built from their Python arguments.
+fn core_validators() -> Vec<(&'static str, Box<Build>)> {
+    vec![
+        ("AnyVal", Box::new(|_, _| plain(AnyVal))),
+        ("BoolVal", Box::new(|_, _| plain(BoolVal))),
+        ("FloatVal", Box::new(|_, _| plain(FloatVal))),
+        (
+            "StrVal",
+            Box::new(|_, a| {
+                let p = a.bind("StrVal", &["pattern"], 0)?;
+                match &p[0] {
+                    None | Some(Value::None) => plain(StrVal::new()),
+                    Some(v) => {
+                        let pattern = arg_str(v, "pattern")?;
+                        match StrVal::try_pattern(&pattern) {
+                            Ok(v) => plain(v),
+                            Err(e) => Err(Exception::value_error(e.to_string())),
+                        }
+                    }
+                }
+            }),
+        ),
+        (
+            "IntVal",
+            Box::new(|_, a| {
+                let p = a.bind("IntVal", &["min_bound", "max_bound"], 0)?;
+                let bound = |v: &Option<Value>| match v {
+                    Some(Value::Int(i)) => Ok(Some(*i)),
+                    None | Some(Value::None) => Ok(None),
+                    Some(o) => Err(Exception::type_error(format!(
+                        "bound must be int, not {}",
+                        o.type_name()
+                    ))),
+                };
+                let (lo, hi) = (bound(&p[0])?, bound(&p[1])?);
+                if lo.is_none() && hi.is_none() {
+                    plain(IntVal::new())
+                } else {
+                    plain(IntVal::range(lo, hi))
+                }
+            }),
+        ),
+        (
+            "ChoiceVal",
+            Box::new(|_, a| {
+                let mut choices = Vec::new();
+                for v in &a.pos {
+                    let items = match v {
+                        Value::List(l) => l.borrow().clone(),
+                        Value::Tuple(t) => t.to_vec(),
+                        other => vec![other.clone()],
+                    };
+                    for c in items {
+                        choices.push(arg_str(&c, "choice")?.to_string());
+                    }
+                }
+                plain(ChoiceVal(choices))
+            }),
+        ),
+        (
+            "MaybeVal",
+            Box::new(|it, a| {
+                let inner = val_arg(it, a.arg(0)?)?;
+                Ok(ValS {
+                    v: Arc::new(MaybeVal::new(inner.v.clone())),
+                    shape: inner.shape.clone(),
+                })
+            }),
+        ),
+        (
+            "SeqVal",
+            Box::new(|it, a| {
+                let inner = opt_val(it, a.pos.first())?;
+                Ok(match inner {
+                    Some(i) => ValS {
+                        v: Arc::new(SeqVal::new(i.v.clone())),
+                        shape: seq(i.shape.clone()),
+                    },
+                    None => ValS {
+                        v: Arc::new(SeqVal::new(AnyVal)),
+                        shape: Shape::Plain,
+                    },
+                })
+            }),
+        ),
+        (
+            "OneOrSeqVal",
+            Box::new(|it, a| {
+                let inner = val_arg(it, a.arg(0)?)?;
+                Ok(ValS {
+                    v: Arc::new(OneOrSeqVal::new(inner.v.clone())),
+                    shape: seq(inner.shape.clone()),
+                })
+            }),
+        ),
+        (
+            "MapVal",
+            Box::new(|it, a| {
+                let key = opt_val(it, a.pos.first())?;
+                let value = opt_val(it, a.pos.get(1))?;
+                let key: Arc<dyn Validator> = key.map_or(Arc::new(AnyVal), |k| k.v.clone());
+                let value: Arc<dyn Validator> = value.map_or(Arc::new(AnyVal), |k| k.v.clone());
+                plain(MapVal::new(key, value))
+            }),
+        ),
+        (
+            "OneOfVal",
+            Box::new(|it, a| {
+                let mut vals: Vec<Box<dyn Validator>> = Vec::new();
+                let mut shapes = Vec::new();
+                for v in &a.pos {
+                    let s = val_arg(it, v)?;
+                    vals.push(Box::new(s.v.clone()));
+                    shapes.push(s.shape.clone());
+                }
+                Ok(ValS {
+                    v: Arc::new(OneOfVal(vals)),
+                    shape: Shape::Union(Rc::new(shapes)),
+                })
+            }),
+        ),
+        (
+            "RecordVal",
+            Box::new(|it, a| {
+                let mut v = RecordVal::new();
+                let mut shape = Vec::new();
+                for f in &a.pos {
+                    let parts = match f {
+                        Value::Tuple(t) => t.to_vec(),
+                        Value::List(l) => l.borrow().clone(),
+                        other => {
+                            return Err(Exception::type_error(format!(
+                                "RecordVal field must be a tuple, not {}",
+                                other.type_name()
+                            )))
+                        }
+                    };
+                    if !(2..=3).contains(&parts.len()) {
+                        return Err(Exception::type_error(
+                            "RecordVal field must be (name, validator[, default])",
+                        ));
+                    }
+                    let name = arg_str(&parts[0], "field name")?.to_string();
+                    let fv = val_arg(it, &parts[1])?;
+                    shape.push((name.clone(), fv.shape.clone()));
+                    v = match parts.get(2) {
+                        Some(d) => {
+                            let d = to_node(it, d)?;
+                            v.optional(&name, fv.v.clone(), d)
+                        }
+                        None => v.field(&name, fv.v.clone()),
+                    };
+                }
+                Ok(ValS {
+                    v: Arc::new(v),
+                    shape: Shape::Record(Rc::new(shape)),
+                })
+            }),
+        ),
+    ]
+}
+
+fn base_shape() -> Shape {
+    plain_rec(&["type", "target", "name_token", "fixed_name"])
+}
+
+fn etl_shape() -> Shape {
+    plain_rec(&["script", "type", "parameters"])
+}
+
+fn assessment_shape() -> Shape {
+    rec(&[
+        ("instrument", Shape::Plain),
+        ("name", Shape::Plain),
+        ("selector", plain_rec(&["query", "parameters"])),
+        ("parental_relationship", plain_rec(&["type", "parent"])),
+        ("identifiable", Shape::Plain),
+        ("fields", Shape::Plain),
+        ("calculations", Shape::Plain),
+        ("meta", Shape::Plain),
+        (
+            "post_load_calculations",
+            seq(plain_rec(&["name", "type", "expression"])),
+        ),
+    ])
+}
+
+fn dynamic_shape() -> Shape {
+    plain_rec(&["dynamic", "options"])
+}
+
+fn definition_shape() -> Shape {
+    rec(&[
+        ("id", Shape::Plain),
+        ("label", Shape::Plain),
+        ("description", Shape::Plain),
+        ("base", base_shape()),
+        ("quota", plain_rec(&["per_owner"])),
+        ("deploy", Shape::Plain),
+        ("parameters", seq(Shape::Param)),
+        ("post_deploy_scripts", seq(etl_shape())),
+        (
+            "assessments",
+            seq(Shape::Union(Rc::new(vec![
+                assessment_shape(),
+                dynamic_shape(),
+            ]))),
+        ),
+        ("post_assessment_scripts", seq(etl_shape())),
+        ("processors", seq(plain_rec(&["id", "options"]))),
+        ("base_path", Shape::Plain),
+    ])
+}
+
+fn run_list_entry_shape() -> Shape {
+    plain_rec(&[
+        "owner",
+        "definition",
+        "halt_on_failure",
+        "purge_on_failure",
+        "leave_incomplete",
+        "parameters",
+    ])
+}
+
+/// rex.mart's validators; the ones that read `mart_*` settings take the active
+/// application's when made.
+fn mart_validators(session: &Rc<Session>) -> Vec<(&'static str, Box<Build>)> {
+    let s = session.clone();
+    let settings = move || mart_settings(&s);
+    let (s1, s2, s3, s4, s5) = (
+        settings.clone(),
+        settings.clone(),
+        settings.clone(),
+        settings.clone(),
+        settings,
+    );
+    vec![
+        (
+            "MartBaseVal",
+            Box::new(move |_, _| {
+                let max_name_length = s1()?.max_name_length;
+                made(Arc::new(MartBaseVal { max_name_length }), base_shape())
+            }),
+        ),
+        (
+            "QuotaVal",
+            Box::new(move |_, _| {
+                let default_per_owner = s2()?.default_per_owner;
+                made(
+                    Arc::new(QuotaVal { default_per_owner }),
+                    plain_rec(&["per_owner"]),
+                )
+            }),
+        ),
+        (
+            "ParameterVal",
+            Box::new(|_, _| made(Arc::new(ParameterVal), Shape::Param)),
+        ),
+        (
+            "EtlScriptVal",
+            Box::new(|_, _| made(Arc::new(etl_script_val()), etl_shape())),
+        ),
+        (
+            "ParentalRelationshipVal",
+            Box::new(|_, _| {
+                made(
+                    Arc::new(ParentalRelationshipVal),
+                    plain_rec(&["type", "parent"]),
+                )
+            }),
+        ),
+        (
+            "AssessmentDefinitionVal",
+            Box::new(move |_, _| {
+                let max_name_length = s3()?.max_name_length;
+                made(
+                    Arc::new(AssessmentDefinitionVal { max_name_length }),
+                    assessment_shape(),
+                )
+            }),
+        ),
+        (
+            "DynamicAssessmentVal",
+            Box::new(|_, _| made(Arc::new(DynamicAssessmentVal), dynamic_shape())),
+        ),
+        (
+            "ProcessorVal",
+            Box::new(|_, _| made(Arc::new(ProcessorVal), plain_rec(&["id", "options"]))),
+        ),
+        (
+            "DefinitionVal",
+            Box::new(move |_, _| {
+                made(
+                    Arc::new(DefinitionVal { settings: s4()? }),
+                    definition_shape(),
+                )
+            }),
+        ),
+        (
+            "MartConfigurationVal",
+            Box::new(move |_, _| {
+                made(
+                    Arc::new(MartConfigurationVal { settings: s5()? }),
+                    rec(&[("definitions", seq(definition_shape()))]),
+                )
+            }),
+        ),
+        (
+            "RunListEntryVal",
+            Box::new(|_, _| {
+                made(
+                    Arc::new(crate::mart::runlist::validator()),
+                    run_list_entry_shape(),
+                )
+            }),
+        ),
+        (
+            "RunListVal",
+            Box::new(|_, _| {
+                made(
+                    Arc::new(SeqVal::new(crate::mart::runlist::validator())),
+                    seq(run_list_entry_shape()),
+                )
+            }),
+        ),
+    ]
+}
+
+fn made(v: Arc<dyn Validator>, shape: Shape) -> Result<ValS, Exception> {
+    Ok(ValS { v, shape })
+}
+
+/// Options of a script processor as the domain checks them: a rex.core validator
+/// object is checked by the domain; another callable is accepted as is.
+pub(super) fn option_specs(
+    it: &mut Interpreter,
+    options: &[Value],
+) -> Result<Vec<OptionSpec>, Exception> {
+    let mut specs = Vec::new();
+    for option in options {
+        let parts = match option {
+            Value::Tuple(t) => t.to_vec(),
+            Value::List(l) => l.borrow().clone(),
+            _ => continue,
+        };
+        let name = arg_str(&parts[0], "option name")?.to_string();
+        let validator: Arc<dyn Validator> = match &parts[1] {
+            v @ (Value::Class(_) | Value::Instance(_)) => match val_arg(it, v) {
+                Ok(s) => s.v.clone(),
+                Err(_) => Arc::new(AnyVal),
+            },
+            _ => Arc::new(AnyVal),
+        };
+        let default = match parts.get(2) {
+            Some(d) => Some(to_node(it, d)?),
+            None => None,
+        };
+        specs.push(OptionSpec {
+            name,
+            validator,
+            default,
+        });
+    }
+    Ok(specs)
+}
+
+/// The `rex.core.Error` class of the session, for errors raised with a payload.
+pub(super) fn rex_error(s: &Session, message: &str, payload: &str) -> Exception {
+    s.error(&crate::core::Error::with(message, payload).to_string())
+}
+
+/// A classmethod made of a native function receiving the class first.
+pub(super) fn classmethod(
+    name: &str,
+    f: impl Fn(&mut Interpreter, &Rc<Class>, Args) -> Result<Value, Exception> + 'static,
+) -> Value {
+    let f = NativeFunction::value(name, move |it, mut a| {
+        let cls = match a.pos.first() {
+            Some(Value::Class(c)) => c.clone(),
+            _ => return Err(Exception::type_error("a classmethod needs its class")),
+        };
+        a.pos.remove(0);
+        f(it, &cls, a)
+    });
+    Value::Descriptor(Rc::new((DescKind::ClassMethod, f)))
+}
+
+/// Calls a script processor's `execute(options, interface)` on the lent
+/// interpreter; what the script logs through the interface is returned.
+pub(super) fn run_script_processor(
+    class: &Rc<Class>,
+    interface: &Rc<Class>,
+    conv: &Conv,
+    id: &str,
+    options: &Node,
+    database: String,
+) -> crate::core::Result<Vec<String>> {
+    let log: Rc<RefCell<Vec<String>>> = Rc::new(RefCell::new(Vec::new()));
+    let ran = with_interpreter(|it| -> Result<(), String> {
+        let run = |it: &mut Interpreter| -> Result<(), Exception> {
+            let proc = it.call(&Value::Class(class.clone()), Args::default())?;
+            let opts = conv.value(options, &Shape::Plain);
+            let iface = new_object(
+                interface,
+                InterfaceS {
+                    log: log.clone(),
+                    database: database.clone(),
+                },
+            );
+            call_method(it, &proc, "execute", Args::new(vec![opts, iface]))?;
+            Ok(())
+        };
+        run(it).map_err(|mut e| {
+            let inst = it.exception_instance(&mut e);
+            let message = it.exception_message(&mut e);
+            if inst.class.module == "rex.core" && inst.class.name == "Error" {
+                message
+            } else if message.is_empty() {
+                inst.class.name.clone()
+            } else {
+                format!("{}: {message}", inst.class.name)
+            }
+        })
+    });
+    match ran {
+        None => Err(crate::core::Error::with(
+            "Processor is written in Python and can only run inside a transcript:",
+            id,
+        )),
+        Some(Err(text)) => Err(crate::core::Error::new(text)),
+        Some(Ok(())) => Ok(log.take()),
+    }
+}
+
+/// The interface a script processor's `execute` receives.
+pub(super) struct InterfaceS {
+    log: Rc<RefCell<Vec<String>>>,
+    database: String,
+}
+
+/// `ProcessorInterface`: `log(message)` (a line of the creation log) and
+/// `database` (the name of the mart database being created).
+pub(super) fn interface_class(interp: &Interpreter) -> Rc<Class> {
+    ClassBuilder::new(interp, "ProcessorInterface", "rex.mart")
+        .method("log", |it, this, a| {
+            let st = state_of::<InterfaceS>(this, "ProcessorInterface")?;
+            let text = match a.arg(0)? {
+                Value::Str(s) => s.to_string(),
+                other => it.str(other)?,
+            };
+            st.log.borrow_mut().push(text);
+            Ok(Value::None)
+        })
+        .method("__getattr__", |_, this, a| {
+            let st = state_of::<InterfaceS>(this, "ProcessorInterface")?;
+            match a.arg(0)?.as_str() {
+                Some("database") => Ok(Value::str(&st.database)),
+                Some(n) => Err(Exception::new(
+                    "AttributeError",
+                    format!("'ProcessorInterface' object has no attribute '{n}'"),
+                )),
+                None => Err(Exception::type_error("attribute name must be string")),
+            }
+        })
+        .build()
+}
+
+/// A domain processor implemented by a script class.
+pub(super) struct ScriptProcessor {
+    pub(super) id: String,
+    pub(super) class: Rc<Class>,
+    pub(super) interface: Rc<Class>,
+    pub(super) conv: Rc<Conv>,
+    pub(super) specs: Vec<OptionSpec>,
+}
+
+impl ExtensionProcessor for ScriptProcessor {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn options(&self) -> Vec<OptionSpec> {
+        self.specs.clone()
+    }
+
+    fn execute(
+        &self,
+        options: &Node,
+        mart: &mut postgres::Client,
+        log: &mut dyn FnMut(&str),
+    ) -> crate::core::Result<()> {
+        let database: String = mart.query_one("SELECT current_database()", &[])?.get(0);
+        let lines = run_script_processor(
+            &self.class,
+            &self.interface,
+            &self.conv,
+            &self.id,
+            options,
+            database,
+        )?;
+        for line in lines {
+            log(&line);
+        }
+        Ok(())
+    }
+}

@@ -90,60 +90,119 @@ impl Conv {
     }
 
     /// A validated node as Python sees it.
-    pub(super) fn value(&self, node: &Node, shape: &Shape) -> Value {
-        match (&node.value, shape) {
+    pub(super) fn value(
+        &self,
+        it: &mut Interpreter,
+        node: &Node,
+        shape: &Shape,
+    ) -> Result<Value, Exception> {
+        Ok(match (&node.value, shape) {
             (NodeValue::Null, _) => Value::None,
-            (NodeValue::Map(_), Shape::Record(fields)) => self.record(
-                fields
-                    .iter()
-                    .map(|(name, s)| {
-                        let v = node.get(name).map_or(Value::None, |n| self.value(n, s));
-                        (name.clone(), v)
-                    })
-                    .collect(),
-            ),
+            (NodeValue::Map(_), Shape::Record(fields)) => {
+                let mut pairs = Vec::with_capacity(fields.len());
+                for (name, s) in fields.iter() {
+                    let v = match node.get(name) {
+                        Some(n) => self.value(it, n, s)?,
+                        None => Value::None,
+                    };
+                    pairs.push((name.clone(), v));
+                }
+                self.record(pairs)
+            }
             (NodeValue::Map(_), Shape::Param) => {
-                let get = |k: &str| {
-                    node.get(k)
-                        .map_or(Value::None, |n| self.value(n, &Shape::Plain))
+                let get = |it: &mut Interpreter, k: &str| match node.get(k) {
+                    Some(n) => self.value(it, n, &Shape::Plain),
+                    None => Ok(Value::None),
                 };
                 let required = node.get("required").and_then(Node::as_bool) == Some(true);
                 let default = if required {
                     self.required.clone()
                 } else {
-                    get("default")
+                    match (node.get("type").and_then(Node::as_str), node.get("default")) {
+                        (Some(t @ ("date" | "time" | "dateTime")), Some(d)) if !d.is_null() => {
+                            temporal(it, t, d)?
+                        }
+                        _ => get(it, "default")?,
+                    }
                 };
+                let (name, kind) = (get(it, "name")?, get(it, "type")?);
                 self.record(vec![
-                    ("name".into(), get("name")),
-                    ("type".into(), get("type")),
+                    ("name".into(), name),
+                    ("type".into(), kind),
                     ("default".into(), default),
                 ])
             }
             (NodeValue::Seq(items), Shape::Seq(inner)) => {
-                Value::list(items.iter().map(|i| self.value(i, inner)).collect())
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.value(it, i, inner)?);
+                }
+                Value::list(out)
             }
             (NodeValue::Map(_), Shape::Union(shapes)) => {
                 let chosen = shapes.iter().find(|s| match s {
                     Shape::Record(f) => f.first().is_some_and(|(n, _)| node.get(n).is_some()),
                     _ => false,
                 });
-                self.value(node, chosen.unwrap_or(&Shape::Plain))
+                self.value(it, node, chosen.unwrap_or(&Shape::Plain))?
             }
             (NodeValue::Bool(b), _) => Value::Bool(*b),
             (NodeValue::Int(i), _) => Value::Int(*i),
             (NodeValue::Float(f), _) => Value::Float(*f),
             (NodeValue::Str(s), _) => Value::str(s),
             (NodeValue::Seq(items), _) => {
-                Value::list(items.iter().map(|i| self.value(i, &Shape::Plain)).collect())
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.value(it, i, &Shape::Plain)?);
+                }
+                Value::list(out)
             }
             (NodeValue::Map(entries), _) => {
                 let mut d = Dict::new();
                 for (k, v) in entries {
-                    d.set_str(k, self.value(v, &Shape::Plain));
+                    let v = self.value(it, v, &Shape::Plain)?;
+                    d.set_str(k, v);
                 }
                 Value::dict(d)
             }
+        })
+    }
+}
+
+/// A date, time or date/time parameter default as a `datetime` object.
+fn temporal(it: &mut Interpreter, kind: &str, node: &Node) -> Result<Value, Exception> {
+    use crate::mart::params::{DataType, ParamValue};
+    use chrono::{Datelike, Timelike};
+    let Some(value) = DataType::from_name(kind).and_then(|t| t.coerce(node).ok()) else {
+        return Ok(Value::None);
+    };
+    let module = it.import_module("datetime")?;
+    let class = |name: &str| module.get(name).unwrap_or(Value::None);
+    let int = |v: u32| Value::Int(v as i64);
+    let time_args = |t: &chrono::NaiveTime| {
+        vec![
+            int(t.hour()),
+            int(t.minute()),
+            int(t.second()),
+            int(t.nanosecond() / 1000),
+        ]
+    };
+    match value {
+        ParamValue::Date(d) => it.call(
+            &class("date"),
+            Args::new(vec![
+                Value::Int(d.year() as i64),
+                int(d.month()),
+                int(d.day()),
+            ]),
+        ),
+        ParamValue::Time(t) => it.call(&class("time"), Args::new(time_args(&t))),
+        ParamValue::DateTime(dt) => {
+            let mut args = vec![Value::Int(dt.year() as i64), int(dt.month()), int(dt.day())];
+            args.extend(time_args(&dt.time()));
+            it.call(&class("datetime"), Args::new(args))
         }
+        _ => Ok(Value::None),
     }
 }
 
@@ -396,14 +455,14 @@ impl Defs {
                 let st = state_of::<ValS>(this, "Validator")?;
                 let node = to_node(it, a.arg(0)?)?;
                 let out = st.v.validate(&node).map_err(|e| error(&s1, e))?;
-                Ok(c1.value(&out, &st.shape))
+                c1.value(it, &out, &st.shape)
             })
-            .method("parse", move |_, this, a| {
+            .method("parse", move |it, this, a| {
                 let st = state_of::<ValS>(this, "Validator")?;
                 let text = arg_str(a.arg(0)?, "parse() text")?;
                 let node = load_str(&text, "<unicode string>").map_err(|e| error(&s2, e))?;
                 let out = st.v.validate(&node).map_err(|e| error(&s2, e))?;
-                Ok(c2.value(&out, &st.shape))
+                c2.value(it, &out, &st.shape)
             })
             .build()
     }
@@ -828,7 +887,7 @@ pub(super) fn run_script_processor(
     let ran = with_interpreter(|it| -> Result<(), String> {
         let run = |it: &mut Interpreter| -> Result<(), Exception> {
             let proc = it.call(&Value::Class(class.clone()), Args::default())?;
-            let opts = conv.value(options, &Shape::Plain);
+            let opts = conv.value(it, options, &Shape::Plain)?;
             let iface = new_object(
                 interface,
                 InterfaceS {

@@ -169,7 +169,7 @@ pub(super) fn install(
                 None => Node::new(NodeValue::Map(Vec::new())),
             };
             let out = processors::validate_options(&id, &given).map_err(|e| s.raise(e))?;
-            Ok(cv.value(&out, &Shape::Plain))
+            cv.value(it, &out, &Shape::Plain)
         }),
     );
 

@@ -5,6 +5,7 @@
 //! domain's (`core::validate`, `mart::definition`); this file converts script values
 //! to nodes and validated nodes back to `Record`s, dicts and lists ([`Shape`]).
 
+mod fields_py;
 mod processors_py;
 
 use super::Session;
@@ -172,10 +173,24 @@ impl Conv {
 /// A date, time or date/time parameter default as a `datetime` object.
 fn temporal(it: &mut Interpreter, kind: &str, node: &Node) -> Result<Value, Exception> {
     use crate::mart::params::{DataType, ParamValue};
+    match DataType::from_name(kind).and_then(|t| t.coerce(node).ok()) {
+        Some(ParamValue::Date(d)) => datetime_object(it, Temporal::Date(d)),
+        Some(ParamValue::Time(t)) => datetime_object(it, Temporal::Time(t)),
+        Some(ParamValue::DateTime(dt)) => datetime_object(it, Temporal::DateTime(dt)),
+        _ => Ok(Value::None),
+    }
+}
+
+/// A date, a time or a date/time.
+pub(super) enum Temporal {
+    Date(chrono::NaiveDate),
+    Time(chrono::NaiveTime),
+    DateTime(chrono::NaiveDateTime),
+}
+
+/// The script's `datetime.date` / `time` / `datetime` object for a value.
+pub(super) fn datetime_object(it: &mut Interpreter, value: Temporal) -> Result<Value, Exception> {
     use chrono::{Datelike, Timelike};
-    let Some(value) = DataType::from_name(kind).and_then(|t| t.coerce(node).ok()) else {
-        return Ok(Value::None);
-    };
     let module = it.import_module("datetime")?;
     let class = |name: &str| module.get(name).unwrap_or(Value::None);
     let int = |v: u32| Value::Int(v as i64);
@@ -187,22 +202,16 @@ fn temporal(it: &mut Interpreter, kind: &str, node: &Node) -> Result<Value, Exce
             int(t.nanosecond() / 1000),
         ]
     };
+    let date_args =
+        |d: &chrono::NaiveDate| vec![Value::Int(d.year() as i64), int(d.month()), int(d.day())];
     match value {
-        ParamValue::Date(d) => it.call(
-            &class("date"),
-            Args::new(vec![
-                Value::Int(d.year() as i64),
-                int(d.month()),
-                int(d.day()),
-            ]),
-        ),
-        ParamValue::Time(t) => it.call(&class("time"), Args::new(time_args(&t))),
-        ParamValue::DateTime(dt) => {
-            let mut args = vec![Value::Int(dt.year() as i64), int(dt.month()), int(dt.day())];
+        Temporal::Date(d) => it.call(&class("date"), Args::new(date_args(&d))),
+        Temporal::Time(t) => it.call(&class("time"), Args::new(time_args(&t))),
+        Temporal::DateTime(dt) => {
+            let mut args = date_args(&dt.date());
             args.extend(time_args(&dt.time()));
             it.call(&class("datetime"), Args::new(args))
         }
-        _ => Ok(Value::None),
     }
 }
 
@@ -424,6 +433,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
             );
         }
         processors_py::install(interp, session, m, &conv);
+        fields_py::install(interp, session);
     }
 }
 

@@ -190,7 +190,7 @@ impl IntVal {
 }
 
 /// Python's `int(str)`: surrounding whitespace, a sign, digits with single underscores.
-fn python_int(s: &str) -> Option<i64> {
+pub fn python_int(s: &str) -> Option<i64> {
     let t = s.trim();
     let (neg, digits) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),

@@ -14,6 +14,7 @@ pub mod definers;
 pub mod definition;
 pub mod etl;
 pub mod ext;
+pub mod fields;
 pub mod inventory;
 pub mod params;
 pub mod processors;

@@ -408,6 +408,12 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let base = ClassBuilder::new(interp, "Validator", "rex.core").build();
 
     let core = interp.import_module("rex.core").ok();
+    if let Some(Value::Class(error)) = core.as_ref().and_then(|m| m.get("Error")) {
+        error.set(
+            "__str__",
+            NativeFunction::value("Error.__str__", |it, a| error_text(it, a.arg(0)?)),
+        );
+    }
     let mart = interp.import_module("rex.mart").ok();
     let defs = Defs {
         session: session.clone(),
@@ -437,6 +443,29 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     }
 }
 
+/// `str(rex.core.Error(message, payload))`: the message, then the payload
+/// indented (rex's error paragraphs).
+fn error_text(it: &mut Interpreter, e: &Value) -> Result<Value, Exception> {
+    let args = match it.get_attr(e, "args")? {
+        Value::Tuple(t) => t.to_vec(),
+        _ => Vec::new(),
+    };
+    let text = |it: &mut Interpreter, v: &Value| match v {
+        Value::Str(s) => Ok(s.to_string()),
+        other => it.str(other),
+    };
+    Ok(Value::str(&match args.as_slice() {
+        [] => String::new(),
+        [message] => text(it, message)?,
+        [message, payload] if payload.is_none() => text(it, message)?,
+        [message, payload] => {
+            let (m, p) = (text(it, message)?, text(it, payload)?);
+            crate::core::Error::with(m, p).to_string()
+        }
+        _ => it.str(&Value::tuple(args.clone()))?,
+    }))
+}
+
 /// Makes validator classes sharing `__call__` and `parse`.
 struct Defs {
     session: Rc<Session>,
@@ -457,10 +486,22 @@ impl Defs {
         let (c1, c2) = (self.conv.clone(), self.conv.clone());
         ClassBuilder::with_bases(name, module, vec![self.base.clone()])
             .init(move |it, inst, a| {
+                let mut parts = Vec::new();
+                for v in &a.pos {
+                    parts.push(it.repr(v)?);
+                }
+                for (k, v) in &a.kw {
+                    parts.push(format!("{k}={}", it.repr(v)?));
+                }
                 let st = build(it, &a)?;
                 inst.set_native(st);
+                inst.set(
+                    "__repr_text__",
+                    Value::str(&format!("{}({})", inst.class.name, parts.join(", "))),
+                );
                 Ok(())
             })
+            .method("__repr__", |it, this, _| it.get_attr(this, "__repr_text__"))
             .method("__call__", move |it, this, a| {
                 let st = state_of::<ValS>(this, "Validator")?;
                 let node = to_node(it, a.arg(0)?)?;

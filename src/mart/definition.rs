@@ -571,7 +571,9 @@ pub fn make_safe_token(token: &str, max_len: usize) -> Result<String> {
     if !is_safe(&safe) {
         safe.retain(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         while !is_safe(&safe) {
-            safe.remove(0);
+            if !safe.is_empty() {
+                safe.remove(0);
+            }
             if safe.is_empty() {
                 return Err(Error::new(format!(
                     "Cannot make a safe token out of \"{token}\""

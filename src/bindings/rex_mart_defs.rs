@@ -5,6 +5,7 @@
 //! domain's (`core::validate`, `mart::definition`); this file converts script values
 //! to nodes and validated nodes back to `Record`s, dicts and lists ([`Shape`]).
 
+mod definers_py;
 mod fields_py;
 mod processors_py;
 
@@ -438,7 +439,9 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
                 Value::Class(defs.class(interp, name, "rex.mart", build)),
             );
         }
-        processors_py::install(interp, session, m, &conv);
+        let meta = processors_py::extension_meta(interp);
+        processors_py::install(interp, session, m, &conv, &meta);
+        definers_py::install(interp, session, m, &conv, &meta);
         fields_py::install(interp, session);
     }
 }

@@ -61,19 +61,24 @@ fn class_of(v: &Value) -> Option<Rc<Class>> {
     }
 }
 
+/// The metaclass of rex's extensions: a class reads as `module.Name`.
+pub(super) fn extension_meta(interp: &Interpreter) -> Rc<Class> {
+    ClassBuilder::with_bases("Extension", "rex.core", vec![interp.types.type_.clone()])
+        .method("__repr__", |_, this, _| match class_of(this) {
+            Some(c) => Ok(Value::str(&format!("{}.{}", c.module, c.name))),
+            None => Err(Exception::type_error("expected a class")),
+        })
+        .build()
+}
+
 pub(super) fn install(
     interp: &mut Interpreter,
     session: &Rc<Session>,
     mart: &Rc<Module>,
     conv: &Rc<Conv>,
+    meta: &Rc<Class>,
 ) {
     let registry: Registry = Rc::new(RefCell::new(Vec::new()));
-    let meta = ClassBuilder::with_bases("Extension", "rex.core", vec![interp.types.type_.clone()])
-        .method("__repr__", |_, this, _| match class_of(this) {
-            Some(c) => Ok(Value::str(&format!("{}.{}", c.module, c.name))),
-            None => Err(Exception::type_error("expected a class")),
-        })
-        .build();
     let interface = interface_class(interp);
 
     let (s, reg, cv) = (session.clone(), registry.clone(), conv.clone());

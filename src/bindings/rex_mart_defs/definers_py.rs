@@ -1,0 +1,146 @@
+//! `rex.mart.Definer` (dynamic assessment definitions made when a mart is
+//! created) and the built-in `RexdbDefiner`, which reads them from the
+//! application's `rexmart_dynamic_assessment*` tables.
+
+use super::{classmethod, mart_settings, to_node, Conv, Shape};
+use crate::bindings::Session;
+use crate::core::validate::Validator;
+use crate::mart::definers;
+use crate::mart::definition::AssessmentDefinitionVal;
+use crate::script::native::{arg_str, call_method, ClassBuilder};
+use crate::script::value::{Args, Class, Dict, Exception, Module, Value};
+use crate::script::Interpreter;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The enabled definer classes by name, built-in first.
+type Registry = Rc<RefCell<Vec<(String, Rc<Class>)>>>;
+
+pub(super) fn install(
+    interp: &mut Interpreter,
+    session: &Rc<Session>,
+    mart: &Rc<Module>,
+    conv: &Rc<Conv>,
+    meta: &Rc<Class>,
+) {
+    let registry: Registry = Rc::new(RefCell::new(Vec::new()));
+    let reg = registry.clone();
+    let definer = ClassBuilder::new(interp, "Definer", "rex.mart")
+        .metaclass(meta.clone())
+        .attr("name", Value::None)
+        .init_subclass(move |it, cls, _| {
+            let name = it.get_attr(&Value::Class(cls.clone()), "name")?;
+            if name.is_none() {
+                return Ok(());
+            }
+            let id = arg_str(&name, "Definer.name")?.to_string();
+            definers::register(&id);
+            let mut reg = reg.borrow_mut();
+            reg.retain(|(n, _)| *n != id);
+            reg.push((id, cls.clone()));
+            Ok(())
+        })
+        .method("assessments", |_, _, _| Ok(Value::list(Vec::new())))
+        .build();
+    definer.set(
+        "enabled",
+        classmethod("enabled", |it, cls, _| {
+            let name = it.get_attr(&Value::Class(cls.clone()), "name")?;
+            Ok(Value::Bool(!name.is_none()))
+        }),
+    );
+    definer.set(
+        "signature",
+        classmethod("signature", |it, cls, _| {
+            it.get_attr(&Value::Class(cls.clone()), "name")
+        }),
+    );
+    let reg = registry.clone();
+    definer.set(
+        "all",
+        classmethod("all", move |_, _, _| {
+            Ok(Value::list(
+                reg.borrow()
+                    .iter()
+                    .map(|(_, c)| Value::Class(c.clone()))
+                    .collect(),
+            ))
+        }),
+    );
+    let reg = registry.clone();
+    definer.set(
+        "mapped",
+        classmethod("mapped", move |_, _, _| {
+            let mut d = Dict::new();
+            for (id, c) in reg.borrow().iter() {
+                d.set_str(id, Value::Class(c.clone()));
+            }
+            Ok(Value::dict(d))
+        }),
+    );
+    let (s, reg, cv) = (session.clone(), registry.clone(), conv.clone());
+    definer.set(
+        "get_assessments",
+        classmethod("get_assessments", move |it, _, a| {
+            let p = a.positional("get_assessments", 2, 2)?;
+            let id = arg_str(&p[0], "definer")?.to_string();
+            let class = reg
+                .borrow()
+                .iter()
+                .find(|(n, _)| *n == id)
+                .map(|(_, c)| c.clone())
+                .ok_or_else(|| Exception::new("KeyError", crate::core::repr::py_str_repr(&id)))?;
+            let instance = it.call(&Value::Class(class), Args::default())?;
+            let mut args = Args::new(vec![p[1].clone()]);
+            args.kw = a.kw.clone();
+            let found = call_method(it, &instance, "assessments", args)?;
+            let validate = AssessmentDefinitionVal {
+                max_name_length: mart_settings(&s)?.max_name_length,
+            };
+            let mut out = Vec::new();
+            for item in it.collect(&found)? {
+                let node = to_node(it, &item)?;
+                let valid = validate.validate(&node).map_err(|e| s.raise(e))?;
+                out.push(cv.value(it, &valid, &Shape::Plain)?);
+            }
+            Ok(Value::list(out))
+        }),
+    );
+
+    let (s, cv) = (session.clone(), conv.clone());
+    let rexdb = ClassBuilder::with_bases(
+        "RexdbDefiner",
+        "rex.mart.definers.rexdb",
+        vec![definer.clone()],
+    )
+    .attr("name", Value::str("rexdb"))
+    .method("assessments", move |it, _, a| {
+        let definition = arg_str(a.arg(0)?, "definition")?.to_string();
+        let handle = s.active()?;
+        let found = handle
+            .app
+            .db
+            .connect()
+            .and_then(|mut db| definers::rexdb_assessments(&mut db, &definition))
+            .map_err(|e| s.raise(e))?;
+        let mut out = Vec::new();
+        for node in found {
+            out.push(cv.value(it, &node, &Shape::Plain)?);
+        }
+        Ok(Value::list(out))
+    })
+    .build();
+    registry.borrow_mut().push(("rexdb".into(), rexdb.clone()));
+    mart.set("Definer", Value::Class(definer.clone()));
+    mart.set("RexdbDefiner", Value::Class(rexdb.clone()));
+    let package = Module::new("rex.mart.definers");
+    package.set("Definer", Value::Class(definer.clone()));
+    package.set("RexdbDefiner", Value::Class(rexdb.clone()));
+    let base = Module::new("rex.mart.definers.base");
+    base.set("Definer", Value::Class(definer));
+    let rexdb_m = Module::new("rex.mart.definers.rexdb");
+    rexdb_m.set("RexdbDefiner", Value::Class(rexdb));
+    interp.register_module("rex.mart.definers", package);
+    interp.register_module("rex.mart.definers.base", base);
+    interp.register_module("rex.mart.definers.rexdb", rexdb_m);
+}

@@ -370,7 +370,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
                 }
             };
             inst.get(&name)
-                .ok_or_else(|| Exception::new("KeyError", crate::core::repr::py_str_repr(&name)))
+                .ok_or_else(|| Exception::with_args("KeyError", vec![Value::str(&name)]))
         })
         .method("_asdict", |_, this, _| {
             let (fields, inst) = record_parts(this)?;

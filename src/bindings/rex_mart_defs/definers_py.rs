@@ -82,14 +82,20 @@ pub(super) fn install(
     definer.set(
         "get_assessments",
         classmethod("get_assessments", move |it, _, a| {
-            let p = a.positional("get_assessments", 2, 2)?;
+            let p = a.pos.clone();
+            if p.len() != 2 {
+                return Err(Exception::type_error(format!(
+                    "get_assessments() takes 2 positional arguments but {} were given",
+                    p.len()
+                )));
+            }
             let id = arg_str(&p[0], "definer")?.to_string();
             let class = reg
                 .borrow()
                 .iter()
                 .find(|(n, _)| *n == id)
                 .map(|(_, c)| c.clone())
-                .ok_or_else(|| Exception::new("KeyError", crate::core::repr::py_str_repr(&id)))?;
+                .ok_or_else(|| Exception::with_args("KeyError", vec![Value::str(&id)]))?;
             let instance = it.call(&Value::Class(class), Args::default())?;
             let mut args = Args::new(vec![p[1].clone()]);
             args.kw = a.kw.clone();

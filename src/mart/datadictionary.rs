@@ -310,7 +310,8 @@ fn opt_node(s: &Option<String>) -> Node {
     s.as_deref().map_or_else(Node::null, str_node)
 }
 
-fn map(entries: Vec<(&str, Node)>) -> Node {
+/// A mapping node from `(key, value)` pairs.
+pub(super) fn map(entries: Vec<(&str, Node)>) -> Node {
     Node::new(NodeValue::Map(
         entries
             .into_iter()

@@ -42,14 +42,7 @@ fn texts(items: Vec<String>) -> Node {
     Node::new(NodeValue::Seq(items.iter().map(|s| text(s)).collect()))
 }
 
-fn map(entries: Vec<(&str, Node)>) -> Node {
-    Node::new(NodeValue::Map(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    ))
-}
+use super::datadictionary::map;
 
 /// The `rexdb` definer: the enabled dynamic assessments configured for
 /// `definition` in the application's `rexmart_dynamic_assessment*` tables, in

@@ -2,19 +2,17 @@
 //! created) and the built-in `RexdbDefiner`, which reads them from the
 //! application's `rexmart_dynamic_assessment*` tables.
 
+use super::processors_py::{extension_classmethods, register, Registry};
 use super::{classmethod, mart_settings, to_node, Conv, Shape};
 use crate::bindings::Session;
 use crate::core::validate::Validator;
 use crate::mart::definers;
 use crate::mart::definition::AssessmentDefinitionVal;
 use crate::script::native::{arg_str, call_method, ClassBuilder};
-use crate::script::value::{Args, Class, Dict, Exception, Module, Value};
+use crate::script::value::{Args, Class, Exception, Module, Value};
 use crate::script::Interpreter;
 use std::cell::RefCell;
 use std::rc::Rc;
-
-/// The enabled definer classes by name, built-in first.
-type Registry = Rc<RefCell<Vec<(String, Rc<Class>)>>>;
 
 pub(super) fn install(
     interp: &mut Interpreter,
@@ -35,49 +33,12 @@ pub(super) fn install(
             }
             let id = arg_str(&name, "Definer.name")?.to_string();
             definers::register(&id);
-            let mut reg = reg.borrow_mut();
-            reg.retain(|(n, _)| *n != id);
-            reg.push((id, cls.clone()));
+            register(&reg, id, cls);
             Ok(())
         })
         .method("assessments", |_, _, _| Ok(Value::list(Vec::new())))
         .build();
-    definer.set(
-        "enabled",
-        classmethod("enabled", |it, cls, _| {
-            let name = it.get_attr(&Value::Class(cls.clone()), "name")?;
-            Ok(Value::Bool(!name.is_none()))
-        }),
-    );
-    definer.set(
-        "signature",
-        classmethod("signature", |it, cls, _| {
-            it.get_attr(&Value::Class(cls.clone()), "name")
-        }),
-    );
-    let reg = registry.clone();
-    definer.set(
-        "all",
-        classmethod("all", move |_, _, _| {
-            Ok(Value::list(
-                reg.borrow()
-                    .iter()
-                    .map(|(_, c)| Value::Class(c.clone()))
-                    .collect(),
-            ))
-        }),
-    );
-    let reg = registry.clone();
-    definer.set(
-        "mapped",
-        classmethod("mapped", move |_, _, _| {
-            let mut d = Dict::new();
-            for (id, c) in reg.borrow().iter() {
-                d.set_str(id, Value::Class(c.clone()));
-            }
-            Ok(Value::dict(d))
-        }),
-    );
+    extension_classmethods(&definer, &registry);
     let (s, reg, cv) = (session.clone(), registry.clone(), conv.clone());
     definer.set(
         "get_assessments",

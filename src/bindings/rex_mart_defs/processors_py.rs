@@ -16,8 +16,56 @@ use crate::script::Interpreter;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// The enabled processor classes, built-in first, in registration order.
-type Registry = Rc<RefCell<Vec<(String, Rc<Class>)>>>;
+/// The enabled extension classes by name, built-in first, in registration order.
+pub(super) type Registry = Rc<RefCell<Vec<(String, Rc<Class>)>>>;
+
+/// Records an extension class under its name (a later one replaces it).
+pub(super) fn register(registry: &Registry, id: String, class: &Rc<Class>) {
+    let mut reg = registry.borrow_mut();
+    reg.retain(|(n, _)| *n != id);
+    reg.push((id, class.clone()));
+}
+
+/// `enabled()`, `signature()`, `all()` and `mapped()`: what rex's extension bases
+/// share, over `registry`.
+pub(super) fn extension_classmethods(base: &Rc<Class>, registry: &Registry) {
+    base.set(
+        "enabled",
+        classmethod("enabled", |it, cls, _| {
+            let name = it.get_attr(&Value::Class(cls.clone()), "name")?;
+            Ok(Value::Bool(!name.is_none()))
+        }),
+    );
+    base.set(
+        "signature",
+        classmethod("signature", |it, cls, _| {
+            it.get_attr(&Value::Class(cls.clone()), "name")
+        }),
+    );
+    let reg = registry.clone();
+    base.set(
+        "all",
+        classmethod("all", move |_, _, _| {
+            Ok(Value::list(
+                reg.borrow()
+                    .iter()
+                    .map(|(_, c)| Value::Class(c.clone()))
+                    .collect(),
+            ))
+        }),
+    );
+    let reg = registry.clone();
+    base.set(
+        "mapped",
+        classmethod("mapped", move |_, _, _| {
+            let mut d = Dict::new();
+            for (id, c) in reg.borrow().iter() {
+                d.set_str(id, Value::Class(c.clone()));
+            }
+            Ok(Value::dict(d))
+        }),
+    );
+}
 
 /// rex's `Processor.sanitize()`: each option is `(name, validator[, default])`.
 fn sanitize(it: &mut Interpreter, s: &Session, options: &[Value]) -> Result<(), Exception> {
@@ -104,9 +152,7 @@ pub(super) fn install(
                 conv: cv.clone(),
                 specs,
             }));
-            let mut reg = reg.borrow_mut();
-            reg.retain(|(n, _)| *n != id);
-            reg.push((id, cls.clone()));
+            register(&reg, id, cls);
             Ok(())
         })
         .method("execute", |_, _, _| {
@@ -127,42 +173,7 @@ pub(super) fn install(
             Ok(Value::None)
         }),
     );
-    processor.set(
-        "enabled",
-        classmethod("enabled", |it, cls, _| {
-            let name = it.get_attr(&Value::Class(cls.clone()), "name")?;
-            Ok(Value::Bool(!name.is_none()))
-        }),
-    );
-    processor.set(
-        "signature",
-        classmethod("signature", |it, cls, _| {
-            it.get_attr(&Value::Class(cls.clone()), "name")
-        }),
-    );
-    let reg = registry.clone();
-    processor.set(
-        "all",
-        classmethod("all", move |_, _, _| {
-            Ok(Value::list(
-                reg.borrow()
-                    .iter()
-                    .map(|(_, c)| Value::Class(c.clone()))
-                    .collect(),
-            ))
-        }),
-    );
-    let reg = registry.clone();
-    processor.set(
-        "mapped",
-        classmethod("mapped", move |_, _, _| {
-            let mut d = Dict::new();
-            for (id, c) in reg.borrow().iter() {
-                d.set_str(id, Value::Class(c.clone()));
-            }
-            Ok(Value::dict(d))
-        }),
-    );
+    extension_classmethods(&processor, &registry);
     let (s, cv) = (session.clone(), conv.clone());
     processor.set(
         "validate_options",

@@ -19,7 +19,13 @@ fn time_micros(t: &NaiveTime) -> i64 {
 
 /// `datetime.time(12, 34, 56)`: trailing zero seconds and microseconds omitted.
 fn time_repr(t: &NaiveTime) -> String {
-    let mut s = format!("datetime.time({}, {}", t.hour(), t.minute());
+    format!("datetime.time({})", time_repr_args(t))
+}
+
+/// `hour, minute[, second[, microsecond]]` as the reprs of time and datetime
+/// write them.
+fn time_repr_args(t: &NaiveTime) -> String {
+    let mut s = format!("{}, {}", t.hour(), t.minute());
     let us = t.nanosecond() / 1000;
     if t.second() != 0 || us != 0 {
         s.push_str(&format!(", {}", t.second()));
@@ -27,7 +33,6 @@ fn time_repr(t: &NaiveTime) -> String {
     if us != 0 {
         s.push_str(&format!(", {us}"));
     }
-    s.push(')');
     s
 }
 
@@ -45,6 +50,36 @@ fn time_iso(t: &NaiveTime, timespec: &str) -> R<String> {
         "milliseconds" => format!("{hms}.{:03}", us / 1000),
         _ => return Err(Exception::value_error("Unknown timespec value")),
     })
+}
+
+/// `hour`, `minute`, `second`, `microsecond`, `tzinfo` of a time of day; other
+/// names are an AttributeError of `class`.
+fn time_attr(t: &NaiveTime, name: Option<&str>, class: &str) -> R<Value> {
+    Ok(Value::Int(match name {
+        Some("hour") => t.hour() as i64,
+        Some("minute") => t.minute() as i64,
+        Some("second") => t.second() as i64,
+        Some("microsecond") => (t.nanosecond() / 1000) as i64,
+        Some("tzinfo") => return Ok(Value::None),
+        Some(n) => {
+            return Err(Exception::new(
+                "AttributeError",
+                format!("'{class}' object has no attribute '{n}'"),
+            ))
+        }
+        None => return Err(Exception::type_error("attribute name must be string")),
+    }))
+}
+
+/// `time.strftime`: a time formats as on 1900-01-01, as in CPython.
+fn time_strftime(this: &Value, f: &str) -> R<Value> {
+    let t = state_of::<TimeS>(this, "time")?.0;
+    strftime(
+        &NaiveDate::from_ymd_opt(1900, 1, 1)
+            .unwrap_or_default()
+            .and_time(t),
+        f,
+    )
 }
 
 /// Hour, minute, second, microsecond with CPython's range errors.
@@ -121,23 +156,13 @@ fn delta_str(us: i64) -> String {
 }
 
 fn dt_repr(dt: &NaiveDateTime) -> String {
-    let mut s = format!(
-        "datetime.datetime({}, {}, {}, {}, {}",
+    format!(
+        "datetime.datetime({}, {}, {}, {})",
         dt.year(),
         dt.month(),
         dt.day(),
-        dt.hour(),
-        dt.minute()
-    );
-    let us = dt.nanosecond() / 1000;
-    if dt.second() != 0 || us != 0 {
-        s.push_str(&format!(", {}", dt.second()));
-    }
-    if us != 0 {
-        s.push_str(&format!(", {us}"));
-    }
-    s.push(')');
-    s
+        time_repr_args(&dt.time())
+    )
 }
 
 fn dt_iso(dt: &NaiveDateTime, sep: &str) -> String {
@@ -518,23 +543,13 @@ pub(super) fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("__getattr__", |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
-            Ok(Value::Int(match a.pos.first().and_then(|v| v.as_str()) {
-                Some("year") => d.year() as i64,
-                Some("month") => d.month() as i64,
-                Some("day") => d.day() as i64,
-                Some("hour") => d.hour() as i64,
-                Some("minute") => d.minute() as i64,
-                Some("second") => d.second() as i64,
-                Some("microsecond") => (d.nanosecond() / 1000) as i64,
-                Some("tzinfo") => return Ok(Value::None),
-                Some(n) => {
-                    return Err(Exception::new(
-                        "AttributeError",
-                        format!("'datetime.datetime' object has no attribute '{n}'"),
-                    ))
-                }
-                None => return Err(Exception::type_error("attribute name must be string")),
-            }))
+            let name = a.pos.first().and_then(|v| v.as_str());
+            match name {
+                Some("year") => Ok(Value::Int(d.year() as i64)),
+                Some("month") => Ok(Value::Int(d.month() as i64)),
+                Some("day") => Ok(Value::Int(d.day() as i64)),
+                _ => time_attr(&d.time(), name, "datetime.datetime"),
+            }
         })
         .method("__add__", move |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
@@ -654,43 +669,18 @@ pub(super) fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("strftime", |_, this, a| {
             let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
-            let t = state_of::<TimeS>(this, "time")?.0;
-            strftime(
-                &NaiveDate::from_ymd_opt(1900, 1, 1)
-                    .unwrap_or_default()
-                    .and_time(t),
-                &f,
-            )
+            time_strftime(this, &f)
         })
         .method("__format__", |it, this, a| {
             let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
             if f.is_empty() {
                 return Ok(Value::str(&it.str(this)?));
             }
-            let t = state_of::<TimeS>(this, "time")?.0;
-            strftime(
-                &NaiveDate::from_ymd_opt(1900, 1, 1)
-                    .unwrap_or_default()
-                    .and_time(t),
-                &f,
-            )
+            time_strftime(this, &f)
         })
         .method("__getattr__", |_, this, a| {
             let t = state_of::<TimeS>(this, "time")?.0;
-            Ok(Value::Int(match a.pos.first().and_then(|v| v.as_str()) {
-                Some("hour") => t.hour() as i64,
-                Some("minute") => t.minute() as i64,
-                Some("second") => t.second() as i64,
-                Some("microsecond") => (t.nanosecond() / 1000) as i64,
-                Some("tzinfo") => return Ok(Value::None),
-                Some(n) => {
-                    return Err(Exception::new(
-                        "AttributeError",
-                        format!("'datetime.time' object has no attribute '{n}'"),
-                    ))
-                }
-                None => return Err(Exception::type_error("attribute name must be string")),
-            }))
+            time_attr(&t, a.pos.first().and_then(|v| v.as_str()), "datetime.time")
         })
         .attr(
             "fromisoformat",

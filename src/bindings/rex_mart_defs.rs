@@ -439,6 +439,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
                 Value::Class(defs.class(interp, name, "rex.mart", build)),
             );
         }
+        install_util(interp, session, m);
         let meta = processors_py::extension_meta(interp);
         processors_py::install(interp, session, m, &conv, &meta);
         definers_py::install(interp, session, m, &conv, &meta);
@@ -1045,4 +1046,79 @@ impl ExtensionProcessor for ScriptProcessor {
         }
         Ok(())
     }
+}
+
+/// rex.mart's utilities: `make_safe_token`, `extract_htsql_statements` and the
+/// `guarded(message, payload=None)` context manager (any exception leaving its
+/// block becomes a `rex.core.Error` with the message as context).
+fn install_util(
+    interp: &mut Interpreter,
+    session: &Rc<Session>,
+    m: &Rc<crate::script::value::Module>,
+) {
+    let s = session.clone();
+    m.add_fn("make_safe_token", move |it, a| {
+        let p = a.bind("make_safe_token", &["token", "trim"], 1)?;
+        let token = match &p[0] {
+            Some(Value::Str(t)) => t.to_string(),
+            Some(other) => it.str(other)?,
+            None => String::new(),
+        };
+        if let Some(trim) = &p[1] {
+            if !it.truthy(trim)? {
+                let clean = crate::mart::fields::clean_token(&token);
+                if !clean.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+                    return Ok(Value::str(&clean));
+                }
+            }
+        }
+        let max = mart_settings(&s)?.max_name_length;
+        crate::mart::definition::make_safe_token(&token, max)
+            .map(|t| Value::str(&t))
+            .map_err(|e| s.raise(e))
+    });
+    let s = session.clone();
+    m.add_fn("extract_htsql_statements", move |_, a| {
+        let p = a.positional("extract_htsql_statements", 1, 1)?;
+        let text = arg_str(&p[0], "script")?;
+        let statements =
+            crate::mart::etl::extract_htsql_statements(&text).map_err(|e| s.raise(e))?;
+        Ok(Value::list(
+            statements.iter().map(|t| Value::str(t)).collect(),
+        ))
+    });
+    struct Guard {
+        message: String,
+        payload: Option<String>,
+    }
+    let s = session.clone();
+    let guarded = ClassBuilder::new(interp, "guarded", "rex.mart.util")
+        .init(|it, inst, a| {
+            let p = a.bind("guarded", &["msg", "payload"], 1)?;
+            let message = arg_str(p[0].as_ref().unwrap_or(&Value::None), "msg")?.to_string();
+            let payload = match &p[1] {
+                None | Some(Value::None) => None,
+                Some(Value::Str(t)) => Some(t.to_string()),
+                Some(other) => Some(it.str(other)?),
+            };
+            inst.set_native(Guard { message, payload });
+            Ok(())
+        })
+        .method("__enter__", |_, this, _| Ok(this.clone()))
+        .method("__exit__", move |it, this, a| {
+            let g = state_of::<Guard>(this, "guarded")?;
+            let exc = a.pos.get(1).cloned().unwrap_or(Value::None);
+            if exc.is_none() {
+                return Ok(Value::Bool(false));
+            }
+            let text = it.str(&exc)?;
+            let e = crate::core::Error::new(text);
+            let e = match &g.payload {
+                Some(p) => e.wrap_with(&g.message, p),
+                None => e.wrap(&g.message),
+            };
+            Err(s.raise(e))
+        })
+        .build();
+    m.set("guarded", Value::Class(guarded));
 }

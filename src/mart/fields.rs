@@ -606,7 +606,7 @@ fn repr_of_mapped(value: &FieldValue, original: &str) -> String {
 }
 
 /// `make_safe_token(name, trim=False)`: lower case, `-` to `_`, others dropped.
-fn clean_token(token: &str) -> String {
+pub fn clean_token(token: &str) -> String {
     let mut safe = token.to_lowercase().replace('-', "_");
     if safe == "id" {
         safe = "id_".into();

@@ -929,7 +929,8 @@ pub(super) fn classmethod(
 }
 
 /// Calls a script processor's `execute(options, interface)` on the lent
-/// interpreter; what the script logs through the interface is returned.
+/// interpreter; what the script logs through the interface is returned with the
+/// outcome (logged lines count even when the processor then fails).
 pub(super) fn run_script_processor(
     class: &Rc<Class>,
     interface: &Rc<Class>,
@@ -937,7 +938,7 @@ pub(super) fn run_script_processor(
     id: &str,
     options: &Node,
     database: String,
-) -> crate::core::Result<Vec<String>> {
+) -> (Vec<String>, crate::core::Result<()>) {
     let log: Rc<RefCell<Vec<String>>> = Rc::new(RefCell::new(Vec::new()));
     let ran = with_interpreter(|it| -> Result<(), String> {
         let run = |it: &mut Interpreter| -> Result<(), Exception> {
@@ -965,14 +966,16 @@ pub(super) fn run_script_processor(
             }
         })
     });
-    match ran {
+    let lines = log.take();
+    let result = match ran {
         None => Err(crate::core::Error::with(
             "Processor is written in Python and can only run inside a transcript:",
             id,
         )),
         Some(Err(text)) => Err(crate::core::Error::new(text)),
-        Some(Ok(())) => Ok(log.take()),
-    }
+        Some(Ok(())) => Ok(()),
+    };
+    (lines, result)
 }
 
 /// The interface a script processor's `execute` receives.
@@ -981,8 +984,8 @@ pub(super) struct InterfaceS {
     database: String,
 }
 
-/// `ProcessorInterface`: `log(message)` (a line of the creation log) and
-/// `database` (the name of the mart database being created).
+/// `ProcessorInterface`: `log(message)` (a line of the creation log),
+/// `get_htsql()` (the mart database as `rex.db` sees it) and `database` (its name).
 pub(super) fn interface_class(interp: &Interpreter) -> Rc<Class> {
     ClassBuilder::new(interp, "ProcessorInterface", "rex.mart")
         .method("log", |it, this, a| {
@@ -993,6 +996,14 @@ pub(super) fn interface_class(interp: &Interpreter) -> Rc<Class> {
             };
             st.log.borrow_mut().push(text);
             Ok(Value::None)
+        })
+        .method("get_htsql", |it, this, _| {
+            // rex.mart's `get_mart_db`: the mart database, as rex.db sees it
+            let st = state_of::<InterfaceS>(this, "ProcessorInterface")?;
+            let get = it.import_module("rex.mart")?.get("get_mart_db");
+            let get =
+                get.ok_or_else(|| Exception::type_error("rex.mart.get_mart_db is missing"))?;
+            it.call(&get, Args::new(vec![Value::str(&st.database)]))
         })
         .method("__getattr__", |_, this, a| {
             let st = state_of::<InterfaceS>(this, "ProcessorInterface")?;
@@ -1033,18 +1044,18 @@ impl ExtensionProcessor for ScriptProcessor {
         log: &mut dyn FnMut(&str),
     ) -> crate::core::Result<()> {
         let database: String = mart.query_one("SELECT current_database()", &[])?.get(0);
-        let lines = run_script_processor(
+        let (lines, result) = run_script_processor(
             &self.class,
             &self.interface,
             &self.conv,
             &self.id,
             options,
             database,
-        )?;
+        );
         for line in lines {
             log(&line);
         }
-        Ok(())
+        result
     }
 }
 

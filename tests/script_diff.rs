@@ -1097,6 +1097,17 @@ fn class_keywords_metaclasses_and_hooks() {
 ...     def __init__(self, a):
 ...         print('N.__init__', a)
 >>> n = N(4)
+>>> class Single(type):
+...     made = {}
+...     def __call__(cls, *args):
+...         if cls not in Single.made:
+...             Single.made[cls] = super().__call__(*args)
+...         return Single.made[cls]
+>>> class Config(metaclass=Single):
+...     def __init__(self, v):
+...         print('init', v)
+...         self.v = v
+>>> a = Config(1); b = Config(2); a is b, a.v, type(Config).__name__
 "#,
         r#"
 >>> class P:

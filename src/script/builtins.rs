@@ -506,6 +506,11 @@ pub(crate) fn make_super(rest: Vec<Rc<Class>>, obj: Value) -> Value {
                         Some(Value::Class(c)) => Ok(Value::Instance(Instance::new(c.clone()))),
                         _ => Err(Exception::type_error("object.__new__(X): X is not a type object")),
                     })),
+                    ("__call__", Value::Class(c)) => {
+                        // type.__call__: make the instance the usual way
+                        let c = c.clone();
+                        Ok(NativeFunction::value("type.__call__", move |it, a| it.instantiate(&c, a)))
+                    }
                     ("__init_subclass__", Value::Class(c)) => {
                         let cname = c.name.clone();
                         Ok(NativeFunction::value("object.__init_subclass__", move |_, a| {

@@ -20,7 +20,23 @@ impl Interpreter {
                 let inner = inner.clone();
                 self.call(&inner, args)
             }
-            Value::Class(c) => self.instantiate(c, args),
+            Value::Class(c) => {
+                // A metaclass's own `__call__` decides what calling the class does.
+                let meta_call = c
+                    .meta
+                    .borrow()
+                    .as_ref()
+                    .and_then(|m| m.lookup("__call__"))
+                    .filter(|f| matches!(f, Value::Function(_)));
+                match meta_call {
+                    Some(f) => {
+                        let mut args = args;
+                        args.pos.insert(0, Value::Class(c.clone()));
+                        self.call(&f, args)
+                    }
+                    None => self.instantiate(c, args),
+                }
+            }
             Value::Instance(_) => match self.get_special(f, "__call__") {
                 Some(m) => self.call(&m, args),
                 None => Err(Exception::type_error(format!(

@@ -260,10 +260,23 @@ pub(super) fn to_node(it: &mut Interpreter, v: &Value) -> Result<Node, Exception
                 }
                 NodeValue::Map(out)
             }
-            None => NodeValue::Str(it.str(v)?),
+            None if inst.class.module == "decimal" => match it.str(v)?.parse::<f64>() {
+                Ok(f) => NodeValue::Float(f),
+                Err(_) => return Err(unvalidatable(v)),
+            },
+            None => return Err(unvalidatable(v)),
         },
-        other => NodeValue::Str(it.str(other)?),
+        other => return Err(unvalidatable(other)),
     }))
+}
+
+/// Values that are not data (functions, classes, arbitrary objects).
+fn unvalidatable(v: &Value) -> Exception {
+    Exception::type_error(format!(
+        "a '{}' value cannot be validated: validators take strings, numbers, \
+         booleans, None, lists, tuples, dicts and Records",
+        v.type_name()
+    ))
 }
 
 /// A validator object's state: the domain validator and how its result reads.

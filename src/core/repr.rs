@@ -102,34 +102,6 @@ pub fn py_json_repr(v: &Value) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_choose_quotes_like_python() {
-        assert_eq!(py_str_repr("abc"), "'abc'");
-        assert_eq!(py_str_repr("it's"), "\"it's\"");
-        assert_eq!(py_str_repr("it's \"x\""), "'it\\'s \"x\"'");
-        assert_eq!(py_str_repr("a\nb\\"), "'a\\nb\\\\'");
-    }
-
-    #[test]
-    fn floats_are_shortest_round_trip() {
-        assert_eq!(py_float_repr(0.5), "0.5");
-        assert_eq!(py_float_repr(5.0), "5.0");
-        assert_eq!(py_float_repr(1e16), "1e+16");
-        assert_eq!(py_float_repr(1.5e-5), "1.5e-05");
-        assert_eq!(py_float_repr(0.1 + 0.2), "0.30000000000000004");
-    }
-
-    #[test]
-    fn json_values() {
-        let v: Value = serde_json::from_str(r#"{"a": [1, 2.5, null, true], "b": "x"}"#).unwrap();
-        assert_eq!(py_json_repr(&v), "{'a': [1, 2.5, None, True], 'b': 'x'}");
-    }
-}
-
 /// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`: `\\uXXXX`
 /// escapes for everything outside printable ASCII).
 pub fn py_json_str(s: &str, ensure_ascii: bool) -> String {
@@ -156,4 +128,32 @@ pub fn py_json_str(s: &str, ensure_ascii: bool) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_choose_quotes_like_python() {
+        assert_eq!(py_str_repr("abc"), "'abc'");
+        assert_eq!(py_str_repr("it's"), "\"it's\"");
+        assert_eq!(py_str_repr("it's \"x\""), "'it\\'s \"x\"'");
+        assert_eq!(py_str_repr("a\nb\\"), "'a\\nb\\\\'");
+    }
+
+    #[test]
+    fn floats_are_shortest_round_trip() {
+        assert_eq!(py_float_repr(0.5), "0.5");
+        assert_eq!(py_float_repr(5.0), "5.0");
+        assert_eq!(py_float_repr(1e16), "1e+16");
+        assert_eq!(py_float_repr(1.5e-5), "1.5e-05");
+        assert_eq!(py_float_repr(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn json_values() {
+        let v: Value = serde_json::from_str(r#"{"a": [1, 2.5, null, true], "b": "x"}"#).unwrap();
+        assert_eq!(py_json_repr(&v), "{'a': [1, 2.5, None, True], 'b': 'x'}");
+    }
 }

@@ -1168,3 +1168,15 @@ fn datetime_time() {
 >>> time('1')
 "#]);
 }
+
+#[test]
+fn pprint_sort_dicts() {
+    check(&[r#"
+>>> from pprint import pprint, pformat
+>>> d = {'zeta': [3, 2, 1], 'alpha': {'y': 1, 'x': 2}, 'mid': 'm' * 30}
+>>> pprint(d, sort_dicts=False)
+>>> pprint(d, width=30, sort_dicts=False)
+>>> pprint(d, width=30)
+>>> print(pformat([d, {'b': 1, 'a': 2}], sort_dicts=False))
+"#]);
+}

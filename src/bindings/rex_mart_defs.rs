@@ -22,7 +22,7 @@ use crate::mart::definition::{
 use crate::mart::processors::{self, ExtensionProcessor, OptionSpec};
 use crate::mart::settings::MartSettings;
 use crate::script::native::{
-    arg_str, call_method, new_object, state, state_of, with_interpreter, ClassBuilder,
+    arg_str, call_method, new_object, reentrant, state, state_of, with_interpreter, ClassBuilder,
 };
 use crate::script::value::{
     Args, Class, DescKind, Dict, Exception, Instance, Iter, NativeFunction, Value,
@@ -320,6 +320,7 @@ type Build = dyn Fn(&mut Interpreter, &Args) -> Result<ValS, Exception>;
 
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     processors::clear();
+    CALLABLES.with(|c| c.borrow_mut().clear());
     crate::mart::definers::clear();
     let record = ClassBuilder::new(interp, "Record", "rex.core")
         .method("__repr__", |it, this, _| {
@@ -522,14 +523,14 @@ impl Defs {
             .method("__call__", move |it, this, a| {
                 let st = state_of::<ValS>(this, "Validator")?;
                 let node = to_node(it, a.arg(0)?)?;
-                let out = st.v.validate(&node).map_err(|e| error(&s1, e))?;
+                let out = reentrant(it, || st.v.validate(&node)).map_err(|e| error(&s1, e))?;
                 c1.value(it, &out, &st.shape)
             })
             .method("parse", move |it, this, a| {
                 let st = state_of::<ValS>(this, "Validator")?;
                 let text = arg_str(a.arg(0)?, "parse() text")?;
                 let node = load_str(&text, "<unicode string>").map_err(|e| error(&s2, e))?;
-                let out = st.v.validate(&node).map_err(|e| error(&s2, e))?;
+                let out = reentrant(it, || st.v.validate(&node)).map_err(|e| error(&s2, e))?;
                 c2.value(it, &out, &st.shape)
             })
             .build()
@@ -887,10 +888,11 @@ fn made(v: Arc<dyn Validator>, shape: Shape) -> Result<ValS, Exception> {
 }
 
 /// Options of a script processor as the domain checks them: a rex.core validator
-/// object is checked by the domain; another callable is accepted as is.
+/// is the domain's; another callable is called on the lent interpreter.
 pub(super) fn option_specs(
     it: &mut Interpreter,
     options: &[Value],
+    conv: &Rc<Conv>,
 ) -> Result<Vec<OptionSpec>, Exception> {
     let mut specs = Vec::new();
     for option in options {
@@ -901,11 +903,10 @@ pub(super) fn option_specs(
         };
         let name = arg_str(&parts[0], "option name")?.to_string();
         let validator: Arc<dyn Validator> = match &parts[1] {
-            v @ (Value::Class(_) | Value::Instance(_)) => match val_arg(it, v) {
-                Ok(s) => s.v.clone(),
-                Err(_) => Arc::new(AnyVal),
-            },
-            _ => Arc::new(AnyVal),
+            v @ (Value::Class(_) | Value::Instance(_)) if is_rex_validator(v) => {
+                val_arg(it, v)?.v.clone()
+            }
+            other => Arc::new(ScriptCallableVal::new(other.clone(), conv)),
         };
         let default = match parts.get(2) {
             Some(d) => Some(to_node(it, d)?),
@@ -918,6 +919,60 @@ pub(super) fn option_specs(
         });
     }
     Ok(specs)
+}
+
+/// A rex.core validator class or object (not another callable).
+fn is_rex_validator(v: &Value) -> bool {
+    match v {
+        Value::Class(c) => c
+            .mro
+            .iter()
+            .any(|b| b.name == "Validator" && b.module == "rex.core"),
+        Value::Instance(_) => state::<ValS>(v).is_some(),
+        _ => false,
+    }
+}
+
+thread_local! {
+    /// Script callables used as validators, by [`ScriptCallableVal`] index.
+    static CALLABLES: RefCell<Vec<(Value, Rc<Conv>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A validator written in Python (any callable), called on the interpreter the
+/// binding lent to the domain call. Without a lent interpreter (an application's
+/// definitions checked when it opens) the value passes unchecked; it is checked
+/// again when a mart is created from the transcript.
+struct ScriptCallableVal(usize);
+
+impl ScriptCallableVal {
+    fn new(f: Value, conv: &Rc<Conv>) -> ScriptCallableVal {
+        CALLABLES.with(|c| {
+            let mut c = c.borrow_mut();
+            c.push((f, conv.clone()));
+            ScriptCallableVal(c.len() - 1)
+        })
+    }
+}
+
+impl Validator for ScriptCallableVal {
+    fn validate(&self, node: &Node) -> crate::core::Result<Node> {
+        let Some((f, conv)) = CALLABLES.with(|c| c.borrow().get(self.0).cloned()) else {
+            return Ok(node.clone());
+        };
+        let ran = with_interpreter(|it| -> Result<Node, String> {
+            let call = |it: &mut Interpreter| -> Result<Node, Exception> {
+                let v = conv.value(it, node, &Shape::Plain)?;
+                let out = it.call(&f, Args::new(vec![v]))?;
+                to_node(it, &out)
+            };
+            call(it).map_err(|mut e| it.exception_message(&mut e))
+        });
+        match ran {
+            None => Ok(node.clone()),
+            Some(Ok(n)) => Ok(n),
+            Some(Err(text)) => Err(crate::core::Error::new(text)),
+        }
+    }
 }
 
 /// The `rex.core.Error` class of the session, for errors raised with a payload.

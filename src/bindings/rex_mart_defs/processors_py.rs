@@ -10,7 +10,7 @@ use super::{
 use crate::bindings::Session;
 use crate::core::yaml::{Node, NodeValue};
 use crate::mart::processors;
-use crate::script::native::{arg_str, call_method, ClassBuilder};
+use crate::script::native::{arg_str, call_method, reentrant, ClassBuilder};
 use crate::script::value::{Args, Class, Dict, Exception, Module, Value};
 use crate::script::Interpreter;
 use std::cell::RefCell;
@@ -144,7 +144,7 @@ pub(super) fn install(
                 return Ok(());
             }
             let id = arg_str(&name, "Processor.name")?.to_string();
-            let specs = option_specs(it, &options)?;
+            let specs = option_specs(it, &options, &cv)?;
             processors::register(Rc::new(ScriptProcessor {
                 id: id.clone(),
                 class: cls.clone(),
@@ -184,7 +184,8 @@ pub(super) fn install(
                 Some(v) => to_node(it, v)?,
                 None => Node::new(NodeValue::Map(Vec::new())),
             };
-            let out = processors::validate_options(&id, &given).map_err(|e| s.raise(e))?;
+            let out = reentrant(it, || processors::validate_options(&id, &given))
+                .map_err(|e| s.raise(e))?;
             cv.value(it, &out, &Shape::Plain)
         }),
     );

@@ -10,7 +10,9 @@ use crate::core::app::App;
 use crate::mart::inventory::Mart;
 use crate::mart::permissions::{AccessPermissions, DefaultPermissions};
 use crate::mart::Definitions;
-use crate::script::native::{arg_str, call_method, new_object, state_of, ClassBuilder};
+use crate::script::native::{
+    arg_str, call_method, new_object, reentrant, state_of, with_interpreter, ClassBuilder,
+};
 use crate::script::value::{Args, Class, Dict, Exception, Instance, Module, NativeFunction, Value};
 use crate::script::Interpreter;
 use crate::web::http::{percent_decode, Request, Response};
@@ -264,23 +266,29 @@ impl Rules for AppRules {
                 })
             };
             let (perms, quota) = (top(&perms_base)?, top(&quota_base)?);
-            let cell = RefCell::new(it);
-            let mut quota = ScriptQuota::new(&cell, quota);
+            let mut quota = ScriptQuota::new(quota);
+            // The interpreter is lent to the handlers' rule calls.
             let response = match perms {
-                None => f(&mut Ctx {
-                    access: &mut DefaultPermissions,
-                    quota: &mut quota,
+                None => reentrant(it, || {
+                    f(&mut Ctx {
+                        access: &mut DefaultPermissions,
+                        quota: &mut quota,
+                    })
                 }),
-                Some(class) => f(&mut Ctx {
-                    access: &mut ScriptPermissions {
-                        it: &cell,
+                Some(class) => {
+                    let mut access = ScriptPermissions {
                         class,
                         base: perms_base,
                         mart,
                         definitions,
-                    },
-                    quota: &mut quota,
-                }),
+                    };
+                    reentrant(it, || {
+                        f(&mut Ctx {
+                            access: &mut access,
+                            quota: &mut quota,
+                        })
+                    })
+                }
             };
             Ok(response)
         });
@@ -291,19 +299,18 @@ impl Rules for AppRules {
     }
 }
 
-/// `MartAccessPermissions` answered by a script class. The rules it inherits from
-/// rex's class are followed in Rust with the service's definitions (rex's
-/// `Mart.definition` would read them again for every mart), calling the script
-/// only for the rules it overrides.
-struct ScriptPermissions<'c, 'i, 'd> {
-    it: &'c RefCell<&'i mut Interpreter>,
+/// `MartAccessPermissions` answered by a script class on the lent interpreter. The
+/// rules it inherits from rex's class are followed in Rust with the service's
+/// definitions (rex's `Mart.definition` would read them again for every mart),
+/// calling the script only for the rules it overrides.
+struct ScriptPermissions<'d> {
     class: Value,
     base: Rc<Class>,
     mart: Rc<Class>,
     definitions: &'d Definitions,
 }
 
-impl ScriptPermissions<'_, '_, '_> {
+impl ScriptPermissions<'_> {
     /// Whether the class defines `rule` itself rather than inheriting rex's.
     fn overrides(&self, rule: &str) -> bool {
         let own = match &self.class {
@@ -316,29 +323,37 @@ impl ScriptPermissions<'_, '_, '_> {
         }
     }
 
+    /// `cls.rule(user, what)` (a mart when `mart` is given), truthy or not.
     fn ask(
-        &mut self,
+        &self,
         rule: &str,
         user: &str,
-        what: Result<Value, Exception>,
+        what: Value,
+        mart: Option<&Mart>,
     ) -> crate::core::Result<bool> {
-        let mut guard = self.it.borrow_mut();
-        let it: &mut Interpreter = &mut guard;
-        let answer = what
-            .and_then(|v| call_method(it, &self.class, rule, Args::new(vec![Value::str(user), v])))
-            .and_then(|v| it.truthy(&v));
-        answer.map_err(|e| app_code::script_error(it, e))
-    }
-
-    fn mart_value(&mut self, m: &Mart) -> Result<Value, Exception> {
-        let mut guard = self.it.borrow_mut();
-        super::rex_mart::mart_value(&mut guard, &self.mart, m)
+        let answer = with_interpreter(|it| {
+            let what = match mart {
+                Some(m) => super::rex_mart::mart_value(it, &self.mart, m),
+                None => Ok(what),
+            };
+            let r = what
+                .and_then(|v| {
+                    call_method(it, &self.class, rule, Args::new(vec![Value::str(user), v]))
+                })
+                .and_then(|v| it.truthy(&v));
+            r.map_err(|e| app_code::script_error(it, e))
+        });
+        answer.unwrap_or_else(|| {
+            Err(crate::core::Error::new(
+                "No interpreter is lent to the access rules",
+            ))
+        })
     }
 }
 
-impl AccessPermissions for ScriptPermissions<'_, '_, '_> {
+impl AccessPermissions for ScriptPermissions<'_> {
     fn user_can_access_definition(&mut self, user: &str, id: &str) -> crate::core::Result<bool> {
-        self.ask("user_can_access_definition", user, Ok(Value::str(id)))
+        self.ask("user_can_access_definition", user, Value::str(id), None)
     }
     fn user_can_access_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
         if !self.overrides("user_can_access_mart") {
@@ -348,16 +363,14 @@ impl AccessPermissions for ScriptPermissions<'_, '_, '_> {
             }
             let definition = self.definitions.get(&mart.definition);
             let v = definition.map_or(Value::None, super::rex_mart::definition_value);
-            return self.ask("user_can_access_definition", user, Ok(v));
+            return self.ask("user_can_access_definition", user, v, None);
         }
-        let v = self.mart_value(mart);
-        self.ask("user_can_access_mart", user, v)
+        self.ask("user_can_access_mart", user, Value::None, Some(mart))
     }
     fn user_can_manage_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
         if !self.overrides("user_can_manage_mart") {
             return self.user_can_access_mart(user, mart);
         }
-        let v = self.mart_value(mart);
-        self.ask("user_can_manage_mart", user, v)
+        self.ask("user_can_manage_mart", user, Value::None, Some(mart))
     }
 }

@@ -30,7 +30,7 @@ use crate::script::interp::Scope;
 use crate::script::native::{call_method, from_json};
 use crate::script::value::{Args, Class, Exception, Module, Value};
 use crate::script::Interpreter;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -254,26 +254,16 @@ pub fn extend_registries(
 // ---------------------------------------------------------------- interpreters
 
 thread_local! {
-    /// The interpreter of the binding call running on this thread, if any.
-    static CURRENT: Cell<*mut Interpreter> = const { Cell::new(std::ptr::null_mut()) };
     /// Interpreters this thread owns, by application directory (worker threads),
     /// with the session whose active application they run for.
     static OWNED: RefCell<HashMap<PathBuf, (Interpreter, Rc<Session>)>> =
         RefCell::new(HashMap::new());
 }
 
-/// Runs `f` (a domain call) with `it` as the interpreter Python extensions called
-/// from inside it use.
+/// Runs `f` (a domain call) with `it` lent to the Python extensions called from
+/// inside it ([`crate::script::native::reentrant`]).
 pub fn with_interpreter<T>(it: &mut Interpreter, f: impl FnOnce() -> T) -> T {
-    struct Restore(*mut Interpreter);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.set(self.0));
-        }
-    }
-    let previous = CURRENT.with(|c| c.replace(it as *mut Interpreter));
-    let _restore = Restore(previous);
-    f()
+    crate::script::native::reentrant(it, f)
 }
 
 /// Runs `f` on the interpreter for `app` on this thread: the binding call's (see
@@ -295,15 +285,15 @@ fn with_code_interpreter<T>(
     app: &App,
     f: impl FnOnce(&mut Interpreter) -> Result<T>,
 ) -> Result<T> {
-    let current = CURRENT.with(|c| c.get());
-    if !current.is_null() {
-        // SAFETY: `current` was derived from the `&mut Interpreter` of a
-        // `with_interpreter` call that is still running on this thread (it is reset
-        // when that call returns) and whose caller does not touch the interpreter
-        // until then; the binding call is the only user meanwhile.
-        let it = unsafe { &mut *current };
-        return f(it);
+    let mut slot = Some(f);
+    if let Some(Some(out)) =
+        crate::script::native::with_interpreter(|it| slot.take().map(|f| f(it)))
+    {
+        return out;
     }
+    let Some(f) = slot else {
+        return Err(Error::new("The lent interpreter is busy"));
+    };
     let owned = OWNED.with(|o| o.borrow_mut().remove(dir));
     let (mut it, session) = match owned {
         Some(owned) => owned,
@@ -325,12 +315,8 @@ fn with_code_interpreter<T>(
             *active = vec![handle_for(app)];
         }
     }
-    let out = with_interpreter(&mut it, || {
-        // Nested calls (a Python executor running a job) reuse `it` through CURRENT.
-        let ptr = CURRENT.with(|c| c.get());
-        // SAFETY: as above; `it` lives until after this closure.
-        f(unsafe { &mut *ptr })
-    });
+    // Domain calls made by `f` through the bindings lend `it` again.
+    let out = f(&mut it);
     let printed = crate::script::output::take();
     if !printed.is_empty() {
         eprint!("{printed}");

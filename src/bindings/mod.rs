@@ -12,6 +12,7 @@ mod rex_core;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
+mod rex_mart_defs;
 
 use crate::asynctask::WorkerRegistry;
 use crate::core::app::App;
@@ -104,4 +105,5 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_class);
+    rex_mart_defs::install(interp, session);
 }

@@ -23,6 +23,7 @@ mod dberror;
 mod error;
 mod literal;
 mod scan;
+pub mod render;
 mod split;
 mod sql;
 mod syntax;

@@ -104,7 +104,7 @@ fn emit_head(
                 });
                 if idx < size {
                     let fill = if last[idx].1 == 0 { '-' } else { ' ' };
-                    line.extend(std::iter::repeat(fill).take(widths[idx] + 2));
+                    line.extend(std::iter::repeat_n(fill, widths[idx] + 2));
                 } else {
                     line.push('\n');
                 }

@@ -91,9 +91,24 @@ deletes inventory records a dead worker left pointing at a database it never mad
         after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
     )]
     Pg(harness::cli::pg::Args),
+    /// rex's command line: `harness ctl TASK ...` is `rex TASK ...` (also reached by
+    /// calling this binary `rex`); `harness ctl help` lists the tasks.
+    #[command(disable_help_flag = true)]
+    Ctl {
+        /// The task and its arguments and options, as rex takes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv
+        .first()
+        .is_some_and(|a| harness::cli::ctl::invoked_as_rex(a))
+    {
+        std::process::exit(harness::cli::ctl::main("rex", &argv));
+    }
     // clap exits with status 2 on a bad command line and 0 for --help/--version.
     let cli = Cli::parse();
     let status = match cli.command {
@@ -106,6 +121,12 @@ fn main() {
         Command::Marts(args) => harness::cli::marts::run(args),
         Command::Purge(args) => harness::cli::purge::run(args),
         Command::Pg(args) => harness::cli::pg::run(args),
+        Command::Ctl { args } => {
+            let argv: Vec<String> = std::iter::once("harness ctl".to_string())
+                .chain(args)
+                .collect();
+            harness::cli::ctl::main("harness ctl", &argv)
+        }
     };
     std::process::exit(status);
 }

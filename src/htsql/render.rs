@@ -8,9 +8,28 @@
 
 use super::value::{Domain, Product, Value};
 
-/// Renders a product as HTSQL's text format does.
+/// Renders a product as HTSQL's text format does, a table segment titled by its tag.
 pub fn render_text(product: &Product) -> String {
-    let meta = top_meta(product);
+    render(product, product.tag.clone())
+}
+
+/// [`render_text`] for a product of `client`'s database: a table segment is titled
+/// as the table is (its rex.deploy title, else its label titled).
+pub fn render_on(client: &mut postgres::Client, product: &Product) -> String {
+    let title = product.tag.as_deref().map(|tag| {
+        super::catalog::catalog(client)
+            .ok()
+            .and_then(|cat| {
+                let i = (*cat.home.get(&super::catalog::normalize(tag))?)?;
+                Some(cat.tables[i].title())
+            })
+            .unwrap_or_else(|| tag.to_string())
+    });
+    render(product, title)
+}
+
+fn render(product: &Product, title: Option<String>) -> String {
+    let meta = top_meta(product, title);
     let size = meta.size();
     if size == 0 {
         return String::new();
@@ -43,7 +62,7 @@ pub fn render_text(product: &Product) -> String {
 
 /// The product's profile: a scalar under its field's header, records under the
 /// segment's tag.
-fn top_meta(product: &Product) -> Meta {
+fn top_meta(product: &Product, title: Option<String>) -> Meta {
     let headers: Vec<Option<String>> = product
         .fields
         .iter()
@@ -51,7 +70,7 @@ fn top_meta(product: &Product) -> Meta {
         .collect();
     match &product.domain {
         Domain::Record(_) | Domain::List(_) if !product.fields.is_empty() => Meta {
-            header: product.tag.clone().filter(|t| !t.is_empty()),
+            header: title.filter(|t| !t.is_empty()),
             text: ToText::of(&product.domain, &headers),
         },
         domain => Meta {

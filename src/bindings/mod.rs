@@ -7,6 +7,7 @@
 //! `rex.core.Error` class.
 
 mod rex_core;
+mod rex_ctl;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
@@ -101,4 +102,5 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let db_class = rex_db::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_class);
+    rex_ctl::install(interp, session);
 }

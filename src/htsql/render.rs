@@ -95,8 +95,7 @@ fn emit_head(
     // how many more rows it spans.
     let mut bar: Vec<(Option<String>, usize)> = vec![(None, 0); size];
     for row_idx in 0..depth {
-        let mut row: std::collections::VecDeque<HeadCell> =
-            head.next().unwrap_or_default().into();
+        let mut row: std::collections::VecDeque<HeadCell> = head.next().unwrap_or_default().into();
         let last = std::mem::take(&mut bar);
         while bar.len() < size {
             let (text, tail) = &last[bar.len()];
@@ -113,7 +112,8 @@ fn emit_head(
         if row_idx > 0 {
             let mut line = String::from(" ");
             for idx in 0..=size {
-                let is_horiz = (idx > 0 && last[idx - 1].1 == 0) || (idx < size && last[idx].1 == 0);
+                let is_horiz =
+                    (idx > 0 && last[idx - 1].1 == 0) || (idx < size && last[idx].1 == 0);
                 let is_vert = idx >= size || last[idx].0.is_some() || bar[idx].0.is_some();
                 line.push(match (is_horiz, is_vert) {
                     (true, true) => '+',
@@ -316,7 +316,9 @@ impl ToText {
                 for (field, item) in fields.iter().zip(items) {
                     let size = field.size();
                     let mut rows = Vec::new();
-                    field.text.body(item, &widths[start..start + size], &mut rows);
+                    field
+                        .text
+                        .body(item, &widths[start..start + size], &mut rows);
                     streams.push((rows, size));
                     start += size;
                 }
@@ -401,9 +403,7 @@ impl Meta {
 /// A record's fields, `None` for each when the record is null.
 fn record_items(data: Option<&Value>, n: usize) -> Vec<Option<&Value>> {
     match data {
-        Some(Value::Record(r)) => (0..n)
-            .map(|i| r.at(i).filter(|v| !v.is_null()))
-            .collect(),
+        Some(Value::Record(r)) => (0..n).map(|i| r.at(i).filter(|v| !v.is_null())).collect(),
         _ => vec![None; n],
     }
 }

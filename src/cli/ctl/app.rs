@@ -36,7 +36,9 @@ pub struct Project {
 pub fn yaml_value(text: &str) -> Value {
     match crate::core::yaml::load_str(text, "<string>") {
         Ok(node) => match node.to_json() {
-            Value::Null if !text.trim().is_empty() && text.trim() != "null" && text.trim() != "~" => {
+            Value::Null
+                if !text.trim().is_empty() && text.trim() != "null" && text.trim() != "~" =>
+            {
                 Value::String(text.to_string())
             }
             v => v,

@@ -151,9 +151,8 @@ fn determine_runlist(inv: &Invocation, app: &App) -> Result<Vec<RunListEntry>, F
     let ids = defs.ids();
     let entries = match runlist {
         Some(path) => {
-            let text = read_runlist(path).map_err(|why| {
-                Fatal(format!("Could not open \"{path}\": {why}"))
-            })?;
+            let text = read_runlist(path)
+                .map_err(|why| Fatal(format!("Could not open \"{path}\": {why}")))?;
             let node = crate::core::yaml::load_str(&text, path)?;
             let items = node.as_seq().ok_or_else(|| {
                 Error::with("Expected a sequence", "").wrap_with("Got:", node.py_repr())
@@ -203,7 +202,10 @@ fn determine_runlist(inv: &Invocation, app: &App) -> Result<Vec<RunListEntry>, F
             entries
         }
     };
-    if let Some(bad) = entries.iter().find(|e| !ids.contains(&e.definition.as_str())) {
+    if let Some(bad) = entries
+        .iter()
+        .find(|e| !ids.contains(&e.definition.as_str()))
+    {
         return Err(Fatal(format!(
             "\"{}\" is not a valid definition",
             bad.definition
@@ -253,7 +255,9 @@ fn execute(inv: &Invocation, app: &App, entry: &RunListEntry) -> Result<()> {
         leave_incomplete: entry.leave_incomplete,
     };
     creator
-        .create(options, &entry.parameters, &mut |m| print!("{}", stamped(m)))
+        .create(options, &entry.parameters, &mut |m| {
+            print!("{}", stamped(m))
+        })
         .map(|_| ())
 }
 
@@ -397,7 +401,10 @@ fn mart_purge(inv: &Invocation) -> TaskResult {
     }
     log(
         inv,
-        &format!("You are about to purge {} Marts from the system:", marts.len()),
+        &format!(
+            "You are about to purge {} Marts from the system:",
+            marts.len()
+        ),
     );
     for mart in &marts {
         log(inv, &format!("  {}", format_mart(mart)));
@@ -431,8 +438,7 @@ fn find_eligible_marts(inv: &Invocation, app: &App) -> Result<Vec<Mart>, Fatal> 
         inv.values("code"),
     );
     let all = inv.flag("all");
-    if owners.is_empty() && definitions.is_empty() && names.is_empty() && codes.is_empty() && !all
-    {
+    if owners.is_empty() && definitions.is_empty() && names.is_empty() && codes.is_empty() && !all {
         return Err(Fatal("You must specify some selection criteria".into()));
     }
     let codes = codes
@@ -470,6 +476,9 @@ fn should_proceed(inv: &Invocation) -> Result<bool, Fatal> {
             eprintln!("Traceback (most recent call last):\nEOFError: EOF when reading a line");
             std::process::exit(1);
         }
-        Ok(_) => Ok(answer.trim_end_matches(['\n', '\r']).to_lowercase().starts_with('y')),
+        Ok(_) => Ok(answer
+            .trim_end_matches(['\n', '\r'])
+            .to_lowercase()
+            .starts_with('y')),
     }
 }

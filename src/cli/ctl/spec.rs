@@ -248,8 +248,12 @@ fn init_setting(
     match spec.name {
         "project" => globals.project = Some(text(&value)).filter(|s| !s.is_empty()),
         "config" => globals.config = Some(text(&value)),
-        "debug" => globals.debug = truthy(&value).ok_or_else(|| invalid("Expected a Boolean value"))?,
-        "quiet" => globals.quiet = truthy(&value).ok_or_else(|| invalid("Expected a Boolean value"))?,
+        "debug" => {
+            globals.debug = truthy(&value).ok_or_else(|| invalid("Expected a Boolean value"))?
+        }
+        "quiet" => {
+            globals.quiet = truthy(&value).ok_or_else(|| invalid("Expected a Boolean value"))?
+        }
         "parameters" => match structured(value) {
             Value::Object(map) => globals.parameters = map,
             Value::Null => {}
@@ -302,9 +306,9 @@ pub fn parse(executable: &str, argv: &[String]) -> Result<Invocation, Fatal> {
     let mut params: std::collections::VecDeque<String> = argv.iter().skip(1).cloned().collect();
     let usage = || find_task("").expect("the usage task");
     let add = |opts: &mut BTreeMap<&'static str, Vec<String>>,
-                   spec: &'static OptSpec,
-                   shown: &str,
-                   value: String|
+               spec: &'static OptSpec,
+               shown: &str,
+               value: String|
      -> TaskResult {
         let values = opts.entry(spec.name).or_default();
         if !spec.plural && !values.is_empty() {
@@ -349,9 +353,7 @@ pub fn parse(executable: &str, argv: &[String]) -> Result<Invocation, Fatal> {
                         .pop_front()
                         .ok_or_else(|| Fatal(format!("missing value for option {key}")))?,
                     (None, Some(_)) => {
-                        return Err(Fatal(format!(
-                            "unexpected value for a toggle option {key}"
-                        )))
+                        return Err(Fatal(format!("unexpected value for a toggle option {key}")))
                     }
                     (None, None) => "true".to_string(),
                 };
@@ -424,11 +426,9 @@ pub fn parse(executable: &str, argv: &[String]) -> Result<Invocation, Fatal> {
         .zip(positional)
         .map(|(a, v)| (a.name, v))
         .collect();
+    let set_pattern = regex::Regex::new(r"^[0-9A-Za-z_-]+(=(?s:.*))?$").ok();
     for v in opts.get("set").map(Vec::as_slice).unwrap_or_default() {
-        let ok = regex::Regex::new(r"^[0-9A-Za-z_-]+(=.*)?$")
-            .map(|re| re.is_match(v))
-            .unwrap_or(false);
-        if !ok {
+        if !set_pattern.as_ref().is_some_and(|re| re.is_match(v)) {
             return Err(Fatal(format!(
                 "invalid value for option --set: \nExpected a string matching:\n    /[0-9A-Za-z_-]+(=.*)?/\nGot:\n    {}",
                 crate::core::repr::py_str_repr(v)
@@ -496,11 +496,23 @@ fn usage_task(inv: &Invocation) -> TaskResult {
         return describe_all(inv);
     }
     let exe = &inv.executable;
-    log(inv, "Rex - Command-line administration utility for the RexDB platform");
-    log(inv, &format!("Usage: {exe} [@instance] [<settings>...] <task> [<arguments>...]"));
+    log(
+        inv,
+        "Rex - Command-line administration utility for the RexDB platform",
+    );
+    log(
+        inv,
+        &format!("Usage: {exe} [@instance] [<settings>...] <task> [<arguments>...]"),
+    );
     log(inv, "");
-    log(inv, &format!("Run {exe} help for general usage and a list of tasks and settings."));
-    log(inv, &format!("Run {exe} help <topic> for help on a specific task or setting."));
+    log(
+        inv,
+        &format!("Run {exe} help for general usage and a list of tasks and settings."),
+    );
+    log(
+        inv,
+        &format!("Run {exe} help <topic> for help on a specific task or setting."),
+    );
     Ok(())
 }
 
@@ -521,13 +533,25 @@ fn help_task(inv: &Invocation) -> TaskResult {
 
 fn describe_all(inv: &Invocation) -> TaskResult {
     let exe = &inv.executable;
-    log(inv, "Rex - Command-line administration utility for the RexDB platform");
-    log(inv, &format!("Usage: {exe} [@instance] [<settings>...] <task> [<arguments>...]"));
+    log(
+        inv,
+        "Rex - Command-line administration utility for the RexDB platform",
+    );
+    log(
+        inv,
+        &format!("Usage: {exe} [@instance] [<settings>...] <task> [<arguments>...]"),
+    );
     log(inv, "");
-    log(inv, &format!("Run {exe} help for general usage and a list of tasks,"));
+    log(
+        inv,
+        &format!("Run {exe} help for general usage and a list of tasks,"),
+    );
     log(inv, "settings and other help topics.");
     log(inv, "");
-    log(inv, &format!("Run {exe} help <topic> for help on a specific topic."));
+    log(
+        inv,
+        &format!("Run {exe} help <topic> for help on a specific topic."),
+    );
     log(inv, "");
     log(inv, "Available tasks:");
     let mut sorted: Vec<&TaskSpec> = tasks().iter().filter(|t| !t.name.is_empty()).collect();
@@ -554,7 +578,10 @@ fn describe_all(inv: &Invocation) -> TaskResult {
 
 /// `help TASK`: header, usage, description, options.
 fn describe_task(inv: &Invocation, task: &TaskSpec) {
-    log(inv, &format!("{} - {}", task.name.to_uppercase(), task.hint));
+    log(
+        inv,
+        &format!("{} - {}", task.name.to_uppercase(), task.hint),
+    );
     let mut usage = task.name.to_string();
     let mut optionals = 0;
     for a in &task.args {
@@ -591,7 +618,10 @@ fn describe_task(inv: &Invocation, task: &TaskSpec) {
 }
 
 fn describe_setting(inv: &Invocation, spec: &SettingSpec) {
-    log(inv, &format!("{} - {}", spec.name.to_uppercase(), spec.hint));
+    log(
+        inv,
+        &format!("{} - {}", spec.name.to_uppercase(), spec.hint),
+    );
     let env = format!("REX_{}", spec.name.to_uppercase().replace(['-', '.'], "_"));
     let (usage, conf, environ) = match spec.value_name {
         Some(v) => (

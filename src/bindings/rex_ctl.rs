@@ -12,19 +12,17 @@
 
 use super::{AppHandle, Session};
 use crate::cli::ctl::app as ctl_app;
-use crate::core::Error;
+use crate::cli::ctl::process::{list2cmdline, shlex_split, RexProcess};
 use crate::script::native::{arg_int, arg_str, state_of, ClassBuilder};
 use crate::script::value::{Exception, Module, Value};
 use crate::script::Interpreter;
 use std::cell::RefCell;
-use std::io::{Read, Seek};
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 
 /// A running (or finished) `rex` process.
 struct CtlState {
     cmd: Vec<String>,
-    child: RefCell<Option<(Child, std::fs::File)>>,
+    child: RefCell<Option<RexProcess>>,
 }
 
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
@@ -118,31 +116,10 @@ fn expect_of(v: Option<&Value>, default_zero: bool) -> Result<Option<i64>, Excep
     }
 }
 
-/// Starts `rex CMD...` with `input` on its standard input and both output streams
-/// into one temporary file.
-fn start(
-    session: &Session,
-    cmd: &[String],
-    input: &str,
-) -> Result<(Child, std::fs::File), Exception> {
-    let io = |e: std::io::Error| Exception::new("OSError", e.to_string());
-    let exe = std::env::current_exe().map_err(io)?;
-    let mut stdin = tempfile::tempfile().map_err(io)?;
-    std::io::Write::write_all(&mut stdin, input.as_bytes()).map_err(io)?;
-    stdin.rewind().map_err(io)?;
-    let out = tempfile::tempfile().map_err(io)?;
-    let mut command = Command::new(exe);
-    std::os::unix::process::CommandExt::arg0(&mut command, "rex");
-    command
-        .args(cmd)
-        .stdin(Stdio::from(stdin))
-        .stdout(Stdio::from(out.try_clone().map_err(io)?))
-        .stderr(Stdio::from(out.try_clone().map_err(io)?));
-    for (k, v) in child_env(session, cmd) {
-        command.env(k, v);
-    }
-    let child = command.spawn().map_err(io)?;
-    Ok((child, out))
+/// Starts `rex CMD...` on the transcript's databases.
+fn start(session: &Session, cmd: &[String], input: &str) -> Result<RexProcess, Exception> {
+    RexProcess::start(cmd, input, &child_env(session, cmd), &[])
+        .map_err(|e| Exception::new("OSError", e.to_string()))
 }
 
 /// The environment telling the child which servers and database are the
@@ -191,8 +168,9 @@ fn child_env(session: &Session, cmd: &[String]) -> Vec<(&'static str, String)> {
     env
 }
 
-/// The session's application `project` on database setting `db`: the last one
-/// opened, else a fresh one (dropped with the session's others).
+/// The session's application `project` on database setting `db`: the first one
+/// opened (so that every `ctl` of a transcript sees the same database), else a fresh
+/// one (dropped with the session's others).
 fn handle_for(
     session: &Session,
     project: &ctl_app::Project,
@@ -202,7 +180,6 @@ fn handle_for(
         .opened
         .borrow()
         .iter()
-        .rev()
         .find(|h| h.app.name == project.name && h.app.settings.get_str("db") == db)
         .cloned();
     if let Some(handle) = found {
@@ -230,144 +207,11 @@ fn finish(
     expect: Option<i64>,
     stop: bool,
 ) -> Result<String, Exception> {
-    let Some((mut child, mut out)) = state.child.borrow_mut().take() else {
+    let Some(process) = state.child.borrow_mut().take() else {
         return Err(session.error("The process has already been waited for"));
     };
     if stop {
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-        }
+        process.interrupt();
     }
-    let status = child
-        .wait()
-        .map_err(|e| Exception::new("OSError", e.to_string()))?;
-    let mut bytes = Vec::new();
-    let _ = out.rewind();
-    let _ = out.read_to_end(&mut bytes);
-    let output = String::from_utf8_lossy(&bytes).into_owned();
-    // os.waitpid's status >> 8: a signal's death reads as 0.
-    let code = i64::from(status.code().unwrap_or(0));
-    if let Some(expect) = expect {
-        if code != expect {
-            let mut cmdline = vec!["rex".to_string()];
-            cmdline.extend(state.cmd.iter().cloned());
-            let e = Error::with(
-                "Received unexpected exit code:",
-                format!("expected {expect}; got {code}"),
-            )
-            .wrap_with("With output:", &output)
-            .wrap_with("From:", list2cmdline(&cmdline));
-            return Err(session.raise(e));
-        }
-    }
-    Ok(output)
-}
-
-/// `shlex.split` (POSIX mode): whitespace-separated words, quotes and backslashes.
-fn shlex_split(s: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        c => cur.push(c),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => match chars.next()? {
-                            c @ ('\\' | '"' | '$' | '`' | '\n') => cur.push(c),
-                            c => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                        },
-                        c => cur.push(c),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                cur.push(chars.next()?);
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Some(words)
-}
-
-/// `subprocess.list2cmdline`.
-fn list2cmdline(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            let needs = a.is_empty() || a.contains([' ', '\t']);
-            let mut out = String::new();
-            if needs {
-                out.push('"');
-            }
-            let mut backslashes = 0;
-            for c in a.chars() {
-                match c {
-                    '\\' => backslashes += 1,
-                    '"' => {
-                        out.push_str(&"\\".repeat(backslashes * 2 + 1));
-                        out.push('"');
-                        backslashes = 0;
-                    }
-                    c => {
-                        out.push_str(&"\\".repeat(backslashes));
-                        backslashes = 0;
-                        out.push(c);
-                    }
-                }
-            }
-            out.push_str(&"\\".repeat(if needs { backslashes * 2 } else { backslashes }));
-            if needs {
-                out.push('"');
-            }
-            out
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shlex_and_list2cmdline_as_python() {
-        assert_eq!(
-            shlex_split(r#"a --set='x={"a": 1}' "b c" d\ e"#).unwrap(),
-            vec!["a", r#"--set=x={"a": 1}"#, "b c", "d e"]
-        );
-        assert_eq!(shlex_split("'open"), None);
-        assert_eq!(
-            list2cmdline(&["rex".into(), "a b".into(), "x\"y".into(), "".into()]),
-            r#"rex "a b" x\"y """#
-        );
-    }
+    process.wait(expect).map_err(|e| session.raise(e))
 }

@@ -13,6 +13,7 @@
 
 pub mod app;
 mod mart;
+pub mod process;
 mod spec;
 mod workers;
 

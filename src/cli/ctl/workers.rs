@@ -1,7 +1,734 @@
-//! rex.asynctask's `asynctask-workers`.
+//! rex.asynctask's `asynctask-workers`: one supervised process per queue of the
+//! `asynctask_workers` setting (and per `asynctask_scheduled_workers` entry), each a
+//! copy of this command running the queue's worker; a worker process that exits
+//! (or crashes: it prints its own traceback) is started again, unless it ended
+//! cleanly under `--halt-when-empty`. `--scheduler` puts the scheduled workers'
+//! tasks on their queues on their cron schedules; one scheduler per application
+//! database runs at a time (it holds an advisory lock; the others wait for it).
+//! SIGTERM/SIGINT: the children are told to stop (SIGTERM: they finish their task),
+//! then waited for.
+//!
+//! Also the `ctl_executor` worker, which runs a rex task (`{"command": "..."}`).
 
-use super::spec::TaskSpec;
+use super::app::{self, open, project, Project};
+use super::process::{shlex_split, RexProcess};
+use super::spec::{ArgSpec, OptSpec, TaskSpec};
+use super::{Fatal, Invocation, TaskResult};
+use crate::asynctask::settings::{poll_interval, workers as configured_workers};
+use crate::asynctask::worker_loop::{self, LoopOptions};
+use crate::asynctask::{Worker, WorkerRegistry};
+use crate::core::app::App;
+use crate::core::settings::Settings;
+use crate::core::{Error, Result};
+use serde_json::Value;
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const LOGGER: &str = "AsyncTaskWorkerTask";
+/// Set in a worker process's environment: `QUEUE` tab `WORKER`.
+const ENV_WORKER: &str = "HARNESS_CTL_WORKER";
 
 pub fn tasks() -> Vec<TaskSpec> {
-    Vec::new()
+    vec![TaskSpec {
+        name: "asynctask-workers",
+        hint: "Launches processes for the rex.asynctask workers that are configured.",
+        help: "Starts worker processes according to the asynctask_workers setting that\n\
+will continually watch the queues and process tasks as they come across.",
+        args: vec![ArgSpec {
+            name: "project",
+            optional: true,
+        }],
+        opts: vec![
+            OptSpec {
+                name: "scheduler",
+                key: None,
+                value_name: None,
+                plural: false,
+                hint: "if specified, this process will act as the initiator for any ScheduledAsyncTaskWorkers that are configured. This should only be enabled for one process in cluster of workers.",
+            },
+            OptSpec {
+                name: "quiet",
+                key: Some('q'),
+                value_name: None,
+                plural: false,
+                hint: "if specified, no logging output will be produced",
+            },
+            OptSpec {
+                name: "halt-when-empty",
+                key: None,
+                value_name: None,
+                plural: false,
+                hint: "if specified, workers will automatically stop running when they detect no more tasks are found in their queue.",
+            },
+        ],
+        run: asynctask_workers,
+    }]
+}
+
+/// The workers this build can run: the harness's task workers and `ctl_executor`.
+pub fn registry() -> Result<WorkerRegistry> {
+    let (_, mut workers) = crate::cli::worker::builtin()?;
+    workers.register(Arc::new(CtlExecutorWorker))?;
+    Ok(workers)
+}
+
+/// Set by SIGTERM/SIGINT.
+static TERMINATED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_term(_: libc::c_int) {
+    TERMINATED.store(true, Ordering::SeqCst);
+}
+
+fn catch_termination() {
+    let handler: extern "C" fn(libc::c_int) = on_term;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+    }
+}
+
+fn asynctask_workers(inv: &Invocation) -> TaskResult {
+    let quiet = inv.flag("quiet") || inv.globals.quiet;
+    let project = project(inv, inv.arg("project"))?;
+    if let Ok(spec) = std::env::var(ENV_WORKER) {
+        return worker_process(inv, &project, &spec, quiet);
+    }
+    let (_, settings) = app::settings(&project)?;
+    if quiet {
+        log::set_max_level(log::LevelFilter::Off);
+    } else {
+        set_level(&settings);
+    }
+    let registry = registry()?;
+    let queues = queues(&settings, &registry)?;
+    if queues.is_empty() {
+        log::info!(target: LOGGER, "No workers configured; terminating.");
+        return Ok(());
+    }
+    let app = open(&project)?;
+    if quiet {
+        log::set_max_level(log::LevelFilter::Off);
+    }
+    catch_termination();
+    let env = child_env(&app);
+    let halt = inv.flag("halt-when-empty");
+    let mut children: Vec<(String, String, Option<Child>)> = Vec::new();
+    for (queue, worker) in queues {
+        let child = launch(&queue, &worker, &env)?;
+        children.push((queue, worker, Some(child)));
+    }
+    let scheduler = if inv.flag("scheduler") {
+        start_scheduler(&app)?
+    } else {
+        None
+    };
+    let interval = Duration::from_millis(
+        settings
+            .get("asynctask_workers_check_child_interval")
+            .and_then(Value::as_u64)
+            .filter(|ms| *ms >= 1)
+            .unwrap_or(1000),
+    );
+    loop {
+        for (queue, worker, slot) in children.iter_mut() {
+            let Some(child) = slot else { continue };
+            let Ok(Some(status)) = child.try_wait() else {
+                continue;
+            };
+            if TERMINATED.load(Ordering::SeqCst) {
+                break;
+            }
+            if status.success() && halt {
+                *slot = None;
+            } else {
+                log::error!(target: LOGGER, "Worker for queue {queue} died; restarting...");
+                *slot = Some(launch(queue, worker, &env)?);
+            }
+        }
+        if TERMINATED.load(Ordering::SeqCst) {
+            break;
+        }
+        if children.iter().all(|(_, _, c)| c.is_none()) {
+            log::info!(target: LOGGER, "All workers halted; closing down...");
+            break;
+        }
+        worker_loop::sleep_unless_stopped(interval, &TERMINATED);
+    }
+    if let Some((stop, thread)) = scheduler {
+        log::debug!(target: LOGGER, "Termination received; shutting down scheduler");
+        stop.store(true, Ordering::SeqCst);
+        let _ = thread.join();
+        log::debug!(target: LOGGER, "Scheduler dead");
+    }
+    if TERMINATED.load(Ordering::SeqCst) {
+        log::debug!(target: LOGGER, "Termination received; shutting down children");
+        stop_children(&mut children);
+        log::debug!(target: LOGGER, "Children dead");
+    }
+    log::info!(target: LOGGER, "Complete");
+    Ok(())
+}
+
+fn set_level(settings: &Settings) {
+    if let Some(level) = settings
+        .get("logging_root")
+        .and_then(|r| r.get("level"))
+        .and_then(Value::as_str)
+    {
+        crate::core::logging::set_level(level);
+    }
+}
+
+/// Queue -> worker name: the configured queues, then one per scheduled worker.
+fn queues(settings: &Settings, registry: &WorkerRegistry) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (queue, config) in configured_workers(settings)? {
+        out.push((queue, config.worker));
+    }
+    for schedule in schedules(settings)? {
+        out.push((schedule.queue(), schedule.worker_name().to_string()));
+    }
+    let names = registry.names();
+    for (queue, worker) in &out {
+        if registry.get(worker).is_none() {
+            return Err(Error::with("Expected one of:", names.join(", "))
+                .wrap_with("Got:", crate::core::repr::py_str_repr(worker))
+                .wrap_with(
+                    "While validating mapping value for key:",
+                    crate::core::repr::py_str_repr(queue),
+                )
+                .wrap_with("While validating setting:", "asynctask_workers"));
+        }
+    }
+    Ok(out)
+}
+
+/// What worker processes need to find the same servers and database as this one.
+fn child_env(app: &App) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        (app::ENV_PRIMARY, app.db.server.url("postgres")),
+        (app::ENV_DB, app.db.name.clone()),
+        (app::ENV_HOSTING, app.hosting.url("postgres")),
+    ];
+    if let Some(parent) = app.dir.parent() {
+        let mut apps = parent.display().to_string();
+        if let Ok(more) = std::env::var("HARNESS_APPS") {
+            apps = format!("{apps}:{more}");
+        }
+        env.push(("HARNESS_APPS", apps));
+    }
+    env
+}
+
+/// Starts a worker process: this same command line, told its queue and worker.
+fn launch(queue: &str, worker: &str, env: &[(&str, String)]) -> Result<Child> {
+    log::info!(target: LOGGER, "Launching {worker} to work on queue {queue}");
+    let exe = std::env::current_exe().map_err(|e| Error::with("Cannot start a worker:", e))?;
+    let mut command = Command::new(exe);
+    let mut args = std::env::args_os();
+    if let Some(argv0) = args.next() {
+        std::os::unix::process::CommandExt::arg0(&mut command, argv0);
+    }
+    command
+        .args(args)
+        .env(ENV_WORKER, format!("{queue}\t{worker}"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command
+        .spawn()
+        .map_err(|e| Error::with("Cannot start a worker:", e))
+}
+
+/// SIGTERM to every child, then wait (SIGKILL after 30 s).
+fn stop_children(children: &mut [(String, String, Option<Child>)]) {
+    for (_, _, child) in children.iter() {
+        if let Some(child) = child {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (_, _, slot) in children.iter_mut() {
+        let Some(child) = slot else { continue };
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        *slot = None;
+    }
+}
+
+/// A worker process: runs `worker` on `queue` until told to stop (or, with
+/// `--halt-when-empty`, until the queue is empty).
+fn worker_process(inv: &Invocation, project: &Project, spec: &str, quiet: bool) -> TaskResult {
+    let (queue, worker) = spec
+        .split_once('\t')
+        .ok_or_else(|| Fatal(format!("Bad {ENV_WORKER}: {spec}")))?;
+    let app = open(project)?;
+    if quiet {
+        log::set_max_level(log::LevelFilter::Off);
+    }
+    catch_termination();
+    let registry = registry()?;
+    let worker = registry
+        .get(worker)
+        .ok_or_else(|| Fatal(format!("Worker \"{worker}\" does not exist")))?;
+    let transport = crate::cli::worker::app_transport(&app)?;
+    let rate = configured_workers(&app.settings)?
+        .get(queue)
+        .and_then(|c| Some((c.rate_max_calls? as usize, c.rate_period?)));
+    let opts = LoopOptions {
+        poll_interval: poll_interval(&app.settings),
+        halt_when_empty: inv.flag("halt-when-empty"),
+        stop: Arc::new(AtomicBool::new(false)),
+        rate,
+    };
+    let stop = opts.stop.clone();
+    std::thread::spawn(move || loop {
+        if TERMINATED.load(Ordering::SeqCst) {
+            stop.store(true, Ordering::SeqCst);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    });
+    if let Err(e) = worker_loop::run(&app, worker.as_ref(), transport.as_ref(), queue, &opts) {
+        eprint!("{}", super::mart::traceback(&e));
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// One `asynctask_scheduled_workers` entry.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    worker: Option<String>,
+    ctl: Option<String>,
+    /// The given cron fields, in APScheduler's order, as given (for the log line).
+    fields: Vec<(&'static str, Value)>,
+    cron: Cron,
+}
+
+impl Schedule {
+    fn worker_name(&self) -> &str {
+        self.worker.as_deref().unwrap_or("ctl_executor")
+    }
+
+    /// `scheduled_0_<worker>`, or `scheduled_0_ctl_<hash>` for a ctl entry.
+    pub fn queue(&self) -> String {
+        let name = match &self.worker {
+            Some(w) => w.clone(),
+            None => format!(
+                "ctl_{:08x}",
+                crate::pg::fnv1a(self.ctl.as_deref().unwrap_or_default().as_bytes()) as u32
+            ),
+        };
+        format!("scheduled_0_{name}")
+    }
+
+    fn payload(&self) -> Value {
+        match (&self.worker, &self.ctl) {
+            (Some(_), _) => serde_json::json!({}),
+            (None, ctl) => serde_json::json!({ "command": ctl }),
+        }
+    }
+
+    /// rex's `%r` of the schedule's cron arguments.
+    fn sched_repr(&self) -> String {
+        let parts: Vec<String> = self
+            .fields
+            .iter()
+            .map(|(k, v)| format!("'{k}': {}", crate::core::repr::py_json_repr(v)))
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    }
+}
+
+const FIELDS: [&str; 8] = [
+    "year",
+    "month",
+    "day",
+    "week",
+    "day_of_week",
+    "hour",
+    "minute",
+    "second",
+];
+
+/// `asynctask_scheduled_workers`, validated.
+pub fn schedules(settings: &Settings) -> Result<Vec<Schedule>> {
+    let setting =
+        |e: Error| e.wrap_with("While validating setting:", "asynctask_scheduled_workers");
+    let Some(value) = settings.get("asynctask_scheduled_workers") else {
+        return Ok(Vec::new());
+    };
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        other => {
+            return Err(setting(
+                Error::new("Expected a sequence")
+                    .wrap_with("Got:", crate::core::repr::py_json_repr(other)),
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |e: Error| {
+            setting(e.wrap_with("While validating sequence item", format!("#{}", i + 1)))
+        };
+        let Some(map) = item.as_object() else {
+            return Err(at(Error::new("Expected a mapping")
+                .wrap_with("Got:", crate::core::repr::py_json_repr(item))));
+        };
+        for key in map.keys() {
+            let known = FIELDS.contains(&key.as_str())
+                || matches!(key.as_str(), "worker" | "ctl" | "start_date" | "end_date");
+            if !known {
+                return Err(at(Error::with("Got unexpected field:", key)));
+            }
+        }
+        let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_string);
+        let (worker, ctl) = (text("worker"), text("ctl"));
+        if worker.is_some() == ctl.is_some() {
+            return Err(at(Error::new("Must specify one of 'worker' or 'ctl'")));
+        }
+        let fields: Vec<(&'static str, Value)> = FIELDS
+            .iter()
+            .filter_map(|f| {
+                map.get(*f)
+                    .filter(|v| !v.is_null())
+                    .map(|v| (*f, v.clone()))
+            })
+            .collect();
+        if fields.is_empty() {
+            return Err(at(Error::new("Must specify some property of the schedule")));
+        }
+        let cron = Cron::new(&fields).map_err(at)?;
+        out.push(Schedule {
+            worker,
+            ctl,
+            fields,
+            cron,
+        });
+    }
+    Ok(out)
+}
+
+/// One cron field: its allowed values (`None`: any).
+#[derive(Clone, Debug)]
+struct CronField(Option<Vec<u32>>);
+
+/// APScheduler's cron trigger: fields before the last given one default to `*`,
+/// fields after it to their minimum (`second=0`...; `week`, `day_of_week` to `*`).
+#[derive(Clone, Debug)]
+struct Cron {
+    fields: Vec<CronField>,
+}
+
+impl Cron {
+    fn new(given: &[(&'static str, Value)]) -> Result<Cron> {
+        let last = FIELDS
+            .iter()
+            .rposition(|f| given.iter().any(|(g, _)| g == f))
+            .unwrap_or(0);
+        let mut fields = Vec::new();
+        for (i, name) in FIELDS.iter().enumerate() {
+            let (lo, hi) = bounds(name);
+            let expr = match given.iter().find(|(g, _)| g == name) {
+                Some((_, Value::Number(n))) => n.to_string(),
+                Some((_, Value::String(s))) => s.clone(),
+                Some((_, other)) => other.to_string(),
+                None if i < last => "*".into(),
+                None => match *name {
+                    "month" | "day" => "1".into(),
+                    "hour" | "minute" | "second" => "0".into(),
+                    _ => "*".into(),
+                },
+            };
+            fields.push(
+                parse_field(name, &expr, lo, hi)
+                    .map_err(|e| e.wrap_with("While validating field:", name))?,
+            );
+        }
+        Ok(Cron { fields })
+    }
+
+    fn matches(&self, t: &chrono::NaiveDateTime) -> bool {
+        use chrono::{Datelike, Timelike};
+        let values = [
+            t.year() as u32,
+            t.month(),
+            t.day(),
+            t.iso_week().week(),
+            t.weekday().num_days_from_monday(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+        ];
+        self.fields
+            .iter()
+            .zip(values)
+            .all(|(f, v)| f.0.as_ref().is_none_or(|allowed| allowed.contains(&v)))
+    }
+}
+
+fn bounds(name: &str) -> (u32, u32) {
+    match name {
+        "year" => (1970, 9999),
+        "month" => (1, 12),
+        "day" => (1, 31),
+        "week" => (1, 53),
+        "day_of_week" => (0, 6),
+        "hour" => (0, 23),
+        "minute" | "second" => (0, 59),
+        _ => (0, 0),
+    }
+}
+
+/// `*`, `*/n`, `a`, `a-b`, `a-b/n`, lists of those; weekday names for day_of_week.
+fn parse_field(name: &str, expr: &str, lo: u32, hi: u32) -> Result<CronField> {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let bad = || Error::with("Unrecognized expression:", expr);
+    let num = |s: &str| -> Result<u32> {
+        let s = s.trim().to_lowercase();
+        if name == "day_of_week" {
+            if let Some(i) = DAYS.iter().position(|d| *d == s) {
+                return Ok(i as u32);
+            }
+        }
+        let n: u32 = s.parse().map_err(|_| bad())?;
+        if n < lo || n > hi {
+            return Err(Error::with(
+                "Value out of range:",
+                format!("{n} (expected {lo}..{hi})"),
+            ));
+        }
+        Ok(n)
+    };
+    let mut allowed = Vec::new();
+    for part in expr.split(',') {
+        let part = part.trim();
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (
+                r,
+                s.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(bad)?,
+            ),
+            None => (part, 1),
+        };
+        if range == "*" && step == 1 {
+            return Ok(CronField(None));
+        }
+        let (a, b) = match range {
+            "*" => (lo, hi),
+            r => match r.split_once('-') {
+                Some((a, b)) => (num(a)?, num(b)?),
+                None if step > 1 => (num(r)?, hi),
+                None => (num(r)?, num(r)?),
+            },
+        };
+        if a > b {
+            return Err(bad());
+        }
+        allowed.extend((a..=b).step_by(step as usize));
+    }
+    Ok(CronField(Some(allowed)))
+}
+
+/// Starts the scheduler thread: it waits for the scheduler lock of the application
+/// database, then each second submits the tasks of the schedules that match it.
+fn start_scheduler(app: &App) -> Result<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>> {
+    let schedules = schedules(&app.settings)?;
+    if schedules.is_empty() {
+        log::info!(target: LOGGER, "No schedules configured -- not starting scheduler");
+        return Ok(None);
+    }
+    for s in &schedules {
+        let what = s.worker.as_deref().or(s.ctl.as_deref()).unwrap_or_default();
+        log::info!(target: LOGGER, "Scheduling \"{what}\" for {}", s.sched_repr());
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let (app, flag) = (app.clone(), stop.clone());
+    let thread = std::thread::spawn(move || {
+        if let Err(e) = run_scheduler(&app, &schedules, &flag) {
+            log::error!(target: LOGGER, "The scheduler stopped:\n{e}");
+        }
+    });
+    Ok(Some((stop, thread)))
+}
+
+/// The advisory lock key that makes one scheduler per application database.
+fn scheduler_lock_key(app: &App) -> i64 {
+    crate::pg::fnv1a(format!("harness asynctask scheduler: {}", app.db.name).as_bytes()) as i64
+}
+
+fn run_scheduler(app: &App, schedules: &[Schedule], stop: &AtomicBool) -> Result<()> {
+    // The session holding the lock lives as long as this scheduler.
+    let mut lock_session = app.db.connect()?;
+    let key = scheduler_lock_key(app);
+    let mut waiting_said = false;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let row = lock_session.query_one("SELECT pg_try_advisory_lock($1)", &[&key])?;
+        if row.get::<_, bool>(0) {
+            break;
+        }
+        if !waiting_said {
+            log::info!(target: LOGGER, "Another scheduler is running on this database; waiting to take over");
+            waiting_said = true;
+        }
+        worker_loop::sleep_unless_stopped(Duration::from_secs(1), stop);
+    }
+    let transport = crate::cli::worker::app_transport(app)?;
+    let now = || chrono::Local::now().naive_local();
+    let mut last = now().with_nanosecond_zero();
+    while !stop.load(Ordering::SeqCst) {
+        // Sleep to just past the next second boundary.
+        let current = now();
+        let next = last + chrono::TimeDelta::seconds(1);
+        if current < next {
+            let wait = (next - current).to_std().unwrap_or_default() + Duration::from_millis(2);
+            worker_loop::sleep_unless_stopped(wait, stop);
+            continue;
+        }
+        // Every second since the last tick (late ticks catch up; each schedule fires
+        // once per tick).
+        let through = current.with_nanosecond_zero();
+        for s in schedules {
+            let mut t = next;
+            let mut due = false;
+            while t <= through {
+                due |= s.cron.matches(&t);
+                t += chrono::TimeDelta::seconds(1);
+            }
+            if due {
+                log::debug!(target: LOGGER, "Triggering scheduled execution of {}", s.worker_name());
+                transport.submit_task(&s.queue(), &s.payload())?;
+            }
+        }
+        last = through;
+    }
+    Ok(())
+}
+
+trait NoNanos {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl NoNanos for chrono::NaiveDateTime {
+    fn with_nanosecond_zero(self) -> Self {
+        chrono::Timelike::with_nanosecond(&self, 0).unwrap_or(self)
+    }
+}
+
+/// rex.asynctask's `ctl_executor`: runs the rex task `{"command": "..."}` and logs its
+/// output.
+pub struct CtlExecutorWorker;
+
+impl Worker for CtlExecutorWorker {
+    fn name(&self) -> &str {
+        "ctl_executor"
+    }
+
+    fn logger_name(&self) -> &str {
+        "CtlExecutorWorker"
+    }
+
+    fn process(&self, _app: &App, payload: &Value) -> Result<()> {
+        use crate::core::validate::{RecordVal, StrVal, Validator};
+        let node = RecordVal::new()
+            .field("command", StrVal::new())
+            .validate(&crate::core::yaml::Node::from_json(payload))?;
+        let command = node
+            .get("command")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default()
+            .to_string();
+        log::info!(target: "CtlExecutorWorker", "Executing Task: {command}");
+        let cmd = shlex_split(&command).ok_or_else(|| Error::new("No closing quotation"))?;
+        let result = RexProcess::start(&cmd, "", &[], &[ENV_WORKER])
+            .map_err(|e| Error::with("Cannot start the task:", e))
+            .and_then(|p| p.wait(Some(0)));
+        match result {
+            Ok(output) => {
+                let output = output.trim();
+                if !output.is_empty() {
+                    log::info!(target: "CtlExecutorWorker", "{output}");
+                }
+            }
+            Err(e) => log::error!(
+                target: "CtlExecutorWorker",
+                "Failed execution\n{}",
+                super::mart::traceback(&e).trim_end()
+            ),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn settings(v: Value) -> Settings {
+        let mut s = Settings::new();
+        s.set("asynctask_scheduled_workers", v);
+        s
+    }
+
+    fn at(s: &str) -> chrono::NaiveDateTime {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn cron_defaults_follow_apscheduler() {
+        let s = schedules(&settings(json!([{"worker": "w", "minute": "*/5"}]))).unwrap();
+        let cron = &s[0].cron;
+        assert!(cron.matches(&at("2026-12-02 10:05:00")));
+        assert!(!cron.matches(&at("2026-12-02 10:05:01")));
+        assert!(!cron.matches(&at("2026-12-02 10:06:00")));
+        assert_eq!(s[0].sched_repr(), "{'minute': '*/5'}");
+        assert_eq!(s[0].queue(), "scheduled_0_w");
+        let s = schedules(&settings(
+            json!([{"ctl": "help", "second": "*", "day_of_week": "mon-fri"}]),
+        ))
+        .unwrap();
+        assert!(s[0].cron.matches(&at("2026-12-02 10:05:07")));
+        assert!(!s[0].cron.matches(&at("2026-12-05 10:05:07")));
+        assert_eq!(s[0].payload(), json!({"command": "help"}));
+        assert_eq!(s[0].worker_name(), "ctl_executor");
+    }
+
+    #[test]
+    fn schedule_errors_read_as_rex() {
+        let e = |v: Value| schedules(&settings(v)).unwrap_err().to_string();
+        assert_eq!(
+            e(json!([{"worker": "w", "ctl": "x", "second": 1}])),
+            "Must specify one of 'worker' or 'ctl'\nWhile validating sequence item\n    #1\nWhile validating setting:\n    asynctask_scheduled_workers"
+        );
+        assert_eq!(
+            e(json!([{"worker": "w"}])),
+            "Must specify some property of the schedule\nWhile validating sequence item\n    #1\nWhile validating setting:\n    asynctask_scheduled_workers"
+        );
+        assert!(e(json!([{"worker": "w", "second": "61"}])).starts_with("Value out of range:"));
+    }
 }

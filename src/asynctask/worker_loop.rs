@@ -69,6 +69,7 @@ pub fn run(
         period: Duration::from_secs_f64(period.max(0.0)),
         calls: Default::default(),
     });
+    let mut exited = None;
     let result = (|| -> Result<()> {
         while !opts.stop.load(Ordering::SeqCst) {
             if let Some(limiter) = limiter.as_mut() {
@@ -76,8 +77,10 @@ pub fn run(
             }
             let taken = transport.with_task(queue, &mut |payload| {
                 log::debug!(target: logger, "Got payload: {}", py_json_repr(payload));
-                match worker.process(app, payload) {
+                match worker.process_on(app, payload, Some(queue)) {
                     Ok(()) => log::debug!(target: logger, "Processing complete"),
+                    // The task is consumed, as rex's (taken before processing).
+                    Err(err) if super::is_worker_exit(&err) => exited = Some(err),
                     Err(err) => log::error!(
                         target: logger,
                         "An unhandled exception occurred while processing the payload\n{}",
@@ -86,6 +89,11 @@ pub fn run(
                 }
                 Ok(())
             })?;
+            if let Some(err) = exited.take() {
+                // The worker ended itself (`sys.exit()`): no "Terminating"; the
+                // supervisor restarts it.
+                return Err(err);
+            }
             if taken.is_some() {
                 continue;
             }
@@ -97,7 +105,9 @@ pub fn run(
         }
         Ok(())
     })();
-    log::info!(target: logger, "Terminating");
+    if !matches!(&result, Err(e) if super::is_worker_exit(e)) {
+        log::info!(target: logger, "Terminating");
+    }
     result
 }
 

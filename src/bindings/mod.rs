@@ -6,6 +6,8 @@
 //! that opens applications, the stack of active applications (`rex.on()`), and the
 //! `rex.core.Error` class.
 
+pub mod app_code;
+mod rex_asynctask;
 mod rex_core;
 mod rex_ctl;
 mod rex_db;
@@ -100,6 +102,7 @@ impl Session {
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_core::install(interp, session);
     let db_class = rex_db::install(interp, session);
+    rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_class);
     rex_ctl::install(interp, session);

@@ -129,6 +129,8 @@ impl AppArgs {
         if let Some(hosting) = hosting {
             app.hosting = hosting;
         }
+        // Errors in the application's code are input errors too.
+        crate::bindings::app_code::check(&app)?;
         Ok(app)
     }
 }

@@ -142,6 +142,15 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
             return 2;
         }
     };
+    // The application's own executors and task workers (Python), beside ours.
+    let (registry, workers) =
+        match crate::bindings::app_code::extend_registries(&app, registry, workers) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("harness worker: error: {e}");
+                return 2;
+            }
+        };
     let stop = StopSignal::new();
     install_signal_handlers(stop.clone());
     let tasks_stop = Arc::new(AtomicBool::new(false));
@@ -176,11 +185,20 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         };
         let app = app.clone();
         log::info!(target: LOGGER, "Launching {} to work on queue {queue}", config.worker);
-        task_threads.push(std::thread::spawn(move || {
-            if let Err(e) =
-                worker_loop::run(&app, worker.as_ref(), transport.as_ref(), &queue, &opts)
-            {
-                log::error!(target: LOGGER, "Worker for queue {queue} failed:\n{e}");
+        let name = config.worker.clone();
+        task_threads.push(std::thread::spawn(move || loop {
+            match worker_loop::run(&app, worker.as_ref(), transport.as_ref(), &queue, &opts) {
+                // The worker ended itself (`sys.exit()`): start it again, as rex's
+                // supervisor restarts a dead worker process.
+                Err(e) if crate::asynctask::is_worker_exit(&e) => {
+                    log::error!(target: LOGGER, "Worker for queue {queue} died; restarting...");
+                    log::info!(target: LOGGER, "Launching {name} to work on queue {queue}");
+                }
+                Err(e) => {
+                    log::error!(target: LOGGER, "Worker for queue {queue} failed:\n{e}");
+                    break;
+                }
+                Ok(()) => break,
             }
         }));
     }

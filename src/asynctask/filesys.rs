@@ -37,7 +37,10 @@ impl Drop for Locked {
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::with(format!("Failed to {what}:"), format!("{}: {e}", path.display()))
+    Error::with(
+        format!("Failed to {what}:"),
+        format!("{}: {e}", path.display()),
+    )
 }
 
 impl FileSysTransport {
@@ -54,13 +57,15 @@ impl FileSysTransport {
             match pair.split_once('=') {
                 Some(("lock_timeout", v)) => {
                     let secs: i64 = v.parse().map_err(|_| {
-                        Error::with("Expected an integer", v).wrap_with("While parsing:", "lock_timeout")
+                        Error::with("Expected an integer", v)
+                            .wrap_with("While parsing:", "lock_timeout")
                     })?;
                     t.lock_timeout = (secs >= 0).then(|| Duration::from_secs(secs as u64));
                 }
                 Some(("file_mode", v)) => {
                     t.file_mode = u32::from_str_radix(v, 8).map_err(|_| {
-                        Error::with("Expected an octal file mode", v).wrap_with("While parsing:", "file_mode")
+                        Error::with("Expected an octal file mode", v)
+                            .wrap_with("While parsing:", "file_mode")
                     })?;
                 }
                 _ => {}
@@ -106,7 +111,10 @@ impl FileSysTransport {
                 break;
             }
             if self.lock_timeout.is_some_and(|t| start.elapsed() >= t) {
-                return Err(Error::with("Timed out waiting for the queue lock:", path.display()));
+                return Err(Error::with(
+                    "Timed out waiting for the queue lock:",
+                    path.display(),
+                ));
             }
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -119,7 +127,8 @@ impl FileSysTransport {
 
     fn index(&self, queue: &str) -> Result<(u64, u64)> {
         let path = self.queue_dir(queue).join(INDEX);
-        let text = std::fs::read_to_string(&path).map_err(|e| io("read the queue index", &path, e))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| io("read the queue index", &path, e))?;
         let mut parts = text.trim().split(',').map(|p| p.trim().parse::<u64>());
         match (parts.next(), parts.next()) {
             (Some(Ok(a)), Some(Ok(b))) => Ok((a, b)),
@@ -140,7 +149,10 @@ impl FileSysTransport {
     }
 
     fn set_index(&self, queue: &str, first: u64, last: u64) -> Result<()> {
-        self.write_file(&self.queue_dir(queue).join(INDEX), &format!("{first},{last}"))
+        self.write_file(
+            &self.queue_dir(queue).join(INDEX),
+            &format!("{first},{last}"),
+        )
     }
 
     /// The oldest task's number and payload, without removing it.
@@ -153,7 +165,10 @@ impl FileSysTransport {
         let text = std::fs::read_to_string(&path).map_err(|e| io("read the task", &path, e))?;
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| Error::with("Unreadable task:", format!("{}: {e}", path.display())))?;
-        Ok(Some((first, v.get("payload").cloned().unwrap_or(Value::Null))))
+        Ok(Some((
+            first,
+            v.get("payload").cloned().unwrap_or(Value::Null),
+        )))
     }
 
     /// Removes task `n`, the oldest.
@@ -194,7 +209,11 @@ impl Transport for FileSysTransport {
     fn poll_queue(&self, queue: &str) -> Result<i64> {
         let _lock = self.lock(queue)?;
         let (first, last) = self.index(queue)?;
-        Ok(if last == 0 { 0 } else { (last - first + 1) as i64 })
+        Ok(if last == 0 {
+            0
+        } else {
+            (last - first + 1) as i64
+        })
     }
 
     /// Taken before it runs, as rex does: holding the queue's lock meanwhile would

@@ -67,11 +67,12 @@ will continually watch the queues and process tasks as they come across.",
     }]
 }
 
-/// The workers this build can run: the harness's task workers and `ctl_executor`.
-pub fn registry() -> Result<WorkerRegistry> {
-    let (_, mut workers) = crate::cli::worker::builtin()?;
+/// The workers `app` can run: the harness's task workers, `ctl_executor` and the
+/// application's own (Python) workers.
+pub fn registry(app: &App) -> Result<WorkerRegistry> {
+    let (jobs, mut workers) = crate::cli::worker::builtin()?;
     workers.register(Arc::new(CtlExecutorWorker))?;
-    Ok(workers)
+    Ok(crate::bindings::app_code::extend_registries(app, jobs, workers)?.1)
 }
 
 /// Set by SIGTERM/SIGINT.
@@ -102,8 +103,7 @@ fn asynctask_workers(inv: &Invocation) -> TaskResult {
     } else {
         set_level(&settings);
     }
-    let registry = registry()?;
-    let queues = queues(&settings, &registry)?;
+    let queues = queues(&settings)?;
     if queues.is_empty() {
         log::info!(target: LOGGER, "No workers configured; terminating.");
         return Ok(());
@@ -112,6 +112,7 @@ fn asynctask_workers(inv: &Invocation) -> TaskResult {
     if quiet {
         log::set_max_level(log::LevelFilter::Off);
     }
+    check_workers(&queues, &registry(&app)?)?;
     catch_termination();
     let env = child_env(&app);
     let halt = inv.flag("halt-when-empty");
@@ -183,7 +184,7 @@ fn set_level(settings: &Settings) {
 }
 
 /// Queue -> worker name: the configured queues, then one per scheduled worker.
-fn queues(settings: &Settings, registry: &WorkerRegistry) -> Result<Vec<(String, String)>> {
+fn queues(settings: &Settings) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (queue, config) in configured_workers(settings)? {
         out.push((queue, config.worker));
@@ -191,8 +192,13 @@ fn queues(settings: &Settings, registry: &WorkerRegistry) -> Result<Vec<(String,
     for schedule in schedules(settings)? {
         out.push((schedule.queue(), schedule.worker_name().to_string()));
     }
+    Ok(out)
+}
+
+/// Every queue's worker exists (rex validates the setting against the known names).
+fn check_workers(queues: &[(String, String)], registry: &WorkerRegistry) -> Result<()> {
     let names = registry.names();
-    for (queue, worker) in &out {
+    for (queue, worker) in queues {
         if registry.get(worker).is_none() {
             return Err(Error::with("Expected one of:", names.join(", "))
                 .wrap_with("Got:", crate::core::repr::py_str_repr(worker))
@@ -203,7 +209,7 @@ fn queues(settings: &Settings, registry: &WorkerRegistry) -> Result<Vec<(String,
                 .wrap_with("While validating setting:", "asynctask_workers"));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// What worker processes need to find the same servers and database as this one.
@@ -282,7 +288,7 @@ fn worker_process(inv: &Invocation, project: &Project, spec: &str, quiet: bool) 
         log::set_max_level(log::LevelFilter::Off);
     }
     catch_termination();
-    let registry = registry()?;
+    let registry = registry(&app)?;
     let worker = registry
         .get(worker)
         .ok_or_else(|| Fatal(format!("Worker \"{worker}\" does not exist")))?;
@@ -304,9 +310,14 @@ fn worker_process(inv: &Invocation, project: &Project, spec: &str, quiet: bool) 
         }
         std::thread::sleep(Duration::from_millis(20));
     });
-    if let Err(e) = worker_loop::run(&app, worker.as_ref(), transport.as_ref(), queue, &opts) {
-        eprint!("{}", super::mart::traceback(&e));
-        std::process::exit(1);
+    match worker_loop::run(&app, worker.as_ref(), transport.as_ref(), queue, &opts) {
+        Ok(()) => {}
+        // The worker ended its own process (`sys.exit()`): the supervisor restarts it.
+        Err(e) if crate::asynctask::is_worker_exit(&e) => std::process::exit(1),
+        Err(e) => {
+            eprint!("{}", super::mart::traceback(&e));
+            std::process::exit(1);
+        }
     }
     Ok(())
 }

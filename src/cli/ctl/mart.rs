@@ -153,7 +153,8 @@ fn determine_runlist(inv: &Invocation, app: &App) -> Result<Vec<RunListEntry>, F
         Some(path) => {
             let text = read_runlist(path)
                 .map_err(|why| Fatal(format!("Could not open \"{path}\": {why}")))?;
-            let node = crate::core::yaml::load_str(&text, path)?;
+            // Read as rex reads a string: PyYAML names it `<unicode string>`.
+            let node = crate::core::yaml::load_str(&text, "<unicode string>")?;
             let items = node.as_seq().ok_or_else(|| {
                 Error::with("Expected a sequence", "").wrap_with("Got:", node.py_repr())
             })?;

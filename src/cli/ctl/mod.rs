@@ -45,7 +45,12 @@ pub fn invoked_as_rex(argv0: &str) -> bool {
 /// exit status: 0, or 1 after `FATAL ERROR: ...` and an empty line on stderr.
 pub fn main(executable: &str, argv: &[String]) -> i32 {
     crate::core::logging::install(crate::core::logging::Format::Basic);
-    let result = spec::parse(executable, argv).and_then(|inv| (inv.task.run)(&inv));
+    let result = spec::parse(executable, argv).and_then(|inv| {
+        for warning in &inv.warnings {
+            eprintln!("{warning}");
+        }
+        (inv.task.run)(&inv)
+    });
     let _ = std::io::stdout().flush();
     match result {
         Ok(()) => 0,

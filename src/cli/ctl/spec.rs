@@ -110,6 +110,8 @@ pub struct Invocation {
     /// Option values by option name (toggles: one `"true"`).
     pub opts: BTreeMap<&'static str, Vec<String>>,
     pub globals: Globals,
+    /// rex.ctl's `WARNING:` lines about the settings sources, for stderr.
+    pub warnings: Vec<String>,
 }
 
 impl Invocation {
@@ -435,19 +437,26 @@ pub fn parse(executable: &str, argv: &[String]) -> Result<Invocation, Fatal> {
             )));
         }
     }
-    configure(&mut globals, &mut seen, executable)?;
+    let mut warnings = Vec::new();
+    configure(&mut globals, &mut seen, executable, &mut warnings)?;
     Ok(Invocation {
         executable: executable.to_string(),
         task,
         args,
         opts,
         globals,
+        warnings,
     })
 }
 
 /// Settings from `REX_*` variables, then from the configuration file (`--config`,
 /// else `rex.yaml` in the current directory).
-fn configure(globals: &mut Globals, seen: &mut Vec<&'static str>, executable: &str) -> TaskResult {
+fn configure(
+    globals: &mut Globals,
+    seen: &mut Vec<&'static str>,
+    executable: &str,
+    warnings: &mut Vec<String>,
+) -> TaskResult {
     let mut vars: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("REX_"))
         .collect();
@@ -456,7 +465,7 @@ fn configure(globals: &mut Globals, seen: &mut Vec<&'static str>, executable: &s
         let name = to_name(&key[4..]);
         match setting(&name) {
             Some(spec) => init_setting(globals, seen, spec, Value::String(value))?,
-            None => eprintln!("WARNING: unknown setting {key} in the environment"),
+            None => warnings.push(format!("WARNING: unknown setting {key} in the environment")),
         }
     }
     let path = match &globals.config {
@@ -480,10 +489,10 @@ fn configure(globals: &mut Globals, seen: &mut Vec<&'static str>, executable: &s
             for (key, value) in map {
                 match setting(&to_name(&key)) {
                     Some(spec) => init_setting(globals, seen, spec, value)?,
-                    None => eprintln!(
+                    None => warnings.push(format!(
                         "WARNING: unknown setting {key} in configuration file {}",
                         path.display()
-                    ),
+                    )),
                 }
             }
         }

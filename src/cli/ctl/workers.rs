@@ -100,8 +100,6 @@ fn asynctask_workers(inv: &Invocation) -> TaskResult {
     let (_, settings) = app::settings(&project)?;
     if quiet {
         log::set_max_level(log::LevelFilter::Off);
-    } else {
-        set_level(&settings);
     }
     let queues = queues(&settings)?;
     if queues.is_empty() {
@@ -171,16 +169,6 @@ fn asynctask_workers(inv: &Invocation) -> TaskResult {
     }
     log::info!(target: LOGGER, "Complete");
     Ok(())
-}
-
-fn set_level(settings: &Settings) {
-    if let Some(level) = settings
-        .get("logging_root")
-        .and_then(|r| r.get("level"))
-        .and_then(Value::as_str)
-    {
-        crate::core::logging::set_level(level);
-    }
 }
 
 /// Queue -> worker name: the configured queues, then one per scheduled worker.

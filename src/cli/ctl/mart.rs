@@ -298,6 +298,11 @@ fn mart_shell(inv: &Invocation) -> TaskResult {
         }
     };
     let mut client = app.hosting.connect(&mart.name)?;
+    // SAFETY: isatty(3) on standard input.
+    if unsafe { libc::isatty(0) } == 1 {
+        interactive(&mut client, &mart.name);
+        return Ok(());
+    }
     let mut input = String::new();
     for line in std::io::stdin().lock().lines() {
         match line {
@@ -346,6 +351,29 @@ pub fn shell(client: &mut postgres::Client, input: &str) {
             block.pop();
         }
         if !shell_command(client, &block.join("\n")) {
+            return;
+        }
+    }
+}
+
+/// The shell on a terminal: a `<database>$ ` prompt, one command per line, until
+/// `exit` or end of input.
+fn interactive(client: &mut postgres::Client, database: &str) {
+    println!("Type 'help' for more information, 'exit' to quit the shell.");
+    let stdin = std::io::stdin();
+    loop {
+        print!("{database}$ ");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        if matches!(stdin.lock().read_line(&mut line), Ok(0) | Err(_)) {
+            println!();
+            return;
+        }
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !shell_command(client, line) {
             return;
         }
     }

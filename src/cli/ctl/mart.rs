@@ -105,7 +105,7 @@ fn mart_create(inv: &Invocation) -> TaskResult {
     let app = open(&project(inv, None)?)?;
     let runlist = determine_runlist(inv, &app)?;
     for entry in runlist {
-        if let Err(e) = execute(inv, &app, &entry) {
+        if let Err(e) = execute(&app, &entry) {
             let msg = format!(
                 "Mart creation for {} failed:\n{}",
                 entry.py_repr(),
@@ -241,8 +241,7 @@ fn read_runlist(path: &str) -> std::result::Result<String, String> {
     })
 }
 
-fn execute(inv: &Invocation, app: &App, entry: &RunListEntry) -> Result<()> {
-    let _ = inv;
+fn execute(app: &App, entry: &RunListEntry) -> Result<()> {
     print!(
         "{}",
         stamped(&format!(

@@ -42,6 +42,7 @@ impl RexProcess {
         for k in remove {
             command.env_remove(k);
         }
+        die_with_parent(&mut command);
         Ok(RexProcess {
             cmd: cmd.to_vec(),
             child: command.spawn()?,
@@ -83,6 +84,19 @@ impl RexProcess {
             }
             _ => Ok(output),
         }
+    }
+}
+
+/// The child gets SIGTERM when the thread that started it ends (a transcript that
+/// never waited for a `Ctl`, an `asynctask-workers` killed with SIGKILL): no
+/// process outlives its caller.
+pub fn die_with_parent(command: &mut Command) {
+    // SAFETY: prctl(2) is async-signal-safe; the closure touches no other state.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(command, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
     }
 }
 

@@ -232,6 +232,7 @@ fn launch(queue: &str, worker: &str, env: &[(&str, String)]) -> Result<Child> {
     for (k, v) in env {
         command.env(k, v);
     }
+    super::process::die_with_parent(&mut command);
     command
         .spawn()
         .map_err(|e| Error::with("Cannot start a worker:", e))

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ctl/apps");
 
-/// Processes whose command line contains `marker` (the scratch database's name).
+/// `asynctask-workers` processes whose command line contains `marker` (the scratch
+/// database's name; the server's backends for that database are not counted).
 fn processes_with(marker: &str) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -22,7 +23,7 @@ fn processes_with(marker: &str) -> Vec<String> {
         }
         if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if cmdline.contains(marker) {
+            if cmdline.contains(marker) && cmdline.contains("asynctask-workers") {
                 found.push(format!("{pid}: {cmdline}"));
             }
         }
@@ -147,4 +148,55 @@ fn scheduler_restarts_and_sigterm() {
     // SIGTERM reached every worker: the last ones say so.
     assert_eq!(count("INFO:TickWorker:Terminating"), 1, "{log}");
     assert!(count("INFO:CrashWorker:Terminating") >= 1, "{log}");
+}
+
+/// A task killed outright (SIGKILL: no cleanup of its own) still leaves no worker
+/// process behind: each one is told when its parent dies.
+#[test]
+fn killed_task_leaves_no_worker() {
+    let db = ScratchDb::new("ctl_killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["ctl", "asynctask-workers", "ticks"])
+        .arg(format!("--set=db=pgsql:{}", db.name))
+        .env("HARNESS_APPS", APPS)
+        .env("HARNESS_PG_URL", server().url("postgres"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start harness ctl");
+    let err = child.stderr.take().unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    // Both workers have started.
+    let mut started = 0;
+    while started < 2 {
+        let line = receive
+            .recv_timeout(Duration::from_secs(60))
+            .expect("workers start");
+        if line.contains(":Starting; queue=") {
+            started += 1;
+        }
+    }
+    assert_eq!(
+        processes_with(&db.name).len(),
+        3,
+        "{:?}",
+        processes_with(&db.name)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = Instant::now();
+    while !processes_with(&db.name).is_empty() {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "processes left: {:?}",
+            processes_with(&db.name)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -15,7 +15,7 @@ pub mod app;
 mod mart;
 pub mod process;
 mod spec;
-mod workers;
+pub mod workers;
 
 pub use spec::{parse, Invocation};
 

@@ -653,3 +653,64 @@ fn describe_setting(inv: &Invocation, spec: &SettingSpec) {
         log(inv, "");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(words: &[&str]) -> Result<String, String> {
+        let argv: Vec<String> = std::iter::once("rex")
+            .chain(words.iter().copied())
+            .map(str::to_string)
+            .collect();
+        parse("rex", &argv)
+            .map(|inv| format!("{} {:?} {:?}", inv.task.name, inv.args, inv.opts))
+            .map_err(|Fatal(m)| m)
+    }
+
+    #[test]
+    fn parses_as_rex_ctl() {
+        assert_eq!(
+            parse_words(&["mart_create", "-o", "a", "-oB", "--definition", "d", "--halt_on_failure"])
+                .unwrap(),
+            "mart-create {} {\"definition\": [\"d\"], \"halt-on-failure\": [\"true\"], \"owner\": [\"a\", \"B\"]}"
+        );
+        assert_eq!(
+            parse_words(&["mart-shell", "--", "-r"]).unwrap(),
+            "mart-shell {\"code-name-owner\": \"-r\"} {}"
+        );
+        assert_eq!(parse_words(&["@inst", "help"]).unwrap(), "help {} {}");
+        assert_eq!(
+            parse_words(&["mart-create", "--set", "bad value"]).unwrap_err(),
+            "invalid value for option --set: \nExpected a string matching:\n    /[0-9A-Za-z_-]+(=.*)?/\nGot:\n    'bad value'"
+        );
+        assert_eq!(
+            parse_words(&["--debug=1", "help"]).unwrap_err(),
+            "unexpected value for toggle setting --debug"
+        );
+        assert_eq!(
+            parse_words(&["--project"]).unwrap_err(),
+            "missing value for setting --project"
+        );
+    }
+
+    #[test]
+    fn odd_command_lines_fail_cleanly() {
+        for words in [
+            &["-"][..],
+            &["--"],
+            &["@"],
+            &["--="],
+            &["-="],
+            &["---x"],
+            &["--set"],
+            &["mart-shell", "-r"],
+            &["help", "help", "help"],
+            &["–é", "ü"],
+            &["mart-create", "-ooo"],
+            &[""],
+        ] {
+            let _ = parse_words(words);
+        }
+    }
+}

@@ -86,11 +86,6 @@ deletes inventory records a dead worker left pointing at a database it never mad
         after_help = concat!("Example:\n  harness purge 3 4 --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 purged, 1 a code names no mart or a purge failed, 2 unusable input.")
     )]
     Purge(harness::cli::purge::PurgeArgs),
-    /// PostgreSQL for people: `harness pg up` keeps a throwaway server until Ctrl-C.
-    #[command(
-        after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
-    )]
-    Pg(harness::cli::pg::Args),
     /// rex's command line: `harness ctl TASK ...` is `rex TASK ...` (also reached by
     /// calling this binary `rex`); `harness ctl help` lists the tasks.
     #[command(disable_help_flag = true)]
@@ -99,6 +94,11 @@ deletes inventory records a dead worker left pointing at a database it never mad
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// PostgreSQL for people: `harness pg up` keeps a throwaway server until Ctrl-C.
+    #[command(
+        after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
+    )]
+    Pg(harness::cli::pg::Args),
 }
 
 fn main() {
@@ -120,13 +120,13 @@ fn main() {
         Command::Create(args) => harness::cli::create::run(args),
         Command::Marts(args) => harness::cli::marts::run(args),
         Command::Purge(args) => harness::cli::purge::run(args),
-        Command::Pg(args) => harness::cli::pg::run(args),
         Command::Ctl { args } => {
             let argv: Vec<String> = std::iter::once("harness ctl".to_string())
                 .chain(args)
                 .collect();
             harness::cli::ctl::main("harness ctl", &argv)
         }
+        Command::Pg(args) => harness::cli::pg::run(args),
     };
     std::process::exit(status);
 }

@@ -100,10 +100,10 @@ impl Session {
 
 /// Registers the rex modules in `interp`.
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
+    rex_ctl::install(interp, session);
     rex_core::install(interp, session);
     let db_class = rex_db::install(interp, session);
     rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_class);
-    rex_ctl::install(interp, session);
 }

@@ -16,13 +16,14 @@
 //! attachment `@`/`->`, formats, `:sql`/`:copy`/`:clone`/`:do`, the "Valid types"
 //! list under operator type errors, choices under "Found ambiguous name".
 
+pub mod render;
+
 mod bind;
 mod catalog;
 mod cmd;
 mod dberror;
 mod error;
 mod literal;
-pub mod render;
 mod scan;
 mod split;
 mod sql;

@@ -318,6 +318,8 @@ pub struct Schedule {
     ctl: Option<String>,
     /// The given cron fields, in APScheduler's order, as given (for the log line).
     fields: Vec<(&'static str, Value)>,
+    /// `start_date`/`end_date` reprs (validated, not used by the scheduler, as in rex).
+    dates: std::collections::BTreeMap<&'static str, String>,
     cron: Cron,
 }
 
@@ -326,16 +328,42 @@ impl Schedule {
         self.worker.as_deref().unwrap_or("ctl_executor")
     }
 
-    /// `scheduled_0_<worker>`, or `scheduled_0_ctl_<hash>` for a ctl entry.
+    /// `scheduled_0_<worker>`, or for a ctl entry `scheduled_0_ctl_<hash>`: the first
+    /// 8 hex digits of the SHA-256 of the entry's record repr, as rex names it.
     pub fn queue(&self) -> String {
         let name = match &self.worker {
             Some(w) => w.clone(),
-            None => format!(
-                "ctl_{:08x}",
-                crate::pg::fnv1a(self.ctl.as_deref().unwrap_or_default().as_bytes()) as u32
-            ),
+            None => {
+                let digest = sha256(self.record_repr().as_bytes());
+                let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+                format!("ctl_{hex}")
+            }
         };
         format!("scheduled_0_{name}")
+    }
+
+    /// The validated setting's `Record(worker=..., ctl=..., year=..., ...)` repr.
+    fn record_repr(&self) -> String {
+        use crate::core::repr::{py_json_repr, py_str_repr};
+        let opt = |v: &Option<String>| v.as_deref().map_or("None".to_string(), py_str_repr);
+        let mut parts = vec![
+            format!("worker={}", opt(&self.worker)),
+            format!("ctl={}", opt(&self.ctl)),
+        ];
+        for f in FIELDS {
+            let v = self.fields.iter().find(|(k, _)| *k == f).map(|(_, v)| v);
+            parts.push(format!(
+                "{f}={}",
+                v.map_or("None".to_string(), py_json_repr)
+            ));
+        }
+        for f in ["start_date", "end_date"] {
+            parts.push(format!(
+                "{f}={}",
+                self.dates.get(f).map_or("None", String::as_str)
+            ));
+        }
+        format!("Record({})", parts.join(", "))
     }
 
     fn payload(&self) -> Value {
@@ -417,14 +445,119 @@ pub fn schedules(settings: &Settings) -> Result<Vec<Schedule>> {
             return Err(at(Error::new("Must specify some property of the schedule")));
         }
         let cron = Cron::new(&fields).map_err(at)?;
+        let mut dates = std::collections::BTreeMap::new();
+        for f in ["start_date", "end_date"] {
+            if let Some(v) = map.get(f).filter(|v| !v.is_null()) {
+                dates.insert(
+                    f,
+                    date_repr(v).map_err(|e| at(e.wrap_with("While validating field:", f)))?,
+                );
+            }
+        }
         out.push(Schedule {
             worker,
             ctl,
             fields,
+            dates,
             cron,
         });
     }
     Ok(out)
+}
+
+/// rex's `DateTimeVal` on a schedule date: the `datetime.datetime(...)` repr.
+fn date_repr(v: &Value) -> Result<String> {
+    let text = v.as_str().unwrap_or_default();
+    let formats = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ];
+    let parsed = formats
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .ok_or_else(|| {
+            Error::new("Expected a valid date/time in the format YYYY-MM-DDTHH:MM:SS")
+                .wrap_with("Got:", crate::core::repr::py_json_repr(v))
+        })?;
+    Ok(crate::htsql::Value::DateTime(parsed).repr())
+}
+
+/// SHA-256 (FIPS 180-4), for rex's names of ctl schedule queues.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64) * 8).to_be_bytes());
+    for block in msg.chunks(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let mut v = h;
+        for i in 0..64 {
+            let s1 = v[4].rotate_right(6) ^ v[4].rotate_right(11) ^ v[4].rotate_right(25);
+            let ch = (v[4] & v[5]) ^ (!v[4] & v[6]);
+            let t1 = v[7]
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = v[0].rotate_right(2) ^ v[0].rotate_right(13) ^ v[0].rotate_right(22);
+            let maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+            let t2 = s0.wrapping_add(maj);
+            v = [
+                t1.wrapping_add(t2),
+                v[0],
+                v[1],
+                v[2],
+                v[3].wrapping_add(t1),
+                v[4],
+                v[5],
+                v[6],
+            ];
+        }
+        for (x, y) in h.iter_mut().zip(v) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (i, x) in h.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&x.to_be_bytes());
+    }
+    out
 }
 
 /// One cron field: its allowed values (`None`: any).
@@ -715,7 +848,27 @@ mod tests {
         assert!(s[0].cron.matches(&at("2026-12-02 10:05:07")));
         assert!(!s[0].cron.matches(&at("2026-12-05 10:05:07")));
         assert_eq!(s[0].payload(), json!({"command": "help"}));
+        // rex: sha256(repr(record)) of the validated entry, first 8 hex digits.
+        let s = schedules(&settings(json!([{"ctl": "help project", "second": "*/2"}]))).unwrap();
+        assert_eq!(s[0].queue(), "scheduled_0_ctl_9dfad5ba");
         assert_eq!(s[0].worker_name(), "ctl_executor");
+    }
+
+    #[test]
+    fn sha256_known_answers() {
+        let hex = |d: [u8; 32]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(
+            hex(sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(sha256(b"")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            hex(sha256(&[b'a'; 1000])),
+            "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"
+        );
     }
 
     #[test]

@@ -563,7 +563,7 @@ fn text_body(data: Option<&Value>, width: usize, out: &mut Vec<Vec<(String, bool
             let badness = if size > idx {
                 0
             } else {
-                let tail = width - best_length[idx - size];
+                let tail = width.saturating_sub(best_length[idx - size]);
                 best_badness[idx - size] + tail * tail
             };
             if best.is_none_or(|(b, _, _)| b > badness) {
@@ -671,6 +671,44 @@ mod tests {
             " |   22 | the quick brown fox jumps over  |       |\n",
             " :      : the lazy dog again and again    :       :\n",
             " |    3 | \"\"                              | false |\n",
+            "\n",
+        );
+        assert_eq!(render_text(&p), want);
+    }
+
+    #[test]
+    fn long_chunks_headers_wider_than_data_and_escapes() {
+        let fields = vec![
+            meta("a very long column header indeed", Domain::Integer),
+            meta("t", Domain::Text),
+        ];
+        let record = Domain::Record(fields.iter().map(|f| f.domain.clone()).collect());
+        let row = |n: Value, t: &str| {
+            Value::Record(Record {
+                name: None,
+                fields: vec![("n".into(), n), ("t".into(), Value::Text(t.into()))],
+            })
+        };
+        let long = format!("{} tail end words here and more", "x".repeat(40));
+        let p = Product {
+            tag: Some("things".into()),
+            domain: Domain::List(Box::new(record)),
+            fields,
+            data: Value::List(vec![
+                row(Value::Int(1), &long),
+                row(Value::Int(2), " padded"),
+                row(Value::Null, "tab\there"),
+            ]),
+        };
+        let want = concat!(
+            " | things                                                                      |\n",
+            " +----------------------------------+------------------------------------------+\n",
+            " | a very long column header indeed | t                                        |\n",
+            "-+----------------------------------+------------------------------------------+-\n",
+            " |                                1 | xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx |\n",
+            " :                                  : tail end words here and more             :\n",
+            " |                                2 | \" padded\"                                |\n",
+            " |                                  | \"tab\\there\"                              |\n",
             "\n",
         );
         assert_eq!(render_text(&p), want);

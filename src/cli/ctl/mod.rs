@@ -45,20 +45,25 @@ pub fn invoked_as_rex(argv0: &str) -> bool {
 /// exit status: 0, or 1 after `FATAL ERROR: ...` and an empty line on stderr.
 pub fn main(executable: &str, argv: &[String]) -> i32 {
     crate::core::logging::install(crate::core::logging::Format::Basic);
-    let result = spec::parse(executable, argv).and_then(|inv| {
-        for warning in &inv.warnings {
-            eprintln!("{warning}");
-        }
-        (inv.task.run)(&inv)
+    // A bug (a panic: its message is printed) ends the task as an uncaught Python
+    // exception ends rex's: exit status 1.
+    let result = std::panic::catch_unwind(|| {
+        spec::parse(executable, argv).and_then(|inv| {
+            for warning in &inv.warnings {
+                eprintln!("{warning}");
+            }
+            (inv.task.run)(&inv)
+        })
     });
     let _ = std::io::stdout().flush();
     match result {
-        Ok(()) => 0,
-        Err(Fatal(message)) => {
+        Ok(Ok(())) => 0,
+        Ok(Err(Fatal(message))) => {
             // rex.ctl prints the message, then `str(Failure())`, an empty line.
             eprintln!("FATAL ERROR: {message}\n");
             1
         }
+        Err(_) => 1,
     }
 }
 

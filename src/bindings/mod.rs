@@ -13,6 +13,7 @@ mod rex_ctl;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
+mod rex_mart_defs;
 
 use crate::asynctask::WorkerRegistry;
 use crate::core::app::App;
@@ -106,4 +107,5 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_class);
+    rex_mart_defs::install(interp, session);
 }

@@ -116,8 +116,15 @@ impl AppArgs {
             .map(Server::from_url)
             .transpose()?;
         let search = SearchPath::new(&self.apps, None);
-        // Unknown applications fail before a server is started.
-        search.find(&self.app)?;
+        // Unknown applications and settings fail before a server is started.
+        let dir = search.find(&self.app)?;
+        if !overrides.is_empty() {
+            let declared = crate::core::app::load_settings(&dir, &Map::new())?;
+            for key in overrides.keys() {
+                crate::core::settings::check_known(key, &declared)
+                    .map_err(|e| e.wrap("While parsing --set"))?;
+            }
+        }
         let provisioner = Provisioner::new(Arc::new(Clusters::new(options)), search);
         let mut app =
             provisioner.open_as(&self.app, &overrides, DbMode::InPlace, db_name.as_deref())?;

@@ -55,7 +55,11 @@ pub fn run(args: CreateArgs) -> i32 {
         Ok(ok) => ok,
         Err(e) => return fail("create", &e),
     };
-    let creator = match MartCreator::new(&app, &args.owner, &args.definition) {
+    // Unusable input (unknown definition, bad, missing or mistyped parameters) is
+    // refused before anything is created.
+    let creator = match MartCreator::new(&app, &args.owner, &args.definition)
+        .and_then(|c| c.validate_parameters(&params).map(|_| c))
+    {
         Ok(c) => c,
         Err(e) => return fail("create", &e),
     };

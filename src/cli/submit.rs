@@ -44,6 +44,11 @@ pub fn run(args: &SubmitArgs) -> i32 {
             Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
         })?;
         let app = args.app.open()?;
+        let (jobs, _) = super::worker::registries(&app)?;
+        if jobs.get(&args.job_type).is_none() {
+            return Err(Error::with("Unknown job type:", &args.job_type)
+                .wrap_with("Known job types:", jobs.types().join("\n")));
+        }
         let owner = args
             .owner
             .clone()

@@ -56,13 +56,14 @@ pub enum LogFormat {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub app: AppArgs,
-    /// Jobs run at once by this process.
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    /// Jobs run at once by this process (at least 1).
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
     /// Async task queues to serve (default: every queue in asynctask_workers).
     #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "QUEUE")]
     pub queues: Vec<String>,
-    /// Run no job executors, only task workers.
+    /// Run no job executors (neither the job runner nor the job_executor queues),
+    /// only the other task workers.
     #[arg(long)]
     pub no_jobs: bool,
     /// Seconds running jobs get to finish after SIGTERM/SIGINT.
@@ -81,6 +82,15 @@ pub struct WorkerArgs {
     pub log_level: String,
 }
 
+/// `--concurrency`: a whole number, 1 or more.
+fn at_least_one(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("a worker runs at least 1 job at once".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The logger name of the worker process's own lines.
 const LOGGER: &str = "HarnessWorker";
 
@@ -91,6 +101,20 @@ pub fn builtin() -> Result<(Registry, WorkerRegistry)> {
     let jobs = Registry::demo().with(Arc::new(MartCreateExecutor))?;
     let tasks = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
     Ok((jobs, tasks))
+}
+
+/// The executors and task workers serving `app` (what `submit` and `task` check
+/// their input against, and what `worker` runs).
+pub fn registries(_app: &App) -> Result<(Registry, WorkerRegistry)> {
+    builtin()
+}
+
+/// The task queues `app` configures (rex's `JobInitialize` adds one `job_executor`
+/// queue per `job_queues`), with their workers.
+pub fn configured_queues(app: &App) -> Result<BTreeMap<String, WorkerConfig>> {
+    let mut settings = app.settings.clone();
+    crate::job::workers::initialize(&mut settings)?;
+    configured_workers(&settings)
 }
 
 /// `harness worker` with the executors and workers this build knows.
@@ -124,6 +148,9 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         // rex's JobInitialize: one job executor queue per `job_queues`.
         crate::job::workers::initialize(&mut app.settings)?;
         let mut queues = configured_workers(&app.settings)?;
+        if args.no_jobs {
+            queues.retain(|_, config| config.worker != executor_worker::NAME);
+        }
         if !args.queues.is_empty() {
             for q in &args.queues {
                 crate::asynctask::queue_name::check(q)?;
@@ -200,7 +227,7 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
                 .clone()
                 .unwrap_or_else(runner::default_worker_id),
         );
-        opts.concurrency = args.concurrency.max(1);
+        opts.concurrency = args.concurrency;
         opts.grace = Duration::from_secs(args.grace);
         opts.poll_interval = Duration::from_millis(args.poll_interval.max(1));
         match runner::run(&app, &registry, &settings, &opts, &stop) {

@@ -1,0 +1,365 @@
+//! The application commands at their edges, run as a user would run them (the real
+//! `harness` binary against the test's real PostgreSQL): exit codes as documented,
+//! work that can never run refused before anything is written, and the help's
+//! examples working as written.
+
+mod mart;
+
+use harness::pg::testing::server;
+use mart::TestApp;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_harness");
+
+/// An application with one definition taking typed parameters.
+fn app_with_params() -> TestApp {
+    TestApp::with_definitions(
+        "definitions:\n  - id: with_params\n    parameters:\n      - name: year\n        type: integer\n      - name: label\n        type: text\n        default: x\n",
+        &[("settings.yaml", "db: pgsql:unused\n")],
+    )
+}
+
+/// `harness ARGS --apps .. --app .. --pg-url ..` on `t`'s application and database.
+fn command(t: &TestApp, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .args(app_flags(t))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("HARNESS_APPS")
+        .env_remove("HARNESS_PG_URL")
+        .env_remove("DATABASE_URL");
+    cmd
+}
+
+fn app_flags(t: &TestApp) -> Vec<String> {
+    let apps = t.app.dir.parent().unwrap().to_str().unwrap().to_string();
+    let name = t.app.dir.file_name().unwrap().to_str().unwrap().to_string();
+    vec![
+        "--apps".into(),
+        apps,
+        "--app".into(),
+        name,
+        "--pg-url".into(),
+        server().url(&t.app.db.name),
+        "--set".into(),
+        format!("mart_name_prefix=\"{}\"", t.prefix),
+    ]
+}
+
+fn harness(t: &TestApp, args: &[&str]) -> Output {
+    command(t, args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn count(t: &TestApp, sql: &str) -> i64 {
+    t.client().query_one(sql, &[]).unwrap().get(0)
+}
+
+/// Asserts exit status 2 and a stderr of exactly `expected` (a prefix when it ends
+/// with `...`).
+fn refused(out: &Output, expected: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    match expected.strip_suffix("...") {
+        Some(prefix) => assert!(err.starts_with(prefix), "{err}"),
+        None => assert_eq!(err, expected),
+    }
+}
+
+#[test]
+fn bad_parameters_are_unusable_input_and_nothing_is_created() {
+    let t = app_with_params();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--param", "year=2024", "--param", "foo=bar"],
+            "harness create: error: Unknown parameters: foo\n",
+        ),
+        (&[], "harness create: error: Missing required parameter \"year\"\n"),
+        (
+            &["--param", "year=soon"],
+            "harness create: error: Expected an integer\nGot:\n    'soon'\nWhile validating parameter:\n    year\n",
+        ),
+        (
+            &["--param", "year"],
+            "harness create: error: Expected a parameter as NAME=VALUE:\n    year\n",
+        ),
+    ];
+    for (params, expected) in cases {
+        let mut args = vec!["create", "with_params", "--owner", "me"];
+        args.extend_from_slice(params);
+        let out = harness(&t, &args);
+        assert_eq!(text(&out.stdout), "", "{params:?}");
+        refused(&out, expected);
+    }
+    assert_eq!(t.inventory(), []);
+    assert_eq!(mart::db_names_with_prefix(&t.prefix), Vec::<String>::new());
+
+    // Good parameters: created (status 0), the database name printed last.
+    let out = harness(
+        &t,
+        &[
+            "create",
+            "with_params",
+            "--owner",
+            "me",
+            "--param",
+            "year=2024",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(" Parameters: year=2024, label='x'\n"),
+        "{stdout}"
+    );
+    assert_eq!(t.inventory().len(), 1);
+}
+
+#[test]
+fn purge_of_an_unknown_code_says_only_that_and_purges_nothing() {
+    let t = app_with_params();
+    let out = harness(
+        &t,
+        &[
+            "create",
+            "with_params",
+            "--owner",
+            "me",
+            "--param",
+            "year=1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let code = t.inventory()[0].0;
+    let out = harness(&t, &["purge", &code.to_string(), "99"]);
+    assert_eq!(text(&out.stdout), "");
+    refused(
+        &out,
+        "harness purge: error: No Mart exists with code/name \"99\"\n",
+    );
+    assert_eq!(t.inventory().len(), 1, "nothing purged");
+    let out = harness(&t, &["purge", &code.to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("...\nPurge complete.\n"));
+    assert_eq!(t.inventory(), []);
+}
+
+#[test]
+fn work_that_can_never_run_is_refused() {
+    let t = app_with_params();
+    let jobs = || count(&t, "SELECT count(*) FROM job");
+    let tasks = || {
+        count(
+            &t,
+            "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'asynctask%'",
+        )
+    };
+    let tables_before = tasks();
+    refused(
+        &harness(&t, &["submit", "no_such_type", "{}"]),
+        "harness submit: error: Unknown job type:\n    no_such_type\nKnown job types:\n...",
+    );
+    assert_eq!(jobs(), 0);
+    refused(
+        &harness(&t, &["task", "no_such_queue", "{}"]),
+        "harness task: error: No worker is configured for queue:\n    no_such_queue\nConfigure one with setting asynctask_workers, e.g.:\n    --set 'asynctask_workers={\"no_such_queue\": \"WORKER\"}'\n",
+    );
+    refused(
+        &harness(
+            &t,
+            &[
+                "task",
+                "q",
+                "{}",
+                "--set",
+                "asynctask_workers={\"q\": \"no_such_worker\"}",
+            ],
+        ),
+        "harness task: error: Worker does not exist:\n    no_such_worker\nWhile checking the worker of queue:\n    q\n",
+    );
+    assert_eq!(tasks(), tables_before, "no queue was made");
+    refused(
+        &harness(&t, &["jobs", "--set", "job_max_agee=10"]),
+        "harness jobs: error: Got unknown setting:\n    job_max_agee\nWhile parsing --set\n",
+    );
+    refused(
+        &harness(&t, &["worker", "--concurrency", "0"]),
+        "error: invalid value '0' for '--concurrency <N>': a worker runs at least 1 job at once\n...",
+    );
+    // A setting the application's own settings.yaml declares may be overridden.
+    let out = harness(&t, &["jobs", "--set", "db=\"pgsql:unused\""]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_help_examples_work_as_written() {
+    let t = TestApp::demo();
+    // Each example's own words, with this test's server in place of the example's.
+    let examples = [
+        ("submit", "harness submit rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo"),
+        ("jobs", "harness jobs --status failed --app rex.mart_demo"),
+        ("task", "harness task rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo \\\n      --set 'asynctask_workers={\"rexmart_create\": \"rexmart_create\"}'"),
+        ("create", "harness create empty --owner me"),
+        ("marts", "harness marts --owner alice"),
+    ];
+    for (command, example) in examples {
+        let help = text(
+            &Command::new(BIN)
+                .args([command, "--help"])
+                .output()
+                .unwrap()
+                .stdout,
+        );
+        assert!(
+            help.contains(example),
+            "{command} --help lacks:\n{example}\n{help}"
+        );
+        let words = shell_words(example);
+        // --app rex.mart_demo is given by the flags (the demo's directory).
+        let words: Vec<&str> = words[1..]
+            .iter()
+            .map(String::as_str)
+            .filter(|w| *w != "--app" && *w != "rex.mart_demo")
+            .collect();
+        let mut full: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        full.extend(app_flags(&t));
+        let out = Command::new(BIN)
+            .args(&full)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("HARNESS_APPS")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{example}:\n{}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(count(&t, "SELECT count(*) FROM job"), 1);
+}
+
+/// The words of a one-line shell example: '...' quoting and `\` line joins only.
+fn shell_words(example: &str) -> Vec<String> {
+    let joined = example.replace("\\\n", " ");
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in joined.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// A `harness worker` process of `t` with stderr kept.
+struct Worker {
+    child: Child,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Worker {
+    fn start(t: &TestApp, extra: &[&str]) -> Worker {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("worker.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let mut args = vec!["worker"];
+        args.extend_from_slice(extra);
+        let child = command(t, &args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(file))
+            .spawn()
+            .unwrap();
+        Worker {
+            child,
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn stop(&mut self) -> Option<i32> {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let end = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < end, "{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn no_jobs_starts_no_job_executor() {
+    let t = app_with_params();
+    let job: i64 = t
+        .client()
+        .query_one(
+            "INSERT INTO job (owner, type, payload) VALUES ('t', 'demo_fast', '{}') RETURNING code",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let mut w = Worker::start(
+        &t,
+        &[
+            "--no-jobs",
+            "--set",
+            "asynctask_workers={\"rexmart_create\": \"rexmart_create\"}",
+        ],
+    );
+    let end = Instant::now() + Duration::from_secs(20);
+    while !w.log_text().contains("Starting; queue=rexmart_create") {
+        assert!(Instant::now() < end, "{}", w.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(w.stop(), Some(0));
+    let log = w.log_text();
+    assert!(
+        !log.contains("job_executor") && !log.contains("JobWorker"),
+        "{log}"
+    );
+    let status: String = t
+        .client()
+        .query_one("SELECT status::text FROM job WHERE code = $1", &[&job])
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "new", "{log}");
+}

@@ -58,8 +58,8 @@ deletes inventory records a dead worker left pointing at a database it never mad
     Submit(harness::cli::submit::SubmitArgs),
     /// List jobs as a table.
     #[command(
-        long_about = "List the application's jobs as a table, oldest first (the newest --limit).",
-        after_help = concat!("Example:\n  harness jobs --status failed --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 listed, 2 unusable input.")
+        long_about = "List the application's jobs as a table, oldest first (the newest --limit),\nor show one job in full.",
+        after_help = concat!("Examples:\n  harness jobs --status failed --app rex.mart_demo\n  harness jobs 3 --app rex.mart_demo    # job #3 in full: title, payload, detail, facets\n\n", app_flags!(), "\n\nExit status: 0 listed, 2 unusable input.")
     )]
     Jobs(harness::cli::jobs::JobsArgs),
     /// Put a payload on an async task queue.

@@ -363,3 +363,160 @@ fn no_jobs_starts_no_job_executor() {
         .get(0);
     assert_eq!(status, "new", "{log}");
 }
+
+#[test]
+fn one_job_in_full_with_its_title_detail_and_facet() {
+    let t = TestApp::with_definitions(
+        "definitions:\n  - id: broken\n    post_deploy_scripts:\n      - script: select nonsense_fn()\n        type: sql\n",
+        &[("settings.yaml", "db: pgsql:unused\n")],
+    );
+    let out = harness(
+        &t,
+        &[
+            "submit",
+            "rexmart_create",
+            "{\"owner\": \"bob\", \"definition\": \"broken\"}",
+            "--title",
+            "A\tbroken\nmart 日本",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let code = text(&out.stdout).trim().to_string();
+    let mut w = Worker::start(&t, &["--poll-interval", "50"]);
+    let end = Instant::now() + Duration::from_secs(30);
+    while count(&t, "SELECT count(*) FROM job WHERE status = 'failed'") == 0 {
+        assert!(Instant::now() < end, "{}", w.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(w.stop(), Some(0), "{}", w.log_text());
+
+    let out = harness(&t, &["jobs", &code]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    let detail: String = t
+        .client()
+        .query_one(
+            "SELECT status_detail FROM job WHERE code = $1",
+            &[&code.parse::<i64>().unwrap()],
+        )
+        .unwrap()
+        .get(0);
+    assert!(detail.lines().count() > 3, "{detail}");
+    let indented: String = detail.lines().map(|l| format!("    {l}\n")).collect();
+    let head = format!(
+        "code: {code}\nstatus: failed\ntype: rexmart_create\nowner: {}\ntitle:\n    A\tbroken\n    mart 日本\n",
+        std::env::var("USER").unwrap_or_else(|_| "harness".into())
+    );
+    assert!(shown.starts_with(&head), "{shown}");
+    assert!(
+        shown.contains("\npayload: {\"owner\": \"bob\", \"definition\": \"broken\"}\n"),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("\ndetail:\n{indented}")), "{shown}");
+    assert!(
+        shown.contains(
+            "\nfacet job_rexmart_create:\n    id: 1\n    log:\n        Mart creation began: "
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("Mart creation began: "), "{shown}");
+
+    refused(
+        &harness(&t, &["jobs", "999"]),
+        "harness jobs: error: No job exists with code:\n    999\n",
+    );
+}
+
+#[test]
+fn tables_escape_control_characters_and_align_wide_ones() {
+    let t = app_with_params();
+    for (owner, title) in [("日本語", "x"), ("tab\there", "y"), ("a", "z")] {
+        let out = harness(
+            &t,
+            &[
+                "submit",
+                "demo_fast",
+                "{}",
+                "--owner",
+                owner,
+                "--title",
+                title,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    t.client()
+        .execute(
+            "UPDATE job SET status = 'failed', status_detail = E'first\\tline\\nsecond' WHERE code = 3",
+            &[],
+        )
+        .unwrap();
+    let out = harness(&t, &["jobs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(lines[1].contains("日本語"), "{table}");
+    assert!(lines[2].contains("tab\\there"), "{table}");
+    assert!(lines[3].ends_with("first\\tline"), "{table}");
+    let owner_at: Vec<usize> = lines
+        .iter()
+        .map(|l| {
+            let start = l.find("  ").unwrap();
+            let rest = &l[start..];
+            let at = start + rest.find(|c: char| c != ' ').unwrap();
+            harness::core::table::width(&l[..at])
+        })
+        .collect();
+    assert!(owner_at.windows(2).all(|w| w[0] == w[1]), "{table}");
+    // The column after the owner is aligned too, whatever the owner's width.
+    let submitted_at: Vec<usize> = lines[1..]
+        .iter()
+        .map(|l| {
+            let at = l.find("20").unwrap();
+            harness::core::table::width(&l[..at])
+        })
+        .collect();
+    assert!(submitted_at.windows(2).all(|w| w[0] == w[1]), "{table}");
+}
+
+#[test]
+fn a_long_rejected_payload_is_quoted_in_part() {
+    let t = app_with_params();
+    let payload = format!("{{\"x\": \"{}\"", "a".repeat(120_000));
+    let out = harness(&t, &["submit", "demo_fast", &payload]);
+    let err = text(&out.stderr);
+    refused(
+        &out,
+        "harness submit: error: Expected a JSON payload:\n    {\"x\": \"aaa...",
+    );
+    assert!(err.len() < 600, "{} bytes", err.len());
+    assert!(err.contains("a... (120008 characters in all)\n"), "{err}");
+    let out = harness(&t, &["task", "q", &payload]);
+    assert!(text(&out.stderr).len() < 600);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_settings_yaml_that_does_not_parse_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("badapp");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("settings.yaml"), "db: pgsql:x\nmount: [unclosed\n").unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "jobs",
+            "--apps",
+            dir.path().to_str().unwrap(),
+            "--app",
+            "badapp",
+        ])
+        .args(["--pg-url", &server().url("postgres")])
+        .output()
+        .unwrap();
+    let expected = format!(
+        "harness jobs: error: Failed to parse a YAML document:\n    while parsing a flow sequence, expected ',' or ']' at byte 29 line 3 column 1\nWhile parsing:\n    \"{}\", line 3\nWhile initializing RexDB application:\n    badapp\n",
+        app.join("settings.yaml").display()
+    );
+    refused(&out, &expected);
+}

@@ -7,7 +7,6 @@ use crate::core::app::App;
 use crate::core::{Error, Result};
 use crate::job::executor_worker;
 use clap::Args;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {
@@ -23,9 +22,7 @@ pub struct TaskArgs {
 
 pub fn run(args: &TaskArgs) -> i32 {
     let result = (|| -> Result<()> {
-        let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
-            Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
-        })?;
+        let payload = super::app::parse_payload(&args.payload)?;
         let app = args.app.open()?;
         check_served(&app, &args.queue)?;
         app_transport(&app)?.submit_task(&args.queue, &payload)

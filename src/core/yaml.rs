@@ -190,9 +190,15 @@ fn load_at(text: &str, origin: &str, dir: &Path, depth: usize) -> Result<Node> {
         aliased: 0,
     };
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| Error::with("Failed to parse a YAML document:", e))?;
+    parser.load(&mut builder, false).map_err(|e| {
+        // Which file, as rex's loader says it (`"path", line N`).
+        let mark = builder.mark(*e.marker());
+        let e = Error::with("Failed to parse a YAML document:", e);
+        match mark {
+            Some(m) => e.wrap_with("While parsing:", m),
+            None => e,
+        }
+    })?;
     if let Some(e) = builder.error {
         return Err(e);
     }

@@ -3,14 +3,14 @@
 //! work that can never run refused before anything is written, and the help's
 //! examples working as written.
 
+mod edges;
 mod mart;
 
+use edges::{app_flags, harness, text, Worker, BIN};
 use harness::pg::testing::server;
 use mart::TestApp;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_harness");
 
 /// An application with one definition taking typed parameters.
 fn app_with_params() -> TestApp {
@@ -18,41 +18,6 @@ fn app_with_params() -> TestApp {
         "definitions:\n  - id: with_params\n    parameters:\n      - name: year\n        type: integer\n      - name: label\n        type: text\n        default: x\n",
         &[("settings.yaml", "db: pgsql:unused\n")],
     )
-}
-
-/// `harness ARGS --apps .. --app .. --pg-url ..` on `t`'s application and database.
-fn command(t: &TestApp, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .args(app_flags(t))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("HARNESS_APPS")
-        .env_remove("HARNESS_PG_URL")
-        .env_remove("DATABASE_URL");
-    cmd
-}
-
-fn app_flags(t: &TestApp) -> Vec<String> {
-    let apps = t.app.dir.parent().unwrap().to_str().unwrap().to_string();
-    let name = t.app.dir.file_name().unwrap().to_str().unwrap().to_string();
-    vec![
-        "--apps".into(),
-        apps,
-        "--app".into(),
-        name,
-        "--pg-url".into(),
-        server().url(&t.app.db.name),
-        "--set".into(),
-        format!("mart_name_prefix=\"{}\"", t.prefix),
-    ]
-}
-
-fn harness(t: &TestApp, args: &[&str]) -> Output {
-    command(t, args).output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn count(t: &TestApp, sql: &str) -> i64 {
@@ -272,57 +237,6 @@ fn shell_words(example: &str) -> Vec<String> {
         words.push(word);
     }
     words
-}
-
-/// A `harness worker` process of `t` with stderr kept.
-struct Worker {
-    child: Child,
-    log: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Worker {
-    fn start(t: &TestApp, extra: &[&str]) -> Worker {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("worker.log");
-        let file = std::fs::File::create(&log).unwrap();
-        let mut args = vec!["worker"];
-        args.extend_from_slice(extra);
-        let child = command(t, &args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(file))
-            .spawn()
-            .unwrap();
-        Worker {
-            child,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn stop(&mut self) -> Option<i32> {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let end = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < end, "{}", self.log_text());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

@@ -170,8 +170,8 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         }
     };
     let stop = StopSignal::new();
-    install_signal_handlers(stop.clone());
     let tasks_stop = Arc::new(AtomicBool::new(false));
+    install_signal_handlers(stop.clone(), tasks_stop.clone());
     let mut task_threads = Vec::new();
     for (queue, config) in queues {
         let worker: Arc<dyn Worker> = if config.worker == executor_worker::NAME {
@@ -212,6 +212,8 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         }));
     }
     let mut status = 0;
+    let mut given_up = false;
+    let busy = Arc::new(AtomicUsize::new(0));
     if args.no_jobs {
         // No job runner (whose heartbeat does this): repair once, at start.
         if let Err(e) = runner::recover_executors(&app, &registry) {
@@ -228,11 +230,15 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
                 .unwrap_or_else(runner::default_worker_id),
         );
         opts.concurrency = args.concurrency;
+        opts.busy = busy.clone();
         opts.grace = Duration::from_secs(args.grace);
         opts.poll_interval = Duration::from_millis(args.poll_interval.max(1));
         match runner::run(&app, &registry, &settings, &opts, &stop) {
             Ok(report) if report.abandoned.is_empty() => {}
-            Ok(_) => status = 1,
+            Ok(_) => {
+                status = 1;
+                given_up = true;
+            }
             Err(e) => {
                 log::error!(target: LOGGER, "{e}");
                 status = 1;
@@ -240,10 +246,21 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         }
     }
     tasks_stop.store(true, Ordering::SeqCst);
-    if stop.level() < 2 {
-        for t in task_threads {
-            let _ = t.join();
-        }
+    // Task workers finish their current task within the grace period.
+    let deadline = std::time::Instant::now() + Duration::from_secs(args.grace);
+    let busy_threads =
+        |threads: &[std::thread::JoinHandle<()>]| threads.iter().any(|t| !t.is_finished());
+    while busy_threads(&task_threads) && stop.level() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if busy_threads(&task_threads) {
+        log::warn!(target: LOGGER, "Task workers still busy given up; their tasks stay queued");
+        status = 1;
+        given_up = true;
+    }
+    if given_up {
+        let done = || busy.load(Ordering::SeqCst) == 0 && !busy_threads(&task_threads);
+        end_given_up_work(&app, &registry, &done);
     }
     status
 }
@@ -273,8 +290,8 @@ extern "C" fn on_signal(_: libc::c_int) {
     SIGNALS.fetch_add(1, Ordering::SeqCst);
 }
 
-/// SIGTERM and SIGINT raise the stop level of `stop` (1: graceful, 2: at once).
-fn install_signal_handlers(stop: StopSignal) {
+/// Calls `f(n)` (from a watcher thread) for the n-th SIGTERM or SIGINT received.
+pub fn on_signals(mut f: impl FnMut(usize) + Send + 'static) {
     let handler: extern "C" fn(libc::c_int) = on_signal;
     // SAFETY: the handler only does an atomic add, which is async-signal-safe.
     unsafe {
@@ -287,16 +304,46 @@ fn install_signal_handlers(stop: StopSignal) {
             let n = SIGNALS.load(Ordering::SeqCst);
             while seen < n {
                 seen += 1;
-                match stop.request() {
-                    1 => {
-                        log::info!(target: LOGGER, "Termination received; stopping (again to stop at once)")
-                    }
-                    _ => {
-                        log::warn!(target: LOGGER, "Second termination received; stopping at once")
-                    }
-                }
+                f(seen);
             }
             std::thread::sleep(Duration::from_millis(10));
         }
     });
+}
+
+/// SIGTERM and SIGINT raise the stop level of `stop` (1: graceful, 2: at once) and
+/// tell the task workers to stop after their current task.
+fn install_signal_handlers(stop: StopSignal, tasks_stop: Arc<AtomicBool>) {
+    on_signals(move |_| {
+        tasks_stop.store(true, Ordering::SeqCst);
+        match stop.request() {
+            1 => {
+                log::info!(target: LOGGER, "Termination received; stopping (again to stop at once)")
+            }
+            _ => log::warn!(target: LOGGER, "Second termination received; stopping at once"),
+        }
+    });
+}
+
+/// Work given up at shutdown is still running in this process: end its database
+/// sessions (its statements fail, its transactions roll back, its locks are freed)
+/// and sweep what it left, so that no unfinished mart outlives the worker.
+fn end_given_up_work(app: &App, registry: &Registry, done: &dyn Fn() -> bool) {
+    log::warn!(target: LOGGER, "Ending the database sessions of work given up");
+    let servers = super::create::app_servers(app);
+    for server in &servers {
+        if let Err(e) = server.end_own_sessions(Duration::from_secs(5)) {
+            log::error!(target: LOGGER, "Failed to end sessions:\n{e}");
+        }
+    }
+    // The work's threads fail where they stand and clean up (a creation purges its
+    // mart) with sessions of their own: give them a moment (a job busy outside the
+    // database is not waited for: this is a stop at once), then sweep the rest.
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    while !done() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if let Err(e) = runner::recover_executors(app, registry) {
+        log::error!(target: LOGGER, "Recovery failed:\n{e}");
+    }
 }

@@ -56,6 +56,9 @@ pub struct RunnerOptions {
     pub promote_batch: i64,
     /// How often finished jobs older than `job_max_age` are purged.
     pub cleanup_interval: Duration,
+    /// How many executor threads are inside a job right now (kept by the runner;
+    /// after it gave jobs up, its caller can wait for their threads to be done).
+    pub busy: Arc<AtomicUsize>,
 }
 
 impl RunnerOptions {
@@ -67,6 +70,7 @@ impl RunnerOptions {
             grace: Duration::from_secs(30),
             promote_batch: 1000,
             cleanup_interval: Duration::from_secs(300),
+            busy: Arc::new(AtomicUsize::new(0)),
         }
     }
 }
@@ -326,10 +330,12 @@ fn executor_thread(
         let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(claimed) = next else { break };
         let code = claimed.job.code;
+        shared.opts.busy.fetch_add(1, Ordering::SeqCst);
         if let Err(e) = run_claimed(shared, finisher, &claimed) {
             // The job stays `started`; with no heartbeat it is recovered as stale.
             log::error!(target: LOGGER, "Failed to record job #{code}:\n{e}");
         }
+        shared.opts.busy.fetch_sub(1, Ordering::SeqCst);
         shared.running().remove(&code);
         let _ = done.send(());
     }

@@ -11,7 +11,7 @@
 
 use super::app::AppArgs;
 use crate::asynctask::settings::{poll_interval, workers as configured_workers, WorkerConfig};
-use crate::asynctask::worker_loop::{self, LoopOptions};
+use crate::asynctask::worker_loop::{self, LoopOptions, Outage};
 use crate::asynctask::{get_transport, Transport, Worker, WorkerRegistry};
 use crate::core::app::App;
 use crate::core::logging::{self, Format};
@@ -80,6 +80,30 @@ pub struct WorkerArgs {
     /// Root log level: DEBUG, INFO, WARNING, ERROR.
     #[arg(long, default_value = "INFO", value_name = "LEVEL")]
     pub log_level: String,
+    /// Exit (status 1) once the database server has been out of reach this long,
+    /// e.g. 90s, 5m, 1h (default: never; the worker reconnects with backoff).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub give_up_after: Option<Duration>,
+}
+
+/// `--give-up-after`: a number with a unit (ms, s, m, h); a bare number is seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 90s, 5m or 1h, got {text:?}"))?;
+    let seconds = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
 }
 
 /// `--concurrency`: a whole number, 1 or more.
@@ -171,6 +195,7 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
     };
     let stop = StopSignal::new();
     let tasks_stop = Arc::new(AtomicBool::new(false));
+    let outage = Arc::new(Outage::new(LOGGER, args.give_up_after));
     install_signal_handlers(stop.clone(), tasks_stop.clone());
     let mut task_threads = Vec::new();
     for (queue, config) in queues {
@@ -203,13 +228,40 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         };
         let app = app.clone();
         log::info!(target: LOGGER, "Launching {} to work on queue {queue}", config.worker);
+        let outage = outage.clone();
         task_threads.push(std::thread::spawn(move || {
-            if let Err(e) =
-                worker_loop::run(&app, worker.as_ref(), transport.as_ref(), &queue, &opts)
-            {
+            let (worker, transport) = (worker.as_ref(), transport.as_ref());
+            let run = worker_loop::run_resilient(&app, worker, transport, &queue, &opts, &outage);
+            if let Err(e) = run {
                 log::error!(target: LOGGER, "Worker for queue {queue} failed:\n{e}");
             }
         }));
+    }
+    // Out of reach for longer than --give-up-after: stop at once, status 1.
+    let gave_up = Arc::new(AtomicBool::new(false));
+    {
+        let (outage, stop, tasks_stop, gave_up) = (
+            outage.clone(),
+            stop.clone(),
+            tasks_stop.clone(),
+            gave_up.clone(),
+        );
+        std::thread::spawn(move || loop {
+            if let Some(down) = outage.given_up() {
+                log::error!(
+                    target: LOGGER,
+                    "Giving up: the database server has been out of reach for {:.0} s",
+                    down.as_secs_f64()
+                );
+                gave_up.store(true, Ordering::SeqCst);
+                tasks_stop.store(true, Ordering::SeqCst);
+                while stop.level() < 2 {
+                    stop.request();
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        });
     }
     let mut status = 0;
     let mut given_up = false;
@@ -231,6 +283,7 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         );
         opts.concurrency = args.concurrency;
         opts.busy = busy.clone();
+        opts.outage = outage.clone();
         opts.grace = Duration::from_secs(args.grace);
         opts.poll_interval = Duration::from_millis(args.poll_interval.max(1));
         match runner::run(&app, &registry, &settings, &opts, &stop) {
@@ -257,6 +310,9 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         log::warn!(target: LOGGER, "Task workers still busy given up; their tasks stay queued");
         status = 1;
         given_up = true;
+    }
+    if gave_up.load(Ordering::SeqCst) {
+        return 1; // nothing to clean up on a server out of reach
     }
     if given_up {
         let done = || busy.load(Ordering::SeqCst) == 0 && !busy_threads(&task_threads);

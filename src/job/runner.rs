@@ -12,6 +12,7 @@ use super::claim::{self, Claimed, CHANNEL};
 use super::executor_worker::{run_job, Outcome, LOGGER as EXECUTOR_LOGGER};
 use super::settings::{JobSettings, StalePolicy};
 use super::{cleanup, queuer, Registry};
+use crate::asynctask::worker_loop::{Backoff, Outage};
 use crate::core::app::App;
 use crate::core::{Error, Result};
 use postgres::fallible_iterator::FallibleIterator;
@@ -59,6 +60,9 @@ pub struct RunnerOptions {
     /// How many executor threads are inside a job right now (kept by the runner;
     /// after it gave jobs up, its caller can wait for their threads to be done).
     pub busy: Arc<AtomicUsize>,
+    /// Whether the database server is out of reach, shared by every loop of the
+    /// process (one line when it goes, one when it is back).
+    pub outage: Arc<Outage>,
 }
 
 impl RunnerOptions {
@@ -71,6 +75,7 @@ impl RunnerOptions {
             promote_batch: 1000,
             cleanup_interval: Duration::from_secs(300),
             busy: Arc::new(AtomicUsize::new(0)),
+            outage: Arc::new(Outage::new(LOGGER, None)),
         }
     }
 }
@@ -219,17 +224,13 @@ fn dispatch(
         let claimed = match claimed {
             Ok(c) => c,
             Err(e) => {
-                log::error!(target: LOGGER, "Failed to claim jobs:\n{e}");
-                if conn.is_closed() {
-                    match shared.app.db.connect() {
-                        Ok(mut c) => {
-                            let _ = c.batch_execute(&format!("LISTEN {CHANNEL}"));
-                            *conn = c;
-                        }
-                        Err(e) => log::error!(target: LOGGER, "{e}"),
-                    }
+                if conn.is_closed() || !opts.outage.reachable(&shared.app) {
+                    opts.outage.failed(&e);
+                    reconnect(shared, conn, stop);
+                } else {
+                    log::error!(target: LOGGER, "Failed to claim jobs:\n{e}");
+                    std::thread::sleep(opts.poll_interval);
                 }
-                std::thread::sleep(opts.poll_interval);
                 continue;
             }
         };
@@ -253,6 +254,32 @@ fn dispatch(
         let mut notes = conn.notifications();
         let mut it = notes.iter();
         while let Ok(Some(_)) = it.next() {}
+    }
+}
+
+/// Reconnects the dispatcher's session (and its LISTEN), with backoff, until it
+/// succeeds or a stop is requested. Jobs claimed meanwhile by this worker that died
+/// with the connection are recovered as a dead worker's are (see the heartbeat).
+fn reconnect(shared: &Shared, conn: &mut postgres::Client, stop: &StopSignal) {
+    let mut backoff = Backoff::new(shared.opts.poll_interval);
+    while stop.level() == 0 {
+        let pause = backoff.next();
+        let until = Instant::now() + pause;
+        while stop.level() == 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let fresh = shared.app.db.connect().and_then(|mut c| {
+            c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+            Ok(c)
+        });
+        match fresh {
+            Ok(c) => {
+                *conn = c;
+                shared.opts.outage.ok();
+                return;
+            }
+            Err(e) => shared.opts.outage.failed(&e),
+        }
     }
 }
 
@@ -431,6 +458,10 @@ fn heartbeat_thread(shared: &Shared) {
     let mut conn: Option<postgres::Client> = None;
     let mut last_cleanup: Option<Instant> = None;
     let mut repair = true;
+    let mut backoff = Backoff::new(shared.opts.poll_interval);
+    // Whether this loop found the server out of reach: only a loop that did (and so
+    // reconnected since) may say it is back.
+    let mut failing = false;
     while !shared.done.load(Ordering::SeqCst) {
         let step = (|| -> Result<()> {
             if conn.as_ref().is_none_or(postgres::Client::is_closed) {
@@ -445,6 +476,10 @@ fn heartbeat_thread(shared: &Shared) {
                 .map(|c| (c.job.code, c.attempt))
                 .collect();
             claim::heartbeat(db, &shared.opts.worker_id, &mine)?;
+            // Reached again on a new session: said before what recovery does.
+            if failing {
+                shared.opts.outage.ok();
+            }
             let policy = shared.settings.stale_policy;
             for code in claim::recover_stale(db, shared.settings.stale_after, policy)? {
                 let what = match policy {
@@ -471,11 +506,28 @@ fn heartbeat_thread(shared: &Shared) {
             }
             Ok(())
         })();
-        if let Err(e) = step {
-            log::error!(target: LOGGER, "Heartbeat failed:\n{e}");
-            conn = None;
+        let mut pause = interval;
+        match step {
+            Ok(()) => {
+                backoff.reset();
+                failing = false;
+            }
+            Err(e) => {
+                if conn.as_ref().is_none_or(postgres::Client::is_closed)
+                    || !shared.opts.outage.reachable(&shared.app)
+                {
+                    // Back from an outage: recover what it broke, as after a kill.
+                    shared.opts.outage.failed(&e);
+                    failing = true;
+                    repair = true;
+                    pause = pause.min(backoff.next());
+                } else {
+                    log::error!(target: LOGGER, "Heartbeat failed:\n{e}");
+                }
+                conn = None;
+            }
         }
-        let until = Instant::now() + interval;
+        let until = Instant::now() + pause;
         while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -46,8 +46,9 @@ enum Command {
         long_about = "Run the job queuer, job executors and async task workers of an application\n\
 until SIGTERM/SIGINT. Any number of workers may share one database: a job whose\n\
 worker stops sending heartbeats is failed (or re-queued) by another, which also\n\
-deletes inventory records a dead worker left pointing at a database it never made.",
-        after_help = concat!("Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4\n\n", app_flags!(), "\n\nExit status: 0 stopped cleanly, 1 jobs were given up or the runner failed, 2 unusable input.")
+purges what a dead worker's unfinished marts left. A server that goes away is\n\
+waited for (reconnecting with backoff) unless --give-up-after says how long.",
+        after_help = concat!("Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4\n\n", app_flags!(), "\n\nExit status: 0 stopped cleanly, 1 jobs were given up, the runner failed or the server\nstayed out of reach past --give-up-after, 2 unusable input.")
     )]
     Worker(harness::cli::worker::WorkerArgs),
     /// Submit a job and print its code.

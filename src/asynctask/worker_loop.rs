@@ -131,7 +131,7 @@ fn run_with(
                     } else {
                         outage.failed(&e);
                     }
-                    sleep_unless_stopped(backoff.next(), &opts.stop);
+                    sleep_unless_stopped(backoff.pause(), &opts.stop);
                     continue;
                 }
                 (Err(e), None) => return Err(e),
@@ -180,7 +180,7 @@ impl Backoff {
     }
 
     /// The next pause (and doubles the one after).
-    pub fn next(&mut self) -> Duration {
+    pub fn pause(&mut self) -> Duration {
         let pause = self.next;
         self.next = (self.next * 2).min(Backoff::MAX.max(self.base));
         pause
@@ -228,15 +228,11 @@ impl Outage {
         if since.is_none() {
             *since = Some(Instant::now());
             let what = e.to_string();
-            let first = what
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .last()
-                .unwrap_or("");
+            let last = what.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
             log::warn!(
                 target: self.logger,
                 "Lost the database server ({}); reconnecting with backoff",
-                first.trim()
+                last.trim()
             );
         }
     }

@@ -263,7 +263,7 @@ fn dispatch(
 fn reconnect(shared: &Shared, conn: &mut postgres::Client, stop: &StopSignal) {
     let mut backoff = Backoff::new(shared.opts.poll_interval);
     while stop.level() == 0 {
-        let pause = backoff.next();
+        let pause = backoff.pause();
         let until = Instant::now() + pause;
         while stop.level() == 0 && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
@@ -520,7 +520,7 @@ fn heartbeat_thread(shared: &Shared) {
                     shared.opts.outage.failed(&e);
                     failing = true;
                     repair = true;
-                    pause = pause.min(backoff.next());
+                    pause = pause.min(backoff.pause());
                 } else {
                     log::error!(target: LOGGER, "Heartbeat failed:\n{e}");
                 }

@@ -114,6 +114,8 @@ struct Shared {
     lost: AtomicU64,
     /// Set when the runner returns: the heartbeat thread exits.
     done: AtomicBool,
+    /// Set by the heartbeat when executors should repair what dead workers left.
+    repair: AtomicBool,
 }
 
 impl Shared {
@@ -144,6 +146,7 @@ pub fn run(
         finished: AtomicU64::new(0),
         lost: AtomicU64::new(0),
         done: AtomicBool::new(false),
+        repair: AtomicBool::new(false),
     });
     let (job_tx, job_rx) = mpsc::channel::<Claimed>();
     let job_rx = Arc::new(Mutex::new(job_rx));
@@ -167,6 +170,12 @@ pub fn run(
         let shared = shared.clone();
         std::thread::spawn(move || heartbeat_thread(&shared))
     };
+    {
+        let shared = shared.clone();
+        // Not joined: a repair under way when the runner stops is left to finish
+        // or to die with the process (the next sweep redoes it).
+        std::thread::spawn(move || repair_thread(&shared));
+    }
     // Listening before saying so: a job submitted after this line wakes the worker.
     conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     log::info!(
@@ -489,13 +498,11 @@ fn heartbeat_thread(shared: &Shared) {
                 log::warn!(target: LOGGER, "Job #{code} {what}: its worker stopped sending heartbeats");
                 repair = true;
             }
-            // Its own failure (a hosting cluster out of reach...) is retried next
-            // beat and must not hold up the rest of this one.
+            // Repairs (dropping a dead creator's database can take seconds) run
+            // in their own thread: heartbeats must not wait for them.
             if repair {
-                match recover_executors(&shared.app, &shared.registry) {
-                    Ok(()) => repair = false,
-                    Err(e) => log::error!(target: LOGGER, "Recovery failed:\n{e}"),
-                }
+                shared.repair.store(true, Ordering::SeqCst);
+                repair = false;
             }
             if last_cleanup.is_none_or(|t| t.elapsed() >= shared.opts.cleanup_interval) {
                 last_cleanup = Some(Instant::now());
@@ -531,6 +538,25 @@ fn heartbeat_thread(shared: &Shared) {
         while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// Runs the repairs the heartbeat asks for (see [`recover_executors`]); a failed
+/// one (a hosting cluster out of reach...) is retried a beat later.
+fn repair_thread(shared: &Shared) {
+    let interval = shared.settings.heartbeat_interval;
+    while !shared.done.load(Ordering::SeqCst) {
+        if shared.repair.swap(false, Ordering::SeqCst) {
+            if let Err(e) = recover_executors(&shared.app, &shared.registry) {
+                log::error!(target: LOGGER, "Recovery failed:\n{e}");
+                shared.repair.store(true, Ordering::SeqCst);
+                let until = Instant::now() + interval;
+                while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -181,6 +181,28 @@ impl Cluster {
         Ok(())
     }
 
+    /// The databases a `DROP DATABASE` cut short left invalid (PostgreSQL marks
+    /// them `datconnlimit = -2`; nobody can connect, only a drop finishes them).
+    pub fn invalid_database_names(&mut self) -> Result<HashSet<String>> {
+        let sql = "SELECT datname FROM pg_catalog.pg_database WHERE datconnlimit = -2";
+        let rows = self
+            .client
+            .query(sql, &[])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Whether database `name` is invalid (see [`Cluster::invalid_database_names`]).
+    pub fn is_invalid(&mut self, name: &str) -> Result<bool> {
+        let sql =
+            "SELECT TRUE FROM pg_catalog.pg_database WHERE datname = $1 AND datconnlimit = -2";
+        let rows = self
+            .client
+            .query(sql, &[&name])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(!rows.is_empty())
+    }
+
     /// Whether [`Cluster::mark_kept`] marked database `name`.
     pub fn is_kept(&mut self, name: &str) -> Result<bool> {
         let sql = "SELECT shobj_description(oid, 'pg_database') = $2 \

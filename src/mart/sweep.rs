@@ -6,7 +6,8 @@
 //! that wrote it is gone (killed, stopped by a signal, cut off from its server).
 //!
 //! - A record whose database does not exist (a creator killed before `CREATE
-//!   DATABASE`, a purge killed after `DROP DATABASE`) is deleted.
+//!   DATABASE`, a purge killed after `DROP DATABASE`) is deleted; so is one whose
+//!   database a `DROP DATABASE` cut short left invalid (the drop is finished).
 //! - A record never completed whose database exists (a creation killed half-way) is
 //!   purged: database dropped, record deleted. Left alone: a mart kept on purpose
 //!   after a failure ([`Cluster::mark_kept`]) and the database of a definition of
@@ -73,13 +74,17 @@ pub fn sweep(app: &App) -> Result<Vec<Swept>> {
     }
     let mut cluster = Cluster::connect(&app.hosting)?;
     let existing = cluster.database_names()?;
+    let invalid = cluster.invalid_database_names()?;
     let candidates: Vec<i64> = db
         .query(
             "SELECT code, name, date_creation_completed IS NULL FROM rexmart_inventory ORDER BY code",
             &[],
         )?
         .iter()
-        .filter(|r| r.get::<_, bool>(2) || !existing.contains(&r.get::<_, String>(1)))
+        .filter(|r| {
+            let name: String = r.get(1);
+            r.get::<_, bool>(2) || !existing.contains(&name) || invalid.contains(&name)
+        })
         .map(|r| r.get(0))
         .collect();
     if candidates.is_empty() {
@@ -110,6 +115,11 @@ pub fn sweep(app: &App) -> Result<Vec<Swept>> {
             let kind = if !cluster.exists(&mart.name)? {
                 inventory::delete(&mut db, code)?;
                 SweptKind::MissingDatabase
+            } else if cluster.is_invalid(&mart.name)? {
+                // A DROP DATABASE cut short: nobody can connect; finish it.
+                cluster.drop(&mart.name)?;
+                inventory::delete(&mut db, code)?;
+                SweptKind::Purged
             } else if mart.date_creation_completed.is_some() || cluster.is_kept(&mart.name)? {
                 return Ok(None);
             } else if owns_database(&mart.definition) {
@@ -123,8 +133,14 @@ pub fn sweep(app: &App) -> Result<Vec<Swept>> {
             Ok(Some(Swept { mart, kind }))
         })();
         let unlocked = cluster.unlock(lock);
-        if let Some(s) = result? {
-            swept.push(s);
+        match result {
+            Ok(Some(s)) => swept.push(s),
+            Ok(None) => {}
+            // One record that cannot be swept now must not keep the others.
+            Err(e) => log::warn!(
+                target: "MartCreateExecutor",
+                "Inventory record #{code} not swept this time:\n{e}"
+            ),
         }
         unlocked?;
     }

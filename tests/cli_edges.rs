@@ -429,7 +429,7 @@ fn a_settings_yaml_that_does_not_parse_is_named() {
         .output()
         .unwrap();
     let expected = format!(
-        "harness jobs: error: Failed to parse a YAML document:\n    while parsing a flow sequence, expected ',' or ']' at byte 29 line 3 column 1\nWhile parsing:\n    \"{}\", line 3\nWhile initializing RexDB application:\n    badapp\n",
+        "harness jobs: error: Failed to parse a YAML document:\n    while parsing a flow sequence, expected ',' or ']' at byte 29 line 3 column 1\n      in \"{}\", line 3, column 1\nWhile initializing RexDB application:\n    badapp\n",
         app.join("settings.yaml").display()
     );
     refused(&out, &expected);

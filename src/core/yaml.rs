@@ -191,13 +191,14 @@ fn load_at(text: &str, origin: &str, dir: &Path, depth: usize) -> Result<Node> {
     };
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, false).map_err(|e| {
-        // Which file, as rex's loader says it (`"path", line N`).
-        let mark = builder.mark(*e.marker());
-        let e = Error::with("Failed to parse a YAML document:", e);
-        match mark {
-            Some(m) => e.wrap_with("While parsing:", m),
-            None => e,
-        }
+        // Where, as PyYAML's messages say it: `in "path", line L, column C`.
+        let m = e.marker();
+        let at = format!(
+            "  in \"{origin}\", line {}, column {}",
+            m.line(),
+            m.col() + 1
+        );
+        Error::with("Failed to parse a YAML document:", format!("{e}\n{at}"))
     })?;
     if let Some(e) = builder.error {
         return Err(e);

@@ -267,11 +267,17 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
     let mut given_up = false;
     let busy = Arc::new(AtomicUsize::new(0));
     if args.no_jobs {
-        // No job runner (whose heartbeat does this): repair once, at start.
-        if let Err(e) = runner::recover_executors(&app, &registry) {
-            log::error!(target: LOGGER, "Recovery failed:\n{e}");
-        }
+        // No job runner (whose heartbeat does this): repair at start, and when the
+        // server is back after an outage.
+        let mut was_down = true;
         while stop.level() == 0 {
+            let down = outage.is_down();
+            if was_down && !down {
+                if let Err(e) = runner::recover_executors(&app, &registry) {
+                    log::error!(target: LOGGER, "Recovery failed:\n{e}");
+                }
+            }
+            was_down = down;
             std::thread::sleep(Duration::from_millis(20));
         }
     } else {

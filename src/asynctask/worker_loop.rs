@@ -96,6 +96,7 @@ fn run_with(
     });
     let mut backoff = Backoff::new(opts.poll_interval);
     let mut failing = false;
+    let mut exited = None;
     let result = (|| -> Result<()> {
         while !opts.stop.load(Ordering::SeqCst) {
             if let Some(limiter) = limiter.as_mut() {
@@ -103,8 +104,10 @@ fn run_with(
             }
             let taken = transport.with_task(queue, &mut |payload| {
                 log::debug!(target: logger, "Got payload: {}", py_json_repr(payload));
-                match worker.process(app, payload) {
+                match worker.process_on(app, payload, Some(queue)) {
                     Ok(()) => log::debug!(target: logger, "Processing complete"),
+                    // The task is consumed, as rex's (taken before processing).
+                    Err(err) if super::is_worker_exit(&err) => exited = Some(err),
                     Err(err) => log::error!(
                         target: logger,
                         "An unhandled exception occurred while processing the payload\n{}",
@@ -136,6 +139,11 @@ fn run_with(
                 }
                 (Err(e), None) => return Err(e),
             };
+            if let Some(err) = exited.take() {
+                // The worker ended itself (`sys.exit()`): no "Terminating"; the
+                // supervisor restarts it.
+                return Err(err);
+            }
             if taken.is_some() {
                 continue;
             }
@@ -147,7 +155,9 @@ fn run_with(
         }
         Ok(())
     })();
-    log::info!(target: logger, "Terminating");
+    if !matches!(&result, Err(e) if super::is_worker_exit(e)) {
+        log::info!(target: logger, "Terminating");
+    }
     result
 }
 

@@ -129,8 +129,9 @@ pub fn builtin() -> Result<(Registry, WorkerRegistry)> {
 
 /// The executors and task workers serving `app` (what `submit` and `task` check
 /// their input against, and what `worker` runs).
-pub fn registries(_app: &App) -> Result<(Registry, WorkerRegistry)> {
-    builtin()
+pub fn registries(app: &App) -> Result<(Registry, WorkerRegistry)> {
+    let (jobs, tasks) = builtin()?;
+    crate::bindings::app_code::extend_registries(app, jobs, tasks)
 }
 
 /// The task queues `app` configures (rex's `JobInitialize` adds one `job_executor`
@@ -193,6 +194,15 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
             return 2;
         }
     };
+    // The application's own executors and task workers (Python), beside ours.
+    let (registry, workers) =
+        match crate::bindings::app_code::extend_registries(&app, registry, workers) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("harness worker: error: {e}");
+                return 2;
+            }
+        };
     let stop = StopSignal::new();
     let tasks_stop = Arc::new(AtomicBool::new(false));
     let outage = Arc::new(Outage::new(LOGGER, args.give_up_after));
@@ -229,11 +239,21 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
         let app = app.clone();
         log::info!(target: LOGGER, "Launching {} to work on queue {queue}", config.worker);
         let outage = outage.clone();
-        task_threads.push(std::thread::spawn(move || {
+        let name = config.worker.clone();
+        task_threads.push(std::thread::spawn(move || loop {
             let (worker, transport) = (worker.as_ref(), transport.as_ref());
-            let run = worker_loop::run_resilient(&app, worker, transport, &queue, &opts, &outage);
-            if let Err(e) = run {
-                log::error!(target: LOGGER, "Worker for queue {queue} failed:\n{e}");
+            match worker_loop::run_resilient(&app, worker, transport, &queue, &opts, &outage) {
+                // The worker ended itself (`sys.exit()`): start it again, as rex's
+                // supervisor restarts a dead worker process.
+                Err(e) if crate::asynctask::is_worker_exit(&e) => {
+                    log::error!(target: LOGGER, "Worker for queue {queue} died; restarting...");
+                    log::info!(target: LOGGER, "Launching {name} to work on queue {queue}");
+                }
+                Err(e) => {
+                    log::error!(target: LOGGER, "Worker for queue {queue} failed:\n{e}");
+                    break;
+                }
+                Ok(()) => break,
             }
         }));
     }

@@ -69,10 +69,10 @@ pub fn handle(web: &Web, req: &Request, mart: &Mart, base: usize) -> Answer<Resp
     match produced {
         Ok(product) => {
             resp.body = if json {
-                let rows = super::text::json(&product);
+                let rows = super::json::json(&product);
                 format!("{}\n", super::http::py_json_dumps(&rows)).into_bytes()
             } else {
-                super::text::render(&product).into_bytes()
+                crate::htsql::render::render_text(&product).into_bytes()
             };
             Ok(resp)
         }

@@ -8,9 +8,9 @@
 
 mod gateway;
 pub mod http;
+mod json;
 mod page;
 mod pool;
-mod text;
 
 use crate::asynctask::Transport;
 use crate::core::app::App;

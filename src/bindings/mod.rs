@@ -12,6 +12,7 @@ mod rex_core;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
+mod rex_mart_defs;
 mod rex_mart_rules;
 
 use crate::asynctask::WorkerRegistry;
@@ -181,4 +182,5 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_classes);
+    rex_mart_defs::install(interp, session);
 }

@@ -15,7 +15,8 @@ use crate::mart::settings::MartSettings;
 use crate::mart::tasks::MartCreateWorker;
 use crate::mart::{CreateOptions, Mart, MartCreator};
 use crate::script::native::{
-    arg_int, arg_str, from_json, new_object, state, state_of, to_json, ClassBuilder,
+    arg_int, arg_str, from_json, new_object, reentrant, state, state_of, to_json, with_interpreter,
+    ClassBuilder,
 };
 use crate::script::value::{Args, Class, DescKind, Exception, Module, NativeFunction, Value};
 use crate::script::Interpreter;
@@ -43,9 +44,12 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>, db: &Rc<DbClasse
             let payload = to_json(it, a.arg(0)?)?;
             let handle = s.active()?;
             let quota = super::rex_mart_rules::quota_top(it, &s)?;
-            let cell = RefCell::new(it);
-            let mut rules = super::rex_mart_rules::ScriptQuota::new(&cell, quota);
-            let result = MartCreateWorker.process_with(&handle.app, &payload, &mut rules);
+            let mut rules = super::rex_mart_rules::ScriptQuota::new(quota);
+            // The interpreter is lent to the creation: Python processors and quota
+            // rules run on it.
+            let result = reentrant(it, || {
+                MartCreateWorker.process_with(&handle.app, &payload, &mut rules)
+            });
             if let Some(e) = rules.take_error() {
                 return Err(e);
             }
@@ -225,33 +229,34 @@ fn creator_class(
             let creator = MartCreator::new(&handle.app, &st.owner, &st.definition.id)
                 .map_err(|e| run.raise(e))?;
             let quota = super::rex_mart_rules::quota_top(it, &run)?;
-            let cell = RefCell::new(it);
+            let mut rules = super::rex_mart_rules::ScriptQuota::new(quota);
             let mut callback_error = None;
-            let result = {
-                let mut rules = super::rex_mart_rules::ScriptQuota::new(&cell, quota);
-                let r = creator.create_with(
+            // The interpreter is lent to the creation: Python processors, quota
+            // rules and the logger callback run on it.
+            let result = reentrant(it, || {
+                creator.create_with(
                     options,
                     &parameters,
                     &mut |line: &str| {
                         if let (Some(f), None) = (&logger, &callback_error) {
-                            let mut it = cell.borrow_mut();
-                            if let Err(e) = it.call(f, Args::new(vec![Value::str(line)])) {
+                            let call = |it: &mut Interpreter| {
+                                it.call(f, Args::new(vec![Value::str(line)]))
+                            };
+                            if let Some(Err(e)) = with_interpreter(call) {
                                 callback_error = Some(e);
                             }
                         }
                     },
                     &mut rules,
-                );
-                if let Some(e) = rules.take_error() {
-                    return Err(e);
-                }
-                r
-            };
+                )
+            });
+            if let Some(e) = rules.take_error() {
+                return Err(e);
+            }
             if let Some(e) = callback_error {
                 return Err(e);
             }
             let mart = result.map_err(|e| run.raise(e))?;
-            let it = cell.into_inner();
             mart_value(it, &classes.mart, &mart)
         })
         .build()

@@ -16,11 +16,10 @@ use crate::mart::inventory::Mart;
 use crate::mart::permissions::{self, MartAccess};
 use crate::mart::quota::{self, QuotaRules};
 use crate::mart::settings::MartSettings;
-use crate::script::native::{arg_int, arg_str, call_method, state, ClassBuilder};
+use crate::script::native::{arg_int, arg_str, call_method, state, with_interpreter, ClassBuilder};
 use crate::script::value::{Args, Class, Dict, Exception, Module, Value};
 use crate::script::Interpreter;
 use postgres::Client;
-use std::cell::RefCell;
 use std::rc::Rc;
 
 pub fn install(
@@ -364,20 +363,16 @@ pub(super) fn quota_top(
     Ok((!Rc::ptr_eq(&top, &base)).then_some(Value::Class(top)))
 }
 
-/// The domain's quota rules answered by a script class.
-pub(super) struct ScriptQuota<'c, 'i> {
-    it: &'c RefCell<&'i mut Interpreter>,
+/// The domain's quota rules answered by a script class, on the interpreter the
+/// binding lends to the creation (`reentrant`).
+pub(super) struct ScriptQuota {
     class: Option<Value>,
     error: Option<Exception>,
 }
 
-impl<'c, 'i> ScriptQuota<'c, 'i> {
-    pub fn new(it: &'c RefCell<&'i mut Interpreter>, class: Option<Value>) -> Self {
-        ScriptQuota {
-            it,
-            class,
-            error: None,
-        }
+impl ScriptQuota {
+    pub fn new(class: Option<Value>) -> Self {
+        ScriptQuota { class, error: None }
     }
 
     /// The script exception a rule raised, if any.
@@ -385,18 +380,26 @@ impl<'c, 'i> ScriptQuota<'c, 'i> {
         self.error.take()
     }
 
-    fn ask(
+    /// Calls `cls.name(owner, definition)` and `then` on its result.
+    fn ask<T>(
         &mut self,
         name: &str,
         owner: &str,
         definition: &Definition,
-    ) -> crate::core::Result<Value> {
+        then: impl FnOnce(&mut Interpreter, Value) -> Result<T, Exception>,
+    ) -> crate::core::Result<T> {
         let Some(cls) = &self.class else {
             unreachable!("asked only with a class")
         };
-        let mut it = self.it.borrow_mut();
         let args = vec![Value::str(owner), definition_value(definition)];
-        call(&mut it, cls, name, args).map_err(|e| {
+        let answer = with_interpreter(|it| call(it, cls, name, args).and_then(|v| then(it, v)))
+            .unwrap_or_else(|| {
+                Err(Exception::new(
+                    "RuntimeError",
+                    format!("{name}() needs the transcript's interpreter"),
+                ))
+            });
+        answer.map_err(|e| {
             let text = e.plain_message();
             self.error = Some(e);
             crate::core::Error::new(text)
@@ -404,7 +407,7 @@ impl<'c, 'i> ScriptQuota<'c, 'i> {
     }
 }
 
-impl QuotaRules for ScriptQuota<'_, '_> {
+impl QuotaRules for ScriptQuota {
     fn can_create_mart(
         &mut self,
         db: &mut Client,
@@ -415,13 +418,7 @@ impl QuotaRules for ScriptQuota<'_, '_> {
         if self.class.is_none() {
             return quota::can_create_mart(db, owner, definition, settings);
         }
-        let v = self.ask("can_create_mart", owner, definition)?;
-        let truth = self.it.borrow_mut().truthy(&v);
-        truth.map_err(|e| {
-            let text = e.plain_message();
-            self.error = Some(e);
-            crate::core::Error::new(text)
-        })
+        self.ask("can_create_mart", owner, definition, |it, v| it.truthy(&v))
     }
 
     fn reap_marts(
@@ -436,6 +433,6 @@ impl QuotaRules for ScriptQuota<'_, '_> {
         if self.class.is_none() {
             return quota::reap_marts(app, db, cluster, owner, definition, settings).map(|_| ());
         }
-        self.ask("reap_marts", owner, definition).map(|_| ())
+        self.ask("reap_marts", owner, definition, |_, _| Ok(()))
     }
 }

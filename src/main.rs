@@ -86,6 +86,14 @@ deletes inventory records a dead worker left pointing at a database it never mad
         after_help = concat!("Example:\n  harness purge 3 4 --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 purged, 1 a code names no mart or a purge failed, 2 unusable input.")
     )]
     Purge(harness::cli::purge::PurgeArgs),
+    /// rex's command line: `harness ctl TASK ...` is `rex TASK ...` (also reached by
+    /// calling this binary `rex`); `harness ctl help` lists the tasks.
+    #[command(disable_help_flag = true)]
+    Ctl {
+        /// The task and its arguments and options, as rex takes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// PostgreSQL for people: `harness pg up` keeps a throwaway server until Ctrl-C.
     #[command(
         after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
@@ -94,6 +102,13 @@ deletes inventory records a dead worker left pointing at a database it never mad
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv
+        .first()
+        .is_some_and(|a| harness::cli::ctl::invoked_as_rex(a))
+    {
+        std::process::exit(harness::cli::ctl::main("rex", &argv));
+    }
     // clap exits with status 2 on a bad command line and 0 for --help/--version.
     let cli = Cli::parse();
     let status = match cli.command {
@@ -105,6 +120,12 @@ fn main() {
         Command::Create(args) => harness::cli::create::run(args),
         Command::Marts(args) => harness::cli::marts::run(args),
         Command::Purge(args) => harness::cli::purge::run(args),
+        Command::Ctl { args } => {
+            let argv: Vec<String> = std::iter::once("harness ctl".to_string())
+                .chain(args)
+                .collect();
+            harness::cli::ctl::main("harness ctl", &argv)
+        }
         Command::Pg(args) => harness::cli::pg::run(args),
     };
     std::process::exit(status);

@@ -9,6 +9,7 @@
 pub mod app_code;
 mod rex_asynctask;
 mod rex_core;
+mod rex_ctl;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
@@ -177,6 +178,7 @@ impl Session {
 
 /// Registers the rex modules in `interp`.
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
+    rex_ctl::install(interp, session);
     rex_core::install(interp, session);
     let db_classes = rex_db::install(interp, session);
     rex_asynctask::install(interp, session);

@@ -96,7 +96,12 @@ impl AppArgs {
     /// (starting an embedded one if need be), and makes sure its database exists
     /// and is deployed.
     pub fn open(&self) -> Result<App> {
-        let overrides = self.overrides()?;
+        self.open_with(&self.overrides()?)
+    }
+
+    /// [`AppArgs::open`] with the settings overrides given (`rex --set`, which reads
+    /// values as YAML, instead of this command's `--set KEY=JSON`).
+    pub fn open_with(&self, overrides: &Map<String, Value>) -> Result<App> {
         let options = self.options();
         // Bad URLs are input errors: say so before anything starts.
         let db_name = match (options.kind(), options.url()) {
@@ -120,7 +125,7 @@ impl AppArgs {
         search.find(&self.app)?;
         let provisioner = Provisioner::new(Arc::new(Clusters::new(options)), search);
         let mut app =
-            provisioner.open_as(&self.app, &overrides, DbMode::InPlace, db_name.as_deref())?;
+            provisioner.open_as(&self.app, overrides, DbMode::InPlace, db_name.as_deref())?;
         if let Some(hosting) = hosting {
             app.hosting = hosting;
         }

@@ -27,20 +27,9 @@ pub struct CreateArgs {
     pub app: AppArgs,
 }
 
-/// One log line as `rex mart-create` prints it: `str(datetime.now())`, a space, the
-/// message; continuation lines indented to match.
+/// One log line as `rex mart-create` prints it (timestamped).
 fn print_line(msg: &str) {
-    let stamp = format!(
-        "{:<26}",
-        crate::mart::inventory::py_datetime(&crate::mart::inventory::now())
-    );
-    for (i, line) in msg.split('\n').enumerate() {
-        if i == 0 {
-            println!("{stamp} {line}");
-        } else {
-            println!("{:27}{line}", "");
-        }
-    }
+    print!("{}", super::ctl::stamped(msg));
 }
 
 /// Exit status: 0 created, 1 the creation failed (its log says why), 2 unusable

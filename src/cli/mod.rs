@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod create;
+pub mod ctl;
 pub mod jobs;
 pub mod marts;
 pub mod pg;

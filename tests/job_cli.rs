@@ -53,7 +53,7 @@ fn submit_jobs_and_task() {
         .get(0);
     assert_eq!(payload, json!({"a": [1, 2]}));
 
-    harness::job::process(&app, &harness::job::Registry::demo(), &json!({"code": 2})).unwrap();
+    harness::job::process(&app, &common::demo_registry(), &json!({"code": 2})).unwrap();
     let rows = jobs::rows(&mut db, None, 100).unwrap();
     let table = jobs::render(&rows);
     let lines: Vec<&str> = table.lines().collect();
@@ -155,7 +155,8 @@ fn binary_submit_worker_jobs() {
     let t = TestApp::new("job_bin", json!({}));
     let url = server().url(&t.db.name);
     let bin = env!("CARGO_BIN_EXE_harness");
-    let base = ["--apps", APPS, "--app", "jobtest", "--pg-url", url.as_str()];
+    // rex.job_demo (definitions/): its executors are Python code.
+    let base = ["--app", "rex.job_demo", "--pg-url", url.as_str()];
     let out = Command::new(bin)
         .arg("submit")
         .args(base)

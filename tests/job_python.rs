@@ -231,3 +231,50 @@ fn errors_in_application_code_are_reported_with_file_and_line() {
         "{log}"
     );
 }
+
+/// A Python job that outlives the grace period of a stopping worker is given up like
+/// a Rust one: failed with the reason, exit status 1, and its late end writes nothing.
+#[test]
+fn slow_python_job_is_given_up_at_shutdown() {
+    let t = TestApp::new("job_py_slow", json!({}));
+    let url = server().url(&t.db.name);
+    let mut w = Worker::start(&[
+        "--apps",
+        APPS,
+        "--app",
+        "pyjobs",
+        "--pg-url",
+        &url,
+        "--worker-id",
+        "P",
+        "--grace",
+        "1",
+    ]);
+    let code = t.submit("py_sleep", json!({"sleep": 3}));
+    wait_until(Duration::from_secs(60), "the slow job started", || {
+        count(
+            &t,
+            &format!("SELECT count(*) FROM job WHERE code = {code} AND status = 'started'"),
+        ) == 1
+    });
+    w.signal(libc::SIGTERM);
+    assert_eq!(w.wait(Duration::from_secs(30)), Some(1), "{}", w.log_text());
+    let row = t
+        .client()
+        .query_one(
+            "SELECT status::text, status_detail FROM job WHERE code = $1",
+            &[&code],
+        )
+        .unwrap();
+    let (status, detail): (String, Option<String>) = (row.get(0), row.get(1));
+    assert_eq!(status, "failed");
+    assert_eq!(
+        detail.as_deref(),
+        Some("Worker P stopped: the job did not finish within the 1 s grace period")
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM py_run WHERE kind = 'slept'"),
+        0
+    );
+}

@@ -30,7 +30,7 @@ use crate::script::interp::Scope;
 use crate::script::native::{call_method, from_json};
 use crate::script::value::{Args, Class, Exception, Module, Value};
 use crate::script::Interpreter;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -243,10 +243,10 @@ pub fn extend_registries(
         Ok((names(jobs), names(tasks)))
     })?;
     for (job_type, class) in found.0 {
-        executors.replace(Arc::new(PyExecutor::new(&job_type, &class)));
+        executors.replace(Arc::new(PyExecutor::new(Code::of(app), &job_type, &class)));
     }
     for (name, class) in found.1 {
-        workers.replace(Arc::new(PyWorker::new(&name, &class)));
+        workers.replace(Arc::new(PyWorker::new(Code::of(app), &name, &class)));
     }
     Ok((executors, workers))
 }
@@ -254,24 +254,16 @@ pub fn extend_registries(
 // ---------------------------------------------------------------- interpreters
 
 thread_local! {
-    /// The interpreter of the binding call running on this thread, if any.
-    static CURRENT: Cell<*mut Interpreter> = const { Cell::new(std::ptr::null_mut()) };
-    /// Interpreters this thread owns, by application directory (worker threads).
-    static OWNED: RefCell<HashMap<PathBuf, Interpreter>> = RefCell::new(HashMap::new());
+    /// Interpreters this thread owns, by application directory (worker threads),
+    /// with the session whose active application they run for.
+    static OWNED: RefCell<HashMap<PathBuf, (Interpreter, Rc<Session>)>> =
+        RefCell::new(HashMap::new());
 }
 
-/// Runs `f` (a domain call) with `it` as the interpreter Python extensions called
-/// from inside it use.
+/// Runs `f` (a domain call) with `it` lent to the Python extensions called from
+/// inside it ([`crate::script::native::reentrant`]).
 pub fn with_interpreter<T>(it: &mut Interpreter, f: impl FnOnce() -> T) -> T {
-    struct Restore(*mut Interpreter);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.set(self.0));
-        }
-    }
-    let previous = CURRENT.with(|c| c.replace(it as *mut Interpreter));
-    let _restore = Restore(previous);
-    f()
+    crate::script::native::reentrant(it, f)
 }
 
 /// Runs `f` on the interpreter for `app` on this thread: the binding call's (see
@@ -282,37 +274,54 @@ pub fn with_interpreter_for<T>(
     app: &App,
     f: impl FnOnce(&mut Interpreter) -> Result<T>,
 ) -> Result<T> {
-    let current = CURRENT.with(|c| c.get());
-    if !current.is_null() {
-        // SAFETY: `current` was derived from the `&mut Interpreter` of a
-        // `with_interpreter` call that is still running on this thread (it is reset
-        // when that call returns) and whose caller does not touch the interpreter
-        // until then; the binding call is the only user meanwhile.
-        let it = unsafe { &mut *current };
-        return f(it);
+    with_code_interpreter(&app.name, &app.dir, app, f)
+}
+
+/// [`with_interpreter_for`] with the code of application `name` in `dir` loaded and
+/// `app` (possibly another database of it) active.
+fn with_code_interpreter<T>(
+    name: &str,
+    dir: &Path,
+    app: &App,
+    f: impl FnOnce(&mut Interpreter) -> Result<T>,
+) -> Result<T> {
+    let mut slot = Some(f);
+    if let Some(Some(out)) =
+        crate::script::native::with_interpreter(|it| slot.take().map(|f| f(it)))
+    {
+        return out;
     }
-    let owned = OWNED.with(|o| o.borrow_mut().remove(&app.dir));
-    let mut it = match owned {
-        Some(it) => it,
+    let Some(f) = slot else {
+        return Err(Error::new("The lent interpreter is busy"));
+    };
+    let owned = OWNED.with(|o| o.borrow_mut().remove(dir));
+    let (mut it, session) = match owned {
+        Some(owned) => owned,
         None => {
             let mut it = Interpreter::new();
             let session = detached_session(app);
             super::install(&mut it, &session);
-            load(&mut it, &app.name, &app.dir)?;
-            it
+            load(&mut it, name, dir)?;
+            (it, session)
         }
     };
-    let out = with_interpreter(&mut it, || {
-        // Nested calls (a Python executor running a job) reuse `it` through CURRENT.
-        let ptr = CURRENT.with(|c| c.get());
-        // SAFETY: as above; `it` lives until after this closure.
-        f(unsafe { &mut *ptr })
-    });
+    // The same code may serve another database of the application (tests).
+    {
+        let mut active = session.active.borrow_mut();
+        let same = active.first().is_some_and(|h| {
+            h.app.db.name == app.db.name && h.app.db.server.url("") == app.db.server.url("")
+        });
+        if !same {
+            *active = vec![handle_for(app)];
+        }
+    }
+    // Domain calls made by `f` through the bindings lend `it` again.
+    let out = f(&mut it);
     let printed = crate::script::output::take();
     if !printed.is_empty() {
         eprint!("{printed}");
     }
-    OWNED.with(|o| o.borrow_mut().insert(app.dir.clone(), it));
+    OWNED.with(|o| o.borrow_mut().insert(dir.to_path_buf(), (it, session)));
     out
 }
 
@@ -324,12 +333,16 @@ fn detached_session(app: &App) -> Rc<Session> {
         SearchPath::default(),
     );
     let session = Session::new(provisioner);
-    session.active.borrow_mut().push(Rc::new(AppHandle {
+    session.active.borrow_mut().push(handle_for(app));
+    session
+}
+
+fn handle_for(app: &App) -> Rc<AppHandle> {
+    Rc::new(AppHandle {
         app: app.clone(),
         executors: Registry::new(),
         workers: WorkerRegistry::new(),
-    }));
-    session
+    })
 }
 
 /// A script exception as a domain error: `str(exc)`, with the traceback.
@@ -366,8 +379,8 @@ pub fn is_system_exit(it: &mut Interpreter, e: &mut Exception) -> bool {
 }
 
 /// Finds the extension class `class` of `app`'s code in `it`.
-fn find_class(it: &mut Interpreter, app: &App, class: &str) -> Result<Rc<Class>> {
-    for m in load(it, &app.name, &app.dir)?.iter().rev() {
+fn find_class(it: &mut Interpreter, code: &Code, class: &str) -> Result<Rc<Class>> {
+    for m in load(it, &code.name, &code.dir)?.iter().rev() {
         if let Some(Value::Class(c)) = m.get(class) {
             return Ok(c);
         }
@@ -377,14 +390,15 @@ fn find_class(it: &mut Interpreter, app: &App, class: &str) -> Result<Rc<Class>>
 
 /// Instantiates `class` of `app` and calls `method(*args)` on it.
 fn call_extension(
+    code: &Code,
     app: &App,
     class: &str,
     method: &str,
     args: impl FnOnce(&mut Interpreter) -> Vec<Value>,
     on_error: impl FnOnce(&mut Interpreter, Exception) -> Error,
 ) -> Result<()> {
-    with_interpreter_for(app, |it| {
-        let c = find_class(it, app, class)?;
+    with_code_interpreter(&code.name, &code.dir, app, |it| {
+        let c = find_class(it, code, class)?;
         let args = args(it);
         let r = it
             .call(&Value::Class(c), Args::default())
@@ -396,15 +410,33 @@ fn call_extension(
     })
 }
 
+/// Where an extension's code lives: its application's name and folder.
+#[derive(Clone, Debug)]
+pub struct Code {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Code {
+    pub fn of(app: &App) -> Code {
+        Code {
+            name: app.name.clone(),
+            dir: app.dir.clone(),
+        }
+    }
+}
+
 /// A `rex.job.JobExecutor` subclass of an application's code.
 pub struct PyExecutor {
+    code: Code,
     job_type: String,
     class: String,
 }
 
 impl PyExecutor {
-    pub fn new(job_type: &str, class: &str) -> PyExecutor {
+    pub fn new(code: Code, job_type: &str, class: &str) -> PyExecutor {
         PyExecutor {
+            code,
             job_type: job_type.to_string(),
             class: class.to_string(),
         }
@@ -426,6 +458,7 @@ impl Executor for PyExecutor {
         payload: &serde_json::Value,
     ) -> Result<()> {
         call_extension(
+            &self.code,
             app,
             &self.class,
             "execute",
@@ -437,13 +470,15 @@ impl Executor for PyExecutor {
 
 /// A `rex.asynctask.AsyncTaskWorker` subclass of an application's code.
 pub struct PyWorker {
+    code: Code,
     name: String,
     class: String,
 }
 
 impl PyWorker {
-    pub fn new(name: &str, class: &str) -> PyWorker {
+    pub fn new(code: Code, name: &str, class: &str) -> PyWorker {
         PyWorker {
+            code,
             name: name.to_string(),
             class: class.to_string(),
         }
@@ -468,6 +503,7 @@ impl Worker for PyWorker {
     ) -> Result<()> {
         let queue = queue.map(str::to_string);
         call_extension(
+            &self.code,
             app,
             &self.class,
             "__harness_process__",

@@ -85,10 +85,11 @@ pub struct WorkerArgs {
 const LOGGER: &str = "HarnessWorker";
 
 /// The executors and task workers this build knows: rex.mart's `rexmart_create`
-/// (job and task) and the demo/test executors of [`Registry::demo`].
+/// (job and task) and the test executors of [`Registry::builtin`]; an application's
+/// Python ones are added when it is opened.
 pub fn builtin() -> Result<(Registry, WorkerRegistry)> {
     use crate::mart::tasks::{MartCreateExecutor, MartCreateWorker};
-    let jobs = Registry::demo().with(Arc::new(MartCreateExecutor))?;
+    let jobs = Registry::builtin().with(Arc::new(MartCreateExecutor))?;
     let tasks = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
     Ok((jobs, tasks))
 }

@@ -41,3 +41,12 @@ class RecordingWorker(AsyncTaskWorker):
             raise ValueError('task failed as asked')
         record('task', payload['n'])
         self.logger.info('task %s done', payload['n'])
+
+
+class SleepingExecutor(JobExecutor):
+    name = 'py_sleep'
+
+    def execute(self, code, owner, payload):
+        import time
+        time.sleep(payload['sleep'])
+        record('slept', code)

@@ -79,12 +79,19 @@ fn submit_jobs_and_task() {
     let jobs_args = JobsArgs {
         app: app_args(&url),
         status: Some(jobs::Status::New),
+        code: None,
         limit: 10,
     };
     assert_eq!(jobs::run(&jobs_args), 0);
 
     let task_args = |queue: &str, payload: &str| TaskArgs {
-        app: app_args(&url),
+        app: AppArgs {
+            set: vec![
+                "job_queues=2".into(),
+                "asynctask_workers={\"rexmart_create\": \"rexmart_create\"}".into(),
+            ],
+            ..app_args(&url)
+        },
         queue: queue.into(),
         payload: payload.into(),
     };

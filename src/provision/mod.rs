@@ -106,7 +106,7 @@ impl Provisioner {
     ) -> Result<Database> {
         let deploying = crate::timings::span("application deploy");
         let hash = crate::deploy::application_hash(dir)?;
-        let key = format!("harness_tpl_{db_name}_{hash}");
+        let key = format!("{db_name}_{hash}");
         let template = server.ensure_template(&key, |server, db| {
             let mut client = server.connect(db)?;
             crate::deploy::deploy_application(&mut client, dir)
@@ -130,6 +130,10 @@ impl Provisioner {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(db.clone());
+        live()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(db.clone());
         Ok(db)
     }
 
@@ -139,8 +143,49 @@ impl Provisioner {
         let _timing = crate::timings::span("drop databases");
         for db in created {
             let _ = db.server.drop_database(&db.name);
+            live()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|d| d.name != db.name);
         }
     }
+}
+
+/// The application databases created and not yet dropped, process-wide.
+fn live() -> &'static Mutex<Vec<Database>> {
+    static LIVE: Mutex<Vec<Database>> = Mutex::new(Vec::new());
+    &LIVE
+}
+
+/// Drops every application database still live and the marts its inventory names
+/// (on the same server), sessions or not: for an interrupted run. The embedded
+/// clusters go with the process; this matters on a server the harness does not own.
+pub fn drop_live_databases() {
+    let dbs = std::mem::take(&mut *live().lock().unwrap_or_else(|e| e.into_inner()));
+    for db in dbs {
+        drop_with_marts(&db.server, &db.name);
+    }
+}
+
+/// Drops the marts the inventory of application database `name` records (those on
+/// `server`), then the database.
+pub fn drop_with_marts(server: &Server, name: &str) {
+    let marts: Vec<String> = server
+        .connect(name)
+        .and_then(|mut c| {
+            let rows = c.query(
+                "SELECT name FROM rexmart_inventory WHERE name IS NOT NULL",
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+        .unwrap_or_default();
+    for mart in marts {
+        if mart != name {
+            let _ = server.drop_database(&mart);
+        }
+    }
+    let _ = server.drop_database(name);
 }
 
 /// Makes sure database `name` exists on `server` and has the application deployed.

@@ -1,0 +1,218 @@
+//! `harness run` for people who write transcripts and run them in CI: syntax errors
+//! as example failures, Markdown, selection (FILE:LINE, -k, directories, globs),
+//! parallel files, JUnit/JSON reports, timeouts and Ctrl-C. None of these
+//! transcripts touches a database.
+
+#[path = "doctest/support.rs"]
+mod support;
+
+use std::process::{Command, Output, Stdio};
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .args(args)
+        .current_dir(support::root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("harness runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const RUN: &str = "tests/doctest/run";
+
+#[test]
+fn unsupported_syntax_fails_its_example_and_says_so() {
+    let out = harness(&[&format!("{RUN}/unsupported.txt")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(concat!(
+            "Exception raised:\n",
+            "    Traceback (most recent call last):\n",
+            "      File \"<doctest unsupported.txt[0]>\", line 1\n",
+            "        async def f():\n",
+            "    SyntaxError: unsupported syntax: 'async' statements are not supported\n",
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("1 passed, 1 failed\n"), "{stdout}");
+}
+
+#[test]
+fn markdown_examples_live_in_fenced_blocks() {
+    let out = harness(&[&format!("{RUN}/markdown.md")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stdout),
+        format!("{RUN}/markdown.md: 3 passed, 0 failed\n3 passed, 0 failed\n")
+    );
+}
+
+#[test]
+fn file_line_runs_that_example_and_the_ones_before_it() {
+    let file = format!("{RUN}/lines.txt");
+    // Line 5 is the expected output of `x + 2`, which needs `x = 40` before it.
+    let out = harness(&[&format!("{file}:5")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stdout),
+        format!("{file}: 2 passed, 0 failed\n2 passed, 0 failed\n")
+    );
+    let out = harness(&[&format!("{file}:6")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!("{file}:6: no example at this line\n")
+    );
+    let out = harness(&[&format!("{file}:7")]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn directories_globs_and_keywords_select_files() {
+    let out = harness(&[RUN, "-k", "order_"]);
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(" passed, ")).collect();
+    assert_eq!(
+        lines,
+        [
+            "tests/doctest/run/order_a.txt: 2 passed, 1 failed",
+            "tests/doctest/run/order_b.txt: 1 passed, 0 failed",
+            "3 passed, 1 failed"
+        ]
+    );
+    let out = harness(&[&format!("{RUN}/order_?.txt"), "-k", "_b"]);
+    assert_eq!(
+        text(&out.stdout),
+        format!("{RUN}/order_b.txt: 1 passed, 0 failed\n1 passed, 0 failed\n")
+    );
+    let out = harness(&[&format!("{RUN}/nothing*.txt")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!("harness run: error: no transcript matches: {RUN}/nothing*.txt\n")
+    );
+    let out = harness(&[RUN, "-k", "no such"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn parallel_files_print_together_in_argument_order() {
+    // order_a sleeps, so order_b finishes first on the other slot.
+    let a = format!("{RUN}/order_a.txt");
+    let b = format!("{RUN}/order_b.txt");
+    let serial = harness(&["-j", "1", &a, &b, &a]);
+    let parallel = harness(&["-j", "2", &a, &b, &a]);
+    assert_eq!(parallel.status.code(), Some(1));
+    assert_eq!(text(&parallel.stdout), text(&serial.stdout));
+    let stdout = text(&parallel.stdout);
+    let first = stdout.find("order_a.txt: 2 passed").unwrap();
+    assert!(stdout[..first].contains("Failed example:\n    print('a')"));
+    assert!(stdout[first..].starts_with(&format!("order_a.txt: 2 passed, 1 failed\n{b}: 1 passed")));
+}
+
+#[test]
+fn junit_and_json_reports_have_a_record_per_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let json = dir.path().join("report.json");
+    let out = harness(&[
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        &format!("{RUN}/order_a.txt"),
+        "tests/doctest/malformed/prompt_no_space.txt",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"harness run\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"0\""), "{xml}");
+    assert!(
+        xml.contains(&format!(
+            "<testcase classname=\"{RUN}/order_a.txt\" name=\"line 3: print('a')\" file=\"{RUN}/order_a.txt\" line=\"3\" time=\""
+        )),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\"*****"), "{xml}");
+    assert!(
+        xml.contains("Expected:\n    b\nGot:\n    a\n</failure>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<error message=\"tests/doctest/malformed/prompt_no_space.txt:"),
+        "{xml}"
+    );
+    let records: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let statuses: Vec<(&str, Option<u64>)> = records
+        .iter()
+        .map(|r| (r["status"].as_str().unwrap(), r["line"].as_u64()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("passed", Some(1)),
+            ("passed", Some(2)),
+            ("failed", Some(3)),
+            ("error", None)
+        ]
+    );
+    assert_eq!(records[2]["source"], "print('a')");
+    assert!(records[2]["report"]
+        .as_str()
+        .unwrap()
+        .contains("Got:\n    a\n"));
+}
+
+#[test]
+fn a_hung_example_times_out_and_the_rest_of_its_file_is_not_run() {
+    let hang = format!("{RUN}/hang.txt");
+    let b = format!("{RUN}/order_b.txt");
+    let started = std::time::Instant::now();
+    let out = harness(&["--timeout", "0.5", &hang, &b]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "**********************************************************************\n\
+             File \"{hang}\", line 5, in hang.txt\n\
+             Failed example:\n    while True:\n        pass\n\
+             Timed out after 0.5 s\n\
+             {hang}: 1 example(s) after line 5 not run: the interpreter is still busy with the one that timed out\n\
+             {hang}: 1 passed, 1 failed\n\
+             {b}: 1 passed, 0 failed\n\
+             2 passed, 1 failed\n"
+        )
+    );
+}
+
+#[test]
+fn ctrl_c_prints_interrupted_and_exits_130() {
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "run",
+            &format!("{RUN}/order_b.txt"),
+            &format!("{RUN}/hang.txt"),
+        ])
+        .current_dir(support::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: signalling the child we started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "interrupted\n");
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("Failed example"), "{stdout}");
+    assert!(!stdout.contains("hang.txt"), "{stdout}");
+}

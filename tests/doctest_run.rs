@@ -216,3 +216,43 @@ fn ctrl_c_prints_interrupted_and_exits_130() {
     assert!(!stdout.contains("Failed example"), "{stdout}");
     assert!(!stdout.contains("hang.txt"), "{stdout}");
 }
+
+#[test]
+fn update_blesses_failing_examples_and_cpython_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stale.txt");
+    let original = std::fs::read_to_string(support::root().join(RUN).join("stale.txt")).unwrap();
+    std::fs::write(&file, &original).unwrap();
+    let path = file.to_str().unwrap();
+
+    let dry = harness(&["--update", "--dry-run", path]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    let stdout = text(&dry.stdout);
+    assert!(
+        stdout.contains(&format!("--- {path}\n+++ {path} (updated)\n")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("-    41\n+    42\n"), "{stdout}");
+    assert!(stdout.contains(&format!(
+        "{path}: would update the expected output of the examples at lines 5, 7, 11, 12, 17, 19 (--dry-run: nothing written)\n"
+    )));
+
+    let bless = harness(&["--update", path]);
+    assert!(text(&bless.stdout).contains(&format!(
+        "{path}: updated the expected output of the examples at lines 5, 7, 11, 12, 17, 19\n"
+    )));
+    let blessed = std::fs::read_to_string(&file).unwrap();
+    // A want that still matched is kept as written.
+    assert!(blessed.contains(
+        "    >>> print('kept ... as written')  # doctest: +ELLIPSIS\n    kept ... written\n"
+    ));
+    // An exception gets the shape doctest matches.
+    assert!(blessed.contains("    >>> boom()\n    Traceback (most recent call last):\n      ...\n    ValueError: bad\n    value\n"));
+    let again = harness(&[path]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+    let py = Command::new("python3")
+        .args(["-m", "doctest", path])
+        .output()
+        .unwrap();
+    assert_eq!(py.status.code(), Some(0), "{}", text(&py.stdout));
+}

@@ -55,6 +55,8 @@ pub enum Status {
     Passed,
     Failed,
     Skipped,
+    /// Failed: the executor gave up on it (a timeout) and could not go on.
+    TimedOut,
     /// Not run: the executor could not go on after a timeout.
     NotRun,
 }
@@ -65,6 +67,7 @@ impl Status {
             Status::Passed => "passed",
             Status::Failed => "failed",
             Status::Skipped => "skipped",
+            Status::TimedOut => "timed out",
             Status::NotRun => "not run",
         }
     }
@@ -205,7 +208,7 @@ pub fn run_examples(
             // The executor cannot go on (a hung example): this one fails, the rest
             // of the file is not run.
             tally.failed += 1;
-            record.status = Status::Failed;
+            record.status = Status::TimedOut;
             record.report = format!("{}{why}\n", report::failure_header(display, name, example));
             write(out, &opts.paint.failure(&record.report));
             result.records.push(record);

@@ -70,7 +70,7 @@ pub fn junit(files: &[FileReport], seconds: f64) -> String {
                     );
                     match r.status {
                         Status::Passed => cases.push_str(&format!("{head}/>\n")),
-                        Status::Failed => {
+                        Status::Failed | Status::TimedOut => {
                             fl += 1;
                             cases.push_str(&format!(
                                 "{head}>\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",

@@ -256,3 +256,145 @@ fn update_blesses_failing_examples_and_cpython_agrees() {
         .unwrap();
     assert_eq!(py.status.code(), Some(0), "{}", text(&py.stdout));
 }
+
+/// A throwaway server from `harness pg up`, stopped when dropped.
+struct PgUp {
+    child: std::process::Child,
+    url: String,
+}
+
+impl PgUp {
+    fn start() -> PgUp {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["pg", "up"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        PgUp {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+
+    /// Databases other than PostgreSQL's own, with their comments.
+    fn databases(&self) -> Vec<String> {
+        let mut client = postgres::Client::connect(&self.url, postgres::NoTls).unwrap();
+        client
+            .query(
+                "SELECT datname || coalesce(' (' || shobj_description(oid, 'pg_database') || ')', '') \
+                 FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+}
+
+impl Drop for PgUp {
+    fn drop(&mut self) {
+        // SAFETY: signalling the child we started.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_pg_url_server_is_left_as_found() {
+    let bad = harness(&[
+        "--pg-url",
+        "postgresql://nobody@127.0.0.1:1/x",
+        "transcripts/async.txt",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stdout).is_empty(), "{}", text(&bad.stdout));
+    assert!(
+        text(&bad.stderr).starts_with("harness run: error: Failed to connect"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    let pg = PgUp::start();
+    // Other suites' templates are not handed out.
+    assert_eq!(pg.databases(), Vec::<String>::new());
+    let out = harness(&["--pg-url", &pg.url, "transcripts/mart_creation.txt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(pg.databases(), Vec::<String>::new());
+
+    // Killed with -9 after making a mart: the databases are marked...
+    let hang = format!("{RUN}/mart_then_hang.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "--pg-url", &pg.url, &hang])
+        .current_dir(support::root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !pg
+        .databases()
+        .iter()
+        .any(|d| d.starts_with("mart_empty_1_"))
+    {
+        assert!(std::time::Instant::now() < deadline, "no mart made");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = pg.databases();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(
+        left.iter()
+            .filter(|d| d.ends_with(" (harness run)"))
+            .count()
+            == 2,
+        "{left:?}"
+    );
+    // ...and the next run on that server sweeps them, marts included.
+    let next = harness(&["--pg-url", &pg.url, &format!("{RUN}/order_b.txt")]);
+    assert_eq!(next.status.code(), Some(0));
+    assert!(text(&next.stderr)
+        .starts_with("harness run: dropped what killed runs left on the server: harness_"));
+    assert_eq!(pg.databases(), Vec::<String>::new());
+
+    // Ctrl-C while a mart exists: dropped too.
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "--pg-url", &pg.url, &hang])
+        .current_dir(support::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !pg
+        .databases()
+        .iter()
+        .any(|d| d.starts_with("mart_empty_1_"))
+    {
+        assert!(std::time::Instant::now() < deadline + std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // SAFETY: signalling the child we started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(text(&out.stderr), "interrupted\n");
+    assert_eq!(pg.databases(), Vec::<String>::new());
+}
+
+#[test]
+fn the_server_log_is_shown_only_when_the_server_failed() {
+    let out = harness(&[&format!("{RUN}/db_mismatch.txt")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("Got:\n    <Product 5>\n"));
+    assert_eq!(text(&out.stderr), "");
+}

@@ -36,8 +36,9 @@ pub struct RunArgs {
     /// Only the transcripts whose path contains TEXT (repeatable: any of them).
     #[arg(short = 'k', value_name = "TEXT")]
     pub keyword: Vec<String>,
-    /// Files replayed at once, each with its own application database [default:
-    /// the number of cores].
+    /// Files replayed at once, each with its own application database (and its own
+    /// servers, except a --pg-url server, where files creating marts may collide)
+    /// [default: the number of cores; 1 with --pg-url].
     #[arg(short = 'j', long = "jobs", value_name = "N")]
     pub jobs: Option<usize>,
     /// Write a JUnit XML report (a test case per example) to FILE.
@@ -182,12 +183,20 @@ pub fn run(args: &RunArgs) -> i32 {
     })));
     crate::pg::cleanup::exit_on_signal(on_interrupt);
 
+    let options = args.database.options();
+    // Files on one shared server run one at a time unless -j says otherwise: marts
+    // are named by definition, code and second, and would collide.
+    let shared = options.kind() == crate::pg::BackendKind::Url;
     let jobs = args
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| {
+            if shared {
+                1
+            } else {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            }
+        })
         .clamp(1, targets.len().max(1));
-    let options = args.database.options();
-    let shared = options.kind() == crate::pg::BackendKind::Url;
     let slots: Vec<Arc<crate::pg::Clusters>> = if shared {
         vec![Arc::new(args.database.clusters())]
     } else {
@@ -198,12 +207,22 @@ pub fn run(args: &RunArgs) -> i32 {
     if shared {
         // A bad or unreachable server is one error before any example, not one
         // failure per example.
-        if let Err(e) = slots[0].primary() {
-            eprintln!(
-                "harness run: error: {}",
-                e.to_string().replace('\n', "\n    ")
-            );
-            return 2;
+        match slots[0].primary() {
+            Err(e) => {
+                eprintln!(
+                    "harness run: error: {}",
+                    e.to_string().replace('\n', "\n    ")
+                );
+                return 2;
+            }
+            Ok(server) => match crate::provision::sweep_leftovers(&server) {
+                Ok(dropped) if !dropped.is_empty() => eprintln!(
+                    "harness run: dropped what killed runs left on the server: {}",
+                    dropped.join(", ")
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!("harness run: warning: cannot sweep the server: {e}"),
+            },
         }
     }
     progress::start(

@@ -128,6 +128,8 @@ impl Clusters {
 
     /// Stops the servers this run started (they also stop on their own at exit).
     pub fn shutdown(&self) {
+        // What this run made on a server it does not own goes first.
+        super::marker::finish();
         for slot in [&self.hosting, &self.primary] {
             slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         }

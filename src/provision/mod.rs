@@ -122,6 +122,10 @@ impl Provisioner {
             let _timing = crate::timings::span("template clone");
             server.clone_database(&template, &name)?;
         }
+        if let Err(e) = crate::pg::marker::mark(server, &name) {
+            let _ = server.drop_database(&name);
+            return Err(e);
+        }
         let db = Database {
             server: server.clone(),
             name,
@@ -143,6 +147,7 @@ impl Provisioner {
         let _timing = crate::timings::span("drop databases");
         for db in created {
             let _ = db.server.drop_database(&db.name);
+            crate::pg::marker::forget(&db.server, &db.name);
             live()
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -165,6 +170,14 @@ pub fn drop_live_databases() {
     for db in dbs {
         drop_with_marts(&db.server, &db.name);
     }
+    crate::pg::marker::finish();
+}
+
+/// Drops what runs killed before their end left on `server` (databases marked by
+/// [`crate::pg::marker`] that no live run holds), with the marts their inventories
+/// name; returns the names of the databases dropped.
+pub fn sweep_leftovers(server: &Server) -> Result<Vec<String>> {
+    crate::pg::marker::sweep(server, drop_with_marts)
 }
 
 /// Drops the marts the inventory of application database `name` records (those on
@@ -185,7 +198,8 @@ pub fn drop_with_marts(server: &Server, name: &str) {
             let _ = server.drop_database(&mart);
         }
     }
-    let _ = server.drop_database(name);
+    // Also right for a template (which refuses connections and DROP until unmarked).
+    let _ = server.drop_template(name);
 }
 
 /// Makes sure database `name` exists on `server` and has the application deployed.

@@ -38,7 +38,7 @@ a throwaway embedded PostgreSQL lives as long as the command (--backend)."
 enum Command {
     /// Replay doctest transcripts and check their output as CPython's doctest does.
     #[command(
-        after_help = "Example:\n  harness run -o ELLIPSIS --diff transcripts/async.txt\n\nExit status: 0 all examples passed, 1 an example failed, 2 a transcript or the\ncommand line could not be used (the message says file:line)."
+        after_help = "Example:\n  harness run -o ELLIPSIS --diff transcripts/async.txt\n  harness run --junit report.xml transcripts/\n\nExit status: 0 all examples passed, 1 an example failed, 2 a transcript or the\ncommand line could not be used (the message says file:line), 130 interrupted."
     )]
     Run(harness::cli::run::RunArgs),
     /// Run the job queuer, job executors and async task workers until stopped.
@@ -91,6 +91,8 @@ deletes inventory records a dead worker left pointing at a database it never mad
         after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
     )]
     Pg(harness::cli::pg::Args),
+    /// Manage the embedded clusters' cache (`harness cache clean` empties it).
+    Cache(harness::cli::cache::Args),
 }
 
 fn main() {
@@ -106,6 +108,7 @@ fn main() {
         Command::Marts(args) => harness::cli::marts::run(args),
         Command::Purge(args) => harness::cli::purge::run(args),
         Command::Pg(args) => harness::cli::pg::run(args),
+        Command::Cache(args) => harness::cli::cache::run(args),
     };
     std::process::exit(status);
 }

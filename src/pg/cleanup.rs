@@ -222,9 +222,15 @@ pub fn cleanup_all() {
     }
 }
 
+/// Set when the process ends on a signal: it does not wait for cache writes then.
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn at_exit() {
     cleanup_all();
-    super::embedded::spares::wait_for_copy(Duration::from_secs(3));
+    if !SIGNALLED.load(Ordering::SeqCst) {
+        super::embedded::spares::wait_for_copy(Duration::from_secs(3));
+        super::embedded::background::wait(Duration::from_secs(120));
+    }
 }
 
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
@@ -311,6 +317,7 @@ fn install_hooks() {
                     unsafe { libc::read(read_fd, &mut byte as *mut u8 as *mut libc::c_void, 1) };
                 if n == 1 {
                     let sig = byte as libc::c_int;
+                    SIGNALLED.store(true, Ordering::SeqCst);
                     let hook = BEFORE_EXIT.get().copied();
                     if let Some(hook) = hook {
                         hook(sig);

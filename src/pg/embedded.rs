@@ -45,8 +45,20 @@ pub const SUPERUSER: &str = "postgres";
 /// Databases kept when a cluster is saved back to the cache.
 pub const TEMPLATE_PREFIX: &str = "harness_tpl_";
 
-/// How many templates the cache keeps (the newest).
+/// How many templates the cache keeps (the newest); `HARNESS_PG_CACHE_TEMPLATES`.
 const CACHED_TEMPLATES: i64 = 8;
+
+/// The templates' total size the cache keeps, in MB; `HARNESS_PG_CACHE_MAX_MB`.
+const CACHE_MAX_MB: i64 = 512;
+
+/// A positive whole number from the environment, else `default`.
+fn cache_limit(var: &str, default: i64) -> i64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
 
 /// A running embedded cluster. Dropping the last reference stops it and removes
 /// its directory; so does process exit, a fatal signal, or the next run's sweep.
@@ -169,21 +181,32 @@ impl Cluster {
         self.run.remove();
     }
 
-    /// Saves the templates of this cluster into the cache (see the module doc).
+    /// Saves the templates of this cluster into the cache (see the module doc):
+    /// an online copy now, then its pruning and the swap into the cache on a
+    /// background thread (the run goes on; its exit waits for it).
     pub fn save_templates(&self) -> Result<()> {
         let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-        let _timing = crate::timings::span("template save to cache");
-        let started = Instant::now();
+        let _timing = crate::timings::span("template copy for the cache");
         let stage = RunDir::create("stage")?;
-        let result = self.save_through(&stage);
-        stage.remove();
-        log::debug!(target: "harness.pg", "saved templates to the cache in {:?}", started.elapsed());
-        result.map_err(|e| e.wrap("While saving templates to the embedded cluster cache"))
+        let data = stage.path.join("data");
+        if let Err(e) = self.base_backup(&data) {
+            stage.remove();
+            return Err(e.wrap("While saving templates to the embedded cluster cache"));
+        }
+        let (bins, user, dir) = (self.bins.clone(), self.user, self.cache.dir.clone());
+        background::spawn("template save to cache", move || {
+            let started = Instant::now();
+            let result = finish_save(&bins, user, &Cache { dir }, &stage, &data);
+            stage.remove();
+            log::debug!(target: "harness.pg", "saved templates to the cache in {:?}", started.elapsed());
+            result.map_err(|e| e.wrap("While saving templates to the embedded cluster cache"))
+        });
+        Ok(())
     }
 
-    fn save_through(&self, stage: &RunDir) -> Result<()> {
-        let data = stage.path.join("data");
-        make_private_dir(&data, self.user)?;
+    /// `pg_basebackup` of the running cluster into `data`.
+    fn base_backup(&self, data: &Path) -> Result<()> {
+        make_private_dir(data, self.user)?;
         let mut cmd = proc::command(&self.bins.tool("pg_basebackup"), self.user);
         cmd.arg("-h")
             .arg(self.socket_dir())
@@ -192,44 +215,9 @@ impl Cluster {
             .arg("-U")
             .arg(SUPERUSER)
             .arg("-D")
-            .arg(&data)
+            .arg(data)
             .args(["-X", "stream", "-c", "fast", "--no-sync"]);
         proc::run(cmd, "pg_basebackup")?;
-        let (mut pm, port, _log) = launch(&self.bins, self.user, stage, &data, &[])?;
-        let pruned = prune_to_templates(port);
-        shutdown(&mut pm.child, libc::SIGINT);
-        pruned?;
-        for leftover in ["backup_manifest", "backup_label.old", "postmaster.opts"] {
-            let _ = std::fs::remove_file(data.join(leftover));
-        }
-        self.trim_wal(&data)?;
-        self.cache.replace(&data)
-    }
-
-    /// After a clean shutdown only the WAL segment holding the last checkpoint is
-    /// needed; the others are recycled spares, 16 MB each, that every start copies.
-    fn trim_wal(&self, data: &Path) -> Result<()> {
-        let mut cmd = proc::command(&self.bins.tool("pg_controldata"), self.user);
-        cmd.arg("-D").arg(data);
-        let out = proc::run(cmd, "pg_controldata")?;
-        let keep = out.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            (k.trim() == "Latest checkpoint's REDO WAL file").then(|| v.trim().to_string())
-        });
-        let clean = out.lines().any(|l| {
-            l.starts_with("Database cluster state:") && l.trim_end().ends_with("shut down")
-        });
-        let (Some(keep), true) = (keep, clean) else {
-            return Ok(());
-        };
-        let wal = data.join("pg_wal");
-        for entry in std::fs::read_dir(&wal)?.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let segment = name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit());
-            if segment && name != keep {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
         Ok(())
     }
 
@@ -251,6 +239,90 @@ impl Drop for Cluster {
     }
 }
 
+/// The rest of a save, on a copy of the cluster: start it, keep only the templates,
+/// shut it down cleanly, drop recycled WAL and swap it into the cache. Saves of one
+/// process take turns (the later copy holds every template the earlier one did).
+fn finish_save(bins: &Bins, user: Option<RunAs>, cache: &Cache, stage: &RunDir, data: &Path) -> Result<()> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut pm, port, _log) = launch(bins, user, stage, data, &[])?;
+    let pruned = prune_to_templates(port);
+    shutdown(&mut pm.child, libc::SIGINT);
+    pruned?;
+    for leftover in ["backup_manifest", "backup_label.old", "postmaster.opts"] {
+        let _ = std::fs::remove_file(data.join(leftover));
+    }
+    trim_wal(bins, user, data)?;
+    cache.replace(data)
+}
+
+/// After a clean shutdown only the WAL segment holding the last checkpoint is
+/// needed; the others are recycled spares, 16 MB each, that every start copies.
+fn trim_wal(bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
+    let mut cmd = proc::command(&bins.tool("pg_controldata"), user);
+    cmd.arg("-D").arg(data);
+    let out = proc::run(cmd, "pg_controldata")?;
+    let keep = out.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == "Latest checkpoint's REDO WAL file").then(|| v.trim().to_string())
+    });
+    let clean = out
+        .lines()
+        .any(|l| l.starts_with("Database cluster state:") && l.trim_end().ends_with("shut down"));
+    let (Some(keep), true) = (keep, clean) else {
+        return Ok(());
+    };
+    let wal = data.join("pg_wal");
+    for entry in std::fs::read_dir(&wal)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let segment = name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit());
+        if segment && name != keep {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+pub mod background {
+    //! Cache writes off the critical path: each runs on its own thread; the process
+    //! waits for them before it exits normally ([`wait`]), not on a signal.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+    /// Runs `work` on a thread; a failure costs the next run a rebuild and is logged.
+    pub(super) fn spawn(
+        what: &'static str,
+        work: impl FnOnce() -> crate::core::Result<()> + Send + 'static,
+    ) {
+        PENDING.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
+            .name("harness-pg-cache".into())
+            .spawn(move || {
+                let result = {
+                    let _timing = crate::timings::span(what);
+                    work()
+                };
+                if let Err(e) = result {
+                    log::warn!(target: "harness.pg", "{e}");
+                }
+                PENDING.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            PENDING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits (at most `limit`) for the cache writes in progress.
+    pub fn wait(limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while PENDING.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 /// Drops every database but the templates and the system ones, then checkpoints.
 fn prune_to_templates(port: u16) -> Result<()> {
     let mut client = postgres::Config::new()
@@ -262,15 +334,17 @@ fn prune_to_templates(port: u16) -> Result<()> {
         .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))?;
     // Everything but the templates goes, and templates beyond the newest few (by
     // oid, which grows with creation) so the cache stays small as deploys change.
+    // Beyond the newest few, or past the size cap (the newest is always kept).
     let rows = client.query(
         "SELECT datname FROM ( \
            SELECT datname, left(datname, length($1)) = $1 AS is_template, \
-                  row_number() OVER (PARTITION BY left(datname, length($1)) = $1 \
-                                     ORDER BY oid DESC) AS newness \
+                  row_number() OVER w AS newness, \
+                  (sum(pg_catalog.pg_database_size(oid)) OVER w)::bigint AS upto \
            FROM pg_catalog.pg_database \
-           WHERE datname NOT IN ('postgres', 'template0', 'template1')) AS d \
-         WHERE NOT is_template OR newness > $2",
-        &[&TEMPLATE_PREFIX, &CACHED_TEMPLATES],
+           WHERE datname NOT IN ('postgres', 'template0', 'template1') \
+           WINDOW w AS (PARTITION BY left(datname, length($1)) = $1 ORDER BY oid DESC)) AS d \
+         WHERE NOT is_template OR newness > $2 OR (newness > 1 AND upto > $3)",
+        &[&TEMPLATE_PREFIX, &cache_limit("HARNESS_PG_CACHE_TEMPLATES", CACHED_TEMPLATES), &(cache_limit("HARNESS_PG_CACHE_MAX_MB", CACHE_MAX_MB) << 20)],
     )?;
     for row in rows {
         let name: String = row.get(0);
@@ -289,19 +363,49 @@ struct Cache {
     dir: PathBuf,
 }
 
+/// The root of the cluster cache (one directory per server version under it).
+pub fn cache_root() -> Result<PathBuf> {
+    Ok(match std::env::var_os("HARNESS_PG_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
+            (Some(xdg), _) if !xdg.is_empty() => PathBuf::from(xdg).join("harness/pg"),
+            (_, Some(home)) if !home.is_empty() => PathBuf::from(home).join(".cache/harness/pg"),
+            _ => cleanup::work_root()?.join("cache"),
+        },
+    })
+}
+
+/// `harness cache clean`: removes the cluster cache (initdb output and saved
+/// templates) and the spare copies waiting in the work directory; running clusters
+/// are not touched (they run from copies). Returns what was removed.
+pub fn clean_cache() -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let root = cache_root()?;
+    if root.exists() {
+        std::fs::remove_dir_all(&root).map_err(|e| io_error("Cannot remove:", &root, e))?;
+        removed.push(root);
+    }
+    let work = cleanup::work_root()?;
+    for entry in std::fs::read_dir(&work).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("spare-") || name.starts_with("cache-") || name == "cache" {
+            let path = entry.path();
+            let gone = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            if gone.is_ok() {
+                removed.push(path);
+            }
+        }
+    }
+    Ok(removed)
+}
+
 impl Cache {
     fn for_version(version: &str) -> Result<Cache> {
-        let root = match std::env::var_os("HARNESS_PG_CACHE") {
-            Some(dir) => PathBuf::from(dir),
-            None => match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
-                (Some(xdg), _) if !xdg.is_empty() => PathBuf::from(xdg).join("harness/pg"),
-                (_, Some(home)) if !home.is_empty() => {
-                    PathBuf::from(home).join(".cache/harness/pg")
-                }
-                _ => cleanup::work_root()?.join("cache"),
-            },
-        };
-        let dir = root.join(version);
+        let dir = cache_root()?.join(version);
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -365,16 +469,34 @@ impl Cache {
                 return copy_tree(&self.data(), data, user);
             }
         }
-        let _exclusive = self.lock(libc::LOCK_EX)?;
+        let exclusive = self.lock(libc::LOCK_EX)?;
         if self.data().is_dir() {
             return copy_tree(&self.data(), data, user);
         }
-        initdb(bins, user, data)?;
-        let staged = self.dir.join(format!("data.new-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staged);
-        copy_tree(data, &staged, user)?;
-        std::fs::rename(&staged, self.data())
-            .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))
+        // initdb in the work directory (memory when it can), a copy for this
+        // cluster, and the cache written from the other copy in the background,
+        // holding the cache's lock until it is complete.
+        let stage = RunDir::create("stage")?;
+        let fresh = stage.path.join("data");
+        let made = initdb(bins, user, &fresh).and_then(|()| copy_tree(&fresh, data, user));
+        if let Err(e) = made {
+            stage.remove();
+            return Err(e);
+        }
+        let dir = self.dir.clone();
+        background::spawn("initdb save to cache", move || {
+            let cache = Cache { dir };
+            let staged = cache.dir.join(format!("data.new-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&staged);
+            let stored = copy_tree(&fresh, &staged, user).and_then(|()| {
+                std::fs::rename(&staged, cache.data())
+                    .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))
+            });
+            drop(exclusive);
+            stage.remove();
+            stored
+        });
+        Ok(())
     }
 
     /// Swaps `data` (a cleanly shut down cluster) in as the cached cluster.

@@ -398,3 +398,43 @@ fn the_server_log_is_shown_only_when_the_server_failed() {
     assert!(text(&out.stdout).contains("Got:\n    <Product 5>\n"));
     assert_eq!(text(&out.stderr), "");
 }
+
+#[test]
+fn applications_are_found_the_same_way_by_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t");
+    std::fs::create_dir_all(t.join("definitions/mini")).unwrap();
+    std::fs::create_dir_all(t.join("sub")).unwrap();
+    std::fs::write(t.join("definitions/mini/settings.yaml"), "title: mini\n").unwrap();
+    // Found in the transcript's nearest definitions/ (it has no `db`, so it stops
+    // there); a path out of the search directories is no application.
+    let transcript = t.join("sub/apps.txt");
+    std::fs::write(
+        &transcript,
+        ">>> from rex.core import Rex\n\
+         >>> Rex('mini')\n\
+         Traceback (most recent call last):\n\
+         rex.core.Error: Missing mandatory setting:\n    db\n\
+         While initializing RexDB application:\n    mini\n\
+         >>> Rex('../sub')  # doctest: +ELLIPSIS\n\
+         Traceback (most recent call last):\n\
+         rex.core.Error: Unknown application:\n    ../sub\nLooked in:\n...\n",
+    )
+    .unwrap();
+    let out = harness(&[transcript.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // The same for an application command.
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["marts", "--app", "../definitions/rex.mart_demo"])
+        .current_dir(support::root().join("definitions"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with(
+            "harness marts: error: Unknown application:\n    ../definitions/rex.mart_demo\n"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}

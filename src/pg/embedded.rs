@@ -242,7 +242,13 @@ impl Drop for Cluster {
 /// The rest of a save, on a copy of the cluster: start it, keep only the templates,
 /// shut it down cleanly, drop recycled WAL and swap it into the cache. Saves of one
 /// process take turns (the later copy holds every template the earlier one did).
-fn finish_save(bins: &Bins, user: Option<RunAs>, cache: &Cache, stage: &RunDir, data: &Path) -> Result<()> {
+fn finish_save(
+    bins: &Bins,
+    user: Option<RunAs>,
+    cache: &Cache,
+    stage: &RunDir,
+    data: &Path,
+) -> Result<()> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (mut pm, port, _log) = launch(bins, user, stage, data, &[])?;
@@ -344,7 +350,11 @@ fn prune_to_templates(port: u16) -> Result<()> {
            WHERE datname NOT IN ('postgres', 'template0', 'template1') \
            WINDOW w AS (PARTITION BY left(datname, length($1)) = $1 ORDER BY oid DESC)) AS d \
          WHERE NOT is_template OR newness > $2 OR (newness > 1 AND upto > $3)",
-        &[&TEMPLATE_PREFIX, &cache_limit("HARNESS_PG_CACHE_TEMPLATES", CACHED_TEMPLATES), &(cache_limit("HARNESS_PG_CACHE_MAX_MB", CACHE_MAX_MB) << 20)],
+        &[
+            &TEMPLATE_PREFIX,
+            &cache_limit("HARNESS_PG_CACHE_TEMPLATES", CACHED_TEMPLATES),
+            &(cache_limit("HARNESS_PG_CACHE_MAX_MB", CACHE_MAX_MB) << 20),
+        ],
     )?;
     for row in rows {
         let name: String = row.get(0);

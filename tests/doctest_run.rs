@@ -113,6 +113,13 @@ fn parallel_files_print_together_in_argument_order() {
     let first = stdout.find("order_a.txt: 2 passed").unwrap();
     assert!(stdout[..first].contains("Failed example:\n    print('a')"));
     assert!(stdout[first..].starts_with(&format!("order_a.txt: 2 passed, 1 failed\n{b}: 1 passed")));
+    // --fail-fast stops the run after the first file that failed, in argument order.
+    for j in ["1", "2"] {
+        let out = harness(&["-j", j, "-f", &a, &b]);
+        assert!(
+            text(&out.stdout).ends_with(&format!("{a}: 2 passed, 1 failed\n2 passed, 1 failed\n"))
+        );
+    }
 }
 
 #[test]

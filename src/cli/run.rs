@@ -14,7 +14,7 @@ mod update;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -230,8 +230,16 @@ pub fn run(args: &RunArgs) -> i32 {
         !args.verbose && std::io::stderr().is_terminal(),
     );
 
+    // Longest first (by size, a proxy for time), so that no slot is left with a
+    // long file at the end; printing stays in argument order.
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    let size = |t: &Target| std::fs::metadata(&t.path).map_or(0, |m| m.len());
+    if jobs > 1 {
+        order.sort_by_key(|&i| std::cmp::Reverse(size(&targets[i])));
+    }
     let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
+    // FAIL_FAST: the first (in argument order) file that stopped; later ones do not run.
+    let stop_at = AtomicUsize::new(usize::MAX);
     let (tx, rx) = mpsc::channel::<Done>();
     let mut total = Tally::default();
     let mut unusable = false;
@@ -239,11 +247,14 @@ pub fn run(args: &RunArgs) -> i32 {
     std::thread::scope(|scope| {
         for slot in 0..jobs {
             let clusters = slots[if shared { 0 } else { slot }].clone();
-            let (tx, next, stop, targets, opts) = (tx.clone(), &next, &stop, &targets, &opts);
+            let (tx, next, stop_at, targets, opts, order) =
+                (tx.clone(), &next, &stop_at, &targets, &opts, &order);
             scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                if index >= targets.len() || stop.load(Ordering::SeqCst) {
+                let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) else {
                     break;
+                };
+                if index > stop_at.load(Ordering::SeqCst) {
+                    continue;
                 }
                 let sink = if jobs == 1 {
                     Sink::Stdout
@@ -251,6 +262,9 @@ pub fn run(args: &RunArgs) -> i32 {
                     Sink::Buffer(Vec::new())
                 };
                 let done = run_target(index, &targets[index], args, opts, &clusters, sink);
+                if done.stopped {
+                    stop_at.fetch_min(index, Ordering::SeqCst);
+                }
                 if tx.send(done).is_err() {
                     break;
                 }
@@ -282,10 +296,7 @@ pub fn run(args: &RunArgs) -> i32 {
                 total.add(done.tally);
                 files.push(done.report);
                 progress::file_done(total.failed);
-                if done.stopped {
-                    stopped = true;
-                    stop.store(true, Ordering::SeqCst);
-                }
+                stopped |= done.stopped;
             }
         }
     });

@@ -445,3 +445,32 @@ fn applications_are_found_the_same_way_by_every_subcommand() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn cache_clean_empties_the_cluster_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("pg");
+    let run = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", &format!("{RUN}/db_mismatch.txt")])
+        .current_dir(support::root())
+        .env("HARNESS_PG_CACHE", &dir)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    // The cache is written while the examples run and complete when the run ends.
+    let version = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(version.join("data/PG_VERSION").is_file());
+    let clean = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["cache", "clean"])
+        .env("HARNESS_PG_CACHE", &dir)
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(text(&clean.stdout).starts_with(&format!("removed {}\n", dir.display())));
+    assert!(!dir.exists());
+}

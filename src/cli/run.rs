@@ -249,24 +249,23 @@ pub fn run(args: &RunArgs) -> i32 {
             let clusters = slots[if shared { 0 } else { slot }].clone();
             let (tx, next, stop_at, targets, opts, order) =
                 (tx.clone(), &next, &stop_at, &targets, &opts, &order);
-            scope.spawn(move || loop {
-                let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) else {
-                    break;
-                };
-                if index > stop_at.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let sink = if jobs == 1 {
-                    Sink::Stdout
-                } else {
-                    Sink::Buffer(Vec::new())
-                };
-                let done = run_target(index, &targets[index], args, opts, &clusters, sink);
-                if done.stopped {
-                    stop_at.fetch_min(index, Ordering::SeqCst);
-                }
-                if tx.send(done).is_err() {
-                    break;
+            scope.spawn(move || {
+                while let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if index > stop_at.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let sink = if jobs == 1 {
+                        Sink::Stdout
+                    } else {
+                        Sink::Buffer(Vec::new())
+                    };
+                    let done = run_target(index, &targets[index], args, opts, &clusters, sink);
+                    if done.stopped {
+                        stop_at.fetch_min(index, Ordering::SeqCst);
+                    }
+                    if tx.send(done).is_err() {
+                        break;
+                    }
                 }
             });
         }

@@ -225,6 +225,11 @@ pub fn cleanup_all() {
 /// Set when the process ends on a signal: it does not wait for cache writes then.
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
+/// Whether the process is ending on a signal.
+pub fn signalled() -> bool {
+    SIGNALLED.load(Ordering::SeqCst)
+}
+
 extern "C" fn at_exit() {
     cleanup_all();
     if !SIGNALLED.load(Ordering::SeqCst) {

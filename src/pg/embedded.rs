@@ -1,22 +1,26 @@
 //! The embedded backend: a private PostgreSQL cluster run from the machine's server
 //! binaries, started in about a tenth of a second.
 //!
-//! Cache: `initdb` runs once per user and server version into
+//! Cache: `initdb` runs once per user and server version; the cache lives in
 //! `<cache>/<version>/data` (`HARNESS_PG_CACHE`, else `$XDG_CACHE_HOME/harness/pg`,
 //! else `~/.cache/harness/pg`); every start copies that directory into a private run
 //! directory (`cp -a`: 50 ms for a fresh cluster on an idle disk, up to a second on
 //! a busy one) under a shared `flock`; to keep that copy off the start, every start
 //! leaves a spare copy in the background for the next one, which takes it by rename
 //! (one per cluster the process ran at once, two at most: see [`spares`]; exit
-//! waits up to 3 s for a copy in progress). Template
-//! databases built by [`super::Server::ensure_template`] are saved back into the
-//! cache so that the next run starts with them already deployed: an online
-//! `pg_basebackup` of the running cluster is started once on the side, stripped of
-//! every database that is not a template, shut down cleanly and swapped into place
-//! by two renames under the exclusive lock. The running cluster is never paused.
-//! The cache keeps the newest 8 templates.
+//! waits up to 3 s for a copy in progress). A cold start runs `initdb` straight
+//! into its run directory and does not write the cache then: template databases
+//! built by [`super::Server::ensure_template`] are saved into the cache (which that
+//! fills), so that the next run starts with them already deployed: an online
+//! `pg_basebackup` of the running cluster, then, on a niced background thread
+//! ([`background`]; a normal exit waits for it), that copy is started on the side,
+//! stripped of every database that is not a template, shut down cleanly and swapped
+//! into place by two renames under the exclusive lock. The running cluster is never
+//! paused. A cluster from a fresh initdb that saved no template stores itself at
+//! stop (clean shutdown, then copy). The cache keeps the newest
+//! `HARNESS_PG_CACHE_TEMPLATES` (8) templates within `HARNESS_PG_CACHE_MAX_MB` (512).
 //! Two runs saving at once: the last swap wins and the loser's template is rebuilt
-//! by a later run; it is a cache. Delete the cache directory to reset it.
+//! by a later run; it is a cache. `harness cache clean` empties it.
 //!
 //! Runtime: the postmaster is started directly (not through `pg_ctl`) with
 //! durability off, a unix socket in the run directory and a free port on 127.0.0.1,
@@ -74,6 +78,8 @@ pub struct Cluster {
     log: PathBuf,
     /// Serialises saves to the cache from this process.
     saving: Mutex<()>,
+    /// Started by a fresh initdb whose output is not in the cache yet.
+    unsaved: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -94,9 +100,11 @@ impl Cluster {
         let cache = Cache::for_version(&bins.version)?;
         let run = RunDir::create("run")?;
         let data = run.path.join("data");
-        let result = cache
-            .materialize(&bins, user, &data)
-            .and_then(|()| launch(&bins, user, &run, &data, &[]));
+        let mut fresh = false;
+        let result = cache.materialize(&bins, user, &data).and_then(|initdb| {
+            fresh = initdb;
+            launch(&bins, user, &run, &data, &[])
+        });
         let (postmaster, port, log) = match result {
             Ok(ok) => ok,
             Err(e) => {
@@ -114,6 +122,7 @@ impl Cluster {
             port,
             log,
             saving: Mutex::new(()),
+            unsaved: std::sync::atomic::AtomicBool::new(fresh),
         });
         let as_cleanup: Arc<dyn Cleanup> = cluster.clone();
         cleanup::register(&as_cleanup);
@@ -175,8 +184,25 @@ impl Cluster {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(mut pm) = taken {
-            shutdown(&mut pm.child, libc::SIGQUIT);
+            // A cluster from a fresh initdb that saved no template fills the cache
+            // now (shut down cleanly first), unless the process ends on a signal.
+            let store = self
+                .unsaved
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+                && !cleanup::signalled();
+            shutdown(
+                &mut pm.child,
+                if store { libc::SIGINT } else { libc::SIGQUIT },
+            );
             spares::cluster_stopped();
+            if store {
+                let data = self.run.path.join("data");
+                let stored = trim_wal(&self.bins, self.user, &data)
+                    .and_then(|()| self.cache.store_if_empty(&data));
+                if let Err(e) = stored {
+                    log::warn!(target: "harness.pg", "{}", e.wrap("While saving the embedded cluster cache"));
+                }
+            }
         }
         self.run.remove();
     }
@@ -194,6 +220,9 @@ impl Cluster {
             return Err(e.wrap("While saving templates to the embedded cluster cache"));
         }
         let (bins, user, dir) = (self.bins.clone(), self.user, self.cache.dir.clone());
+        // This save fills the cache: nothing left to store at stop.
+        self.unsaved
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         background::spawn("template save to cache", move || {
             let started = Instant::now();
             let result = finish_save(&bins, user, &Cache { dir }, &stage, &data);
@@ -306,6 +335,11 @@ pub mod background {
         let spawned = std::thread::Builder::new()
             .name("harness-pg-cache".into())
             .spawn(move || {
+                // Behind the examples: the copies and the tools it runs are niced.
+                // SAFETY: setpriority on this thread's id.
+                unsafe {
+                    libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+                }
                 let result = {
                     let _timing = crate::timings::span(what);
                     work()
@@ -469,44 +503,41 @@ impl Cache {
     /// Fills `data` with a copy of the cached cluster, running initdb into the cache
     /// first when it is empty. The cached directory only ever appears by rename, so
     /// its presence means it is complete.
-    fn materialize(&self, bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
+    fn materialize(&self, bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<bool> {
         if spares::claim(self, data) {
-            return Ok(());
+            return Ok(false);
         }
         {
             let _shared = self.lock(libc::LOCK_SH)?;
             if self.data().is_dir() {
-                return copy_tree(&self.data(), data, user);
+                return copy_tree(&self.data(), data, user).map(|()| false);
             }
         }
         let exclusive = self.lock(libc::LOCK_EX)?;
         if self.data().is_dir() {
-            return copy_tree(&self.data(), data, user);
+            return copy_tree(&self.data(), data, user).map(|()| false);
         }
-        // initdb in the work directory (memory when it can), a copy for this
-        // cluster, and the cache written from the other copy in the background,
-        // holding the cache's lock until it is complete.
-        let stage = RunDir::create("stage")?;
-        let fresh = stage.path.join("data");
-        let made = initdb(bins, user, &fresh).and_then(|()| copy_tree(&fresh, data, user));
-        if let Err(e) = made {
-            stage.remove();
-            return Err(e);
+        // initdb straight into this cluster's directory; the cache is filled later,
+        // off the critical path: by the first template save, or at stop (see
+        // [`Cluster::stop`]) when the run saved none. Other starters meanwhile run
+        // their own initdb rather than wait.
+        drop(exclusive);
+        initdb(bins, user, data)?;
+        Ok(true)
+    }
+
+    /// Stores a cleanly shut down cluster as the cache, unless one appeared.
+    fn store_if_empty(&self, data: &Path) -> Result<()> {
+        let _exclusive = self.lock(libc::LOCK_EX)?;
+        if self.data().is_dir() {
+            return Ok(());
         }
-        let dir = self.dir.clone();
-        background::spawn("initdb save to cache", move || {
-            let cache = Cache { dir };
-            let staged = cache.dir.join(format!("data.new-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&staged);
-            let stored = copy_tree(&fresh, &staged, user).and_then(|()| {
-                std::fs::rename(&staged, cache.data())
-                    .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))
-            });
-            drop(exclusive);
-            stage.remove();
-            stored
-        });
-        Ok(())
+        let staged = self.dir.join(format!("data.new-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staged);
+        copy_tree(data, &staged, None)?;
+        std::fs::rename(&staged, self.data())
+            .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))?;
+        self.bump_generation()
     }
 
     /// Swaps `data` (a cleanly shut down cluster) in as the cached cluster.

@@ -396,6 +396,12 @@ fn a_pg_url_server_is_left_as_found() {
     assert_eq!(out.status.code(), Some(130));
     assert_eq!(text(&out.stderr), "interrupted\n");
     assert_eq!(pg.databases(), Vec::<String>::new());
+
+    // A timed-out example's interpreter is abandoned; its databases go all the same.
+    let out = harness(&["--pg-url", &pg.url, "--timeout", "3", &hang]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("Timed out after 3 s\n"));
+    assert_eq!(pg.databases(), Vec::<String>::new());
 }
 
 #[test]

@@ -314,6 +314,8 @@ pub fn run(args: &RunArgs) -> i32 {
     if let Some(path) = &args.json {
         report_failed |= write_report(path, &reports::json(&files));
     }
+    // Databases of interpreters abandoned by a timeout (with their marts).
+    crate::provision::drop_live_databases();
     for clusters in &slots {
         // Only a server that failed itself gets its log shown.
         let tails = clusters.failed_log_tails(20);
@@ -607,6 +609,8 @@ mod interpreter {
         timeout: Option<f64>,
         broken: Option<String>,
         thread: Option<std::thread::JoinHandle<()>>,
+        /// The interpreter thread's id, to lower its priority once abandoned.
+        tid: Arc<std::sync::atomic::AtomicI32>,
     }
 
     impl Executor for Remote {
@@ -632,6 +636,14 @@ mod interpreter {
             match reply {
                 Ok(r) => r,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // It may spin until the process ends: leave the cores to the rest.
+                    let tid = self.tid.load(Ordering::SeqCst);
+                    if tid > 0 {
+                        // SAFETY: setpriority on a thread id of this process.
+                        unsafe {
+                            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+                        }
+                    }
                     let secs = self.timeout.unwrap_or_default();
                     self.broken = Some(format!("Timed out after {secs} s"));
                     Ok(gone())
@@ -670,10 +682,14 @@ mod interpreter {
         let apps = args.apps.clone();
         let multicluster = args.database.multicluster;
         let clusters = clusters.clone();
+        let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let tid_of_thread = tid.clone();
         let thread = std::thread::Builder::new()
             .name("harness-interpreter".into())
             .stack_size(STACK)
             .spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                tid_of_thread.store(unsafe { libc::gettid() }, Ordering::SeqCst);
                 let mut exec = make_executor(&file, &apps, multicluster, clusters);
                 for (source, name) in req_rx {
                     let reply = exec.run(&source, &name);
@@ -695,6 +711,7 @@ mod interpreter {
             timeout: args.timeout,
             broken,
             thread,
+            tid,
         }
     }
 

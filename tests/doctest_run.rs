@@ -480,3 +480,38 @@ fn cache_clean_empties_the_cluster_cache() {
     assert!(text(&clean.stdout).starts_with(&format!("removed {}\n", dir.display())));
     assert!(!dir.exists());
 }
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let files = format!("{RUN}/order_a.txt {RUN}/order_b.txt {RUN}/lines.txt");
+    let plain = harness(&[
+        "-j",
+        "2",
+        &format!("{RUN}/order_a.txt"),
+        &format!("{RUN}/order_b.txt"),
+    ]);
+    assert!(!text(&plain.stderr).contains("files, "));
+    // `script` gives the run a terminal (util-linux; skipped where it is missing).
+    let Ok(out) = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} run -j 2 {files}", env!("CARGO_BIN_EXE_harness")),
+            "/dev/null",
+        ])
+        .current_dir(support::root())
+        .env("NO_COLOR", "1")
+        .output()
+    else {
+        return;
+    };
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("\r\x1b[K1/3 files, 1 failed\r\x1b[K"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("\r\x1b[K2/3 files, 1 failed\r\x1b[K"),
+        "{shown:?}"
+    );
+    assert!(shown.ends_with("5 passed, 2 failed\r\n"), "{shown:?}");
+}

@@ -365,6 +365,11 @@ fn a_pg_url_server_is_left_as_found() {
             == 2,
         "{left:?}"
     );
+    // The template's name says harness_tpl_ once.
+    assert!(
+        left.iter().any(|d| d.starts_with("harness_tpl_mart_demo_")),
+        "{left:?}"
+    );
     // ...and the next run on that server sweeps them, marts included.
     let next = harness(&["--pg-url", &pg.url, &format!("{RUN}/order_b.txt")]);
     assert_eq!(next.status.code(), Some(0));

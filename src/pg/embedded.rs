@@ -420,28 +420,52 @@ pub fn cache_root() -> Result<PathBuf> {
 }
 
 /// `harness cache clean`: removes the cluster cache (initdb output and saved
-/// templates) and the spare copies waiting in the work directory; running clusters
-/// are not touched (they run from copies). Returns what was removed.
+/// templates) and its spare copies waiting in the work directory. Safe while other
+/// runs start: each version is removed under its exclusive lock, and a spare is
+/// renamed away before it is deleted (a start that claimed it first keeps it).
+/// Running clusters are not touched (they run from copies). Returns what was removed.
 pub fn clean_cache() -> Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     let root = cache_root()?;
-    if root.exists() {
-        std::fs::remove_dir_all(&root).map_err(|e| io_error("Cannot remove:", &root, e))?;
-        removed.push(root);
-    }
-    let work = cleanup::work_root()?;
-    for entry in std::fs::read_dir(&work).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("spare-") || name.starts_with("cache-") || name == "cache" {
-            let path = entry.path();
-            let gone = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
-            if gone.is_ok() {
-                removed.push(path);
+    if root.is_dir() {
+        for entry in std::fs::read_dir(&root)?.flatten() {
+            let cache = Cache { dir: entry.path() };
+            if !cache.dir.is_dir() {
+                continue;
             }
+            let _exclusive = cache.lock(libc::LOCK_EX)?;
+            std::fs::remove_dir_all(&cache.dir)
+                .map_err(|e| io_error("Cannot remove:", &cache.dir, e))?;
+        }
+        std::fs::remove_dir_all(&root).map_err(|e| io_error("Cannot remove:", &root, e))?;
+        removed.push(root.clone());
+    }
+    // Spares of this cache: the work root's `cache-<id>` file names the cache
+    // directory whose spares are `spare-<id>-*`.
+    let work = cleanup::work_root()?;
+    let entries: Vec<_> = std::fs::read_dir(&work)?.flatten().collect();
+    for marker in &entries {
+        let name = marker.file_name().to_string_lossy().into_owned();
+        let Some(id) = name.strip_prefix("cache-") else {
+            continue;
+        };
+        let named = std::fs::read_to_string(marker.path()).unwrap_or_default();
+        if !Path::new(named.trim()).starts_with(&root) {
+            continue;
+        }
+        let prefix = format!("spare-{id}-");
+        for (n, spare) in entries.iter().enumerate() {
+            if !spare.file_name().to_string_lossy().starts_with(&prefix) {
+                continue;
+            }
+            let away = work.join(format!(".clean-{}-{n}", std::process::id()));
+            if std::fs::rename(spare.path(), &away).is_ok() {
+                let _ = std::fs::remove_dir_all(&away);
+                removed.push(spare.path());
+            }
+        }
+        if std::fs::remove_file(marker.path()).is_ok() {
+            removed.push(marker.path());
         }
     }
     Ok(removed)

@@ -1051,3 +1051,132 @@ fn decimal_division() {
 >>> D(0) / 0
 "#]);
 }
+
+#[test]
+fn class_keywords_metaclasses_and_hooks() {
+    check(&[
+        r#"
+>>> class M(type):
+...     def __new__(mcs, name, bases, ns, **kw):
+...         print('new', name, bases, sorted(ns), kw)
+...         return super().__new__(mcs, name, bases, ns)
+...     def __init__(cls, name, bases, ns, **kw):
+...         print('init', name, kw)
+...         super().__init__(name, bases, ns)
+...     def hello(cls):
+...         return 'hi ' + cls.__name__
+>>> class X(metaclass=M, a=1):
+...     y = 2
+...     def __init_subclass__(cls, **kw):
+...         print('isc', cls.__name__, kw)
+>>> class Z(X, a=5): pass
+>>> type(X), type(Z), X.hello(), Z.hello(), Z.y
+>>> M, M.__mro__, isinstance(X, M), isinstance(X, type)
+>>> class B:
+...     def __init_subclass__(cls, flag=False, **kw):
+...         super().__init_subclass__(**kw)
+...         cls.flag = flag
+...         print('B sub', cls.__name__, flag)
+>>> class C(B, flag=True): pass
+>>> class D(C): pass
+>>> C.flag, D.flag
+>>> class E(B, bogus=1): pass
+>>> class F(foo=1): pass
+>>> T = type('T', (B,), {'x': 1})
+>>> T.x, T.flag, type(T), T.__name__
+>>> type(3), type('T', (), {})
+>>> def fmeta(name, bases, ns):
+...     return (name, bases, ns['v'])
+>>> class G(B, metaclass=fmeta):
+...     v = 7
+>>> G
+>>> class N:
+...     def __new__(cls, *args):
+...         print('N.__new__', args)
+...         return super().__new__(cls)
+...     def __init__(self, a):
+...         print('N.__init__', a)
+>>> n = N(4)
+>>> class Single(type):
+...     made = {}
+...     def __call__(cls, *args):
+...         if cls not in Single.made:
+...             Single.made[cls] = super().__call__(*args)
+...         return Single.made[cls]
+>>> class Config(metaclass=Single):
+...     def __init__(self, v):
+...         print('init', v)
+...         self.v = v
+>>> a = Config(1); b = Config(2); a is b, a.v, type(Config).__name__
+"#,
+        r#"
+>>> class P:
+...     def __init__(self):
+...         self._v = 1
+...     @property
+...     def v(self):
+...         return self._v
+...     @v.setter
+...     def v(self, value):
+...         print('set', value)
+...         self._v = value * 2
+...     w = property(lambda self: 'w')
+>>> p = P()
+>>> p.v = 5
+>>> p.v, p.w
+>>> p.w = 3
+>>> type(P.v).__name__, P.v.fget is not None, P.v.fset is not None, P.w.fset
+>>> class Q:
+...     def g(self):
+...         return 1
+...     def s(self, v):
+...         print('qs', v)
+...     x = property(g, s)
+...     y = property(fget=g)
+>>> q = Q(); q.x = 9; q.x, q.y
+>>> q.y = 2
+>>> class R(P):
+...     @P.v.getter
+...     def v(self):
+...         return 'R' + str(self._v)
+>>> r = R(); r.v = 2; r.v
+"#,
+    ]);
+}
+
+#[test]
+fn datetime_time() {
+    check(&[r#"
+>>> from datetime import time, datetime, date
+>>> t = time(12, 34, 56)
+>>> t, str(t), t.isoformat(), time(), time(1, 2), time(1, 2, 0, 5), time(23, 59, 59, 999999)
+>>> time(1, 2, 3, 450000).isoformat(), time(1, 2, 3, 4500).isoformat('milliseconds'), t.isoformat(timespec='minutes'), t.isoformat('hours')
+>>> t.hour, t.minute, t.second, t.microsecond, t.tzinfo
+>>> t == time(12, 34, 56), t != time(12, 34, 56), t < time(13), t >= time(12, 34, 56, 1), t == date(2015, 5, 22)
+>>> t < date(2015, 5, 22) if False else None
+>>> class A: pass
+>>> a = A(); a == A(), a == a, a != a, a == 3, 3 != a
+>>> time(24)
+>>> time(1, 60)
+>>> time(minute=3)
+>>> {time(1): 'a'}[time(1, 0)], bool(time())
+>>> t.strftime('%H-%M-%S'), '{:%H.%M}'.format(t), f'{t}'
+>>> time.fromisoformat('12:34:56'), time.fromisoformat('12:34'), time.fromisoformat('01:02:03.000004')
+>>> time.fromisoformat('x')
+>>> dt = datetime(2015, 5, 22, 12, 34, 56); dt.time(), datetime.combine(date(2015, 5, 22), t) == dt
+>>> sorted([time(3), time(1), time(2, 30)])
+>>> time('1')
+"#]);
+}
+
+#[test]
+fn pprint_sort_dicts() {
+    check(&[r#"
+>>> from pprint import pprint, pformat
+>>> d = {'zeta': [3, 2, 1], 'alpha': {'y': 1, 'x': 2}, 'mid': 'm' * 30}
+>>> pprint(d, sort_dicts=False)
+>>> pprint(d, width=30, sort_dicts=False)
+>>> pprint(d, width=30)
+>>> print(pformat([d, {'b': 1, 'a': 2}], sort_dicts=False))
+"#]);
+}

@@ -10,6 +10,7 @@ mod rex_core;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
+mod rex_mart_defs;
 
 use crate::asynctask::WorkerRegistry;
 use crate::core::app::App;
@@ -101,4 +102,5 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let db_class = rex_db::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_class);
+    rex_mart_defs::install(interp, session);
 }

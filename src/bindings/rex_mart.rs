@@ -7,7 +7,9 @@ use crate::core::app::Database;
 use crate::core::yaml::Node;
 use crate::mart::tasks::MartCreateWorker;
 use crate::mart::{CreateOptions, Mart, MartCreator};
-use crate::script::native::{arg_int, arg_str, new_object, state_of, to_json, ClassBuilder};
+use crate::script::native::{
+    arg_int, arg_str, new_object, reentrant, state_of, to_json, with_interpreter, ClassBuilder,
+};
 use crate::script::value::{Args, Class, Exception, Module, Value};
 use crate::script::Interpreter;
 use std::rc::Rc;
@@ -19,8 +21,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>, db_class: &Rc<Cl
         .method("process", move |it, _, a| {
             let payload = to_json(it, a.arg(0)?)?;
             let handle = s.active()?;
-            MartCreateWorker
-                .process(&handle.app, &payload)
+            reentrant(it, || MartCreateWorker.process(&handle.app, &payload))
                 .map_err(|e| s.raise(e))?;
             Ok(Value::None)
         })
@@ -110,12 +111,18 @@ fn creator_class(interp: &Interpreter, session: &Rc<Session>) -> Rc<Class> {
             let creator = MartCreator::new(&handle.app, &st.owner, &st.definition)
                 .map_err(|e| run.raise(e))?;
             let mut callback_error = None;
-            let result = creator.create(options, &parameters, &mut |line: &str| {
-                if let (Some(f), None) = (&logger, &callback_error) {
-                    if let Err(e) = it.call(f, Args::new(vec![Value::str(line)])) {
-                        callback_error = Some(e);
+            // The interpreter is lent to the creation: processors written in Python
+            // and the logger callback run on it.
+            let result = reentrant(it, || {
+                creator.create(options, &parameters, &mut |line: &str| {
+                    if let (Some(f), None) = (&logger, &callback_error) {
+                        let call =
+                            |it: &mut Interpreter| it.call(f, Args::new(vec![Value::str(line)]));
+                        if let Some(Err(e)) = with_interpreter(call) {
+                            callback_error = Some(e);
+                        }
                     }
-                }
+                })
             });
             if let Some(e) = callback_error {
                 return Err(e);

@@ -12,6 +12,18 @@ pub trait Validator: Send + Sync {
     fn validate(&self, node: &Node) -> Result<Node>;
 }
 
+impl<V: Validator + ?Sized> Validator for std::sync::Arc<V> {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        (**self).validate(node)
+    }
+}
+
+impl<V: Validator + ?Sized> Validator for Box<V> {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        (**self).validate(node)
+    }
+}
+
 /// `Got:` with the value's Python repr, then the node's location when it has one.
 fn mismatch(node: &Node, err: Error) -> Error {
     located(node, err.wrap_with("Got:", node.py_repr()))
@@ -78,10 +90,16 @@ impl StrVal {
 
     /// A string that matches `pattern` as a whole (Python's `\A(?:p)\Z`).
     pub fn pattern(pattern: &str) -> StrVal {
-        let anchored = Regex::new(&format!(r"\A(?:{pattern})\z")).expect("valid pattern");
-        StrVal {
+        StrVal::try_pattern(pattern).expect("valid pattern")
+    }
+
+    /// Like [`StrVal::pattern`] for a pattern given by a user.
+    pub fn try_pattern(pattern: &str) -> Result<StrVal> {
+        let anchored = Regex::new(&format!(r"\A(?:{pattern})\z"))
+            .map_err(|e| Error::with("Invalid pattern:", e.to_string()))?;
+        Ok(StrVal {
             pattern: Some((pattern.to_string(), anchored)),
-        }
+        })
     }
 }
 
@@ -172,7 +190,7 @@ impl IntVal {
 }
 
 /// Python's `int(str)`: surrounding whitespace, a sign, digits with single underscores.
-fn python_int(s: &str) -> Option<i64> {
+pub fn python_int(s: &str) -> Option<i64> {
     let t = s.trim();
     let (neg, digits) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),

@@ -34,6 +34,21 @@ const BUILTIN: [(&str, &str); 2] = [
 
 const LOG: &str = "rex.deploy";
 
+/// Checks facts without applying them (a mart definition's `deploy:`).
+pub fn validate(facts: &Node) -> Result<()> {
+    match &facts.value {
+        yaml::NodeValue::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                fact::parse_facts(item).map_err(|e| {
+                    e.wrap_with("While validating sequence item", format!("#{}", i + 1))
+                })?;
+            }
+            Ok(())
+        }
+        _ => fact::parse_facts(facts).map(|_| ()),
+    }
+}
+
 /// Deploys the facts of `node` (a YAML list of facts, or a mapping with one fact) into
 /// the database behind `client`, in one transaction; relative `data:`/`include:`
 /// paths resolve against `base_dir`.

@@ -321,29 +321,7 @@ pub fn json_dumps(value: &serde_json::Value) -> String {
         J::Null => "null".into(),
         J::Bool(b) => b.to_string(),
         J::Number(n) => n.to_string(),
-        J::String(s) => {
-            let mut out = String::from("\"");
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                        let mut buf = [0u16; 2];
-                        for unit in c.encode_utf16(&mut buf) {
-                            out.push_str(&format!("\\u{unit:04x}"));
-                        }
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-            out
-        }
+        J::String(s) => crate::core::repr::py_json_str(s, true),
         J::Array(items) => format!(
             "[{}]",
             items.iter().map(json_dumps).collect::<Vec<_>>().join(", ")

@@ -34,6 +34,22 @@ impl Validator for CsvVal {
 
 /// Every record of a CSV text (the first is the header).
 fn parse_csv(text: &str) -> Result<Vec<Vec<String>>> {
+    // Python's csv reader reads lines split at `\n` only, and refuses a carriage
+    // return inside an unquoted field.
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\r' if !quoted && chars.peek().is_some_and(|n| *n != '\n') => {
+                return Err(Error::new(
+                    "Invalid CSV input: new-line character seen in unquoted field - \
+                     do you need to open the file in universal-newline mode?",
+                ));
+            }
+            _ => {}
+        }
+    }
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -294,7 +310,8 @@ fn opt_node(s: &Option<String>) -> Node {
     s.as_deref().map_or_else(Node::null, str_node)
 }
 
-fn map(entries: Vec<(&str, Node)>) -> Node {
+/// A mapping node from `(key, value)` pairs.
+pub(super) fn map(entries: Vec<(&str, Node)>) -> Node {
     Node::new(NodeValue::Map(
         entries
             .into_iter()

@@ -8,7 +8,8 @@ use super::params::{DataType, ParamValue, Parameter};
 use super::processors;
 use super::settings::MartSettings;
 use crate::core::validate::{
-    AnyVal, ChoiceVal, IntVal, MapVal, MaybeVal, RecordVal, SeqVal, StrVal, Validator,
+    AnyVal, ChoiceVal, IntVal, MapVal, MaybeVal, OneOfVal, OneOrSeqVal, RecordVal, SeqVal, StrVal,
+    Test, UnionVal, Validator,
 };
 use crate::core::yaml::{load_file, Node, NodeValue};
 use crate::core::{Error, Result};
@@ -94,7 +95,7 @@ pub struct Definition {
 }
 
 /// A string that is `.strip()`ped (rex's `StrippedStrVal`).
-struct StrippedStrVal;
+pub struct StrippedStrVal;
 
 impl Validator for StrippedStrVal {
     fn validate(&self, node: &Node) -> Result<Node> {
@@ -164,8 +165,8 @@ fn field_error(message: String, got: &Node, name: &str) -> Error {
 }
 
 /// `MartBaseVal`.
-struct MartBaseVal {
-    max_name_length: usize,
+pub struct MartBaseVal {
+    pub max_name_length: usize,
 }
 
 impl Validator for MartBaseVal {
@@ -234,8 +235,8 @@ impl Validator for MartBaseVal {
 }
 
 /// `QuotaVal`: `per_owner` defaults to the setting.
-struct QuotaVal {
-    default_per_owner: i64,
+pub struct QuotaVal {
+    pub default_per_owner: i64,
 }
 
 impl Validator for QuotaVal {
@@ -262,7 +263,7 @@ impl Validator for QuotaVal {
 
 /// `ParameterVal`. The result gains `required` (rex's `REQUIRED` sentinel: the
 /// `default` key was absent).
-struct ParameterVal;
+pub struct ParameterVal;
 
 impl Validator for ParameterVal {
     fn validate(&self, node: &Node) -> Result<Node> {
@@ -274,13 +275,27 @@ impl Validator for ParameterVal {
         let data_type = DataType::from_name(field(&v, "type").as_str().unwrap_or_default())
             .unwrap_or(DataType::Text);
         let default = field(&v, "default");
+        let mut coerced = None;
         if !default.is_null() {
-            data_type
+            let value = data_type
                 .coerce(default)
                 .map_err(|e| e.wrap_with("While validating field:", "default"))?;
+            coerced = match value {
+                ParamValue::Int(i) => Some(NodeValue::Int(i)),
+                ParamValue::Float(f) => Some(NodeValue::Float(f)),
+                ParamValue::Bool(b) => Some(NodeValue::Bool(b)),
+                _ => None,
+            };
         }
         let required = node.get("default").is_none();
         let mut entries = v.as_map().unwrap_or_default().to_vec();
+        if let Some(value) = coerced {
+            for (k, n) in entries.iter_mut() {
+                if k == "default" {
+                    n.value = value.clone();
+                }
+            }
+        }
         entries.push(("required".into(), Node::new(NodeValue::Bool(required))));
         Ok(with_value(&v, NodeValue::Map(entries)))
     }
@@ -299,7 +314,8 @@ impl Validator for ScriptTextVal {
     }
 }
 
-fn etl_script_val() -> RecordVal {
+/// `EtlScriptVal`.
+pub fn etl_script_val() -> RecordVal {
     RecordVal::new()
         .field("script", ScriptTextVal)
         .field("type", ChoiceVal::new(&["htsql", "sql"]))
@@ -307,7 +323,7 @@ fn etl_script_val() -> RecordVal {
 }
 
 /// `ProcessorVal`: a registered processor and its options.
-struct ProcessorVal;
+pub struct ProcessorVal;
 
 impl Validator for ProcessorVal {
     fn validate(&self, node: &Node) -> Result<Node> {
@@ -333,79 +349,161 @@ impl Validator for ProcessorVal {
     }
 }
 
-/// `DefinitionVal` without assessments: validates one raw definition and applies
-/// the post-record rules (label, name token, quota defaults and limits).
-pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Definition> {
-    let v = RecordVal::new()
-        .field("id", StrVal::pattern(SAFE_TOKEN))
-        .optional("label", MaybeVal::new(StrVal::new()), null())
-        .optional("description", MaybeVal::new(StrippedStrVal), null())
-        .optional(
-            "base",
-            MartBaseVal {
-                max_name_length: settings.max_name_length,
-            },
-            Node::new(NodeValue::Map(vec![
-                ("type".into(), Node::new(NodeValue::Str("fresh".into()))),
-                ("target".into(), null()),
-                ("name_token".into(), null()),
-                ("fixed_name".into(), null()),
-            ])),
-        )
-        .optional(
-            "quota",
-            MaybeVal::new(QuotaVal {
-                default_per_owner: settings.default_per_owner,
-            }),
-            null(),
-        )
-        .optional("deploy", MaybeVal::new(SeqVal::new(IsMapping)), null())
-        .optional("parameters", SeqVal::new(ParameterVal), empty_seq())
-        .optional(
-            "post_deploy_scripts",
-            SeqVal::new(etl_script_val()),
-            empty_seq(),
-        )
-        .optional("assessments", SeqVal::new(IsMapping), empty_seq())
-        .optional(
-            "post_assessment_scripts",
-            SeqVal::new(etl_script_val()),
-            empty_seq(),
-        )
-        .optional("processors", SeqVal::new(ProcessorVal), empty_seq())
-        .optional("base_path", MaybeVal::new(StrVal::new()), null())
-        .validate(node)?;
+/// `DefinitionVal`: one raw definition, validated and normalised as rex does (label,
+/// name token and quota defaulted; assessments validated; duplicate names refused).
+pub struct DefinitionVal {
+    pub settings: MartSettings,
+}
 
-    let deploy = field(&v, "deploy");
-    if !deploy.is_null() {
-        super::ext::validate_deploy(deploy)
-            .map_err(|e| e.wrap_with("While validating field:", "deploy"))?;
-    }
-    let id = opt_str(field(&v, "id")).unwrap_or_default();
-    let label = opt_str(field(&v, "label"))
-        .filter(|l| !l.is_empty())
-        .unwrap_or_else(|| id.clone());
-    let b = field(&v, "base");
-    let base_type = match field(b, "type").as_str() {
-        Some("copy") => BaseType::Copy,
-        Some("application") => BaseType::Application,
-        Some("existing") => BaseType::Existing,
-        _ => BaseType::Fresh,
-    };
-    let mut name_token = opt_str(field(b, "name_token")).filter(|t| !t.is_empty());
-    if name_token.is_none() && base_type != BaseType::Existing {
-        name_token = Some(format!("{id}_"));
-    }
-    if let Some(token) = &name_token {
-        let max = settings.max_name_token_length();
-        if token.len() as i64 > max {
+impl Validator for DefinitionVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let settings = &self.settings;
+        let v = RecordVal::new()
+            .field("id", StrVal::pattern(SAFE_TOKEN))
+            .optional("label", MaybeVal::new(StrVal::new()), null())
+            .optional("description", MaybeVal::new(StrippedStrVal), null())
+            .optional(
+                "base",
+                MartBaseVal {
+                    max_name_length: settings.max_name_length,
+                },
+                Node::new(NodeValue::Map(vec![
+                    ("type".into(), Node::new(NodeValue::Str("fresh".into()))),
+                    ("target".into(), null()),
+                    ("name_token".into(), null()),
+                    ("fixed_name".into(), null()),
+                ])),
+            )
+            .optional(
+                "quota",
+                MaybeVal::new(QuotaVal {
+                    default_per_owner: settings.default_per_owner,
+                }),
+                null(),
+            )
+            .optional("deploy", MaybeVal::new(SeqVal::new(IsMapping)), null())
+            .optional("parameters", SeqVal::new(ParameterVal), empty_seq())
+            .optional(
+                "post_deploy_scripts",
+                SeqVal::new(etl_script_val()),
+                empty_seq(),
+            )
+            .optional(
+                "assessments",
+                SeqVal::new(assessment_union_val(settings)),
+                empty_seq(),
+            )
+            .optional(
+                "post_assessment_scripts",
+                SeqVal::new(etl_script_val()),
+                empty_seq(),
+            )
+            .optional("processors", SeqVal::new(ProcessorVal), empty_seq())
+            .optional("base_path", MaybeVal::new(StrVal::new()), null())
+            .validate(node)?;
+
+        let deploy = field(&v, "deploy");
+        if !deploy.is_null() {
+            super::ext::validate_deploy(deploy)
+                .map_err(|e| e.wrap_with("While validating field:", "deploy"))?;
+        }
+        let mut entries = v.as_map().unwrap_or_default().to_vec();
+        let id = opt_str(field(&v, "id")).unwrap_or_default();
+        let set = |entries: &mut Vec<(String, Node)>, name: &str, value: Node| {
+            if let Some(e) = entries.iter_mut().find(|(k, _)| k == name) {
+                e.1 = value;
+            }
+        };
+        if opt_str(field(&v, "label")).is_none_or(|l| l.is_empty()) {
+            set(&mut entries, "label", Node::new(NodeValue::Str(id.clone())));
+        }
+        let mut base = field(&v, "base").clone();
+        let base_type = field(&base, "type")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let token = opt_str(field(&base, "name_token")).filter(|t| !t.is_empty());
+        let token = match token {
+            None if base_type != "existing" => {
+                let token = format!("{}_", make_safe_token(&id, settings.max_name_length)?);
+                if let NodeValue::Map(b) = &mut base.value {
+                    if let Some(e) = b.iter_mut().find(|(k, _)| k == "name_token") {
+                        e.1 = Node::new(NodeValue::Str(token.clone()));
+                    }
+                }
+                Some(token)
+            }
+            other => other,
+        };
+        set(&mut entries, "base", base);
+        if field(&v, "quota").is_null() {
+            let quota = QuotaVal {
+                default_per_owner: settings.default_per_owner,
+            }
+            .validate(&empty_map())?;
+            set(&mut entries, "quota", quota);
+        }
+        if let Some(token) = token {
+            let max = settings.max_name_token_length();
+            if token.len() as i64 > max {
+                return Err(Error::new(format!(
+                    "Name Token cannot exceed {max} characters in length"
+                ))
+                .wrap_with("Got:", token)
+                .wrap_with("While validating field:", "base.name_token"));
+            }
+        }
+        let assessments = field(&v, "assessments").as_seq().unwrap_or_default();
+        let names: Vec<&str> = assessments
+            .iter()
+            .filter(|a| a.get("instrument").is_some())
+            .filter_map(|a| a.get("name").and_then(Node::as_str))
+            .collect();
+        let dups = duplicates(&names);
+        if !dups.is_empty() {
             return Err(Error::new(format!(
-                "Name Token cannot exceed {max} characters in length"
+                "Assessment Names ({}) cannot be duplicated within a Definition",
+                dups.join(", ")
             ))
-            .wrap_with("Got:", token)
-            .wrap_with("While validating field:", "base.name_token"));
+            .wrap_with("While validating field:", "assessments"));
+        }
+        let names: Vec<&str> = field(&v, "parameters")
+            .as_seq()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.get("name").and_then(Node::as_str))
+            .collect();
+        let dups = duplicates(&names);
+        if !dups.is_empty() {
+            return Err(Error::new(format!(
+                "Parameter Names ({}) cannot be duplicated within a Definition",
+                dups.join(", ")
+            ))
+            .wrap_with("While validating field:", "parameters"));
+        }
+        Ok(with_value(&v, NodeValue::Map(entries)))
+    }
+}
+
+/// The names that occur more than once, in order of first occurrence.
+fn duplicates<'a>(names: &[&'a str]) -> Vec<&'a str> {
+    let mut dups: Vec<&str> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) && !dups.contains(n) {
+            dups.push(n);
         }
     }
+    dups
+}
+
+/// Validates one raw definition into the plain Rust value the creator uses.
+/// Definitions with assessments validate but are refused: this port cannot load
+/// RIOS Assessments into a mart.
+pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Definition> {
+    let v = DefinitionVal {
+        settings: settings.clone(),
+    }
+    .validate(node)?;
     if field(&v, "assessments")
         .as_seq()
         .is_some_and(|a| !a.is_empty())
@@ -416,38 +514,30 @@ pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Defin
         )
         .wrap_with("While validating field:", "assessments"));
     }
-    let parameters = convert_parameters(field(&v, "parameters"));
-    let mut seen: Vec<&str> = Vec::new();
-    let mut dups: Vec<&str> = Vec::new();
-    for p in &parameters {
-        if seen.contains(&p.name.as_str()) && !dups.contains(&p.name.as_str()) {
-            dups.push(&p.name);
-        }
-        seen.push(&p.name);
-    }
-    if !dups.is_empty() {
-        return Err(Error::new(format!(
-            "Parameter Names ({}) cannot be duplicated within a Definition",
-            dups.join(", ")
-        ))
-        .wrap_with("While validating field:", "parameters"));
-    }
+    let id = opt_str(field(&v, "id")).unwrap_or_default();
+    let b = field(&v, "base");
+    let base_type = match field(b, "type").as_str() {
+        Some("copy") => BaseType::Copy,
+        Some("application") => BaseType::Application,
+        Some("existing") => BaseType::Existing,
+        _ => BaseType::Fresh,
+    };
     let deploy =
         Some(field(&v, "deploy").clone()).filter(|d| d.as_seq().is_some_and(|s| !s.is_empty()));
     Ok(Definition {
-        label,
+        label: opt_str(field(&v, "label")).unwrap_or_else(|| id.clone()),
         description: opt_str(field(&v, "description")),
         base: Base {
             base_type,
             target: opt_str(field(b, "target")),
-            name_token,
+            name_token: opt_str(field(b, "name_token")),
             fixed_name: opt_str(field(b, "fixed_name")),
         },
         quota_per_owner: field(field(&v, "quota"), "per_owner")
             .as_i64()
             .unwrap_or(settings.default_per_owner),
         deploy,
-        parameters,
+        parameters: convert_parameters(field(&v, "parameters")),
         post_deploy_scripts: convert_scripts(field(&v, "post_deploy_scripts")),
         post_assessment_scripts: convert_scripts(field(&v, "post_assessment_scripts")),
         processors: field(&v, "processors")
@@ -462,6 +552,379 @@ pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Defin
         base_path: opt_str(field(&v, "base_path")).map(PathBuf::from),
         id,
     })
+}
+
+/// rex.mart's `make_safe_token`: lower case, `-` to `_`, other characters dropped,
+/// leading characters trimmed until it is a safe token; cut to `max_len`.
+pub fn make_safe_token(token: &str, max_len: usize) -> Result<String> {
+    let is_safe = |t: &str| {
+        t.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && t.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let mut safe = token.to_lowercase().replace('-', "_");
+    if safe == "id" {
+        safe = "id_".into();
+    }
+    if !is_safe(&safe) {
+        safe.retain(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        while !is_safe(&safe) {
+            if !safe.is_empty() {
+                safe.remove(0);
+            }
+            if safe.is_empty() {
+                return Err(Error::new(format!(
+                    "Cannot make a safe token out of \"{token}\""
+                )));
+            }
+        }
+    }
+    Ok(safe.chars().take(max_len).collect())
+}
+
+/// `ParentalRelationshipVal`.
+pub struct ParentalRelationshipVal;
+
+impl Validator for ParentalRelationshipVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .field(
+                "type",
+                ChoiceVal::new(&["trunk", "facet", "branch", "cross", "ternary"]),
+            )
+            .optional("parent", OneOrSeqVal::new(StrVal::new()), empty_seq())
+            .validate(node)?;
+        let kind = field(&v, "type").as_str().unwrap_or_default();
+        let parent = field(&v, "parent");
+        let count = parent.as_seq().map_or(0, <[Node]>::len);
+        let message = match kind {
+            "trunk" if count > 0 => "Relationship type \"trunk\" cannot have any parents".into(),
+            "facet" | "branch" if count != 1 => {
+                format!("Relationship type \"{kind}\" must have exactly one parent")
+            }
+            "cross" | "ternary" if count < 2 => {
+                format!("Relationship type \"{kind}\" must have at least two parents")
+            }
+            _ => return Ok(v),
+        };
+        Err(field_error(message, parent, "parent"))
+    }
+}
+
+/// The standard Assessment metadata fields and their types.
+const METADATA_TYPES: [(&str, &str); 4] = [
+    ("language", "text"),
+    ("application", "text"),
+    ("dateCompleted", "dateTime"),
+    ("timeTaken", "integer"),
+];
+
+/// `MetadataFieldVal`: a name (typed by the standard list, else text) or a
+/// one-entry `{name: type}` mapping.
+struct MetadataFieldVal;
+
+impl Validator for MetadataFieldVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = OneOfVal(vec![
+            Box::new(StrVal::new()),
+            Box::new(MapVal::new(StrVal::new(), ChoiceVal::new(&DataType::NAMES))),
+        ])
+        .validate(node)?;
+        let standard = |name: &str| {
+            METADATA_TYPES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| *t)
+        };
+        let entries = match &v.value {
+            NodeValue::Str(name) => vec![(
+                name.clone(),
+                Node::new(NodeValue::Str(standard(name).unwrap_or("text").into())),
+            )],
+            NodeValue::Map(entries) => entries.clone(),
+            _ => Vec::new(),
+        };
+        if entries.len() > 1 {
+            return Err(Error::new("Mapping can only contain one element"));
+        }
+        if let Some((name, kind)) = entries.first() {
+            if name == "calculations" {
+                return Err(Error::new(
+                    "CalculationSet results are handled by the calculations property",
+                ));
+            }
+            if standard(name).is_some_and(|t| Some(t) != kind.as_str()) {
+                return Err(Error::new(format!(
+                    "Cannot redefine the standard type for \"{name}\""
+                )));
+            }
+        }
+        Ok(with_value(&v, NodeValue::Map(entries)))
+    }
+}
+
+/// `SelectorVal`: `{query, parameters}`, the query stripped and not empty.
+struct SelectorVal;
+
+impl Validator for SelectorVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .field("query", StrippedStrVal)
+            .optional("parameters", MapVal::any(), empty_map())
+            .validate(node)?;
+        let query = field(&v, "query");
+        if query.as_str().is_some_and(str::is_empty) {
+            return Err(field_error(
+                "Selector querys cannot be empty".into(),
+                query,
+                "query",
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// `AlternateSelectorVal`: a query string or a selector mapping, as a selector.
+struct AlternateSelectorVal;
+
+impl Validator for AlternateSelectorVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = OneOfVal(vec![Box::new(StrippedStrVal), Box::new(SelectorVal)]).validate(node)?;
+        match &v.value {
+            NodeValue::Str(query) => SelectorVal.validate(&Node::new(NodeValue::Map(vec![
+                ("query".into(), Node::new(NodeValue::Str(query.clone()))),
+                ("parameters".into(), empty_map()),
+            ]))),
+            _ => Ok(v),
+        }
+    }
+}
+
+/// `@ALL`, or one or more instrument ids (a list).
+struct AllOrOneOrSeqVal;
+
+impl Validator for AllOrOneOrSeqVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        if node.as_str() == Some("@ALL") {
+            return Ok(node.clone());
+        }
+        OneOrSeqVal::new(StrVal::new()).validate(node)
+    }
+}
+
+/// `AssessmentDefinitionVal`. `@ALL` is kept as written: expanding it needs the
+/// application's instruments, which this port does not load.
+pub struct AssessmentDefinitionVal {
+    pub max_name_length: usize,
+}
+
+impl Validator for AssessmentDefinitionVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let strings = || OneOrSeqVal::new(StrVal::new());
+        let v = RecordVal::new()
+            .field("instrument", AllOrOneOrSeqVal)
+            .optional(
+                "name",
+                MaybeVal::new(StrippedPatternVal(SAFE_TOKEN)),
+                null(),
+            )
+            .field("selector", AlternateSelectorVal)
+            .optional(
+                "parental_relationship",
+                ParentalRelationshipVal,
+                Node::new(NodeValue::Map(vec![
+                    ("type".into(), Node::new(NodeValue::Str("trunk".into()))),
+                    ("parent".into(), empty_seq()),
+                ])),
+            )
+            .optional(
+                "identifiable",
+                ChoiceVal::new(&["any", "only", "none"]),
+                Node::new(NodeValue::Str("any".into())),
+            )
+            .optional("fields", MaybeVal::new(strings()), empty_seq())
+            .optional("calculations", MaybeVal::new(strings()), empty_seq())
+            .optional(
+                "meta",
+                MaybeVal::new(OneOrSeqVal::new(MetadataFieldVal)),
+                null(),
+            )
+            .optional(
+                "post_load_calculations",
+                OneOrSeqVal::new(
+                    RecordVal::new()
+                        .field("name", StrippedPatternVal(SAFE_TOKEN))
+                        .field("type", ChoiceVal::new(&DataType::NAMES))
+                        .field("expression", StrippedStrVal),
+                ),
+                empty_seq(),
+            )
+            .validate(node)?;
+        let instrument = field(&v, "instrument");
+        let empty = |n: &Node| n.as_seq().is_some_and(<[Node]>::is_empty);
+        if empty(instrument) {
+            return Err(Error::new("Assessment does not specify any instruments")
+                .wrap_with("While validating field:", "instrument"));
+        }
+        let mut entries = v.as_map().unwrap_or_default().to_vec();
+        if instrument.as_str() == Some("@ALL") {
+            let seq_not_empty = |name| field(&v, name).as_seq().is_none_or(|s| !s.is_empty());
+            if !field(&v, "name").is_null()
+                || seq_not_empty("fields")
+                || seq_not_empty("calculations")
+                || !empty(field(&v, "post_load_calculations"))
+            {
+                return Err(Error::new(
+                    "The \"name\", \"fields\", \"calculations\", and \"post_load_calculations\" \
+                     properties are not allowed when @ALL is specified for the instrument.",
+                ));
+            }
+            return Ok(v);
+        }
+        match field(&v, "name").as_str().filter(|n| !n.is_empty()) {
+            None => {
+                let first = instrument
+                    .as_seq()
+                    .and_then(|s| s.first())
+                    .and_then(Node::as_str)
+                    .unwrap_or_default();
+                let name = make_safe_token(first, self.max_name_length)
+                    .map_err(|e| e.wrap_with("While validating field:", "name"))?;
+                if let Some(e) = entries.iter_mut().find(|(k, _)| k == "name") {
+                    e.1 = Node::new(NodeValue::Str(name));
+                }
+            }
+            Some(name) => {
+                let max = self.max_name_length.saturating_sub(3);
+                if name.chars().count() > max {
+                    return Err(
+                        Error::new(format!("Name cannot be longer than {max} characters"))
+                            .wrap_with("Got:", name)
+                            .wrap_with("While validating field:", "name"),
+                    );
+                }
+            }
+        }
+        let meta = field(&v, "meta");
+        if field(&v, "fields").is_null()
+            && field(&v, "calculations").is_null()
+            && (meta.is_null() || empty(meta))
+        {
+            return Err(Error::new(
+                "Assessment does not include any fields, calculations, or metadata",
+            ));
+        }
+        let names: Vec<&str> = field(&v, "post_load_calculations")
+            .as_seq()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| c.get("name").and_then(Node::as_str))
+            .collect();
+        let dups = duplicates(&names);
+        if !dups.is_empty() {
+            return Err(Error::new(format!(
+                "Calculation Names ({}) cannot be duplicated within an Assessment",
+                dups.join(", ")
+            ))
+            .wrap_with("While validating field:", "post_load_calculations"));
+        }
+        Ok(with_value(&v, NodeValue::Map(entries)))
+    }
+}
+
+/// A stripped string matching a pattern (`StrippedStrVal(pattern)`).
+struct StrippedPatternVal(&'static str);
+
+impl Validator for StrippedPatternVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = StrVal::pattern(self.0).validate(node)?;
+        Ok(with_value(
+            &v,
+            NodeValue::Str(py_strip(v.as_str().unwrap_or_default())),
+        ))
+    }
+}
+
+/// `DynamicAssessmentVal`: a registered definer and its options.
+pub struct DynamicAssessmentVal;
+
+impl Validator for DynamicAssessmentVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .field("dynamic", StrippedStrVal)
+            .optional("options", MapVal::any(), empty_map())
+            .validate(node)?;
+        let id = field(&v, "dynamic").as_str().unwrap_or_default();
+        if !super::definers::is_known(id) {
+            return Err(Error::new("Unknown Definer ID")
+                .wrap_with("Got:", id)
+                .wrap_with("While validating field:", "dynamic"));
+        }
+        Ok(v)
+    }
+}
+
+/// An item of `assessments`: an assessment definition or a dynamic one.
+pub fn assessment_union_val(settings: &MartSettings) -> UnionVal {
+    UnionVal(vec![
+        (
+            Test::Field("instrument".into()),
+            Box::new(AssessmentDefinitionVal {
+                max_name_length: settings.max_name_length,
+            }),
+        ),
+        (
+            Test::Field("dynamic".into()),
+            Box::new(DynamicAssessmentVal),
+        ),
+    ])
+}
+
+/// `MartConfigurationVal`: a whole `mart.yaml`.
+pub struct MartConfigurationVal {
+    pub settings: MartSettings,
+}
+
+impl Validator for MartConfigurationVal {
+    fn validate(&self, node: &Node) -> Result<Node> {
+        let v = RecordVal::new()
+            .optional(
+                "definitions",
+                SeqVal::new(DefinitionVal {
+                    settings: self.settings.clone(),
+                }),
+                empty_seq(),
+            )
+            .validate(node)?;
+        let defs = field(&v, "definitions").as_seq().unwrap_or_default();
+        let ids: Vec<&str> = defs
+            .iter()
+            .filter_map(|d| d.get("id").and_then(Node::as_str))
+            .collect();
+        let dups = duplicates(&ids);
+        if !dups.is_empty() {
+            return Err(Error::new(format!(
+                "Definition IDs ({}) cannot be duplicated within a collection",
+                dups.join(", ")
+            )));
+        }
+        let targets: Vec<&str> = defs
+            .iter()
+            .filter_map(|d| d.get("base"))
+            .filter(|b| b.get("type").and_then(Node::as_str) == Some("existing"))
+            .filter_map(|b| b.get("target").and_then(Node::as_str))
+            .collect();
+        let dups = duplicates(&targets);
+        if !dups.is_empty() {
+            return Err(Error::new(format!(
+                "Multiple definitions attempt to write to the same existing database(s): {}",
+                dups.join(", ")
+            )));
+        }
+        Ok(v)
+    }
 }
 
 fn convert_parameters(node: &Node) -> Vec<Parameter> {

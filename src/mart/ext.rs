@@ -9,8 +9,8 @@ use postgres::Client;
 use std::path::Path;
 
 /// Checks rex.deploy facts without applying them (definition validation).
-pub fn validate_deploy(_facts: &Node) -> Result<()> {
-    Ok(())
+pub fn validate_deploy(facts: &Node) -> Result<()> {
+    crate::deploy::validate(facts)
 }
 
 /// Applies rex.deploy facts to the mart database; relative `data:` paths resolve

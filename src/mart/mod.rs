@@ -10,9 +10,11 @@
 pub mod cluster;
 pub mod creator;
 pub mod datadictionary;
+pub mod definers;
 pub mod definition;
 pub mod etl;
 pub mod ext;
+pub mod fields;
 pub mod inventory;
 pub mod params;
 pub mod processors;

@@ -1,31 +1,88 @@
-//! Post-processors (`processors:` of a definition): the built-in `index` and
-//! `analyze`. Each declares its options; unknown processors and options are refused
-//! at definition load with rex's texts.
+//! Post-processors (`processors:` of a definition): the built-in `index`,
+//! `analyze` and `datadictionary`, and the ones an application brings
+//! ([`ExtensionProcessor`], registered per thread with [`register`]). Each declares
+//! its options; unknown processors and options are refused at definition load with
+//! rex's texts.
 
 use crate::core::validate::{BoolVal, MaybeVal, OneOrSeqVal, RecordVal, SeqVal, StrVal, Validator};
 use crate::core::yaml::{Node, NodeValue};
 use crate::core::{Error, Result};
 use crate::pg::quote_ident;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
 
-/// The registered processor ids.
+/// The built-in processor ids.
 pub const PROCESSORS: [&str; 3] = ["analyze", "datadictionary", "index"];
 
-pub fn is_known(id: &str) -> bool {
-    PROCESSORS.contains(&id)
+/// One declared option: name, validator, default (`None`: mandatory).
+#[derive(Clone)]
+pub struct OptionSpec {
+    pub name: String,
+    pub validator: Arc<dyn Validator>,
+    pub default: Option<Node>,
 }
 
-/// One declared option: name, validator, default (`None`: mandatory).
-struct OptionSpec {
-    name: &'static str,
-    validator: Box<dyn Validator>,
-    default: Option<Node>,
+/// A processor an application brings (rex's `Processor` extension): its id, its
+/// options, and what it does to the mart database.
+pub trait ExtensionProcessor {
+    fn id(&self) -> &str;
+    fn options(&self) -> Vec<OptionSpec>;
+    fn execute(
+        &self,
+        options: &Node,
+        mart: &mut postgres::Client,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<()>;
+}
+
+thread_local! {
+    static EXTENSIONS: RefCell<Vec<Rc<dyn ExtensionProcessor>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Registers an application's processor; a later one with the same id replaces it.
+pub fn register(p: Rc<dyn ExtensionProcessor>) {
+    EXTENSIONS.with(|e| {
+        let mut e = e.borrow_mut();
+        e.retain(|o| o.id() != p.id());
+        e.push(p);
+    });
+}
+
+/// Forgets the registered processors (a new transcript starts clean).
+pub fn clear() {
+    EXTENSIONS.with(|e| e.borrow_mut().clear());
+}
+
+fn extension(id: &str) -> Option<Rc<dyn ExtensionProcessor>> {
+    EXTENSIONS.with(|e| e.borrow().iter().rev().find(|p| p.id() == id).cloned())
+}
+
+/// Every processor id: the built-in ones, then the registered ones.
+pub fn ids() -> Vec<String> {
+    let mut ids: Vec<String> = PROCESSORS.iter().map(|s| s.to_string()).collect();
+    EXTENSIONS.with(|e| {
+        for p in e.borrow().iter() {
+            if !ids.iter().any(|i| i == p.id()) {
+                ids.push(p.id().to_string());
+            }
+        }
+    });
+    ids
+}
+
+pub fn is_known(id: &str) -> bool {
+    extension(id).is_some() || PROCESSORS.contains(&id)
 }
 
 fn specs(id: &str) -> Vec<OptionSpec> {
+    if let Some(p) = extension(id) {
+        return p.options();
+    }
     match id {
         "index" => vec![OptionSpec {
-            name: "indexes",
-            validator: Box::new(SeqVal::new(
+            name: "indexes".into(),
+            validator: Arc::new(SeqVal::new(
                 RecordVal::new()
                     .field("table", StrVal::new())
                     .field("columns", OneOrSeqVal::new(StrVal::new()))
@@ -37,8 +94,8 @@ fn specs(id: &str) -> Vec<OptionSpec> {
         "datadictionary" => super::datadictionary::option_specs()
             .into_iter()
             .map(|(name, validator, default)| OptionSpec {
-                name,
-                validator,
+                name: name.to_string(),
+                validator: Arc::from(validator),
                 default: Some(default),
             })
             .collect(),
@@ -61,17 +118,17 @@ pub fn validate_options(id: &str, options: &Node) -> Result<Node> {
     }
     let mut out = Vec::new();
     for spec in &specs {
-        let value = match given.iter().find(|(k, _)| k == spec.name) {
+        let value = match given.iter().find(|(k, _)| *k == spec.name) {
             Some((_, v)) => spec
                 .validator
                 .validate(v)
-                .map_err(|e| e.wrap_with("While validating field:", spec.name))?,
+                .map_err(|e| e.wrap_with("While validating field:", &spec.name))?,
             None => match &spec.default {
                 Some(d) => d.clone(),
-                None => return Err(Error::with("Missing Processor Option", spec.name)),
+                None => return Err(Error::with("Missing Processor Option", &spec.name)),
             },
         };
-        out.push((spec.name.to_string(), value));
+        out.push((spec.name.clone(), value));
     }
     Ok(Node::new(NodeValue::Map(out)))
 }
@@ -83,6 +140,9 @@ pub fn execute(
     mart: &mut postgres::Client,
     log: &mut dyn FnMut(&str),
 ) -> Result<()> {
+    if let Some(p) = extension(id) {
+        return p.execute(options, mart, log);
+    }
     match id {
         "analyze" => {
             mart.batch_execute("ANALYZE")?;
@@ -107,12 +167,12 @@ pub fn execute(
     }
 }
 
-/// `CREATE [UNIQUE] INDEX ON "table" (columns) [WHERE partial]`. A column written in
-/// parentheses is an expression and goes in as written; names are quoted unless
-/// already in double quotes.
+/// rex's `make_statement`: `CREATE [UNIQUE] INDEX ON "table"\n(columns)[ WHERE
+/// partial];`. A column written in parentheses is an expression and goes in as
+/// written; names are quoted unless already in double quotes.
 pub fn index_statement(index: &Node) -> String {
     let quote = |name: &str| {
-        if name.len() >= 2 && name.starts_with('"') && name.ends_with('"') {
+        if name.starts_with('"') && name.ends_with('"') {
             name.to_string()
         } else {
             quote_ident(name)
@@ -138,14 +198,19 @@ pub fn index_statement(index: &Node) -> String {
         .collect();
     let unique = index.get("unique").and_then(Node::as_bool).unwrap_or(false);
     let mut sql = format!(
-        "CREATE {}INDEX ON {} ({})",
+        "CREATE {}INDEX ON {}\n({})",
         if unique { "UNIQUE " } else { "" },
         quote(table),
         columns.join(", ")
     );
-    if let Some(partial) = index.get("partial").and_then(Node::as_str) {
+    if let Some(partial) = index
+        .get("partial")
+        .and_then(Node::as_str)
+        .filter(|p| !p.is_empty())
+    {
         sql.push_str(&format!(" WHERE {partial}"));
     }
+    sql.push(';');
     sql
 }
 
@@ -173,9 +238,9 @@ mod tests {
         assert_eq!(
             stmts,
             vec![
-                "CREATE INDEX ON \"foo\" (\"col2\")",
-                "CREATE UNIQUE INDEX ON \"foo\" (\"col1\", \"col2\")",
-                "CREATE INDEX ON \"foo\" ((upper(col1))) WHERE col2 = 'foo'",
+                "CREATE INDEX ON \"foo\"\n(\"col2\");",
+                "CREATE UNIQUE INDEX ON \"foo\"\n(\"col1\", \"col2\");",
+                "CREATE INDEX ON \"foo\"\n((upper(col1))) WHERE col2 = 'foo';",
             ]
         );
         let empty = Node::new(NodeValue::Map(vec![]));

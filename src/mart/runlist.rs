@@ -18,7 +18,8 @@ pub struct RunListEntry {
     pub parameters: Vec<(String, Node)>,
 }
 
-fn validator() -> RecordVal {
+/// `RunListEntryVal`.
+pub fn validator() -> RecordVal {
     let b = |v| Node::new(NodeValue::Bool(v));
     RecordVal::new()
         .field("owner", StrVal::new())

@@ -214,6 +214,8 @@ pub enum StmtKind {
     ClassDef {
         name: Name,
         bases: Vec<Expr>,
+        /// `metaclass=M` and the other class keyword arguments, in order.
+        keywords: Vec<(Name, Expr)>,
         body: Vec<Stmt>,
         decorators: Vec<Expr>,
     },
@@ -326,7 +328,9 @@ impl Stmt {
                 .params
                 .iter()
                 .any(|p| p.default.as_ref().is_some_and(|d| d.has_yield())),
-            StmtKind::ClassDef { bases, .. } => bases.iter().any(Expr::has_yield),
+            StmtKind::ClassDef {
+                bases, keywords, ..
+            } => bases.iter().any(Expr::has_yield) || keywords.iter().any(|(_, e)| e.has_yield()),
             _ => false,
         }
     }

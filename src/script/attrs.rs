@@ -26,7 +26,10 @@ impl Interpreter {
             Value::Function(_) => t.function.clone(),
             Value::Native(_) => t.builtin_fn.clone(),
             Value::Bound(_) => t.method.clone(),
-            Value::Class(_) => t.type_.clone(),
+            Value::Class(c) => match &*c.meta.borrow() {
+                Some(m) => m.clone(),
+                None => t.type_.clone(),
+            },
             Value::Instance(i) => i.class.clone(),
             Value::Module(_) => t.module.clone(),
             Value::Iter(it) => match &*it.borrow() {
@@ -53,7 +56,7 @@ impl Interpreter {
                 if let Some(v) = inst.class.lookup(name) {
                     if let Value::Descriptor(d) = &v {
                         if d.0 == DescKind::Property {
-                            let getter = d.1.clone();
+                            let getter = property_parts(&d.1).0;
                             return self.call(&getter, Args::new(vec![obj.clone()]));
                         }
                     }
@@ -100,8 +103,23 @@ impl Interpreter {
                         v.extend(c.mro.iter().map(|b| Value::Class(b.clone())));
                         Ok(Value::tuple(v))
                     }
-                    "__class__" => Ok(Value::Class(self.types.type_.clone())),
+                    "__class__" => Ok(Value::Class(self.type_of(obj))),
                     "__doc__" => Ok(Value::None),
+                    _ if c.meta.borrow().is_some() => {
+                        // methods and properties of the metaclass
+                        let meta = self.type_of(obj);
+                        match meta.lookup(name) {
+                            Some(Value::Descriptor(d)) if d.0 == DescKind::Property => {
+                                let getter = property_parts(&d.1).0;
+                                self.call(&getter, Args::new(vec![obj.clone()]))
+                            }
+                            Some(v) => Ok(self.bind(obj.clone(), v)),
+                            None => Err(attr_err(format!(
+                                "type object '{}' has no attribute '{name}'",
+                                c.name
+                            ))),
+                        }
+                    }
                     _ => Err(attr_err(format!(
                         "type object '{}' has no attribute '{name}'",
                         c.name
@@ -147,7 +165,7 @@ impl Interpreter {
                 if let Some(v) = cls.lookup(name) {
                     if let Value::Descriptor(d) = &v {
                         if d.0 == DescKind::Property {
-                            let getter = d.1.clone();
+                            let getter = property_parts(&d.1).0;
                             return self.call(&getter, Args::new(vec![obj.clone()]));
                         }
                     }
@@ -174,6 +192,11 @@ impl Interpreter {
                 }
                 if let Some(Value::Descriptor(d)) = inst.class.lookup(name) {
                     if d.0 == DescKind::Property {
+                        let setter = property_parts(&d.1).1;
+                        if !setter.is_none() {
+                            self.call(&setter, Args::new(vec![obj.clone(), v]))?;
+                            return Ok(());
+                        }
                         return Err(attr_err(format!(
                             "property '{name}' of '{}' object has no setter",
                             inst.class.name

@@ -478,6 +478,10 @@ pub(crate) fn make_super(rest: Vec<Rc<Class>>, obj: Value) -> Value {
                 };
                 for c in &state.0 {
                     if let Some(v) = c.attrs.borrow().get(&**name).cloned() {
+                        if &**name == "__new__" {
+                            // an implicit static method
+                            return Ok(v);
+                        }
                         return Ok(match v {
                             Value::Function(_) | Value::Native(_) => Value::Bound(Rc::new((state.1.clone(), v))),
                             Value::Descriptor(d) if d.0 == DescKind::ClassMethod => {
@@ -489,14 +493,36 @@ pub(crate) fn make_super(rest: Vec<Rc<Class>>, obj: Value) -> Value {
                             }
                             Value::Descriptor(d) if d.0 == DescKind::Static => d.1.clone(),
                             Value::Descriptor(d) if d.0 == DescKind::Property => {
-                                let g = d.1.clone();
+                                let g = property_parts(&d.1).0;
                                 it.call(&g, Args::new(vec![state.1.clone()]))?
                             }
                             other => other,
                         });
                     }
                 }
-                Err(Exception::new("AttributeError", format!("'super' object has no attribute '{name}'")))
+                // object's own __new__ and __init_subclass__
+                match (&**name, &state.1) {
+                    ("__new__", _) => Ok(NativeFunction::value("object.__new__", |_, a| match a.pos.first() {
+                        Some(Value::Class(c)) => Ok(Value::Instance(Instance::new(c.clone()))),
+                        _ => Err(Exception::type_error("object.__new__(X): X is not a type object")),
+                    })),
+                    ("__call__", Value::Class(c)) => {
+                        // type.__call__: make the instance the usual way
+                        let c = c.clone();
+                        Ok(NativeFunction::value("type.__call__", move |it, a| it.instantiate(&c, a)))
+                    }
+                    ("__init_subclass__", Value::Class(c)) => {
+                        let cname = c.name.clone();
+                        Ok(NativeFunction::value("object.__init_subclass__", move |_, a| {
+                            if a.kw.is_empty() && a.pos.is_empty() {
+                                Ok(Value::None)
+                            } else {
+                                Err(Exception::type_error(format!("{cname}.__init_subclass__() takes no keyword arguments")))
+                            }
+                        }))
+                    }
+                    _ => Err(Exception::new("AttributeError", format!("'super' object has no attribute '{name}'"))),
+                }
             }));
             c
         };
@@ -1559,15 +1585,77 @@ fn constructors(it: &mut Interpreter) {
             Ok(Value::None)
         }),
     );
-    new(&t.type_, "type", |it, a| {
-        let p = a.positional("type", 1, 1).map_err(|_| {
-            Exception::new(
-                "NotImplementedError",
-                "type() with 3 arguments is not supported by the harness's Python subset",
-            )
-        })?;
-        Ok(Value::Class(it.type_of(&p[0])))
-    });
+    t.type_.set(
+        "__new__",
+        NativeFunction::value("type", |it, mut a| {
+            let cls = match a.pos.first() {
+                Some(Value::Class(c)) => c.clone(),
+                _ => {
+                    return Err(Exception::type_error(
+                        "type.__new__(X): X is not a type object",
+                    ))
+                }
+            };
+            a.pos.remove(0);
+            if a.pos.len() == 1 && a.kw.is_empty() {
+                return Ok(Value::Class(it.type_of(&a.pos[0])));
+            }
+            if a.pos.len() != 3 {
+                return Err(Exception::type_error("type() takes 1 or 3 arguments"));
+            }
+            let name = match &a.pos[0] {
+                Value::Str(s) => s.clone(),
+                other => {
+                    return Err(Exception::type_error(format!(
+                        "type.__new__() argument 1 must be str, not {}",
+                        other.type_name()
+                    )))
+                }
+            };
+            let bases = match &a.pos[1] {
+                Value::Tuple(items) => items
+                    .iter()
+                    .map(|b| match b {
+                        Value::Class(c) => Ok(c.clone()),
+                        other => Err(Exception::type_error(format!(
+                            "bases must be types, not {}",
+                            other.type_name()
+                        ))),
+                    })
+                    .collect::<R<Vec<_>>>()?,
+                other => {
+                    return Err(Exception::type_error(format!(
+                        "type.__new__() argument 2 must be tuple, not {}",
+                        other.type_name()
+                    )))
+                }
+            };
+            let attrs = match &a.pos[2] {
+                Value::Dict(d) => d
+                    .borrow()
+                    .items()
+                    .into_iter()
+                    .map(|(k, v)| match k {
+                        Value::Str(k) => Ok((k.to_string(), v)),
+                        _ => Err(Exception::type_error("namespace keys must be strings")),
+                    })
+                    .collect::<R<Vec<_>>>()?,
+                other => {
+                    return Err(Exception::type_error(format!(
+                        "type.__new__() argument 3 must be dict, not {}",
+                        other.type_name()
+                    )))
+                }
+            };
+            let kw = std::mem::take(&mut a.kw);
+            let c = it.new_class(&name, bases, attrs, Some(cls), kw)?;
+            Ok(Value::Class(c))
+        }),
+    );
+    t.type_.set(
+        "__init__",
+        NativeFunction::value("type.__init__", |_, _| Ok(Value::None)),
+    );
     let desc = |c: &Rc<Class>, name: &'static str, kind: DescKind| {
         c.set(
             "__new__",
@@ -1583,5 +1671,56 @@ fn constructors(it: &mut Interpreter) {
     };
     desc(&t.staticmethod, "staticmethod", DescKind::Static);
     desc(&t.classmethod, "classmethod", DescKind::ClassMethod);
-    desc(&t.property, "property", DescKind::Property);
+    install_property(&t.property);
+}
+
+/// `property(fget=None, fset=None, fdel=None, doc=None)`, its `getter`/`setter`
+/// decorators and `fget`/`fset` attributes.
+fn install_property(c: &Rc<Class>) {
+    c.set(
+        "__new__",
+        NativeFunction::value("property", |_, mut a| {
+            if !a.pos.is_empty() {
+                a.pos.remove(0);
+            }
+            let p = a.bind("property", &["fget", "fset", "fdel", "doc"], 0)?;
+            let fget = p[0].clone().unwrap_or(Value::None);
+            let fset = p[1].clone().unwrap_or(Value::None);
+            Ok(make_property(fget, fset))
+        }),
+    );
+    let parts = |a: &Args| -> R<(Value, Value)> {
+        match a.pos.first() {
+            Some(Value::Descriptor(d)) if d.0 == DescKind::Property => Ok(property_parts(&d.1)),
+            _ => Err(Exception::type_error(
+                "descriptor requires a 'property' object",
+            )),
+        }
+    };
+    c.set(
+        "setter",
+        NativeFunction::value("property.setter", move |_, a| {
+            let (fget, _) = parts(&a)?;
+            Ok(make_property(fget, a.arg(1)?.clone()))
+        }),
+    );
+    c.set(
+        "getter",
+        NativeFunction::value("property.getter", move |_, a| {
+            let (_, fset) = parts(&a)?;
+            Ok(make_property(a.arg(1)?.clone(), fset))
+        }),
+    );
+    for (name, second) in [("fget", false), ("fset", true)] {
+        c.set(
+            name,
+            make_property(
+                NativeFunction::value(name, move |_, a| {
+                    let (fget, fset) = parts(&a)?;
+                    Ok(if second { fset } else { fget })
+                }),
+                Value::None,
+            ),
+        );
+    }
 }

@@ -20,7 +20,23 @@ impl Interpreter {
                 let inner = inner.clone();
                 self.call(&inner, args)
             }
-            Value::Class(c) => self.instantiate(c, args),
+            Value::Class(c) => {
+                // A metaclass's own `__call__` decides what calling the class does.
+                let meta_call = c
+                    .meta
+                    .borrow()
+                    .as_ref()
+                    .and_then(|m| m.lookup("__call__"))
+                    .filter(|f| matches!(f, Value::Function(_)));
+                match meta_call {
+                    Some(f) => {
+                        let mut args = args;
+                        args.pos.insert(0, Value::Class(c.clone()));
+                        self.call(&f, args)
+                    }
+                    None => self.instantiate(c, args),
+                }
+            }
             Value::Instance(_) => match self.get_special(f, "__call__") {
                 Some(m) => self.call(&m, args),
                 None => Err(Exception::type_error(format!(
@@ -38,9 +54,19 @@ impl Interpreter {
     pub fn instantiate(&mut self, c: &Rc<Class>, args: Args) -> R<Value> {
         if let Some(new) = c.lookup("__new__") {
             // Builtin types and native classes that construct their own values.
-            let mut a = args;
+            let mut a = args.clone();
             a.pos.insert(0, Value::Class(c.clone()));
-            return self.call(&new, a);
+            let scripted = matches!(new, Value::Function(_));
+            let v = self.call(&new, a)?;
+            // As in CPython, `__init__` runs when `__new__` returned an instance of
+            // the class (only script-defined ones: native types initialise in `__new__`).
+            if let Some(init @ Value::Function(_)) = c.lookup("__init__") {
+                let is_instance = self.type_of(&v).is_subclass(c);
+                if is_instance && (scripted || c.is_subclass(&self.types.type_)) {
+                    self.call(&self.bind(v.clone(), init), args)?;
+                }
+            }
+            return Ok(v);
         }
         let inst = Instance::new(c.clone());
         if c.is_subclass(&self.exc_class("BaseException")) {

@@ -458,10 +458,11 @@ impl Interpreter {
             StmtKind::ClassDef {
                 name,
                 bases,
+                keywords,
                 body,
                 decorators,
             } => {
-                let c = self.class_def(name, bases, body)?;
+                let c = self.class_def(name, bases, keywords, body)?;
                 let c = self.decorate(decorators, c)?;
                 self.store_name(name, c);
             }
@@ -991,7 +992,13 @@ impl Interpreter {
         })))
     }
 
-    fn class_def(&mut self, name: &Rc<str>, bases: &[Expr], body: &[Stmt]) -> R<Value> {
+    fn class_def(
+        &mut self,
+        name: &Rc<str>,
+        bases: &[Expr],
+        keywords: &[(Name, Expr)],
+        body: &[Stmt],
+    ) -> R<Value> {
         let mut base_classes = Vec::new();
         for b in bases {
             match self.eval(b)? {
@@ -1004,8 +1011,15 @@ impl Interpreter {
                 }
             }
         }
-        if base_classes.is_empty() {
-            base_classes.push(self.types.object.clone());
+        let mut explicit_meta = None;
+        let mut kw: Vec<(Rc<str>, Value)> = Vec::new();
+        for (k, e) in keywords {
+            let v = self.eval(e)?;
+            if &**k == "metaclass" {
+                explicit_meta = Some(v);
+            } else {
+                kw.push((k.clone(), v));
+            }
         }
         let f = self.frame();
         let enclosing = match f.kind {
@@ -1029,16 +1043,116 @@ impl Interpreter {
         let r = self.exec_block(body);
         self.frames.pop();
         r?;
-        let cls = Class::new(name, "__main__", base_classes);
-        for (k, v) in scope.vars.borrow().iter() {
-            cls.set(k, v.clone());
+        let mut attrs: Vec<(String, Value)> = scope
+            .vars
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        attrs.sort_by(|a, b| a.0.cmp(&b.0));
+        // The metaclass: the one given, else the most derived of the bases'.
+        let meta = match explicit_meta {
+            Some(m) => Some(m),
+            None => base_classes
+                .iter()
+                .filter_map(|b| b.meta.borrow().clone())
+                .max_by_key(|m| m.mro.len())
+                .map(Value::Class),
+        };
+        match meta {
+            Some(Value::Class(m)) if Rc::ptr_eq(&m, &self.types.type_) => self
+                .new_class(name, base_classes, attrs, None, kw)
+                .map(Value::Class),
+            Some(m) => {
+                // `M(name, bases, namespace, **kwargs)`, as CPython does.
+                let mut ns = Dict::new();
+                ns.set_str("__module__", Value::str("__main__"));
+                ns.set_str("__qualname__", Value::Str(name.clone()));
+                for (k, v) in attrs {
+                    ns.set_str(&k, v);
+                }
+                let bases = Value::tuple(base_classes.into_iter().map(Value::Class).collect());
+                let mut args = Args::new(vec![Value::Str(name.clone()), bases, Value::dict(ns)]);
+                for (k, v) in kw {
+                    args = args.with_kw(&k, v);
+                }
+                self.call(&m, args)
+            }
+            None => self
+                .new_class(name, base_classes, attrs, None, kw)
+                .map(Value::Class),
+        }
+    }
+
+    /// Makes a class from its namespace (`type.__new__`): CPython's rules for
+    /// `__eq__` without `__hash__` and an implicit classmethod `__init_subclass__`,
+    /// then calls the nearest base's `__init_subclass__` with the class keywords.
+    pub(crate) fn new_class(
+        &mut self,
+        name: &str,
+        mut bases: Vec<Rc<Class>>,
+        attrs: Vec<(String, Value)>,
+        meta: Option<Rc<Class>>,
+        kw: Vec<(Rc<str>, Value)>,
+    ) -> R<Rc<Class>> {
+        if bases.is_empty() {
+            bases.push(self.types.object.clone());
+        }
+        let cls = Class::new(name, "__main__", bases);
+        for (k, v) in attrs {
+            match (k.as_str(), v) {
+                ("__init_subclass__", Value::Function(f)) => cls.set(
+                    &k,
+                    Value::Descriptor(Rc::new((DescKind::ClassMethod, Value::Function(f)))),
+                ),
+                ("__module__", Value::Str(_)) | ("__qualname__", Value::Str(_)) => {}
+                (_, v) => cls.set(&k, v),
+            }
         }
         // As in CPython, defining __eq__ without __hash__ makes instances unhashable.
         if cls.attrs.borrow().contains_key("__eq__") && !cls.attrs.borrow().contains_key("__hash__")
         {
             cls.set("__hash__", Value::None);
         }
-        Ok(Value::Class(Rc::new(cls)))
+        let inherited = cls
+            .bases
+            .iter()
+            .filter_map(|b| b.meta.borrow().clone())
+            .max_by_key(|m| m.mro.len());
+        *cls.meta.borrow_mut() = meta
+            .filter(|m| !Rc::ptr_eq(m, &self.types.type_))
+            .or(inherited);
+        let cls = Rc::new(cls);
+        let hook = cls
+            .mro
+            .iter()
+            .find_map(|c| c.attrs.borrow().get("__init_subclass__").cloned());
+        let hook = match hook {
+            Some(Value::Descriptor(d)) if d.0 == DescKind::ClassMethod => Some(d.1.clone()),
+            Some(Value::Descriptor(d)) if d.0 == DescKind::Static => {
+                return Err(Exception::type_error(format!(
+                    "{name}.__init_subclass__() must be a classmethod"
+                )))
+            }
+            Some(Value::None) | None => None,
+            Some(other) => Some(other),
+        };
+        match hook {
+            Some(h) => {
+                let mut args = Args::new(vec![Value::Class(cls.clone())]);
+                for (k, v) in kw {
+                    args = args.with_kw(&k, v);
+                }
+                self.call(&h, args)?;
+            }
+            None if !kw.is_empty() => {
+                return Err(Exception::type_error(format!(
+                    "{name}.__init_subclass__() takes no keyword arguments"
+                )))
+            }
+            None => {}
+        }
+        Ok(cls)
     }
 
     // ------------------------------------------------------------------ expressions
@@ -1405,22 +1519,27 @@ impl Interpreter {
         };
         // Find the class defining the running function by searching the MRO.
         let fname = func.clone();
-        let cls = match &obj {
-            Value::Class(c) => c.clone(),
-            other => self.type_of(other),
-        };
-        let mut chain = vec![cls.clone()];
-        chain.extend(cls.mro.iter().cloned());
-        let owner = chain.iter().position(|c| {
-            c.attrs.borrow().values().any(|v| match v {
-                Value::Function(f) => Rc::ptr_eq(&f.def, &fname),
-                Value::Descriptor(d) => {
-                    matches!(&d.1, Value::Function(f) if Rc::ptr_eq(&f.def, &fname))
-                }
-                _ => false,
-            })
+        // A class receiver is a classmethod's `cls`, or an instance of a metaclass.
+        let mut candidates = Vec::new();
+        if let Value::Class(c) = &obj {
+            candidates.push(c.clone());
+        }
+        candidates.push(self.type_of(&obj));
+        let found = candidates.iter().find_map(|cls| {
+            let mut chain = vec![cls.clone()];
+            chain.extend(cls.mro.iter().cloned());
+            let pos = chain.iter().position(|c| {
+                c.attrs.borrow().values().any(|v| match v {
+                    Value::Function(f) => Rc::ptr_eq(&f.def, &fname),
+                    Value::Descriptor(d) => {
+                        matches!(&d.1, Value::Function(f) if Rc::ptr_eq(&f.def, &fname))
+                    }
+                    _ => false,
+                })
+            })?;
+            Some((chain, pos))
         });
-        let Some(pos) = owner else {
+        let Some((chain, pos)) = found else {
             return Err(Exception::new(
                 "RuntimeError",
                 "super(): __class__ cell not found",

@@ -22,7 +22,7 @@
 //!   side effects (mutating shared state) happen up front, and more than
 //!   1,000,000 items is a NotImplementedError.
 //! - Unsupported syntax (`async`, `await`, `match`, `:=`, annotations, `yield
-//!   from`, class keywords, complex literals) is a [`ScriptError`] naming the
+//!   from`, complex literals) is a [`ScriptError`] naming the
 //!   construct; unsupported builtins and standard modules raise NotImplementedError.
 //! - Instances of script classes are dict keys by identity (a user `__hash__`
 //!   is not consulted); classes defining `__eq__` without `__hash__` are unhashable.
@@ -32,6 +32,8 @@
 //! - Tracebacks match CPython 3.11's `traceback.format_exception` (frames,
 //!   source lines, `<listcomp>` frames, explicit and implicit chaining) except
 //!   for the `^^^~~~` position markers, which are not printed.
+//! - Metaclasses: `class X(metaclass=M)` calls `M(name, bases, namespace, **kw)`;
+//!   a class's namespace reaches a metaclass in sorted (not definition) order.
 //! - Syntax errors are [`ScriptError`]s (the runner stops), not exceptions the
 //!   example could expect.
 

@@ -51,9 +51,13 @@ impl ClassBuilder {
         ClassBuilder::with_bases(name, module, vec![interp.types.object.clone()])
     }
 
+    /// A class deriving from `bases` (and from their metaclass, as in Python).
     pub fn with_bases(name: &str, module: &str, bases: Vec<Rc<Class>>) -> ClassBuilder {
+        let meta = bases.iter().find_map(|b| b.meta.borrow().clone());
+        let class = Class::new(name, module, bases);
+        *class.meta.borrow_mut() = meta;
         ClassBuilder {
-            class: Rc::new(Class::new(name, module, bases)),
+            class: Rc::new(class),
         }
     }
 
@@ -104,6 +108,36 @@ impl ClassBuilder {
             f(it, inst, a)?;
             Ok(Value::None)
         })
+    }
+
+    /// A hook run when a script class deriving from this one is defined (a native
+    /// `__init_subclass__`): it receives the new class and the class keyword
+    /// arguments, and refuses the class by returning an error.
+    pub fn init_subclass(
+        self,
+        f: impl Fn(&mut Interpreter, &Rc<Class>, Args) -> R<()> + 'static,
+    ) -> ClassBuilder {
+        let qual = format!("{}.__init_subclass__", self.class.name);
+        let hook = NativeFunction::value(&qual, move |it, mut a| {
+            let cls = match a.pos.first() {
+                Some(Value::Class(c)) => c.clone(),
+                _ => return Err(Exception::type_error("__init_subclass__ needs a class")),
+            };
+            a.pos.remove(0);
+            f(it, &cls, a)?;
+            Ok(Value::None)
+        });
+        self.class.set(
+            "__init_subclass__",
+            Value::Descriptor(Rc::new((DescKind::ClassMethod, hook))),
+        );
+        self
+    }
+
+    /// The class's metaclass (e.g. one whose `__repr__` names extension classes).
+    pub fn metaclass(self, meta: Rc<Class>) -> ClassBuilder {
+        *self.class.meta.borrow_mut() = Some(meta);
+        self
     }
 
     /// A class attribute (a plain value or a static function).
@@ -206,6 +240,47 @@ impl Interpreter {
     pub fn builtin_exception(&self, name: &str) -> Rc<Class> {
         self.exc_class(name)
     }
+}
+
+thread_local! {
+    /// The interpreter lent by the innermost [`reentrant`] call (null: none).
+    static LENT: std::cell::Cell<*mut Interpreter> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Runs `f` (typically a domain call) while lending the interpreter to callbacks
+/// deep inside it: domain code calls trait objects that bindings implement with
+/// script code, and those reach the interpreter through [`with_interpreter`].
+/// `interp` is not usable by the caller while `f` runs, so the loan is exclusive.
+pub fn reentrant<T>(interp: &mut Interpreter, f: impl FnOnce() -> T) -> T {
+    struct Restore(*mut Interpreter);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LENT.with(|l| l.set(self.0));
+        }
+    }
+    let _restore = Restore(LENT.with(|l| l.replace(interp as *mut Interpreter)));
+    f()
+}
+
+/// Calls `f` with the interpreter lent by the innermost [`reentrant`] call; `None`
+/// when none is lent (e.g. in a worker thread, or already borrowed by an outer
+/// `with_interpreter`).
+pub fn with_interpreter<T>(f: impl FnOnce(&mut Interpreter) -> T) -> Option<T> {
+    struct Restore(*mut Interpreter);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LENT.with(|l| l.set(self.0));
+        }
+    }
+    let p = LENT.with(|l| l.replace(std::ptr::null_mut()));
+    if p.is_null() {
+        return None;
+    }
+    let _restore = Restore(p);
+    // SAFETY: `p` comes from the `&mut Interpreter` that `reentrant` holds borrowed
+    // for as long as the pointer is lent; taking it out of `LENT` while `f` runs
+    // makes this the only reference made from it until `f` returns.
+    Some(f(unsafe { &mut *p }))
 }
 
 /// Argument helpers with CPython-like TypeErrors.
@@ -507,5 +582,42 @@ mod tests {
             .exception
             .unwrap();
         assert_eq!(r.traceback, "Traceback (most recent call last):\n  File \"<doctest t[1]>\", line 1, in <module>\n    c.fail()\ndemo.core.Error: Bad thing:\n    detail\n");
+    }
+
+    #[test]
+    fn native_base_checks_subclasses() {
+        let mut it = Interpreter::new();
+        let m = Module::new("demo.hook");
+        let error = ClassBuilder::exception(&it, "Error", "demo.hook", None).build();
+        let err = error.clone();
+        let base = ClassBuilder::new(&it, "Base", "demo.hook")
+            .attr("options", Value::tuple(vec![]))
+            .init_subclass(move |it, cls, a| {
+                let options = it.get_attr(&Value::Class(cls.clone()), "options")?;
+                if !matches!(options, Value::Tuple(_)) {
+                    return Err(raise(
+                        &err,
+                        format!("{}: options must be a tuple", cls.name),
+                    ));
+                }
+                if let Some((k, v)) = a.kw.first() {
+                    let v = it.repr(v)?;
+                    output::write(&format!("{} {k}={v}\n", cls.name));
+                }
+                Ok(())
+            })
+            .build();
+        m.set("Base", Value::Class(base));
+        it.register_module("demo.hook", m);
+        run(&mut it, "from demo.hook import Base");
+        assert_eq!(
+            run(&mut it, "class A(Base, tag=1):\n    pass\n"),
+            "A tag=1\n"
+        );
+        assert_eq!(
+            run(&mut it, "class B(A):\n    options = 'x'\n"),
+            "demo.hook.Error: B: options must be a tuple"
+        );
+        assert_eq!(run(&mut it, "B"), "NameError: name 'B' is not defined");
     }
 }

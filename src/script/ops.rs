@@ -423,6 +423,8 @@ impl Interpreter {
                     }
                 }
             }
+            // Neither side knows the other: objects compare by identity.
+            return Ok(Value::Bool(a.is(b) != negate));
         }
         let e = self.eq(a, b)?;
         Ok(Value::Bool(e != negate))
@@ -763,6 +765,26 @@ impl Interpreter {
                 };
                 let recv = self.repr(&b.0)?;
                 format!("<bound method {name} of {recv}>")
+            }
+            Value::Class(c)
+                if c.meta
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|m| m.lookup("__repr__").is_some()) =>
+            {
+                let meta = self.type_of(v);
+                let f = meta.lookup("__repr__").unwrap_or(Value::None);
+                let f = self.bind(v.clone(), f);
+                let r = self.call(&f, Args::default())?;
+                match r {
+                    Value::Str(s) => s.to_string(),
+                    other => {
+                        return Err(Exception::type_error(format!(
+                            "__repr__ returned non-string (type {})",
+                            other.type_name()
+                        )))
+                    }
+                }
             }
             Value::Class(c) => {
                 if c.module == "builtins" || c.module.is_empty() {

@@ -458,10 +458,23 @@ impl Parser {
     fn classdef(&mut self, decorators: Vec<Expr>, line: usize) -> PResult<Stmt> {
         let name = self.name()?;
         let mut bases = Vec::new();
+        let mut keywords: Vec<(Name, Expr)> = Vec::new();
         if self.eat_op("(") {
             while !self.is_op(")") {
                 if matches!(self.peek_at(1), Tok::Op("=")) {
-                    return err(self.line(), "unsupported syntax: class keyword arguments (metaclass=...) are not supported");
+                    let kw = self.name()?;
+                    self.expect_op("=")?;
+                    if keywords.iter().any(|(k, _)| *k == kw) {
+                        return err(self.line(), format!("keyword argument repeated: {kw}"));
+                    }
+                    keywords.push((kw, self.test()?));
+                    if !self.eat_op(",") {
+                        break;
+                    }
+                    continue;
+                }
+                if !keywords.is_empty() {
+                    return err(self.line(), "positional argument follows keyword argument");
                 }
                 bases.push(self.test()?);
                 if !self.eat_op(",") {
@@ -476,6 +489,7 @@ impl Parser {
             kind: StmtKind::ClassDef {
                 name,
                 bases,
+                keywords,
                 body,
                 decorators,
             },

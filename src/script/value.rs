@@ -77,6 +77,25 @@ pub enum Value {
     Descriptor(Rc<(DescKind, Value)>),
 }
 
+/// A property descriptor's (fget, fset): the payload is the getter alone, or a
+/// `(fget, fset)` tuple once a setter is given (`None` for a missing one).
+pub fn property_parts(payload: &Value) -> (Value, Value) {
+    match payload {
+        Value::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
+        other => (other.clone(), Value::None),
+    }
+}
+
+/// A property descriptor from its getter and setter.
+pub fn make_property(fget: Value, fset: Value) -> Value {
+    let payload = if fset.is_none() && !fget.is_none() {
+        fget
+    } else {
+        Value::tuple(vec![fget, fset])
+    };
+    Value::Descriptor(Rc::new((DescKind::Property, payload)))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DescKind {
     Static,
@@ -170,7 +189,10 @@ impl Value {
             Value::Function(_) => "function".into(),
             Value::Native(_) => "builtin_function_or_method".into(),
             Value::Bound(_) => "method".into(),
-            Value::Class(_) => "type".into(),
+            Value::Class(c) => match &*c.meta.borrow() {
+                Some(m) => m.name.clone(),
+                None => "type".into(),
+            },
             Value::Instance(i) => i.class.name.clone(),
             Value::Module(_) => "module".into(),
             Value::Iter(it) => it.borrow().kind_name().into(),
@@ -501,6 +523,8 @@ pub struct Class {
     /// Method resolution order, excluding the class itself.
     pub mro: Vec<Rc<Class>>,
     pub attrs: RefCell<FastMap<String, Value>>,
+    /// The metaclass when it is not `type` (`class X(metaclass=M)`, or inherited).
+    pub meta: RefCell<Option<Rc<Class>>>,
 }
 
 impl Class {
@@ -523,6 +547,7 @@ impl Class {
             bases,
             mro,
             attrs: RefCell::new(FastMap::default()),
+            meta: RefCell::new(None),
         }
     }
     pub fn lookup(&self, name: &str) -> Option<Value> {

@@ -1,4 +1,4 @@
-//! `datetime`: date, datetime, timedelta with CPython's reprs, str and arithmetic.
+//! `datetime`: date, datetime, time, timedelta with CPython's reprs, str and arithmetic.
 
 use super::*;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
@@ -7,6 +7,96 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 struct Delta(i64);
 struct DateS(NaiveDate);
 struct DateTimeS(NaiveDateTime);
+struct TimeS(NaiveTime);
+
+fn time_key(t: &NaiveTime) -> Value {
+    Value::tuple(vec![Value::str("time"), Value::Int(time_micros(t))])
+}
+
+fn time_micros(t: &NaiveTime) -> i64 {
+    t.num_seconds_from_midnight() as i64 * 1_000_000 + (t.nanosecond() / 1000) as i64
+}
+
+/// `datetime.time(12, 34, 56)`: trailing zero seconds and microseconds omitted.
+fn time_repr(t: &NaiveTime) -> String {
+    format!("datetime.time({})", time_repr_args(t))
+}
+
+/// `hour, minute[, second[, microsecond]]` as the reprs of time and datetime
+/// write them.
+fn time_repr_args(t: &NaiveTime) -> String {
+    let mut s = format!("{}, {}", t.hour(), t.minute());
+    let us = t.nanosecond() / 1000;
+    if t.second() != 0 || us != 0 {
+        s.push_str(&format!(", {}", t.second()));
+    }
+    if us != 0 {
+        s.push_str(&format!(", {us}"));
+    }
+    s
+}
+
+/// `time.isoformat(timespec)`.
+fn time_iso(t: &NaiveTime, timespec: &str) -> R<String> {
+    let us = t.nanosecond() / 1000;
+    let hm = format!("{:02}:{:02}", t.hour(), t.minute());
+    let hms = format!("{hm}:{:02}", t.second());
+    Ok(match timespec {
+        "auto" if us == 0 => hms,
+        "auto" | "microseconds" => format!("{hms}.{us:06}"),
+        "hours" => format!("{:02}", t.hour()),
+        "minutes" => hm,
+        "seconds" => hms,
+        "milliseconds" => format!("{hms}.{:03}", us / 1000),
+        _ => return Err(Exception::value_error("Unknown timespec value")),
+    })
+}
+
+/// `hour`, `minute`, `second`, `microsecond`, `tzinfo` of a time of day; other
+/// names are an AttributeError of `class`.
+fn time_attr(t: &NaiveTime, name: Option<&str>, class: &str) -> R<Value> {
+    Ok(Value::Int(match name {
+        Some("hour") => t.hour() as i64,
+        Some("minute") => t.minute() as i64,
+        Some("second") => t.second() as i64,
+        Some("microsecond") => (t.nanosecond() / 1000) as i64,
+        Some("tzinfo") => return Ok(Value::None),
+        Some(n) => {
+            return Err(Exception::new(
+                "AttributeError",
+                format!("'{class}' object has no attribute '{n}'"),
+            ))
+        }
+        None => return Err(Exception::type_error("attribute name must be string")),
+    }))
+}
+
+/// `time.strftime`: a time formats as on 1900-01-01, as in CPython.
+fn time_strftime(this: &Value, f: &str) -> R<Value> {
+    let t = state_of::<TimeS>(this, "time")?.0;
+    strftime(
+        &NaiveDate::from_ymd_opt(1900, 1, 1)
+            .unwrap_or_default()
+            .and_time(t),
+        f,
+    )
+}
+
+/// Hour, minute, second, microsecond with CPython's range errors.
+fn make_time(h: i64, mi: i64, s: i64, us: i64) -> R<NaiveTime> {
+    for (v, hi, what) in [
+        (h, 23, "hour must be in 0..23"),
+        (mi, 59, "minute must be in 0..59"),
+        (s, 59, "second must be in 0..59"),
+        (us, 999_999, "microsecond must be in 0..999999"),
+    ] {
+        if v < 0 || v > hi {
+            return Err(Exception::value_error(what));
+        }
+    }
+    NaiveTime::from_hms_micro_opt(h as u32, mi as u32, s as u32, us as u32)
+        .ok_or_else(|| Exception::value_error("invalid time"))
+}
 
 fn delta_key(us: i64) -> Value {
     Value::tuple(vec![Value::str("timedelta"), Value::Int(us)])
@@ -66,23 +156,13 @@ fn delta_str(us: i64) -> String {
 }
 
 fn dt_repr(dt: &NaiveDateTime) -> String {
-    let mut s = format!(
-        "datetime.datetime({}, {}, {}, {}, {}",
+    format!(
+        "datetime.datetime({}, {}, {}, {})",
         dt.year(),
         dt.month(),
         dt.day(),
-        dt.hour(),
-        dt.minute()
-    );
-    let us = dt.nanosecond() / 1000;
-    if dt.second() != 0 || us != 0 {
-        s.push_str(&format!(", {}", dt.second()));
-    }
-    if us != 0 {
-        s.push_str(&format!(", {us}"));
-    }
-    s.push(')');
-    s
+        time_repr_args(&dt.time())
+    )
 }
 
 fn dt_iso(dt: &NaiveDateTime, sep: &str) -> String {
@@ -100,12 +180,12 @@ fn dt_iso(dt: &NaiveDateTime, sep: &str) -> String {
     s
 }
 
-fn int_arg(v: Option<&Value>, default: i64, name: &str) -> R<i64> {
+fn int_arg(v: Option<&Value>, default: i64, _name: &str) -> R<i64> {
     match v {
         None => Ok(default),
         Some(x) => to_int(x).ok_or_else(|| {
             Exception::type_error(format!(
-                "'{}' object cannot be interpreted as an integer ({name})",
+                "'{}' object cannot be interpreted as an integer",
                 x.type_name()
             ))
         }),
@@ -404,19 +484,7 @@ pub(super) fn datetime(it: &mut Interpreter) -> Module {
                 int_arg(p[5].as_ref(), 0, "second")?,
                 int_arg(p[6].as_ref(), 0, "microsecond")?,
             );
-            for (v, hi, what) in [
-                (h, 23, "hour must be in 0..23"),
-                (mi, 59, "minute must be in 0..59"),
-                (s, 59, "second must be in 0..59"),
-                (us, 999_999, "microsecond must be in 0..999999"),
-            ] {
-                if v < 0 || v > hi {
-                    return Err(Exception::value_error(what));
-                }
-            }
-            let t = NaiveTime::from_hms_micro_opt(h as u32, mi as u32, s as u32, us as u32)
-                .ok_or_else(|| Exception::value_error("invalid time"))?;
-            let dt = d.and_time(t);
+            let dt = d.and_time(make_time(h, mi, s, us)?);
             *inst.key.borrow_mut() = Some(datetime_key(&dt));
             inst.set_native(DateTimeS(dt));
             Ok(())
@@ -475,23 +543,13 @@ pub(super) fn datetime(it: &mut Interpreter) -> Module {
         })
         .method("__getattr__", |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
-            Ok(Value::Int(match a.pos.first().and_then(|v| v.as_str()) {
-                Some("year") => d.year() as i64,
-                Some("month") => d.month() as i64,
-                Some("day") => d.day() as i64,
-                Some("hour") => d.hour() as i64,
-                Some("minute") => d.minute() as i64,
-                Some("second") => d.second() as i64,
-                Some("microsecond") => (d.nanosecond() / 1000) as i64,
-                Some("tzinfo") => return Ok(Value::None),
-                Some(n) => {
-                    return Err(Exception::new(
-                        "AttributeError",
-                        format!("'datetime.datetime' object has no attribute '{n}'"),
-                    ))
-                }
-                None => return Err(Exception::type_error("attribute name must be string")),
-            }))
+            let name = a.pos.first().and_then(|v| v.as_str());
+            match name {
+                Some("year") => Ok(Value::Int(d.year() as i64)),
+                Some("month") => Ok(Value::Int(d.month() as i64)),
+                Some("day") => Ok(Value::Int(d.day() as i64)),
+                _ => time_attr(&d.time(), name, "datetime.datetime"),
+            }
         })
         .method("__add__", move |_, this, a| {
             let d = state_of::<DateTimeS>(this, "datetime")?.0;
@@ -561,7 +619,115 @@ pub(super) fn datetime(it: &mut Interpreter) -> Module {
     add_ordering::<DateTimeS>(&datetime, |d| d.0.and_utc().timestamp_micros() as i128);
     classes.borrow_mut().push(datetime.clone());
 
+    let cls = classes.clone();
+    let mk_time = move |t: NaiveTime| -> Value {
+        let c = cls.borrow()[3].clone();
+        new_value_object(&c, TimeS(t), time_key(&t))
+    };
+    let mtime = mk_time.clone();
+    let time = ClassBuilder::new(it, "time", "datetime")
+        .init(|_, inst, a| {
+            let p = a.bind(
+                "time",
+                &["hour", "minute", "second", "microsecond", "tzinfo"],
+                0,
+            )?;
+            if p[4].as_ref().is_some_and(|v| !v.is_none()) {
+                return Err(Exception::new(
+                    "NotImplementedError",
+                    "time zones are not supported by the harness's datetime",
+                ));
+            }
+            let t = make_time(
+                int_arg(p[0].as_ref(), 0, "hour")?,
+                int_arg(p[1].as_ref(), 0, "minute")?,
+                int_arg(p[2].as_ref(), 0, "second")?,
+                int_arg(p[3].as_ref(), 0, "microsecond")?,
+            )?;
+            *inst.key.borrow_mut() = Some(time_key(&t));
+            inst.set_native(TimeS(t));
+            Ok(())
+        })
+        .method("__repr__", |_, this, _| {
+            Ok(Value::str(&time_repr(&state_of::<TimeS>(this, "time")?.0)))
+        })
+        .method("__str__", |_, this, _| {
+            Ok(Value::str(&time_iso(
+                &state_of::<TimeS>(this, "time")?.0,
+                "auto",
+            )?))
+        })
+        .method("isoformat", |_, this, a| {
+            let spec = match a.pos.first().or(kw(&a, "timespec")) {
+                Some(v) => arg_str(v, "timespec")?.to_string(),
+                None => "auto".into(),
+            };
+            Ok(Value::str(&time_iso(
+                &state_of::<TimeS>(this, "time")?.0,
+                &spec,
+            )?))
+        })
+        .method("strftime", |_, this, a| {
+            let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
+            time_strftime(this, &f)
+        })
+        .method("__format__", |it, this, a| {
+            let f = arg_str(a.pos.first().unwrap_or(&Value::None), "format")?;
+            if f.is_empty() {
+                return Ok(Value::str(&it.str(this)?));
+            }
+            time_strftime(this, &f)
+        })
+        .method("__getattr__", |_, this, a| {
+            let t = state_of::<TimeS>(this, "time")?.0;
+            time_attr(&t, a.pos.first().and_then(|v| v.as_str()), "datetime.time")
+        })
+        .attr(
+            "fromisoformat",
+            Value::Descriptor(Rc::new((
+                DescKind::Static,
+                NativeFunction::value("fromisoformat", move |_, a| {
+                    let p = a.positional("fromisoformat", 1, 1)?;
+                    let s = arg_str(&p[0], "fromisoformat: argument")?;
+                    let parsed = NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
+                        .or_else(|_| NaiveTime::parse_from_str(&s, "%H:%M"));
+                    match parsed {
+                        Ok(t) if s.len() >= 5 => Ok(mtime(t)),
+                        _ => Err(Exception::value_error(format!(
+                            "Invalid isoformat string: {}",
+                            py_str_repr(&s)
+                        ))),
+                    }
+                }),
+            ))),
+        )
+        .build();
+    add_ordering::<TimeS>(&time, |t| time_micros(&t.0) as i128);
+    classes.borrow_mut().push(time.clone());
+    let mtime2 = mk_time.clone();
+    datetime.set(
+        "time",
+        NativeFunction::value("datetime.time", move |_, a| {
+            let dt = state_of::<DateTimeS>(a.arg(0)?, "datetime")?.0;
+            Ok(mtime2(dt.time()))
+        }),
+    );
+    let mdt6 = mk_dt.clone();
+    datetime.set(
+        "combine",
+        Value::Descriptor(Rc::new((
+            DescKind::Static,
+            NativeFunction::value("combine", move |_, a| {
+                let p = a.positional("combine", 2, 2)?;
+                let d = state_of::<DateS>(&p[0], "date")?.0;
+                let t = state_of::<TimeS>(&p[1], "time")?.0;
+                Ok(mdt6(d.and_time(t)))
+            }),
+        ))),
+    );
+
     m.set("timedelta", Value::Class(timedelta));
+    m.set("time", Value::Class(time));
     m.set("date", Value::Class(date));
     m.set("datetime", Value::Class(datetime));
     m.set("MINYEAR", Value::Int(1));

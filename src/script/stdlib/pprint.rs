@@ -37,7 +37,15 @@ fn safe_repr(it: &mut Interpreter, v: &Value) -> R<String> {
     }
 }
 
+thread_local! {
+    /// `sort_dicts` of the running pprint/pformat call.
+    static SORT_DICTS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
 fn sort_items(it: &mut Interpreter, items: &mut Vec<(Value, Value)>) -> R<()> {
+    if !SORT_DICTS.with(|s| s.get()) {
+        return Ok(());
+    }
     let mut keys: Vec<Value> = items.iter().map(|(k, _)| k.clone()).collect();
     let orig = keys.clone();
     if it.sort_values(&mut keys, None, false).is_err() {
@@ -268,17 +276,15 @@ pub(super) fn pprint() -> Module {
             Some(v) => to_int(v).unwrap_or(80).max(1) as usize,
             None => 80,
         };
-        if let Some(v) = kw(a, "sort_dicts") {
-            if !it.truthy(v)? {
-                return Err(Exception::new(
-                    "NotImplementedError",
-                    "pprint(sort_dicts=False) is not supported by the harness's Python subset",
-                ));
-            }
-        }
+        let sort = match kw(a, "sort_dicts") {
+            Some(v) => it.truthy(v)?,
+            None => true,
+        };
+        let outer = SORT_DICTS.with(|s| s.replace(sort));
         let mut out = String::new();
-        pformat(it, obj, 0, 0, width, 1, &mut out)?;
-        Ok(out)
+        let r = pformat(it, obj, 0, 0, width, 1, &mut out);
+        SORT_DICTS.with(|s| s.set(outer));
+        r.map(|_| out)
     }
     m.add_fn("pprint", |it, a| {
         let mut s = run(it, &a)?;

@@ -391,11 +391,10 @@ fn prune_to_templates(port: u16) -> Result<()> {
         ],
     )?;
     for row in rows {
-        let name: String = row.get(0);
-        client.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            super::quote_ident(&name)
-        ))?;
+        let name = super::quote_ident(row.get(0));
+        // A template refuses DROP until it is unmarked.
+        client.batch_execute(&format!("ALTER DATABASE {name} WITH IS_TEMPLATE false"))?;
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
     }
     client.batch_execute("CHECKPOINT")?;
     Ok(())

@@ -2,6 +2,9 @@
 //! - no-op job throughput (jobs/s) with 1, 2 and 4 `harness worker` processes:
 //!   a bulk insert of `HARNESS_BENCH_JOBS` jobs (default 4000), timed until every
 //!   one is `completed`; goal on 2 cores: ≥ 2,000 jobs/s;
+//! - the same with a Python no-op executor (`py_noop` of tests/job/apps/pyjobs, an
+//!   application whose executor is Python only) next to the built-in Rust no-op,
+//!   one worker process each, same run; goal: Python ≥ 0.7× Rust;
 //! - submit-to-start latency p50/p99 (`date_started - date_submitted`, both server
 //!   clock) for jobs submitted one at a time, woken by LISTEN/NOTIFY (polling is set
 //!   to 10 s so it cannot help); goal: p50 < 20 ms.
@@ -27,13 +30,17 @@ fn child_worker_entry() {
 }
 
 fn start_workers(url: &str, n: usize, poll_ms: &str) -> Vec<Worker> {
+    start_app_workers("jobtest", url, n, poll_ms)
+}
+
+fn start_app_workers(app: &str, url: &str, n: usize, poll_ms: &str) -> Vec<Worker> {
     let workers: Vec<Worker> = (0..n)
         .map(|_| {
             Worker::start(&[
                 "--apps",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/tests/job/apps"),
                 "--app",
-                "jobtest",
+                app,
                 "--pg-url",
                 url,
                 "--concurrency",
@@ -62,14 +69,25 @@ fn stop(workers: Vec<Worker>) {
 }
 
 fn throughput(t: &TestApp, url: &str, procs: usize, jobs: i64) -> f64 {
+    app_throughput(t, url, ("jobtest", "harness_noop"), procs, jobs)
+}
+
+/// No-op jobs per second of `procs` workers of `app` running jobs of `job_type`.
+fn app_throughput(
+    t: &TestApp,
+    url: &str,
+    (app, job_type): (&str, &str),
+    procs: usize,
+    jobs: i64,
+) -> f64 {
     let mut db = t.client();
     db.batch_execute("TRUNCATE job CASCADE").unwrap();
-    let workers = start_workers(url, procs, "500");
+    let workers = start_app_workers(app, url, procs, "500");
     let start = Instant::now();
     db.execute(
         "INSERT INTO job (owner, type, payload) \
-         SELECT 'bench', 'harness_noop', '{}' FROM generate_series(1, $1::int8)",
-        &[&jobs],
+         SELECT 'bench', $2, '{}' FROM generate_series(1, $1::int8)",
+        &[&jobs, &job_type],
     )
     .unwrap();
     wait_until(Duration::from_secs(600), "all jobs completed", || {
@@ -151,6 +169,12 @@ fn job_throughput_and_latency() {
         let rate = throughput(&t, &url, procs, jobs);
         println!("no-op jobs, {procs} worker process(es): {rate:.0} jobs/s ({jobs} jobs)");
     }
+    let rust = app_throughput(&t, &url, ("jobtest", "harness_noop"), 1, jobs);
+    let python = app_throughput(&t, &url, ("pyjobs", "py_noop"), 1, jobs);
+    println!(
+        "no-op jobs, 1 worker process: Rust executor {rust:.0} jobs/s, Python executor {python:.0} jobs/s ({:.2}x; goal >= 0.7x)",
+        python / rust
+    );
     let (p50, p99) = latency(&t, &url, 200);
     println!("submit-to-start latency (LISTEN/NOTIFY, 1 worker): p50 {p50:.1} ms, p99 {p99:.1} ms");
 }

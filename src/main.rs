@@ -46,32 +46,33 @@ enum Command {
         long_about = "Run the job queuer, job executors and async task workers of an application\n\
 until SIGTERM/SIGINT. Any number of workers may share one database: a job whose\n\
 worker stops sending heartbeats is failed (or re-queued) by another, which also\n\
-deletes inventory records a dead worker left pointing at a database it never made.",
-        after_help = concat!("Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4\n\n", app_flags!(), "\n\nExit status: 0 stopped cleanly, 1 jobs were given up or the runner failed, 2 unusable input.")
+purges what a dead worker's unfinished marts left. A server that goes away is\n\
+waited for (reconnecting with backoff) unless --give-up-after says how long.",
+        after_help = concat!("Example:\n  harness worker --app rex.mart_demo --pg-url postgresql://postgres@localhost/postgres --concurrency 4\n\n", app_flags!(), "\n\nExit status: 0 stopped cleanly, 1 jobs were given up, the runner failed or the server\nstayed out of reach past --give-up-after, 2 unusable input.")
     )]
     Worker(harness::cli::worker::WorkerArgs),
     /// Submit a job and print its code.
     #[command(
         long_about = "Submit a job (status `new`) to the application's job table and print its code;\na running `harness worker` picks it up.",
-        after_help = concat!("Example:\n  harness submit rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 submitted, 2 unusable input.")
+        after_help = concat!("Example:\n  harness submit rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 submitted, 2 unusable input (bad payload, unknown job type).")
     )]
     Submit(harness::cli::submit::SubmitArgs),
     /// List jobs as a table.
     #[command(
-        long_about = "List the application's jobs as a table, oldest first (the newest --limit).",
-        after_help = concat!("Example:\n  harness jobs --status failed --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 listed, 2 unusable input.")
+        long_about = "List the application's jobs as a table, oldest first (the newest --limit),\nor show one job in full.",
+        after_help = concat!("Examples:\n  harness jobs --status failed --app rex.mart_demo\n  harness jobs 3 --app rex.mart_demo    # job #3 in full: title, payload, detail, facets\n\n", app_flags!(), "\n\nExit status: 0 listed, 2 unusable input.")
     )]
     Jobs(harness::cli::jobs::JobsArgs),
     /// Put a payload on an async task queue.
     #[command(
         long_about = "Put a payload on one of the application's async task queues (its\nasynctask_transport; the application database when none is set).",
-        after_help = concat!("Example:\n  harness task rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo\n\n", app_flags!(), "\n\nExit status: 0 queued, 2 unusable input.")
+        after_help = concat!("Example:\n  harness task rexmart_create '{\"owner\": \"alice\", \"definition\": \"empty\"}' --app rex.mart_demo \\\n      --set 'asynctask_workers={\"rexmart_create\": \"rexmart_create\"}'\n\nA queue must have a worker in the asynctask_workers setting (as above, given to\nthe `harness worker` that serves it too), or be a job_queues queue.\n\n", app_flags!(), "\n\nExit status: 0 queued, 2 unusable input (bad payload, no worker for the queue).")
     )]
     Task(harness::cli::task::TaskArgs),
     /// Create one mart, printing its log as it goes and its database name at the end.
     #[command(
         long_about = "Create one mart of a definition of the application's mart.yaml, printing its\nlog as it goes (timestamped like `rex mart-create`) and its database name at\nthe end.",
-        after_help = concat!("Examples:\n  harness create empty --owner me\n  harness create some_data --owner alice --param foo=bar --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 created, 1 the creation failed, 2 unusable input (unknown\napplication or definition, bad parameter or flag).")
+        after_help = concat!("Examples:\n  harness create empty --owner me\n  harness create some_data --owner alice --pg-url postgresql://postgres@localhost:5432/postgres\n\n--param NAME=VALUE gives a value to one of the definition's `parameters` (those of\nrex.mart_demo have none); a parameter it does not declare is refused.\n\n", app_flags!(), "\n\nExit status: 0 created, 1 the creation failed, 2 unusable input (unknown\napplication or definition, bad parameter or flag).")
     )]
     Create(harness::cli::create::CreateArgs),
     /// List marts as a table.
@@ -83,9 +84,17 @@ deletes inventory records a dead worker left pointing at a database it never mad
     /// Purge marts (their databases and inventory records) by code.
     #[command(
         long_about = "Purge marts by inventory code: drop each one's database (unless still shared)\nand delete its inventory record. A mart still being created is purged once its\ncreation has ended.",
-        after_help = concat!("Example:\n  harness purge 3 4 --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 purged, 1 a code names no mart or a purge failed, 2 unusable input.")
+        after_help = concat!("Example:\n  harness purge 3 4 --pg-url postgresql://postgres@localhost:5432/postgres\n\n", app_flags!(), "\n\nExit status: 0 purged, 1 a purge failed, 2 unusable input (a code names no mart:\nnothing is purged).")
     )]
     Purge(harness::cli::purge::PurgeArgs),
+    /// rex's command line: `harness ctl TASK ...` is `rex TASK ...` (also reached by
+    /// calling this binary `rex`); `harness ctl help` lists the tasks.
+    #[command(disable_help_flag = true)]
+    Ctl {
+        /// The task and its arguments and options, as rex takes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// PostgreSQL for people: `harness pg up` keeps a throwaway server until Ctrl-C.
     #[command(
         after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
@@ -96,6 +105,13 @@ deletes inventory records a dead worker left pointing at a database it never mad
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv
+        .first()
+        .is_some_and(|a| harness::cli::ctl::invoked_as_rex(a))
+    {
+        std::process::exit(harness::cli::ctl::main("rex", &argv));
+    }
     // clap exits with status 2 on a bad command line and 0 for --help/--version.
     let cli = Cli::parse();
     let status = match cli.command {
@@ -107,6 +123,12 @@ fn main() {
         Command::Create(args) => harness::cli::create::run(args),
         Command::Marts(args) => harness::cli::marts::run(args),
         Command::Purge(args) => harness::cli::purge::run(args),
+        Command::Ctl { args } => {
+            let argv: Vec<String> = std::iter::once("harness ctl".to_string())
+                .chain(args)
+                .collect();
+            harness::cli::ctl::main("harness ctl", &argv)
+        }
         Command::Pg(args) => harness::cli::pg::run(args),
         Command::Cache(args) => harness::cli::cache::run(args),
     };

@@ -5,7 +5,10 @@
 //! threshold, then reconnected. At the end every job is completed or failed exactly
 //! once with the right detail, none stays `started`, marts and inventory agree
 //! (no database without its row, no row without its database), and the reconnected
-//! worker's late results were refused.
+//! worker's late results were refused. Then the PostgreSQL container itself is
+//! restarted under the running workers: they reconnect (one line when it goes, one
+//! when it is back), the jobs they lost with it are recovered (failed, never run
+//! twice), what those creations left is swept, and the run goes on to its end.
 //!
 //! Images: `ci/docker/build-images.sh` (`harness-pg:15`, `harness-worker:latest`;
 //! override with HARNESS_DOCKER_IMAGE / HARNESS_WORKER_IMAGE). Without a Docker
@@ -186,6 +189,19 @@ impl Cluster {
     }
 }
 
+/// The PostgreSQL container as seen from here (its host port may change when it is
+/// restarted).
+fn pg_server(cluster: &Cluster) -> Server {
+    let port = must(&["port", &cluster.name("pg"), "5432/tcp"]);
+    let port = port
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .unwrap()
+        .to_string();
+    Server::from_url(&format!("postgresql://postgres@127.0.0.1:{port}/postgres")).unwrap()
+}
+
 fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !ok() {
@@ -311,15 +327,7 @@ fn main() {
             .collect::<Vec<_>>(),
     );
     must(&["start", &cluster.name("pg")]);
-    let port = must(&["port", &cluster.name("pg"), "5432/tcp"]);
-    let port = port
-        .lines()
-        .next()
-        .and_then(|l| l.rsplit(':').next())
-        .unwrap()
-        .to_string();
-    let server =
-        Server::from_url(&format!("postgresql://postgres@127.0.0.1:{port}/postgres")).unwrap();
+    let server = pg_server(&cluster);
     wait_until("the PostgreSQL container", Duration::from_secs(90), || {
         server.connect("postgres").is_ok()
     });
@@ -476,17 +484,6 @@ fn main() {
     ]);
     let partitioned_for = partition.elapsed();
 
-    // The rest of the run.
-    wait_until("every job to end", Duration::from_secs(600), || {
-        let n: i64 = db
-            .query_one(
-                "SELECT count(*) FROM job WHERE status NOT IN ('completed', 'failed')",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        n == 0
-    });
     let lost_line = |code: i64| {
         format!(
             "WARNING:JobWorker:Job #{code} lost its claim (attempt 1); its result was not recorded"
@@ -501,6 +498,42 @@ fn main() {
             cut_off.iter().all(|&c| log.contains(&lost_line(c)))
         },
     );
+    // Restart PostgreSQL under the workers (a fast shutdown, the data kept), once
+    // w3 runs a job: whatever the workers were doing against it fails.
+    // (If the run is nearly over, the restart may find nothing running.)
+    let busy_until = Instant::now() + Duration::from_secs(60);
+    while started_by(&mut db, "w3", false).is_empty() && Instant::now() < busy_until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let restart_began: chrono::NaiveDateTime =
+        db.query_one("SELECT localtimestamp", &[]).unwrap().get(0);
+    let in_flight = started_by(&mut db, "w2", false)
+        .union(&started_by(&mut db, "w3", false))
+        .copied()
+        .collect::<BTreeSet<i64>>();
+    drop(db);
+    let restart = Instant::now();
+    must(&["restart", "-t", "10", &cluster.name("pg")]);
+    let server = pg_server(&cluster);
+    wait_until("PostgreSQL back", Duration::from_secs(90), || {
+        server.connect("mh_app").is_ok()
+    });
+    let down_for = restart.elapsed();
+    let mut db = server.connect("mh_app").unwrap();
+    let restart_done: chrono::NaiveDateTime =
+        db.query_one("SELECT localtimestamp", &[]).unwrap().get(0);
+
+    // The rest of the run.
+    wait_until("every job to end", Duration::from_secs(600), || {
+        let n: i64 = db
+            .query_one(
+                "SELECT count(*) FROM job WHERE status NOT IN ('completed', 'failed')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        n == 0
+    });
     for k in 2..=WORKERS {
         let _ = docker(&["stop", "-t", "15", &cluster.name(&format!("w{k}"))]);
     }
@@ -512,11 +545,13 @@ fn main() {
     let mut problems = Vec::new();
     let rows = db
         .query(
-            "SELECT code, status::text, status_detail FROM job ORDER BY code",
+            "SELECT code, status::text, status_detail, date_started, date_completed \
+             FROM job ORDER BY code",
             &[],
         )
         .unwrap();
     let (mut completed, mut failed, mut failed_on_purpose, mut recovered) = (0, 0, 0, 0);
+    let mut interrupted = 0;
     let mut executions: BTreeMap<i64, usize> = BTreeMap::new();
     for log in &logs {
         for line in log.lines() {
@@ -531,12 +566,21 @@ fn main() {
         let code: i64 = row.get(0);
         let status: String = row.get(1);
         let detail: Option<String> = row.get(2);
+        let started_at: Option<chrono::NaiveDateTime> = row.get(3);
+        let ended_at: Option<chrono::NaiveDateTime> = row.get(4);
+        // Running while the server restarted: failed by the lost connection, or
+        // recovered as stale (never run again), or finished as planned.
+        let hit = started_at.is_some_and(|t| t <= restart_done)
+            && ended_at.is_some_and(|t| t >= restart_began);
         let want = if killed.contains(&code) {
             recovered += 1;
             Some(stale_detail("w1"))
         } else if cut_off.contains(&code) {
             recovered += 1;
             Some(stale_detail("w2"))
+        } else if hit && status == "failed" && expected[&code].map(str::to_string) != detail {
+            interrupted += 1;
+            detail.clone()
         } else {
             let want = expected[&code].map(str::to_string);
             if want.is_some() {
@@ -561,12 +605,14 @@ fn main() {
         }
         let runs = executions.get(&code).copied().unwrap_or(0);
         // The killed worker may have claimed a job without starting it yet.
-        if runs != 1 && !(runs == 0 && killed.contains(&code)) {
+        // So may a worker whose claim committed as the server went down.
+        if runs != 1 && !(runs == 0 && (killed.contains(&code) || hit && status == "failed")) {
             problems.push(format!("job #{code} was executed {runs} times"));
         }
     }
     let refused: Vec<i64> = logs[1]
         .lines()
+        .filter(|l| l.contains(" lost its claim "))
         .filter_map(|l| {
             l.strip_prefix("WARNING:JobWorker:Job #")?
                 .split_once(' ')?
@@ -575,6 +621,28 @@ fn main() {
                 .ok()
         })
         .collect();
+    // The restart, as the workers saw it: w3 lost the server once, and got it back.
+    for (what, n) in [
+        ("WARNING:HarnessWorker:Lost the database server", 1),
+        (
+            "INFO:HarnessWorker:Database server reachable again after ",
+            1,
+        ),
+    ] {
+        let seen = logs[2].matches(what).count();
+        if seen != n {
+            problems.push(format!("w3 logged {what:?} {seen} times, not {n}"));
+        }
+    }
+    for (k, log) in logs.iter().enumerate().skip(1) {
+        let errors = log
+            .lines()
+            .filter(|l| l.starts_with("ERROR:JobWorker:Failed to claim"))
+            .count();
+        if errors > 3 {
+            problems.push(format!("w{} logged {errors} claim errors", k + 1));
+        }
+    }
     for code in &refused {
         if !cut_off.contains(code) {
             problems.push(format!(
@@ -585,7 +653,18 @@ fn main() {
     if refused.is_empty() {
         problems.push("the reconnected worker reported no refused result".into());
     }
-    // Marts and inventory agree.
+    // Marts and inventory agree (once the sweeps after the last recoveries ran).
+    let agree = |db: &mut postgres::Client| {
+        codes_text(db, "SELECT name FROM rexmart_inventory")
+            == codes_text(
+                db,
+                "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1', 'mh_app')",
+            )
+    };
+    let settle = Instant::now();
+    while !agree(&mut db) && settle.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let databases = codes_text(
         &mut db,
         "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1', 'mh_app')",
@@ -635,6 +714,11 @@ fn main() {
         "  w1 killed:               {} ms after it started a job, while running {doing:?}",
         delay.as_millis()
     );
+    println!(
+        "  server restarted:        down {:.1} s from the test's side; {} job(s) in flight, {interrupted} failed by it",
+        down_for.as_secs_f64(),
+        in_flight.len()
+    );
     println!("  fenced writes refused:   {}", refused.len());
     println!("  jobs left started/new:   {left}");
     println!(
@@ -649,7 +733,10 @@ fn main() {
     let swept = logs
         .iter()
         .flat_map(|l| l.lines())
-        .filter(|l| l.starts_with("WARNING:MartCreateExecutor:Inventory record #"))
+        .filter(|l| {
+            l.starts_with("WARNING:MartCreateExecutor:Inventory record #")
+                || l.starts_with("WARNING:MartCreateExecutor:Mart #")
+        })
         .count();
     println!("  dead workers' records swept: {swept}");
     println!("  orphans found:           {orphans}");

@@ -53,7 +53,7 @@ fn submit_jobs_and_task() {
         .get(0);
     assert_eq!(payload, json!({"a": [1, 2]}));
 
-    harness::job::process(&app, &harness::job::Registry::demo(), &json!({"code": 2})).unwrap();
+    harness::job::process(&app, &common::demo_registry(), &json!({"code": 2})).unwrap();
     let rows = jobs::rows(&mut db, None, 100).unwrap();
     let table = jobs::render(&rows);
     let lines: Vec<&str> = table.lines().collect();
@@ -79,12 +79,19 @@ fn submit_jobs_and_task() {
     let jobs_args = JobsArgs {
         app: app_args(&url),
         status: Some(jobs::Status::New),
+        code: None,
         limit: 10,
     };
     assert_eq!(jobs::run(&jobs_args), 0);
 
     let task_args = |queue: &str, payload: &str| TaskArgs {
-        app: app_args(&url),
+        app: AppArgs {
+            set: vec![
+                "job_queues=2".into(),
+                "asynctask_workers={\"rexmart_create\": \"rexmart_create\"}".into(),
+            ],
+            ..app_args(&url)
+        },
         queue: queue.into(),
         payload: payload.into(),
     };
@@ -155,7 +162,8 @@ fn binary_submit_worker_jobs() {
     let t = TestApp::new("job_bin", json!({}));
     let url = server().url(&t.db.name);
     let bin = env!("CARGO_BIN_EXE_harness");
-    let base = ["--apps", APPS, "--app", "jobtest", "--pg-url", url.as_str()];
+    // rex.job_demo (definitions/): its executors are Python code.
+    let base = ["--app", "rex.job_demo", "--pg-url", url.as_str()];
     let out = Command::new(bin)
         .arg("submit")
         .args(base)

@@ -13,7 +13,7 @@ use serde_json::json;
 #[test]
 fn executor_worker_logs_and_states_like_rex() {
     let t = TestApp::new("job_process", json!({}));
-    let reg = Registry::demo();
+    let reg = common::demo_registry();
     let log = LogCapture::start("DEBUG");
     let fast = t.submit("demo_fast", json!({}));
     let fragile = t.submit("demo_fragile", json!({}));
@@ -153,7 +153,7 @@ fn update_facet_upserts_on_the_job() {
     let t = TestApp::new("job_facet", json!({}));
     let _log = LogCapture::start("INFO");
     let a = t.submit("demo_slow", json!({"foo": 123, "sleep": 0}));
-    let reg = Registry::demo();
+    let reg = common::demo_registry();
     job::process(&t.app, &reg, &json!({"code": a})).unwrap();
     let value = |code: i64| -> Option<i64> {
         t.client()
@@ -261,7 +261,7 @@ fn queuer_respects_limits_and_cleanup_purges_finished_jobs() {
     );
 
     // Job 1 completes, the next run queues job 5.
-    job::process(&t.app, &Registry::demo(), &json!({"code": 1})).unwrap();
+    job::process(&t.app, &common::demo_registry(), &json!({"code": 1})).unwrap();
     job::queuer::process(&t.app, &transport).unwrap();
     assert_eq!(status(5), "queued");
 
@@ -307,7 +307,7 @@ fn rex_task_workers_run_jobs_through_queues() {
     job::workers::initialize(&mut t.app.settings).unwrap();
     let log = LogCapture::start("INFO");
     let mut workers = harness::asynctask::WorkerRegistry::new();
-    job::workers::register(&mut workers, &Registry::demo()).unwrap();
+    job::workers::register(&mut workers, &common::demo_registry()).unwrap();
     let code = t.submit("demo_fast", json!({}));
     let queuer = workers.get("job_queuer").unwrap();
     queuer.process(&t.app, &json!({})).unwrap();

@@ -8,7 +8,7 @@ mod common;
 mod procs;
 
 use common::TestApp;
-use harness::job::demo::PROBE_TABLE_SQL;
+use harness::job::builtin::PROBE_TABLE_SQL;
 use harness::pg::testing::server;
 use procs::{wait_until, Worker};
 use serde_json::json;
@@ -455,7 +455,7 @@ fn runner_in_process_reports_and_requeues_on_stop() {
     opts.concurrency = 2;
     let stop = StopSignal::new();
     let (app, s2) = (t.app.clone(), stop.clone());
-    let registry = harness::job::Registry::demo();
+    let registry = common::demo_registry();
     let runner = std::thread::spawn(move || run(&app, &registry, &settings, &opts, &s2));
     wait_until(
         Duration::from_secs(20),

@@ -147,12 +147,13 @@ fn create_list_and_purge_a_mart() {
     assert_eq!(left, 0);
     assert!(!stdout(&harness(&["marts", "--pg-url", &url])).contains(&name));
 
-    // Purging it again: nothing to purge, said so, status 1.
+    // Purging it again: nothing to purge, said so (and only that), status 2.
     let out = harness(&["purge", &code, "--pg-url", &url]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
     assert_eq!(
         stderr(&out),
-        format!("No Mart exists with code/name \"{code}\"\n")
+        format!("harness purge: error: No Mart exists with code/name \"{code}\"\n")
     );
 
     // Input errors: a clear message, status 2, no panic.

@@ -127,6 +127,7 @@ fn the_sweep_deletes_a_record_without_database_once_its_holder_is_gone() {
     // And a record whose database exists (an `existing` mart of the app database).
     let kept = inventory::insert(&mut db, "copy_held", "owner", started, |_| Ok(())).unwrap();
     inventory::set_name(&mut db, kept, &t.app.db.name).unwrap();
+    inventory::set_completion(&mut db, kept, started, None).unwrap();
 
     assert_eq!(sweep(&t.app).unwrap(), [], "the holder is alive");
     drop(dying);
@@ -134,7 +135,7 @@ fn the_sweep_deletes_a_record_without_database_once_its_holder_is_gone() {
     assert_eq!(
         swept
             .iter()
-            .map(|m| (m.code, m.name.as_str()))
+            .map(|s| (s.mart.code, s.mart.name.as_str()))
             .collect::<Vec<_>>(),
         [(code, missing.as_str())]
     );

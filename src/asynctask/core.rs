@@ -37,6 +37,7 @@ pub fn get_transport(app: &App, uri: Option<&str>) -> Result<Arc<dyn Transport>>
         // gets a fresh database), so transcripts do not see each other's tasks.
         "localmem" => Ok(shared_localmem(&format!("{}/{}", app.name, app.db.name))),
         "pgsql" => Ok(Arc::new(pgsql_transport(app, rest)?)),
+        "filesys" => Ok(Arc::new(super::filesys::FileSysTransport::new(rest)?)),
         _ => Err(Error::new(unknown_scheme_text(&uri))),
     }
 }

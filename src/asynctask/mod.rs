@@ -11,6 +11,7 @@ use crate::core::Result;
 use serde_json::Value;
 
 pub mod core;
+pub mod filesys;
 pub mod localmem;
 pub mod pgsql;
 pub mod queue_name;
@@ -31,4 +32,24 @@ pub trait Worker: Send + Sync {
     /// The logger name, e.g. `MartCreateWorker`.
     fn logger_name(&self) -> &str;
     fn process(&self, app: &App, payload: &Value) -> Result<()>;
+    /// `process` inside a worker loop serving `queue` (what a worker's `requeue`
+    /// submits to); outside a loop (`process_queue`, `run_worker`) `queue` is `None`.
+    fn process_on(&self, app: &App, payload: &Value, queue: Option<&str>) -> Result<()> {
+        let _ = queue;
+        self.process(app, payload)
+    }
+}
+
+/// The first paragraph of the error a worker returns to end its own loop (rex: the
+/// worker process exits, `sys.exit()`); the supervisor restarts it.
+const WORKER_EXIT: &str = "The worker exited";
+
+/// The error that ends a worker's loop (see [`is_worker_exit`]).
+pub fn worker_exit() -> crate::core::Error {
+    crate::core::Error::new(WORKER_EXIT)
+}
+
+/// Whether `e` is [`worker_exit`]'s error.
+pub fn is_worker_exit(e: &crate::core::Error) -> bool {
+    e.paragraphs.len() == 1 && e.message() == WORKER_EXIT
 }

@@ -72,7 +72,12 @@ impl PgTransport {
         let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         if guard.as_ref().is_none_or(Client::is_closed) {
             let client = self.db.connect().map_err(|e| {
-                let detail = e.paragraphs[0].payload.clone().unwrap_or_default();
+                let mut detail = e.paragraphs[0].payload.clone().unwrap_or_default();
+                // The server's refusals read as libpq prints them (psycopg's text).
+                let refused = ["database \"", "role \"", "password authentication"];
+                if refused.iter().any(|p| detail.starts_with(p)) {
+                    detail = format!("FATAL:  {detail}");
+                }
                 Error::with("Failed to connect to the Postgres server:", detail)
             })?;
             *guard = Some(client);

@@ -9,6 +9,8 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct WorkerRegistry {
     workers: BTreeMap<String, Arc<dyn Worker>>,
+    /// Names in registration order (rex lists extensions that way).
+    order: Vec<String>,
 }
 
 impl WorkerRegistry {
@@ -27,8 +29,24 @@ impl WorkerRegistry {
                 py_str_repr(&name)
             )));
         }
+        self.order.push(name.clone());
         self.workers.insert(name, worker);
         Ok(())
+    }
+
+    /// Adds a worker, replacing the one of the same name if any (an application's
+    /// extension overriding an earlier one) in its place in the order.
+    pub fn replace(&mut self, worker: Arc<dyn Worker>) {
+        let name = worker.name().to_string();
+        if !self.order.contains(&name) {
+            self.order.push(name.clone());
+        }
+        self.workers.insert(name, worker);
+    }
+
+    /// The registered names in registration order.
+    pub fn names_in_order(&self) -> Vec<&str> {
+        self.order.iter().map(String::as_str).collect()
     }
 
     pub fn with(mut self, worker: Arc<dyn Worker>) -> Result<WorkerRegistry> {

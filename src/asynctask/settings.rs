@@ -2,6 +2,10 @@
 //! `asynctask_workers` and `asynctask_workers_poll_interval`.
 
 use crate::core::settings::Settings;
+use crate::core::validate::{
+    ChoiceVal, FloatVal, IntVal, MapVal, MaybeVal, OneOfVal, RecordVal, SeqVal, StrVal, Validator,
+};
+use crate::core::yaml::Node;
 use crate::core::{Error, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -78,4 +82,107 @@ pub fn poll_interval(settings: &Settings) -> Duration {
         .filter(|ms| *ms >= 1)
         .unwrap_or(500);
     Duration::from_millis(ms)
+}
+
+/// The `asynctask_workers` validator of rex (`WorkerConfigVal` over the names of the
+/// registered workers).
+fn workers_validator(names: &[&str]) -> MapVal {
+    let record = RecordVal::new()
+        .field("worker", ChoiceVal::new(names))
+        .optional(
+            "rate_max_calls",
+            MaybeVal::new(IntVal::range(Some(1), None)),
+            Node::null(),
+        )
+        .optional("rate_period", MaybeVal::new(FloatVal), Node::null());
+    MapVal::new(
+        StrVal::new(),
+        MaybeVal::new(OneOfVal(vec![
+            Box::new(ChoiceVal::new(names)),
+            Box::new(record),
+        ])),
+    )
+}
+
+/// The fields of an `asynctask_scheduled_workers` record, in rex's order.
+pub const SCHEDULE_FIELDS: [&str; 12] = [
+    "worker",
+    "ctl",
+    "year",
+    "month",
+    "day",
+    "week",
+    "day_of_week",
+    "hour",
+    "minute",
+    "second",
+    "start_date",
+    "end_date",
+];
+
+fn scheduled_validator(names: &[&str]) -> SeqVal {
+    let either = |lo: i64, hi: i64| -> OneOfVal {
+        OneOfVal(vec![
+            Box::new(IntVal::range(Some(lo), Some(hi))),
+            Box::new(StrVal::new()),
+        ])
+    };
+    SeqVal::new(
+        RecordVal::new()
+            .optional("worker", ChoiceVal::new(names), Node::null())
+            .optional("ctl", StrVal::new(), Node::null())
+            .optional(
+                "year",
+                OneOfVal(vec![Box::new(IntVal::new()), Box::new(StrVal::new())]),
+                Node::null(),
+            )
+            .optional("month", either(1, 12), Node::null())
+            .optional("day", either(1, 31), Node::null())
+            .optional("week", either(1, 53), Node::null())
+            .optional("day_of_week", either(0, 6), Node::null())
+            .optional("hour", either(0, 23), Node::null())
+            .optional("minute", either(0, 59), Node::null())
+            .optional("second", either(0, 59), Node::null())
+            .optional("start_date", StrVal::new(), Node::null())
+            .optional("end_date", StrVal::new(), Node::null()),
+    )
+}
+
+/// Validates `asynctask_workers` and `asynctask_scheduled_workers` against the names
+/// of the registered workers `names` (registration order), with rex's errors.
+pub fn validate(settings: &Settings, names: &[&str]) -> Result<()> {
+    if let Some(v) = settings.get("asynctask_workers") {
+        workers_validator(names)
+            .validate(&Node::from_json(v))
+            .map_err(|e| e.wrap_with("While validating setting:", "asynctask_workers"))?;
+    }
+    if let Some(v) = settings.get("asynctask_scheduled_workers") {
+        let wrap =
+            |e: Error| e.wrap_with("While validating setting:", "asynctask_scheduled_workers");
+        let valid = scheduled_validator(names)
+            .validate(&Node::from_json(v))
+            .map_err(wrap)?;
+        for (i, item) in valid.to_json().as_array().into_iter().flatten().enumerate() {
+            let set = |k: &str| item.get(k).is_some_and(|v| !v.is_null());
+            let truthy = |k: &str| {
+                item.get(k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
+            };
+            let problem = if truthy("worker") == truthy("ctl") {
+                Some("Must specify one of 'worker' or 'ctl'")
+            } else if !SCHEDULE_FIELDS[2..10].iter().any(|k| set(k)) {
+                Some("Must specify some property of the schedule")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(wrap(Error::new(problem).wrap_with(
+                    "While validating sequence item",
+                    format!("#{}", i + 1),
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,10 @@
 //! that opens applications, the stack of active applications (`rex.on()`), and the
 //! `rex.core.Error` class.
 
+pub mod app_code;
+mod rex_asynctask;
 mod rex_core;
+mod rex_ctl;
 mod rex_db;
 mod rex_job;
 mod rex_mart;
@@ -98,8 +101,10 @@ impl Session {
 
 /// Registers the rex modules in `interp`.
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
+    rex_ctl::install(interp, session);
     rex_core::install(interp, session);
     let db_class = rex_db::install(interp, session);
+    rex_asynctask::install(interp, session);
     rex_job::install(interp, session);
     rex_mart::install(interp, session, &db_class);
     rex_mart_defs::install(interp, session);

@@ -35,7 +35,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
             for (k, v) in &a.kw {
                 overrides.insert(k.to_string(), to_json(it, v)?);
             }
-            let handle = open(&s, &name, &overrides).map_err(|e| s.raise(e))?;
+            let handle = open(it, &s, &name, &overrides).map_err(|e| s.raise(e))?;
             s.opened.borrow_mut().push(handle.clone());
             inst.set_native(RexState { name, handle });
             Ok(())
@@ -85,11 +85,12 @@ fn deactivate(session: &Session, handle: &Rc<AppHandle>) {
 /// application database, logging level, mart definitions validated, and the
 /// executors and workers of rex.job and rex.mart registered.
 fn open(
+    it: &mut Interpreter,
     session: &Session,
     name: &str,
     overrides: &serde_json::Map<String, serde_json::Value>,
 ) -> crate::core::Result<Rc<AppHandle>> {
-    let app = session.provisioner.open(name, overrides, DbMode::Fresh)?;
+    let mut app = session.provisioner.open(name, overrides, DbMode::Fresh)?;
     let level = app
         .settings
         .get("logging_root")
@@ -101,6 +102,8 @@ fn open(
         .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
     let executors = Registry::new().with(Arc::new(MartCreateExecutor))?;
     let workers = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
+    let (executors, workers) =
+        super::app_code::activate(it, &mut app, overrides, executors, workers)?;
     Ok(Rc::new(AppHandle {
         app,
         executors,

@@ -96,7 +96,12 @@ impl AppArgs {
     /// (starting an embedded one if need be), and makes sure its database exists
     /// and is deployed.
     pub fn open(&self) -> Result<App> {
-        let overrides = self.overrides()?;
+        self.open_with(&self.overrides()?)
+    }
+
+    /// [`AppArgs::open`] with the settings overrides given (`rex --set`, which reads
+    /// values as YAML, instead of this command's `--set KEY=JSON`).
+    pub fn open_with(&self, overrides: &Map<String, Value>) -> Result<App> {
         let options = self.options();
         // Bad URLs are input errors: say so before anything starts.
         let db_name = match (options.kind(), options.url()) {
@@ -116,16 +121,51 @@ impl AppArgs {
             .map(Server::from_url)
             .transpose()?;
         let search = SearchPath::new(&self.apps, None);
-        // Unknown applications fail before a server is started.
-        search.find(&self.app)?;
+        // Unknown applications and settings fail before a server is started.
+        let dir = search.find(&self.app)?;
+        if !overrides.is_empty() {
+            let declared = crate::core::app::load_settings(&dir, &Map::new())?;
+            for key in overrides.keys() {
+                crate::core::settings::check_known(key, &declared)
+                    .map_err(|e| e.wrap("While parsing --set"))?;
+            }
+        }
         let provisioner = Provisioner::new(Arc::new(Clusters::new(options)), search);
         let mut app =
-            provisioner.open_as(&self.app, &overrides, DbMode::InPlace, db_name.as_deref())?;
+            provisioner.open_as(&self.app, overrides, DbMode::InPlace, db_name.as_deref())?;
         if let Some(hosting) = hosting {
             app.hosting = hosting;
         }
+        // Errors in the application's code are input errors too.
+        crate::bindings::app_code::check(&app)?;
         Ok(app)
     }
+}
+
+/// How much of a rejected input an error message quotes.
+pub const EXCERPT_CHARS: usize = 300;
+
+/// `text` as an error message quotes it: whole up to [`EXCERPT_CHARS`] characters,
+/// else its start and how long it was (a 120 KB payload is not echoed back).
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!(
+            "{}... ({} characters in all)",
+            &text[..end],
+            text.chars().count()
+        ),
+    }
+}
+
+/// A JSON payload given on the command line; a bad one is quoted by [`excerpt`].
+pub fn parse_payload(text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::with(
+            "Expected a JSON payload:",
+            format!("{}\n{e}", excerpt(text)),
+        )
+    })
 }
 
 /// Prints `harness CMD: error: MESSAGE` and returns exit status 2 (unusable input).
@@ -165,6 +205,20 @@ mod tests {
             "{e}"
         );
         assert!(e.ends_with("\nWhile parsing --set"), "{e}");
+    }
+
+    #[test]
+    fn long_rejected_input_is_quoted_in_part() {
+        assert_eq!(excerpt("short"), "short");
+        let long = "é".repeat(1000);
+        assert_eq!(
+            excerpt(&long),
+            format!("{}... (1000 characters in all)", "é".repeat(300))
+        );
+        let e = parse_payload(&format!("[{}", "1,".repeat(60_000)))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 500, "{e}");
     }
 
     #[test]

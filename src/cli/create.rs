@@ -3,9 +3,14 @@
 //! the mart's database name at the end.
 
 use super::app::{fail, AppArgs};
+use super::worker::on_signals;
+use crate::core::app::App;
 use crate::core::Result;
 use crate::mart::{CreateOptions, MartCreator};
 use clap::Args;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
@@ -27,20 +32,9 @@ pub struct CreateArgs {
     pub app: AppArgs,
 }
 
-/// One log line as `rex mart-create` prints it: `str(datetime.now())`, a space, the
-/// message; continuation lines indented to match.
+/// One log line as `rex mart-create` prints it (timestamped).
 fn print_line(msg: &str) {
-    let stamp = format!(
-        "{:<26}",
-        crate::mart::inventory::py_datetime(&crate::mart::inventory::now())
-    );
-    for (i, line) in msg.split('\n').enumerate() {
-        if i == 0 {
-            println!("{stamp} {line}");
-        } else {
-            println!("{:27}{line}", "");
-        }
-    }
+    print!("{}", super::ctl::stamped(msg));
 }
 
 /// Exit status: 0 created, 1 the creation failed (its log says why), 2 unusable
@@ -55,22 +49,76 @@ pub fn run(args: CreateArgs) -> i32 {
         Ok(ok) => ok,
         Err(e) => return fail("create", &e),
     };
-    let creator = match MartCreator::new(&app, &args.owner, &args.definition) {
+    // Unusable input (unknown definition, bad, missing or mistyped parameters) is
+    // refused before anything is created.
+    let creator = match MartCreator::new(&app, &args.owner, &args.definition)
+        .and_then(|c| c.validate_parameters(&params).map(|_| c))
+    {
         Ok(c) => c,
         Err(e) => return fail("create", &e),
     };
+    // What earlier creations stopped half-way left (see `mart::sweep`).
+    sweep_and_say("create", &app);
     let options = CreateOptions {
         purge_on_failure: !args.keep_on_failure,
         leave_incomplete: args.leave_incomplete,
     };
+    // SIGINT/SIGTERM (Ctrl-C): end this process's sessions, so that the creation
+    // fails where it stands and purges its mart (unless --keep-on-failure); a
+    // second signal quits at once (the next command sweeps).
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let interrupted = interrupted.clone();
+        let servers = app_servers(&app);
+        on_signals(move |n| {
+            if n > 1 {
+                eprintln!("harness create: stopped at once");
+                std::process::exit(1);
+            }
+            eprintln!("harness create: interrupted; stopping the creation (again to quit at once)");
+            interrupted.store(true, Ordering::SeqCst);
+            for server in &servers {
+                let _ = server.end_own_sessions(Duration::from_secs(5));
+            }
+        });
+    }
     match creator.create(options, &params, &mut print_line) {
+        // (Also when complete before an interruption took effect.)
         Ok(mart) => {
             println!("{}", mart.name);
             0
+        }
+        Err(_) if interrupted.load(Ordering::SeqCst) => {
+            sweep_and_say("create", &app);
+            eprintln!("harness create: error: Mart creation interrupted");
+            1
         }
         Err(e) => {
             eprintln!("harness create: error: {e}");
             1
         }
     }
+}
+
+/// Sweeps `app`'s inventory, saying on stderr what went (a failed sweep is said too,
+/// and does not stop the command).
+pub fn sweep_and_say(command: &str, app: &App) {
+    match crate::mart::sweep::sweep(app) {
+        Ok(swept) => {
+            for s in swept {
+                eprintln!("harness {command}: {}", s.message());
+            }
+        }
+        Err(e) => eprintln!("harness {command}: sweep failed: {e}"),
+    }
+}
+
+/// The servers `app` works on: its database's, and the hosting cluster when that is
+/// another one.
+pub fn app_servers(app: &App) -> Vec<crate::pg::Server> {
+    let mut servers = vec![app.db.server.clone()];
+    if !crate::mart::cluster::hosts_management_db(app) {
+        servers.push(app.hosting.clone());
+    }
+    servers
 }

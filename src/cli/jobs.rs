@@ -1,7 +1,7 @@
 //! `harness jobs [--status S]`: the application's jobs as a table, newest last.
 
 use super::app::AppArgs;
-use crate::core::Result;
+use crate::core::{Error, Result};
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -32,6 +32,10 @@ pub struct JobsArgs {
     /// Only jobs in this status.
     #[arg(long, value_enum)]
     pub status: Option<Status>,
+    /// Show this one job in full (title, payload, whole detail, facets) instead of
+    /// the table.
+    #[arg(value_name = "CODE")]
+    pub code: Option<i64>,
     /// At most this many jobs (the newest).
     #[arg(long, default_value_t = 100)]
     pub limit: i64,
@@ -68,35 +72,100 @@ pub fn rows(
         .collect())
 }
 
-/// Left-aligned columns, two spaces apart, no trailing spaces.
+/// Left-aligned columns, two spaces apart, no trailing spaces; cells escaped and
+/// aligned by display width ([`crate::core::table`]).
 pub fn render(rows: &[[String; 7]]) -> String {
-    let mut widths: Vec<usize> = HEADER.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| -> String {
-        let mut s = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                s.push_str("  ");
-            }
-            s.push_str(cell);
-            s.push_str(&" ".repeat(w - cell.chars().count()));
-        }
-        s.trim_end().to_string() + "\n"
+    crate::core::table::render(&HEADER, rows)
+}
+
+/// One job in full for `harness jobs CODE`: its fields one per line, the payload as
+/// JSON, then the whole status detail and each facet row (tables linked to `job` by
+/// `job_id`), multi-line values indented under their label. `None`: no such job.
+pub fn show(db: &mut postgres::Client, code: i64) -> Result<Option<String>> {
+    let Some(row) = db.query_opt(
+        "SELECT id, code::text, status::text, type, owner, coalesce(title, ''), \
+           coalesce(to_char(date_submitted, 'YYYY-MM-DD HH24:MI:SS'), ''), \
+           coalesce(to_char(date_started, 'YYYY-MM-DD HH24:MI:SS'), ''), \
+           coalesce(to_char(date_completed, 'YYYY-MM-DD HH24:MI:SS'), ''), \
+           payload::text, coalesce(status_detail, '') \
+         FROM job WHERE code = $1",
+        &[&code],
+    )?
+    else {
+        return Ok(None);
     };
-    let mut out = line(HEADER.to_vec());
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    let id: i32 = row.get(0);
+    let mut out = String::new();
+    let labels = [
+        "code",
+        "status",
+        "type",
+        "owner",
+        "title",
+        "submitted",
+        "started",
+        "completed",
+        "payload",
+        "detail",
+    ];
+    for (i, label) in labels.iter().enumerate() {
+        field(&mut out, label, &row.get::<_, String>(i + 1));
     }
-    out
+    // Facets: every table whose `job_id` column references `job`.
+    let facets = db.query(
+        "SELECT c.conrelid::regclass::text FROM pg_constraint c \
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+         WHERE c.contype = 'f' AND c.confrelid = 'job'::regclass AND a.attname = 'job_id' \
+         ORDER BY 1",
+        &[],
+    )?;
+    for facet in facets {
+        let table: String = facet.get(0);
+        let sql =
+            format!("SELECT row_to_json(f)::jsonb - 'job_id' FROM {table} f WHERE job_id = $1");
+        for row in db.query(&sql, &[&id])? {
+            let value: serde_json::Value = row.get(0);
+            out.push_str(&format!("facet {table}:\n"));
+            if let serde_json::Value::Object(map) = value {
+                for (k, v) in map {
+                    let text = match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    let mut inner = String::new();
+                    field(&mut inner, &k, &text);
+                    for line in inner.lines() {
+                        out.push_str(&format!("    {line}\n"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `label: value`, or for a multi-line value `label:` and the lines indented.
+fn field(out: &mut String, label: &str, value: &str) {
+    if value.contains('\n') {
+        out.push_str(&format!("{label}:\n"));
+        for line in value.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    } else if value.is_empty() {
+        out.push_str(&format!("{label}:\n"));
+    } else {
+        out.push_str(&format!("{label}: {value}\n"));
+    }
 }
 
 pub fn run(args: &JobsArgs) -> i32 {
     let result = (|| -> Result<String> {
         let app = args.app.open()?;
+        if let Some(code) = args.code {
+            return show(&mut app.db.connect()?, code)?
+                .ok_or_else(|| Error::with("No job exists with code:", code));
+        }
         let rows = rows(
             &mut app.db.connect()?,
             args.status.map(Status::as_str),

@@ -16,6 +16,8 @@ pub struct MartsArgs {
 pub fn run(args: MartsArgs) -> i32 {
     // The app keeps the server alive (an embedded cluster stops with its last user).
     let result = args.app.open().and_then(|app| {
+        // What creations stopped half-way left is not listed: it is swept.
+        super::create::sweep_and_say("marts", &app);
         let mut db = app.db.connect()?;
         inventory::list(&mut db, args.owner.as_deref())
     });

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cache;
 pub mod create;
+pub mod ctl;
 pub mod jobs;
 pub mod marts;
 pub mod pg;

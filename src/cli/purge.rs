@@ -1,7 +1,7 @@
 //! `harness purge CODE...`: drops marts (database and inventory record) by code.
 
 use super::app::{fail, AppArgs};
-use crate::core::Result;
+use crate::core::{Error, Result};
 use crate::mart::cluster::Cluster;
 use crate::mart::{inventory, purge};
 use clap::Args;
@@ -15,37 +15,46 @@ pub struct PurgeArgs {
     pub app: AppArgs,
 }
 
-/// Exit status: 0 all purged, 1 a code names no mart or a purge failed, 2 unusable
-/// input (the application could not be opened).
+/// Exit status: 0 all purged, 1 a purge failed, 2 unusable input (the application
+/// could not be opened, or a code names no mart: then nothing is purged).
 pub fn run(args: PurgeArgs) -> i32 {
-    let app = match args.app.open() {
-        Ok(app) => app,
-        Err(e) => return fail("purge", &e),
-    };
-    let result = (|| -> Result<i32> {
+    let setup = (|| -> Result<_> {
+        let app = args.app.open()?;
         let mut db = app.db.connect()?;
-        let mut cluster = Cluster::connect(&app.hosting)?;
-        let mut status = 0;
+        let mut marts = Vec::new();
         for code in &args.codes {
             match inventory::get(&mut db, *code)? {
-                Some(m) => {
-                    println!(
-                        "Purging #{}: {} (owner={}, definition={})...",
-                        m.code, m.name, m.owner, m.definition
-                    );
-                    purge::purge_with(&app, &mut db, &mut cluster, m.code)?;
-                }
+                Some(m) => marts.push(m),
                 None => {
-                    eprintln!("No Mart exists with code/name \"{code}\"");
-                    status = 1;
+                    return Err(Error::new(format!(
+                        "No Mart exists with code/name \"{code}\""
+                    )))
                 }
             }
         }
-        println!("Purge complete.");
-        Ok(status)
+        Ok((app, db, marts))
     })();
-    result.unwrap_or_else(|e| {
-        eprintln!("harness purge: error: {e}");
-        1
-    })
+    let (app, mut db, marts) = match setup {
+        Ok(ok) => ok,
+        Err(e) => return fail("purge", &e),
+    };
+    let result = (|| -> Result<()> {
+        let mut cluster = Cluster::connect(&app.hosting)?;
+        for m in marts {
+            println!(
+                "Purging #{}: {} (owner={}, definition={})...",
+                m.code, m.name, m.owner, m.definition
+            );
+            purge::purge_with(&app, &mut db, &mut cluster, m.code)?;
+        }
+        println!("Purge complete.");
+        Ok(())
+    })();
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("harness purge: error: {e}");
+            1
+        }
+    }
 }

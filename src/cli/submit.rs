@@ -40,10 +40,13 @@ pub fn submit(
 
 pub fn run(args: &SubmitArgs) -> i32 {
     let result = (|| -> Result<i64> {
-        let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
-            Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
-        })?;
+        let payload = super::app::parse_payload(&args.payload)?;
         let app = args.app.open()?;
+        let (jobs, _) = super::worker::registries(&app)?;
+        if jobs.get(&args.job_type).is_none() {
+            return Err(Error::with("Unknown job type:", &args.job_type)
+                .wrap_with("Known job types:", jobs.types().join("\n")));
+        }
         let owner = args
             .owner
             .clone()

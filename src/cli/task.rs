@@ -2,10 +2,11 @@
 //! application database when no transport is configured).
 
 use super::app::AppArgs;
-use super::worker::app_transport;
+use super::worker::{app_transport, configured_queues, registries};
+use crate::core::app::App;
 use crate::core::{Error, Result};
+use crate::job::executor_worker;
 use clap::Args;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {
@@ -21,10 +22,9 @@ pub struct TaskArgs {
 
 pub fn run(args: &TaskArgs) -> i32 {
     let result = (|| -> Result<()> {
-        let payload: Value = serde_json::from_str(&args.payload).map_err(|e| {
-            Error::with("Expected a JSON payload:", format!("{}\n{e}", args.payload))
-        })?;
+        let payload = super::app::parse_payload(&args.payload)?;
         let app = args.app.open()?;
+        check_served(&app, &args.queue)?;
         app_transport(&app)?.submit_task(&args.queue, &payload)
     })();
     match result {
@@ -33,5 +33,23 @@ pub fn run(args: &TaskArgs) -> i32 {
             eprintln!("harness task: error: {e}");
             2
         }
+    }
+}
+
+/// A task for a queue no worker would ever take is refused: the queue must be in
+/// `asynctask_workers` (or be a `job_queues` queue) with a worker this build has.
+pub fn check_served(app: &App, queue: &str) -> Result<()> {
+    let queues = configured_queues(app)?;
+    let (_, workers) = registries(app)?;
+    match queues.get(queue) {
+        Some(c) if c.worker == executor_worker::NAME || workers.get(&c.worker).is_some() => Ok(()),
+        Some(c) => Err(Error::with("Worker does not exist:", &c.worker)
+            .wrap_with("While checking the worker of queue:", queue)),
+        None => Err(
+            Error::with("No worker is configured for queue:", queue).wrap_with(
+                "Configure one with setting asynctask_workers, e.g.:",
+                format!("--set 'asynctask_workers={{\"{queue}\": \"WORKER\"}}'"),
+            ),
+        ),
     }
 }

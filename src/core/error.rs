@@ -36,6 +36,9 @@ impl fmt::Display for Paragraph {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     pub paragraphs: Vec<Paragraph>,
+    /// The traceback of the script exception this error stands for (application
+    /// code), printed by [`Error::traceback`] instead of the one-line stand-in.
+    pub script_traceback: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -48,6 +51,7 @@ impl Error {
                 message: message.into(),
                 payload: None,
             }],
+            script_traceback: None,
         }
     }
 
@@ -58,7 +62,14 @@ impl Error {
                 message: message.into(),
                 payload: Some(payload.to_string()),
             }],
+            script_traceback: None,
         }
+    }
+
+    /// The same error, raised in script code with this traceback (ending in "\n").
+    pub fn with_script_traceback(mut self, traceback: impl Into<String>) -> Error {
+        self.script_traceback = Some(traceback.into());
+        self
     }
 
     /// Appends a context paragraph without a payload.
@@ -88,6 +99,9 @@ impl Error {
     /// `function`: what `logger.exception(...)` appends below its message. One stack
     /// line stands for the Rust call stack, which users cannot act on.
     pub fn traceback(&self, function: &str) -> String {
+        if let Some(tb) = &self.script_traceback {
+            return tb.trim_end_matches('\n').to_string();
+        }
         format!(
             "Traceback (most recent call last):\n  File \"harness\", line 1, in {function}\nrex.core.Error: {self}"
         )

@@ -6,6 +6,7 @@ pub mod error;
 pub mod logging;
 pub mod repr;
 pub mod settings;
+pub mod table;
 pub mod validate;
 pub mod yaml;
 

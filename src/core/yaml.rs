@@ -190,9 +190,16 @@ fn load_at(text: &str, origin: &str, dir: &Path, depth: usize) -> Result<Node> {
         aliased: 0,
     };
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| Error::with("Failed to parse a YAML document:", e))?;
+    parser.load(&mut builder, false).map_err(|e| {
+        // Where, as PyYAML's messages say it: `in "path", line L, column C`.
+        let m = e.marker();
+        let at = format!(
+            "  in \"{origin}\", line {}, column {}",
+            m.line(),
+            m.col() + 1
+        );
+        Error::with("Failed to parse a YAML document:", format!("{e}\n{at}"))
+    })?;
     if let Some(e) = builder.error {
         return Err(e);
     }

@@ -57,6 +57,7 @@ pub fn paragraph(message: &str, quote: Option<&str>) -> Paragraph {
 pub fn error(message: &str, quote: Option<&str>) -> Error {
     Error {
         paragraphs: vec![paragraph(message, quote)],
+        script_traceback: None,
     }
 }
 

@@ -16,6 +16,8 @@
 //! attachment `@`/`->`, formats, `:sql`/`:copy`/`:clone`/`:do`, the "Valid types"
 //! list under operator type errors, choices under "Found ambiguous name".
 
+pub mod render;
+
 mod bind;
 mod catalog;
 mod cmd;

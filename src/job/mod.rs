@@ -13,9 +13,9 @@ use crate::core::app::App;
 use crate::core::Result;
 use serde_json::Value;
 
+pub mod builtin;
 pub mod claim;
 pub mod cleanup;
-pub mod demo;
 pub mod executor_worker;
 pub mod facet;
 pub mod queuer;

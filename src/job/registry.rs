@@ -34,6 +34,13 @@ impl Registry {
         Ok(())
     }
 
+    /// Adds an executor, replacing the one of the same type if any (an application's
+    /// extension overriding an earlier one, as rex's extension lookup does).
+    pub fn replace(&mut self, executor: Arc<dyn Executor>) {
+        self.executors
+            .insert(executor.job_type().to_string(), executor);
+    }
+
     /// Builder form of [`Registry::register`].
     pub fn with(mut self, executor: Arc<dyn Executor>) -> Result<Registry> {
         self.register(executor)?;

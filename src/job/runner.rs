@@ -12,6 +12,7 @@ use super::claim::{self, Claimed, CHANNEL};
 use super::executor_worker::{run_job, Outcome, LOGGER as EXECUTOR_LOGGER};
 use super::settings::{JobSettings, StalePolicy};
 use super::{cleanup, queuer, Registry};
+use crate::asynctask::worker_loop::{Backoff, Outage};
 use crate::core::app::App;
 use crate::core::{Error, Result};
 use postgres::fallible_iterator::FallibleIterator;
@@ -56,6 +57,12 @@ pub struct RunnerOptions {
     pub promote_batch: i64,
     /// How often finished jobs older than `job_max_age` are purged.
     pub cleanup_interval: Duration,
+    /// How many executor threads are inside a job right now (kept by the runner;
+    /// after it gave jobs up, its caller can wait for their threads to be done).
+    pub busy: Arc<AtomicUsize>,
+    /// Whether the database server is out of reach, shared by every loop of the
+    /// process (one line when it goes, one when it is back).
+    pub outage: Arc<Outage>,
 }
 
 impl RunnerOptions {
@@ -67,6 +74,8 @@ impl RunnerOptions {
             grace: Duration::from_secs(30),
             promote_batch: 1000,
             cleanup_interval: Duration::from_secs(300),
+            busy: Arc::new(AtomicUsize::new(0)),
+            outage: Arc::new(Outage::new(LOGGER, None)),
         }
     }
 }
@@ -105,6 +114,8 @@ struct Shared {
     lost: AtomicU64,
     /// Set when the runner returns: the heartbeat thread exits.
     done: AtomicBool,
+    /// Set by the heartbeat when executors should repair what dead workers left.
+    repair: AtomicBool,
 }
 
 impl Shared {
@@ -135,6 +146,7 @@ pub fn run(
         finished: AtomicU64::new(0),
         lost: AtomicU64::new(0),
         done: AtomicBool::new(false),
+        repair: AtomicBool::new(false),
     });
     let (job_tx, job_rx) = mpsc::channel::<Claimed>();
     let job_rx = Arc::new(Mutex::new(job_rx));
@@ -158,6 +170,12 @@ pub fn run(
         let shared = shared.clone();
         std::thread::spawn(move || heartbeat_thread(&shared))
     };
+    {
+        let shared = shared.clone();
+        // Not joined: a repair under way when the runner stops is left to finish
+        // or to die with the process (the next sweep redoes it).
+        std::thread::spawn(move || repair_thread(&shared));
+    }
     // Listening before saying so: a job submitted after this line wakes the worker.
     conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     log::info!(
@@ -215,17 +233,13 @@ fn dispatch(
         let claimed = match claimed {
             Ok(c) => c,
             Err(e) => {
-                log::error!(target: LOGGER, "Failed to claim jobs:\n{e}");
-                if conn.is_closed() {
-                    match shared.app.db.connect() {
-                        Ok(mut c) => {
-                            let _ = c.batch_execute(&format!("LISTEN {CHANNEL}"));
-                            *conn = c;
-                        }
-                        Err(e) => log::error!(target: LOGGER, "{e}"),
-                    }
+                if conn.is_closed() || !opts.outage.reachable(&shared.app) {
+                    opts.outage.failed(&e);
+                    reconnect(shared, conn, stop);
+                } else {
+                    log::error!(target: LOGGER, "Failed to claim jobs:\n{e}");
+                    std::thread::sleep(opts.poll_interval);
                 }
-                std::thread::sleep(opts.poll_interval);
                 continue;
             }
         };
@@ -249,6 +263,32 @@ fn dispatch(
         let mut notes = conn.notifications();
         let mut it = notes.iter();
         while let Ok(Some(_)) = it.next() {}
+    }
+}
+
+/// Reconnects the dispatcher's session (and its LISTEN), with backoff, until it
+/// succeeds or a stop is requested. Jobs claimed meanwhile by this worker that died
+/// with the connection are recovered as a dead worker's are (see the heartbeat).
+fn reconnect(shared: &Shared, conn: &mut postgres::Client, stop: &StopSignal) {
+    let mut backoff = Backoff::new(shared.opts.poll_interval);
+    while stop.level() == 0 {
+        let pause = backoff.pause();
+        let until = Instant::now() + pause;
+        while stop.level() == 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let fresh = shared.app.db.connect().and_then(|mut c| {
+            c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+            Ok(c)
+        });
+        match fresh {
+            Ok(c) => {
+                *conn = c;
+                shared.opts.outage.ok();
+                return;
+            }
+            Err(e) => shared.opts.outage.failed(&e),
+        }
     }
 }
 
@@ -326,10 +366,12 @@ fn executor_thread(
         let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(claimed) = next else { break };
         let code = claimed.job.code;
+        shared.opts.busy.fetch_add(1, Ordering::SeqCst);
         if let Err(e) = run_claimed(shared, finisher, &claimed) {
             // The job stays `started`; with no heartbeat it is recovered as stale.
             log::error!(target: LOGGER, "Failed to record job #{code}:\n{e}");
         }
+        shared.opts.busy.fetch_sub(1, Ordering::SeqCst);
         shared.running().remove(&code);
         let _ = done.send(());
     }
@@ -425,6 +467,10 @@ fn heartbeat_thread(shared: &Shared) {
     let mut conn: Option<postgres::Client> = None;
     let mut last_cleanup: Option<Instant> = None;
     let mut repair = true;
+    let mut backoff = Backoff::new(shared.opts.poll_interval);
+    // Whether this loop found the server out of reach: only a loop that did (and so
+    // reconnected since) may say it is back.
+    let mut failing = false;
     while !shared.done.load(Ordering::SeqCst) {
         let step = (|| -> Result<()> {
             if conn.as_ref().is_none_or(postgres::Client::is_closed) {
@@ -439,6 +485,10 @@ fn heartbeat_thread(shared: &Shared) {
                 .map(|c| (c.job.code, c.attempt))
                 .collect();
             claim::heartbeat(db, &shared.opts.worker_id, &mine)?;
+            // Reached again on a new session: said before what recovery does.
+            if failing {
+                shared.opts.outage.ok();
+            }
             let policy = shared.settings.stale_policy;
             for code in claim::recover_stale(db, shared.settings.stale_after, policy)? {
                 let what = match policy {
@@ -448,13 +498,11 @@ fn heartbeat_thread(shared: &Shared) {
                 log::warn!(target: LOGGER, "Job #{code} {what}: its worker stopped sending heartbeats");
                 repair = true;
             }
-            // Its own failure (a hosting cluster out of reach...) is retried next
-            // beat and must not hold up the rest of this one.
+            // Repairs (dropping a dead creator's database can take seconds) run
+            // in their own thread: heartbeats must not wait for them.
             if repair {
-                match recover_executors(&shared.app, &shared.registry) {
-                    Ok(()) => repair = false,
-                    Err(e) => log::error!(target: LOGGER, "Recovery failed:\n{e}"),
-                }
+                shared.repair.store(true, Ordering::SeqCst);
+                repair = false;
             }
             if last_cleanup.is_none_or(|t| t.elapsed() >= shared.opts.cleanup_interval) {
                 last_cleanup = Some(Instant::now());
@@ -465,14 +513,50 @@ fn heartbeat_thread(shared: &Shared) {
             }
             Ok(())
         })();
-        if let Err(e) = step {
-            log::error!(target: LOGGER, "Heartbeat failed:\n{e}");
-            conn = None;
+        let mut pause = interval;
+        match step {
+            Ok(()) => {
+                backoff.reset();
+                failing = false;
+            }
+            Err(e) => {
+                if conn.as_ref().is_none_or(postgres::Client::is_closed)
+                    || !shared.opts.outage.reachable(&shared.app)
+                {
+                    // Back from an outage: recover what it broke, as after a kill.
+                    shared.opts.outage.failed(&e);
+                    failing = true;
+                    repair = true;
+                    pause = pause.min(backoff.pause());
+                } else {
+                    log::error!(target: LOGGER, "Heartbeat failed:\n{e}");
+                }
+                conn = None;
+            }
         }
-        let until = Instant::now() + interval;
+        let until = Instant::now() + pause;
         while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// Runs the repairs the heartbeat asks for (see [`recover_executors`]); a failed
+/// one (a hosting cluster out of reach...) is retried a beat later.
+fn repair_thread(shared: &Shared) {
+    let interval = shared.settings.heartbeat_interval;
+    while !shared.done.load(Ordering::SeqCst) {
+        if shared.repair.swap(false, Ordering::SeqCst) {
+            if let Err(e) = recover_executors(&shared.app, &shared.registry) {
+                log::error!(target: LOGGER, "Recovery failed:\n{e}");
+                shared.repair.store(true, Ordering::SeqCst);
+                let until = Instant::now() + interval;
+                while !shared.done.load(Ordering::SeqCst) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

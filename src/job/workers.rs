@@ -69,6 +69,23 @@ pub fn register(workers: &mut WorkerRegistry, registry: &Registry) -> Result<()>
     workers.register(Arc::new(JobCleanupWorker))
 }
 
+/// Adds those of rex.job's three workers that `workers` lacks (an application may
+/// override them).
+pub fn register_missing(workers: &mut WorkerRegistry, registry: &Registry) {
+    let all: [Arc<dyn Worker>; 3] = [
+        Arc::new(JobExecutorWorker {
+            registry: registry.clone(),
+        }),
+        Arc::new(JobQueuerWorker),
+        Arc::new(JobCleanupWorker),
+    ];
+    for w in all {
+        if workers.get(w.name()).is_none() {
+            workers.replace(w);
+        }
+    }
+}
+
 /// rex's `JobInitialize`: `asynctask_workers['rex_job_<i>'] = job_executor` for every
 /// queue of `job_queues`, as the full worker record rex keeps.
 pub fn initialize(settings: &mut Settings) -> Result<()> {

@@ -94,6 +94,9 @@ impl MartLock {
     }
 }
 
+/// The comment of a mart database kept after its creation failed.
+const KEPT: &str = "harness: kept after a failed creation";
+
 /// Whether the hosting cluster is the server the management database lives on (one
 /// transaction can then change both an inventory record and a database's name).
 pub fn hosts_management_db(app: &App) -> bool {
@@ -156,6 +159,59 @@ impl Cluster {
 
     pub fn drop(&mut self, name: &str) -> Result<()> {
         self.execute(&format!("DROP DATABASE {}", quote_ident(name)))
+    }
+
+    /// Marks a mart database kept after a failed creation (the caller asked to keep
+    /// failures): the sweep leaves such an incomplete mart alone.
+    pub fn mark_kept(&mut self, name: &str) -> Result<()> {
+        self.execute(&format!(
+            "COMMENT ON DATABASE {} IS '{KEPT}'",
+            quote_ident(name)
+        ))
+    }
+
+    /// Ends every session on database `name` (those of a creator that is gone,
+    /// still running its last statement), so that it can be dropped.
+    pub fn end_sessions_on(&mut self, name: &str) -> Result<()> {
+        let sql = "SELECT pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity \
+                   WHERE datname = $1 AND pid <> pg_backend_pid()";
+        self.client
+            .query(sql, &[&name])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(())
+    }
+
+    /// The databases a `DROP DATABASE` cut short left invalid (PostgreSQL marks
+    /// them `datconnlimit = -2`; nobody can connect, only a drop finishes them).
+    pub fn invalid_database_names(&mut self) -> Result<HashSet<String>> {
+        let sql = "SELECT datname FROM pg_catalog.pg_database WHERE datconnlimit = -2";
+        let rows = self
+            .client
+            .query(sql, &[])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Whether database `name` is invalid (see [`Cluster::invalid_database_names`]).
+    pub fn is_invalid(&mut self, name: &str) -> Result<bool> {
+        let sql =
+            "SELECT TRUE FROM pg_catalog.pg_database WHERE datname = $1 AND datconnlimit = -2";
+        let rows = self
+            .client
+            .query(sql, &[&name])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Whether [`Cluster::mark_kept`] marked database `name`.
+    pub fn is_kept(&mut self, name: &str) -> Result<bool> {
+        let sql = "SELECT shobj_description(oid, 'pg_database') = $2 \
+                   FROM pg_catalog.pg_database WHERE datname = $1";
+        let rows = self
+            .client
+            .query(sql, &[&name, &KEPT])
+            .map_err(|e| server_error(e, sql))?;
+        Ok(rows.first().and_then(|r| r.get(0)).unwrap_or(false))
     }
 
     /// The names of all databases on the cluster.

@@ -118,6 +118,9 @@ impl<'a> MartCreator<'a> {
                 if let (Some(code), true) = (run.code, options.purge_on_failure) {
                     // A purge failure must not hide the creation failure.
                     let _ = run.purge(code);
+                } else if run.lock.is_some() {
+                    // Kept on purpose: the sweep must not take it for an abandoned one.
+                    let _ = run.mark_kept();
                 }
                 let _ = run.release();
                 Err(e.wrap_with("While creating Mart database:", &self.definition.id))
@@ -146,7 +149,7 @@ struct Run<'c, 'a> {
 
 impl Run<'_, '_> {
     fn db(&mut self) -> Result<&mut Client> {
-        if self.db.is_none() {
+        if self.db.as_ref().is_none_or(Client::is_closed) {
             self.db = Some(self.creator.app.db.connect()?);
         }
         Ok(self.db.as_mut().expect("connected above"))
@@ -177,16 +180,42 @@ impl Run<'_, '_> {
         }
     }
 
-    /// Purges the mart after a failure. A cluster session that died (its lock with
-    /// it) is replaced first.
+    /// Purges the mart after a failure. Sessions that died (the cluster session's
+    /// lock with it) are replaced, also when found dead only by the first try.
     fn purge(&mut self, code: i64) -> Result<()> {
-        if self.cluster.as_ref().is_some_and(Cluster::is_closed) {
+        if self.cluster.as_ref().is_none_or(Cluster::is_closed) {
             self.cluster = None;
             self.lock = None;
         }
         let app = self.creator.app;
-        let (db, cluster) = self.sessions()?;
-        purge_with(app, db, cluster, code)
+        let attempt = |run: &mut Self| -> Result<()> {
+            let (db, cluster) = run.sessions()?;
+            purge_with(app, db, cluster, code)
+        };
+        attempt(self).or_else(|_| {
+            self.db = None;
+            self.cluster = None;
+            self.lock = None;
+            attempt(self)
+        })
+    }
+
+    /// Marks the mart's database (when there is one) kept after this failure. A
+    /// cluster session that died (its lock with it) is replaced.
+    fn mark_kept(&mut self) -> Result<()> {
+        let name = self.name.clone().unwrap_or_default();
+        let mark = |run: &mut Self| -> Result<()> {
+            let cluster = run.cluster()?;
+            if cluster.exists(&name)? {
+                cluster.mark_kept(&name)?;
+            }
+            Ok(())
+        };
+        mark(self).or_else(|_| {
+            self.cluster = None;
+            self.lock = None;
+            mark(self)
+        })
     }
 
     /// Releases the mart's lock: its database is complete, or purged.

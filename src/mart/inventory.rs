@@ -226,7 +226,7 @@ pub fn table(marts: &[Mart]) -> String {
         "size",
         "pinned",
     ];
-    let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    let mut cells: Vec<Vec<String>> = Vec::new();
     for m in marts {
         cells.push(vec![
             m.code.to_string(),
@@ -243,26 +243,7 @@ pub fn table(marts: &[Mart]) -> String {
             if m.pinned { "yes" } else { "no" }.to_string(),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    cells
-        .iter()
-        .map(|row| {
-            let parts: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            parts.join("  ").trim_end().to_string() + "\n"
-        })
-        .collect()
+    crate::core::table::render(&header, &cells)
 }
 
 /// Python's `str(datetime)`: microseconds only when not zero.

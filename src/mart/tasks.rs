@@ -75,15 +75,11 @@ impl Executor for MartCreateExecutor {
         result?;
         saved.map(|_| ())
     }
-    /// Deletes inventory records a dead worker left pointing at a missing database.
+    /// Removes what stopped creations left: records pointing at a missing database,
+    /// unfinished marts no creator holds (see [`super::sweep`]).
     fn recover(&self, app: &App) -> Result<()> {
-        for mart in super::sweep::sweep(app)? {
-            log::warn!(
-                target: "MartCreateExecutor",
-                "Inventory record #{} deleted: its database \"{}\" does not exist and no creator or purge holds it",
-                mart.code,
-                mart.name
-            );
+        for swept in super::sweep::sweep(app)? {
+            log::warn!(target: "MartCreateExecutor", "{}", swept.message());
         }
         Ok(())
     }

@@ -138,6 +138,9 @@ impl Server {
     pub fn connect(&self, dbname: &str) -> Result<postgres::Client> {
         let mut config = self.config.clone();
         config.dbname(dbname);
+        if config.get_application_name().is_none() {
+            config.application_name(&session_name());
+        }
         config
             .connect(postgres::NoTls)
             .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))
@@ -175,6 +178,45 @@ impl Server {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
         self.connect("postgres")?.batch_execute(&sql)?;
         Ok(())
+    }
+}
+
+/// The `application_name` of this process's sessions (unless its URL sets one):
+/// `harness:PID`, so that [`Server::end_own_sessions`] can find them.
+pub fn session_name() -> String {
+    format!("harness:{}", std::process::id())
+}
+
+impl Server {
+    /// Terminates this process's other sessions on the server (a creation or job
+    /// stopped half-way: whatever it runs fails, and the locks it holds are freed)
+    /// and waits up to `wait` for them to be gone. Returns how many there were.
+    pub fn end_own_sessions(&self, wait: std::time::Duration) -> Result<usize> {
+        let mut db = self.connect("postgres")?;
+        let ended: Vec<i32> = db
+            .query(
+                // In the select list: evaluated only for the rows selected.
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                &[&session_name()],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let until = std::time::Instant::now() + wait;
+        while !ended.is_empty() && std::time::Instant::now() < until {
+            let left: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)",
+                    &[&ended],
+                )?
+                .get(0);
+            if left == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(ended.len())
     }
 }
 

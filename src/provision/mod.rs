@@ -6,6 +6,7 @@ use crate::core::app::{load_settings, App, Database, SearchPath};
 use crate::core::{Error, Result};
 use crate::pg::{Clusters, Server};
 use serde_json::{Map, Value};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -26,6 +27,8 @@ pub struct Provisioner {
     clusters: Arc<Clusters>,
     search: SearchPath,
     created: Mutex<Vec<Database>>,
+    /// The fresh databases made so far, by `db` setting name and application folder.
+    reused: Mutex<Vec<(String, PathBuf, Database)>>,
 }
 
 impl Provisioner {
@@ -34,6 +37,7 @@ impl Provisioner {
             clusters,
             search,
             created: Mutex::new(Vec::new()),
+            reused: Mutex::new(Vec::new()),
         }
     }
 
@@ -104,6 +108,22 @@ impl Provisioner {
         db_name: &str,
         dir: &std::path::Path,
     ) -> Result<Database> {
+        // A transcript that activates the application again (`Rex(...)` with other
+        // settings) works on the same database, as rex does.
+        let again = self
+            .reused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(name, dir_, db)| {
+                name == db_name
+                    && dir_ == dir
+                    && db.server.url("postgres") == server.url("postgres")
+            })
+            .map(|(_, _, db)| db.clone());
+        if let Some(db) = again {
+            return Ok(db);
+        }
         let deploying = crate::timings::span("application deploy");
         let hash = crate::deploy::application_hash(dir)?;
         let key = format!("{db_name}_{hash}");
@@ -138,11 +158,20 @@ impl Provisioner {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(db.clone());
+        self.reused.lock().unwrap_or_else(|e| e.into_inner()).push((
+            db_name.to_string(),
+            dir.to_path_buf(),
+            db.clone(),
+        ));
         Ok(db)
     }
 
     /// Drops the databases this provisioner created (marts are the caller's business).
     pub fn cleanup(&self) {
+        self.reused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let created = std::mem::take(&mut *self.created.lock().unwrap_or_else(|e| e.into_inner()));
         let _timing = crate::timings::span("drop databases");
         for db in created {

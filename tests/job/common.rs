@@ -130,3 +130,34 @@ impl Drop for LogCapture {
         harness::core::logging::set_level("INFO");
     }
 }
+
+/// rex.job_demo's executors (Python code of definitions/rex.job_demo) beside the
+/// harness's own (`harness_noop`, `harness_probe`).
+pub fn demo_registry() -> harness::job::Registry {
+    let mut app = TestApp::placeholder_app();
+    app.name = "rex.job_demo".to_string();
+    app.dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.job_demo");
+    harness::bindings::app_code::extend_registries(
+        &app,
+        harness::job::Registry::builtin(),
+        harness::asynctask::WorkerRegistry::new(),
+    )
+    .expect("rex.job_demo's code loads")
+    .0
+}
+
+impl TestApp {
+    /// An application value for loading code only (its database is never used).
+    fn placeholder_app() -> App {
+        App {
+            name: String::new(),
+            dir: std::path::PathBuf::from("."),
+            settings: Settings::new(),
+            db: Database {
+                server: server().clone(),
+                name: "postgres".to_string(),
+            },
+            hosting: server().clone(),
+        }
+    }
+}

@@ -1,67 +1,13 @@
-//! Executors of rex.job's demo application (`demo_fast`, `demo_slow`,
-//! `demo_fragile`) and two of the harness's own, used by tests and benchmarks:
-//! `harness_noop` (does nothing) and `harness_probe` (records when and where it ran).
+//! The harness's own executors, used by tests and benchmarks: `harness_noop` (does
+//! nothing) and `harness_probe` (records when and where it ran). rex.job's demo
+//! executors are Python code of its demo application (definitions/rex.job_demo).
 
-use super::{update_facet, Executor, Registry};
+use super::{Executor, Registry};
 use crate::core::app::App;
 use crate::core::{Error, Result};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// `demo_fast`: logs `FastExecutor executed!`.
-pub struct FastExecutor;
-
-impl Executor for FastExecutor {
-    fn job_type(&self) -> &str {
-        "demo_fast"
-    }
-    fn logger_name(&self) -> &str {
-        "FastExecutor"
-    }
-    fn execute(&self, _app: &App, _code: i64, _owner: &str, _payload: &Value) -> Result<()> {
-        log::info!(target: "FastExecutor", "FastExecutor executed!");
-        Ok(())
-    }
-}
-
-/// `demo_slow`: sleeps (`sleep` seconds in the payload, 5 by default, as rex), writes
-/// `my_value = payload['foo']` into the `slow` facet, logs `SlowExecutor executed!`.
-pub struct SlowExecutor;
-
-impl Executor for SlowExecutor {
-    fn job_type(&self) -> &str {
-        "demo_slow"
-    }
-    fn logger_name(&self) -> &str {
-        "SlowExecutor"
-    }
-    fn execute(&self, app: &App, code: i64, _owner: &str, payload: &Value) -> Result<()> {
-        let secs = payload.get("sleep").and_then(Value::as_f64).unwrap_or(5.0);
-        std::thread::sleep(Duration::from_secs_f64(secs.max(0.0)));
-        let Some(value) = payload.get("foo") else {
-            return Err(Error::new("'foo'"));
-        };
-        update_facet(app, "slow", code, &[("my_value", value.clone())])?;
-        log::info!(target: "SlowExecutor", "SlowExecutor executed!");
-        Ok(())
-    }
-}
-
-/// `demo_fragile`: always fails with `I crashed :(`.
-pub struct FragileExecutor;
-
-impl Executor for FragileExecutor {
-    fn job_type(&self) -> &str {
-        "demo_fragile"
-    }
-    fn logger_name(&self) -> &str {
-        "FragileExecutor"
-    }
-    fn execute(&self, _app: &App, _code: i64, _owner: &str, _payload: &Value) -> Result<()> {
-        Err(Error::new("I crashed :("))
-    }
-}
 
 /// `harness_noop`: nothing at all; the benchmark's job.
 pub struct NoopExecutor;
@@ -125,14 +71,11 @@ impl Executor for ProbeExecutor {
 }
 
 impl Registry {
-    /// rex.job_demo's executors plus `harness_noop` and `harness_probe` (also
-    /// registered as `harness_probe_limited`, for `job_limits` tests).
-    pub fn demo() -> Registry {
+    /// `harness_noop` and `harness_probe` (also registered as
+    /// `harness_probe_limited`, for `job_limits` tests).
+    pub fn builtin() -> Registry {
         let mut r = Registry::new();
         let executors: Vec<Arc<dyn Executor>> = vec![
-            Arc::new(FastExecutor),
-            Arc::new(SlowExecutor),
-            Arc::new(FragileExecutor),
             Arc::new(NoopExecutor),
             Arc::new(ProbeExecutor::new("harness_probe")),
             Arc::new(ProbeExecutor::new("harness_probe_limited")),

@@ -38,7 +38,7 @@ a throwaway embedded PostgreSQL lives as long as the command (--backend)."
 enum Command {
     /// Replay doctest transcripts and check their output as CPython's doctest does.
     #[command(
-        after_help = "Example:\n  harness run -o ELLIPSIS --diff transcripts/async.txt\n\nExit status: 0 all examples passed, 1 an example failed, 2 a transcript or the\ncommand line could not be used (the message says file:line)."
+        after_help = "Example:\n  harness run -o ELLIPSIS --diff transcripts/async.txt\n  harness run --junit report.xml transcripts/\n\nExit status: 0 all examples passed, 1 an example failed, 2 a transcript or the\ncommand line could not be used (the message says file:line), 130 interrupted."
     )]
     Run(harness::cli::run::RunArgs),
     /// Run the job queuer, job executors and async task workers until stopped.
@@ -109,6 +109,8 @@ authenticating; without it every request is refused 401.",
         after_help = "Example:\n  harness pg up                # prints the URL to give to --pg-url"
     )]
     Pg(harness::cli::pg::Args),
+    /// Manage the embedded clusters' cache (`harness cache clean` empties it).
+    Cache(harness::cli::cache::Args),
 }
 
 fn main() {
@@ -138,6 +140,7 @@ fn main() {
         }
         Command::Pg(args) => harness::cli::pg::run(args),
         Command::Serve(args) => harness::cli::serve::run(&args),
+        Command::Cache(args) => harness::cli::cache::run(args),
     };
     std::process::exit(status);
 }

@@ -9,7 +9,7 @@
 //!   source lines; ours shows the interpreter's frames) — see `strip_stack_frames`;
 //! - the summary: CPython prints `summarize()` ("1 items had failures: ...",
 //!   `***Test Failed*** N failures.`), the harness prints one line per file and the
-//!   final `N passed, N failed` line (TRANSCRIPTS.md). The counts are compared.
+//!   final `N passed, N failed` line (docs/transcripts.md). The counts are compared.
 //!
 //! `tests/doctest_engine.rs` runs the same comparison on the engine with a
 //! CPython-backed executor, so the engine is covered while this waits for the

@@ -655,5 +655,14 @@ fn multi_column_identities_and_links() {
         .iter()
         .map(|r| r.as_record().unwrap().get("n").unwrap())
         .collect();
-    assert_eq!(ns, [&Value::Int(1), &Value::Int(0)]);
+    // The demo's four configurations, in identity order, with their instrument rows.
+    assert_eq!(
+        ns,
+        [
+            &Value::Int(0),
+            &Value::Int(2),
+            &Value::Int(1),
+            &Value::Int(1)
+        ]
+    );
 }

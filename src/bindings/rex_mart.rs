@@ -45,6 +45,8 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>, db: &Rc<DbClasse
             let handle = s.active()?;
             let quota = super::rex_mart_rules::quota_top(it, &s)?;
             let mut rules = super::rex_mart_rules::ScriptQuota::new(quota);
+            // The interpreter is lent to the creation: Python processors and quota
+            // rules run on it.
             let result = reentrant(it, || {
                 MartCreateWorker.process_with(&handle.app, &payload, &mut rules)
             });
@@ -227,33 +229,30 @@ fn creator_class(
             let creator = MartCreator::new(&handle.app, &st.owner, &st.definition.id)
                 .map_err(|e| run.raise(e))?;
             let quota = super::rex_mart_rules::quota_top(it, &run)?;
+            let mut rules = super::rex_mart_rules::ScriptQuota::new(quota);
             let mut callback_error = None;
-            // The interpreter is lent to the creation: processors written in Python,
-            // the logger callback and the application's quota rules run on it.
-            let result = {
-                let mut rules = super::rex_mart_rules::ScriptQuota::new(quota);
-                let r = reentrant(it, || {
-                    creator.create_with(
-                        options,
-                        &parameters,
-                        &mut |line: &str| {
-                            if let (Some(f), None) = (&logger, &callback_error) {
-                                let call = |it: &mut Interpreter| {
-                                    it.call(f, Args::new(vec![Value::str(line)]))
-                                };
-                                if let Some(Err(e)) = with_interpreter(call) {
-                                    callback_error = Some(e);
-                                }
+            // The interpreter is lent to the creation: Python processors, quota
+            // rules and the logger callback run on it.
+            let result = reentrant(it, || {
+                creator.create_with(
+                    options,
+                    &parameters,
+                    &mut |line: &str| {
+                        if let (Some(f), None) = (&logger, &callback_error) {
+                            let call = |it: &mut Interpreter| {
+                                it.call(f, Args::new(vec![Value::str(line)]))
+                            };
+                            if let Some(Err(e)) = with_interpreter(call) {
+                                callback_error = Some(e);
                             }
-                        },
-                        &mut rules,
-                    )
-                });
-                if let Some(e) = rules.take_error() {
-                    return Err(e);
-                }
-                r
-            };
+                        }
+                    },
+                    &mut rules,
+                )
+            });
+            if let Some(e) = rules.take_error() {
+                return Err(e);
+            }
             if let Some(e) = callback_error {
                 return Err(e);
             }

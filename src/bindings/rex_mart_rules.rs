@@ -16,7 +16,7 @@ use crate::mart::inventory::Mart;
 use crate::mart::permissions::{self, MartAccess};
 use crate::mart::quota::{self, QuotaRules};
 use crate::mart::settings::MartSettings;
-use crate::script::native::{arg_int, arg_str, call_method, state, ClassBuilder};
+use crate::script::native::{arg_int, arg_str, call_method, state, with_interpreter, ClassBuilder};
 use crate::script::value::{Args, Class, Dict, Exception, Module, Value};
 use crate::script::Interpreter;
 use postgres::Client;
@@ -364,7 +364,7 @@ pub(super) fn quota_top(
 }
 
 /// The domain's quota rules answered by a script class, on the interpreter the
-/// calling binding lends ([`crate::script::native::reentrant`]).
+/// binding lends to the creation (`reentrant`).
 pub(super) struct ScriptQuota {
     class: Option<Value>,
     error: Option<Exception>,
@@ -380,27 +380,25 @@ impl ScriptQuota {
         self.error.take()
     }
 
-    /// `cls.name(owner, definition)`, truthy or not when `truth`.
-    fn ask(
+    /// Calls `cls.name(owner, definition)` and `then` on its result.
+    fn ask<T>(
         &mut self,
         name: &str,
         owner: &str,
         definition: &Definition,
-        truth: bool,
-    ) -> crate::core::Result<Value> {
+        then: impl FnOnce(&mut Interpreter, Value) -> Result<T, Exception>,
+    ) -> crate::core::Result<T> {
         let Some(cls) = &self.class else {
             unreachable!("asked only with a class")
         };
         let args = vec![Value::str(owner), definition_value(definition)];
-        let answer = crate::script::native::with_interpreter(|it| {
-            let v = call(it, cls, name, args)?;
-            if truth {
-                it.truthy(&v).map(Value::Bool)
-            } else {
-                Ok(v)
-            }
-        })
-        .ok_or_else(|| crate::core::Error::new("No interpreter is lent to the quota rules"))?;
+        let answer = with_interpreter(|it| call(it, cls, name, args).and_then(|v| then(it, v)))
+            .unwrap_or_else(|| {
+                Err(Exception::new(
+                    "RuntimeError",
+                    format!("{name}() needs the transcript's interpreter"),
+                ))
+            });
         answer.map_err(|e| {
             let text = e.plain_message();
             self.error = Some(e);
@@ -420,8 +418,7 @@ impl QuotaRules for ScriptQuota {
         if self.class.is_none() {
             return quota::can_create_mart(db, owner, definition, settings);
         }
-        let v = self.ask("can_create_mart", owner, definition, true)?;
-        Ok(matches!(v, Value::Bool(true)))
+        self.ask("can_create_mart", owner, definition, |it, v| it.truthy(&v))
     }
 
     fn reap_marts(
@@ -436,6 +433,6 @@ impl QuotaRules for ScriptQuota {
         if self.class.is_none() {
             return quota::reap_marts(app, db, cluster, owner, definition, settings).map(|_| ());
         }
-        self.ask("reap_marts", owner, definition, false).map(|_| ())
+        self.ask("reap_marts", owner, definition, |_, _| Ok(()))
     }
 }

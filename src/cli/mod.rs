@@ -3,6 +3,7 @@
 //! The application subcommands share [`app::AppArgs`] (`--app`, `--pg-url`, ...).
 
 pub mod app;
+pub mod cache;
 pub mod create;
 pub mod ctl;
 pub mod jobs;

@@ -85,6 +85,8 @@ fn run_up(up: &UpArgs) -> i32 {
         let primary = clusters.primary()?;
         // On a server we do not own, "throwaway" means a database of our own.
         let dbname = if primary.backing().is_some() {
+            // The cached cluster holds other suites' templates: not for this user.
+            drop_templates(&primary)?;
             "postgres".to_string()
         } else {
             primary.create_database(&throwaway, None)?;
@@ -124,6 +126,18 @@ fn run_up(up: &UpArgs) -> i32 {
     clusters.shutdown();
     eprintln!("harness pg up: stopped (signal {sig})");
     0
+}
+
+/// Drops the harness templates a server started from the cache came with.
+fn drop_templates(server: &Server) -> crate::core::Result<()> {
+    let rows = server.connect("postgres")?.query(
+        "SELECT datname FROM pg_catalog.pg_database WHERE datname LIKE 'harness\\_%'",
+        &[],
+    )?;
+    for row in rows {
+        server.drop_template(row.get(0))?;
+    }
+    Ok(())
 }
 
 fn describe(role: &str, server: &Server) {

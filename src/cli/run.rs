@@ -1,20 +1,63 @@
-//! `harness run FILE...`: replay transcripts with the doctest engine and turn the
-//! results into the summary lines and the exit status (0 passed, 1 failed, 2 unusable).
+//! `harness run PATH...`: replay transcripts with the doctest engine and turn the
+//! results into the summary lines, the reports and the exit status (0 passed,
+//! 1 failed, 2 unusable, 130 interrupted).
+//!
+//! Files run on `-j N` slots (threads), each slot with its own servers (the embedded
+//! and docker backends; a `--pg-url` server is shared), each file with its own
+//! interpreter on its own thread (so an example that hangs can be timed out) and its
+//! own application database. A file's output is kept together and files are printed
+//! in argument order (with one slot, as they run).
+
+mod reports;
+mod select;
+mod update;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use std::sync::Arc;
 
 use crate::doctest::{self, Executor, Flags, Paint, RunOptions, Tally};
+use reports::{FileOutcome, FileReport};
+use select::Target;
 
 /// Arguments of `harness run`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Transcript files (.txt, .rst, .md).
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    /// Transcripts: files (.txt, .rst, .md), FILE:LINE (the example at LINE and
+    /// the ones before it, which set its state), directories (searched recursively)
+    /// and glob patterns (`transcripts/mart_*.txt`, `**/*.md`).
+    #[arg(required = true, value_name = "PATH")]
+    pub files: Vec<String>,
+    /// Only the transcripts whose path contains TEXT (repeatable: any of them).
+    #[arg(short = 'k', value_name = "TEXT")]
+    pub keyword: Vec<String>,
+    /// Files replayed at once, each with its own application database (and its own
+    /// servers, except a --pg-url server, where files creating marts may collide)
+    /// [default: the number of cores; 1 with --pg-url].
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write a JUnit XML report (a test case per example) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report (one record per example) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Fail an example that runs longer than SECS ("Timed out after SECS s"); the
+    /// rest of its file is not run (the interpreter is still busy with it).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Rewrite the expected output of failing examples in place with what they
+    /// printed (expected output that still matches is kept as written).
+    #[arg(long)]
+    pub update: bool,
+    /// With --update: show the changes as a diff, write nothing.
+    #[arg(long, requires = "update")]
+    pub dry_run: bool,
     /// Default doctest option flag for the run (repeatable), as `python -m doctest -o`.
     #[arg(short = 'o', long = "option", value_name = "FLAG", value_parser = flag_names())]
     pub options: Vec<String>,
@@ -65,17 +108,66 @@ fn colour_wanted() -> bool {
     !no_color && std::io::stdout().is_terminal()
 }
 
+/// Everything printed to stdout goes through this lock; an interrupt takes it for
+/// good, so nothing is printed after `interrupted`.
+static PRINT: Mutex<()> = Mutex::new(());
+
+fn print_lock() -> std::sync::MutexGuard<'static, ()> {
+    PRINT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where a file's report goes: straight to stdout (one slot) or a buffer printed
+/// when the file's turn comes.
+enum Sink {
+    Stdout,
+    Buffer(Vec<u8>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout => {
+                let _lock = print_lock();
+                progress::clear();
+                std::io::stdout().write_all(buf)?;
+                Ok(buf.len())
+            }
+            Sink::Buffer(v) => v.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout => std::io::stdout().flush(),
+            Sink::Buffer(_) => Ok(()),
+        }
+    }
+}
+
+/// A file done, as a slot hands it to the printer.
+struct Done {
+    index: usize,
+    output: Vec<u8>,
+    /// Printed to stderr at the file's turn (an unusable file).
+    error: Option<String>,
+    tally: Tally,
+    stopped: bool,
+    report: FileReport,
+}
+
 /// Run `harness run`; returns the process exit status.
 pub fn run(args: &RunArgs) -> i32 {
-    let started = std::time::Instant::now();
-    let missing: Vec<&PathBuf> = args.files.iter().filter(|f| !f.is_file()).collect();
-    if !missing.is_empty() {
-        for f in missing {
-            eprintln!(
-                "harness run: error: no such transcript file: {}",
-                f.display()
-            );
+    let started = Instant::now();
+    let targets = match select::expand(&args.files, &args.keyword) {
+        Ok(t) => t,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("harness run: error: {e}");
+            }
+            return 2;
         }
+    };
+    if let Some(t) = args.timeout.filter(|t| !(t.is_finite() && *t > 0.0)) {
+        eprintln!("harness run: error: --timeout must be a positive number of seconds, not {t}");
         return 2;
     }
     let opts = RunOptions {
@@ -89,65 +181,324 @@ pub fn run(args: &RunArgs) -> i32 {
     crate::core::logging::set_sink(Some(Box::new(|line: &str| {
         crate::script::output::write(line)
     })));
-    let clusters = Arc::new(args.database.clusters());
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut total = Tally::default();
-    let mut unusable = false;
-    for file in &args.files {
-        let display = file.display().to_string();
-        let mut exec = interpreter::make_executor(file, args, &clusters);
-        let examples = crate::timings::span("examples");
-        let ran = doctest::run_file(file, &display, exec.as_mut(), &opts, &mut out);
-        drop(examples);
-        let stopped = match ran {
-            Ok(result) => {
-                total.add(result.tally);
-                let _ = writeln!(out, "{display}: {}", paint_tally(&opts.paint, result.tally));
-                result.stopped
+    crate::pg::cleanup::exit_on_signal(on_interrupt);
+
+    let options = args.database.options();
+    // Files on one shared server run one at a time unless -j says otherwise: marts
+    // are named by definition, code and second, and would collide.
+    let shared = options.kind() == crate::pg::BackendKind::Url;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            if shared {
+                1
+            } else {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
             }
-            Err(err) => {
-                unusable = true;
-                let _ = out.flush();
-                // The other files still run; the status says this one was unusable.
-                eprintln!("{err}");
-                false
+        })
+        .clamp(1, targets.len().max(1));
+    let slots: Vec<Arc<crate::pg::Clusters>> = if shared {
+        vec![Arc::new(args.database.clusters())]
+    } else {
+        (0..jobs)
+            .map(|_| Arc::new(args.database.clusters()))
+            .collect()
+    };
+    if shared {
+        // A bad or unreachable server is one error before any example, not one
+        // failure per example.
+        match slots[0].primary() {
+            Err(e) => {
+                eprintln!(
+                    "harness run: error: {}",
+                    e.to_string().replace('\n', "\n    ")
+                );
+                return 2;
             }
-        };
-        {
-            let _timing = crate::timings::span("teardown");
-            drop(exec);
-        }
-        if stopped {
-            break;
+            Ok(server) => match crate::provision::sweep_leftovers(&server) {
+                Ok(dropped) if !dropped.is_empty() => eprintln!(
+                    "harness run: dropped what killed runs left on the server: {}",
+                    dropped.join(", ")
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!("harness run: warning: cannot sweep the server: {e}"),
+            },
         }
     }
-    let _ = writeln!(out, "{}", paint_tally(&opts.paint, total));
-    let _ = out.flush();
-    if unusable || total.failed > 0 {
-        let tails = clusters.log_tails(20);
+    progress::start(
+        targets.len(),
+        !args.verbose && std::io::stderr().is_terminal(),
+    );
+
+    // Longest first (by size, a proxy for time), so that no slot is left with a
+    // long file at the end; printing stays in argument order.
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    let size = |t: &Target| std::fs::metadata(&t.path).map_or(0, |m| m.len());
+    if jobs > 1 {
+        order.sort_by_key(|&i| std::cmp::Reverse(size(&targets[i])));
+    }
+    let next = AtomicUsize::new(0);
+    // FAIL_FAST: the first (in argument order) file that stopped; later ones do not run.
+    let stop_at = AtomicUsize::new(usize::MAX);
+    let (tx, rx) = mpsc::channel::<Done>();
+    let mut total = Tally::default();
+    let mut unusable = false;
+    let mut files: Vec<FileReport> = Vec::new();
+    std::thread::scope(|scope| {
+        for slot in 0..jobs {
+            let clusters = slots[if shared { 0 } else { slot }].clone();
+            let (tx, next, stop_at, targets, opts, order) =
+                (tx.clone(), &next, &stop_at, &targets, &opts, &order);
+            scope.spawn(move || {
+                while let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if index > stop_at.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let sink = if jobs == 1 {
+                        Sink::Stdout
+                    } else {
+                        Sink::Buffer(Vec::new())
+                    };
+                    let done = run_target(index, &targets[index], args, opts, &clusters, sink);
+                    if done.stopped {
+                        stop_at.fetch_min(index, Ordering::SeqCst);
+                    }
+                    if tx.send(done).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Print in argument order as files finish.
+        let mut waiting: std::collections::BTreeMap<usize, Done> = Default::default();
+        let mut printed = 0;
+        let mut stopped = false;
+        for done in rx.iter() {
+            waiting.insert(done.index, done);
+            while let Some(done) = waiting.remove(&printed) {
+                printed += 1;
+                if stopped {
+                    continue;
+                }
+                {
+                    let _lock = print_lock();
+                    progress::clear();
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(&done.output);
+                    let _ = out.flush();
+                    if let Some(e) = &done.error {
+                        eprintln!("{e}");
+                    }
+                }
+                unusable |= done.error.is_some();
+                total.add(done.tally);
+                files.push(done.report);
+                progress::file_done(total.failed);
+                stopped |= done.stopped;
+            }
+        }
+    });
+    {
+        let _lock = print_lock();
+        progress::clear();
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", paint_tally(&opts.paint, total));
+        let _ = out.flush();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut report_failed = false;
+    if let Some(path) = &args.junit {
+        report_failed |= write_report(path, &reports::junit(&files, seconds));
+    }
+    if let Some(path) = &args.json {
+        report_failed |= write_report(path, &reports::json(&files));
+    }
+    // Databases of interpreters abandoned by a timeout (with their marts).
+    crate::provision::drop_live_databases();
+    for clusters in &slots {
+        // Only a server that failed itself gets its log shown.
+        let tails = clusters.failed_log_tails(20);
         if !tails.is_empty() {
             eprint!("{tails}");
         }
-    }
-    {
         let _timing = crate::timings::span("teardown");
         clusters.shutdown();
     }
     {
         // What the exit would wait for anyway (a spare cluster copy for the next run).
         let _timing = crate::timings::span("spare copy wait");
-        crate::pg::embedded::spares::wait_for_copy(std::time::Duration::from_secs(3));
+        crate::pg::embedded::spares::wait_for_copy(Duration::from_secs(3));
+    }
+    {
+        // Writes to the cluster cache left for after the examples.
+        let _timing = crate::timings::span("cache write wait");
+        crate::pg::embedded::background::wait(Duration::from_secs(120));
     }
     if args.timings {
         eprint!("{}", crate::timings::report(started.elapsed()));
     }
-    if unusable {
+    if unusable || report_failed {
         2
     } else if total.failed > 0 {
         1
     } else {
         0
+    }
+}
+
+/// Writes a report file; true when it could not be written (said on stderr).
+fn write_report(path: &Path, text: &str) -> bool {
+    match std::fs::write(path, text) {
+        Ok(()) => false,
+        Err(e) => {
+            eprintln!("harness run: error: cannot write {}: {e}", path.display());
+            true
+        }
+    }
+}
+
+/// Ctrl-C (or SIGTERM/SIGHUP): nothing more is printed, `interrupted` is, and the
+/// databases this run made on a server it does not own are dropped; then the servers
+/// stop and the process exits with 128 + the signal (130 for Ctrl-C).
+fn on_interrupt(_signal: i32) {
+    std::mem::forget(print_lock());
+    progress::clear();
+    let _ = std::io::stdout().flush();
+    eprintln!("interrupted");
+    crate::provision::drop_live_databases();
+}
+
+/// Replays one target on the current slot.
+fn run_target(
+    index: usize,
+    target: &Target,
+    args: &RunArgs,
+    opts: &RunOptions,
+    clusters: &Arc<crate::pg::Clusters>,
+    mut sink: Sink,
+) -> Done {
+    let clock = Instant::now();
+    let display = target.display.clone();
+    let loaded = doctest::load(&target.path, &display).and_then(|(text, examples)| {
+        select_examples(target, examples).map(|examples| (text, examples))
+    });
+    let (text, examples) = match loaded {
+        Ok(x) => x,
+        Err(err) => {
+            return Done {
+                index,
+                output: take(sink),
+                error: Some(err.to_string()),
+                tally: Tally::default(),
+                stopped: false,
+                report: FileReport {
+                    display,
+                    seconds: clock.elapsed().as_secs_f64(),
+                    outcome: FileOutcome::Unusable(err.to_string()),
+                },
+            };
+        }
+    };
+    let name = doctest::test_name(&target.path, &display);
+    let mut exec = interpreter::spawn(&target.path, args, clusters);
+    let ran = {
+        let _timing = crate::timings::span("examples");
+        doctest::run_examples(&display, &name, &examples, &mut exec, opts, &mut sink)
+    };
+    {
+        let _timing = crate::timings::span("teardown");
+        drop(exec);
+    }
+    let result = match ran {
+        Ok(r) => r,
+        // run_examples itself reports no file errors once the file parsed.
+        Err(err) => {
+            return Done {
+                index,
+                output: take(sink),
+                error: Some(err.to_string()),
+                tally: Tally::default(),
+                stopped: false,
+                report: FileReport {
+                    display,
+                    seconds: clock.elapsed().as_secs_f64(),
+                    outcome: FileOutcome::Unusable(err.to_string()),
+                },
+            };
+        }
+    };
+    if args.update {
+        let _ = sink.write_all(
+            update::update(
+                &target.path,
+                &display,
+                &text,
+                &examples,
+                &result.records,
+                args.dry_run,
+            )
+            .as_bytes(),
+        );
+    }
+    let _ = writeln!(
+        sink,
+        "{display}: {}",
+        paint_tally(&opts.paint, result.tally)
+    );
+    let records = result
+        .records
+        .iter()
+        .map(|r| {
+            let first = examples[r.index].source.lines().next().unwrap_or("");
+            (first.to_string(), r.clone())
+        })
+        .collect();
+    Done {
+        index,
+        output: take(sink),
+        error: None,
+        tally: result.tally,
+        stopped: result.stopped,
+        report: FileReport {
+            display,
+            seconds: clock.elapsed().as_secs_f64(),
+            outcome: FileOutcome::Ran(records),
+        },
+    }
+}
+
+fn take(sink: Sink) -> Vec<u8> {
+    match sink {
+        Sink::Stdout => Vec::new(),
+        Sink::Buffer(v) => v,
+    }
+}
+
+/// `FILE:LINE`: the examples up to the one whose prompt, source or expected output
+/// is on LINE.
+fn select_examples(
+    target: &Target,
+    mut examples: Vec<doctest::Example>,
+) -> Result<Vec<doctest::Example>, doctest::FileError> {
+    let Some(line) = target.line else {
+        return Ok(examples);
+    };
+    let at = examples.iter().position(|e| {
+        let first = e.lineno + 1;
+        let last = e.lineno + e.source.lines().count() + e.want.lines().count();
+        (first..=last).contains(&line)
+    });
+    match at {
+        Some(k) => {
+            examples.truncate(k + 1);
+            Ok(examples)
+        }
+        None => Err(doctest::FileError::Malformed {
+            path: target.display.clone(),
+            line,
+            message: "no example at this line".into(),
+        }),
     }
 }
 
@@ -162,8 +513,52 @@ fn paint_tally(paint: &Paint, tally: Tally) -> String {
     }
 }
 
+mod progress {
+    //! `done/total files, N failed` on stderr when it is a terminal, rewritten in
+    //! place and cleared before anything else is printed.
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    static ON: AtomicBool = AtomicBool::new(false);
+    static SHOWN: AtomicBool = AtomicBool::new(false);
+    static TOTAL: AtomicUsize = AtomicUsize::new(0);
+    static DONE: AtomicUsize = AtomicUsize::new(0);
+
+    pub fn start(total: usize, on: bool) {
+        TOTAL.store(total, Ordering::SeqCst);
+        ON.store(on && total > 1, Ordering::SeqCst);
+    }
+
+    /// Call with the print lock held.
+    pub fn clear() {
+        if SHOWN.swap(false, Ordering::SeqCst) {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
+
+    /// Call with the print lock released.
+    pub fn file_done(failed: usize) {
+        let done = DONE.fetch_add(1, Ordering::SeqCst) + 1;
+        if !ON.load(Ordering::SeqCst) {
+            return;
+        }
+        let total = TOTAL.load(Ordering::SeqCst);
+        if done >= total {
+            return;
+        }
+        let _lock = super::print_lock();
+        let mut err = std::io::stderr();
+        let _ = write!(err, "\r\x1b[K{done}/{total} files, {failed} failed");
+        let _ = err.flush();
+        SHOWN.store(true, Ordering::SeqCst);
+    }
+}
+
 mod interpreter {
-    //! Adapter from the doctest engine's `Executor` to `crate::script::Interpreter`.
+    //! The interpreter of one file, on its own thread: the doctest engine talks to it
+    //! through [`Remote`], which can give up on an example after `--timeout`.
     use super::*;
     use crate::bindings;
     use crate::core::app::SearchPath;
@@ -171,7 +566,10 @@ mod interpreter {
     use crate::script;
     use std::rc::Rc;
 
-    pub struct ScriptExecutor {
+    /// Stack of an interpreter thread (deep recursion raises RecursionError first).
+    const STACK: usize = 64 << 20;
+
+    struct ScriptExecutor {
         interp: script::Interpreter,
         session: Rc<bindings::Session>,
     }
@@ -202,24 +600,139 @@ mod interpreter {
         }
     }
 
-    /// A fresh interpreter per transcript, rooted at the transcript's directory.
-    pub fn make_executor(
+    type Reply = Result<doctest::Outcome, doctest::Invalid>;
+
+    /// The engine's end of an interpreter thread.
+    pub struct Remote {
+        requests: Option<mpsc::Sender<(String, String)>>,
+        replies: mpsc::Receiver<Reply>,
+        timeout: Option<f64>,
+        broken: Option<String>,
+        thread: Option<std::thread::JoinHandle<()>>,
+        /// The interpreter thread's id, to lower its priority once abandoned.
+        tid: Arc<std::sync::atomic::AtomicI32>,
+    }
+
+    impl Executor for Remote {
+        fn run(&mut self, source: &str, name: &str) -> Reply {
+            let gone = || doctest::Outcome::default();
+            let Some(requests) = &self.requests else {
+                return Ok(gone());
+            };
+            if requests
+                .send((source.to_string(), name.to_string()))
+                .is_err()
+            {
+                self.broken = Some("The interpreter ended unexpectedly".into());
+                return Ok(gone());
+            }
+            let reply = match self.timeout {
+                Some(secs) => self.replies.recv_timeout(Duration::from_secs_f64(secs)),
+                None => self
+                    .replies
+                    .recv()
+                    .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            };
+            match reply {
+                Ok(r) => r,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // It may spin until the process ends: leave the cores to the rest.
+                    let tid = self.tid.load(Ordering::SeqCst);
+                    if tid > 0 {
+                        // SAFETY: setpriority on a thread id of this process.
+                        unsafe {
+                            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+                        }
+                    }
+                    let secs = self.timeout.unwrap_or_default();
+                    self.broken = Some(format!("Timed out after {secs} s"));
+                    Ok(gone())
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.broken = Some("The interpreter ended unexpectedly".into());
+                    Ok(gone())
+                }
+            }
+        }
+
+        fn broken(&self) -> Option<String> {
+            self.broken.clone()
+        }
+    }
+
+    impl Drop for Remote {
+        /// Ends the interpreter and waits for its teardown, unless it is stuck in a
+        /// timed-out example (then it is left to the process exit).
+        fn drop(&mut self) {
+            self.requests.take();
+            if self.broken.is_none() {
+                if let Some(t) = self.thread.take() {
+                    let _ = t.join();
+                }
+            }
+        }
+    }
+
+    /// A fresh interpreter per transcript, rooted at the transcript's directory,
+    /// on a thread of its own.
+    pub fn spawn(file: &Path, args: &RunArgs, clusters: &Arc<crate::pg::Clusters>) -> Remote {
+        let (req_tx, req_rx) = mpsc::channel::<(String, String)>();
+        let (rep_tx, rep_rx) = mpsc::channel::<Reply>();
+        let file = file.to_path_buf();
+        let apps = args.apps.clone();
+        let multicluster = args.database.multicluster;
+        let clusters = clusters.clone();
+        let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let tid_of_thread = tid.clone();
+        let thread = std::thread::Builder::new()
+            .name("harness-interpreter".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                tid_of_thread.store(unsafe { libc::gettid() }, Ordering::SeqCst);
+                let mut exec = make_executor(&file, &apps, multicluster, clusters);
+                for (source, name) in req_rx {
+                    let reply = exec.run(&source, &name);
+                    if rep_tx.send(reply).is_err() {
+                        break;
+                    }
+                }
+            });
+        let (thread, broken) = match thread {
+            Ok(t) => (Some(t), None),
+            Err(e) => (
+                None,
+                Some(format!("Cannot start an interpreter thread: {e}")),
+            ),
+        };
+        Remote {
+            requests: Some(req_tx),
+            replies: rep_rx,
+            timeout: args.timeout,
+            broken,
+            thread,
+            tid,
+        }
+    }
+
+    fn make_executor(
         file: &Path,
-        args: &RunArgs,
-        clusters: &Arc<crate::pg::Clusters>,
-    ) -> Box<dyn Executor> {
+        apps: &[PathBuf],
+        multicluster: bool,
+        clusters: Arc<crate::pg::Clusters>,
+    ) -> ScriptExecutor {
         let mut interp = script::Interpreter::new();
-        let search = SearchPath::new(&args.apps, file.parent());
-        let session = bindings::Session::new(Provisioner::new(clusters.clone(), search));
+        let search = SearchPath::new(apps, file.parent());
+        let session = bindings::Session::new(Provisioner::new(clusters, search));
         bindings::install(&mut interp, &session);
         let base = file
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         interp.set_base_dir(base);
-        if args.database.multicluster {
+        if multicluster {
             interp.set_sys_attr("MART_MULTICLUSTER_TEST", script::Value::Bool(true));
         }
-        Box::new(ScriptExecutor { interp, session })
+        ScriptExecutor { interp, session }
     }
 }

@@ -44,12 +44,14 @@ pub struct SearchPath {
 }
 
 impl SearchPath {
+    /// Where applications are looked up, in order: `--apps DIR`s, `$HARNESS_APPS`
+    /// (colon-separated), the `definitions/` nearest the transcript (its directory or
+    /// an ancestor's), `./definitions`. Every subcommand uses this one order.
     pub fn new(apps: &[PathBuf], transcript_dir: Option<&std::path::Path>) -> SearchPath {
         let mut dirs: Vec<PathBuf> = apps.to_vec();
         if let Ok(env) = std::env::var("HARNESS_APPS") {
             dirs.extend(env.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
         }
-        dirs.push(PathBuf::from("definitions"));
         if let Some(start) = transcript_dir {
             let found = start
                 .ancestors()
@@ -57,18 +59,23 @@ impl SearchPath {
                 .find(|d| d.is_dir());
             dirs.extend(found);
         }
+        dirs.push(PathBuf::from("definitions"));
         SearchPath { dirs }
     }
 
     /// The directory of application `name`: `<dir>/<name>` for the first search
-    /// directory that has it, or `name` itself when it is a path to a directory.
+    /// directory that has it. A name that leads outside its search directory
+    /// (`../x`, `/abs`) is unknown.
     pub fn find(&self, name: &str) -> Result<PathBuf> {
-        if let Some(found) = self.dirs.iter().map(|d| d.join(name)).find(|d| d.is_dir()) {
+        let inside = |dir: &PathBuf| {
+            let candidate = dir.join(name);
+            let (Ok(root), Ok(real)) = (dir.canonicalize(), candidate.canonicalize()) else {
+                return None;
+            };
+            (real.is_dir() && real != root && real.starts_with(&root)).then_some(candidate)
+        };
+        if let Some(found) = self.dirs.iter().find_map(inside) {
             return Ok(found);
-        }
-        let as_path = std::path::Path::new(name);
-        if name.contains('/') && as_path.is_dir() {
-            return Ok(as_path.to_path_buf());
         }
         let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
         Err(super::Error::with("Unknown application:", name)
@@ -129,5 +136,19 @@ mod tests {
             err.starts_with("Unknown application:\n    rex.nope\nLooked in:\n"),
             "{err}"
         );
+        // A path out of the search directories is no application.
+        std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+        let outside = defs.join("../elsewhere");
+        assert!(outside.is_dir());
+        let err = search.find("../elsewhere").unwrap_err().to_string();
+        assert!(
+            err.starts_with("Unknown application:\n    ../elsewhere\n"),
+            "{err}"
+        );
+        let abs = outside.canonicalize().unwrap();
+        assert!(search.find(abs.to_str().unwrap()).is_err());
+        // The transcript's nearest definitions/ comes before ./definitions.
+        assert_eq!(search.dirs.last(), Some(&PathBuf::from("definitions")));
+        assert_eq!(search.dirs[search.dirs.len() - 2], defs);
     }
 }

@@ -16,13 +16,22 @@ pub use check::{check_output, ellipsis_match};
 pub use flags::{Directive, Flags};
 pub use parse::{parse, Example, ParseError};
 pub use report::{Paint, Tally};
-pub use runner::{run_examples, run_file, FileError, FileResult, RunOptions};
+pub use runner::{
+    load, run_examples, run_file, test_name, FileError, FileResult, Record, RunOptions, Status,
+};
 
 /// Runs the source of one example in the namespace shared by the whole file.
 pub trait Executor {
     /// Run `source` (one example, ends with `\n`); `name` is CPython's compile name
     /// `<doctest file.txt[N]>`, used in tracebacks.
     fn run(&mut self, source: &str, name: &str) -> Result<Outcome, Invalid>;
+
+    /// After `run`: why the executor cannot run anything more (an example that
+    /// timed out and still holds the interpreter), or `None` when it can. The
+    /// example just run then fails with this text and the rest of the file is not run.
+    fn broken(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What an example did: everything it wrote to stdout, and the exception it raised.
@@ -55,11 +64,68 @@ impl Raised {
     }
 }
 
-/// An example the executor refuses (syntax it cannot read, an unsupported
-/// construct): the transcript cannot be used, the run ends with exit status 2.
+/// An example the executor cannot compile (syntax it cannot read, an unsupported
+/// construct). As in CPython, where `compile()` raises before anything runs, the
+/// example fails with a `SyntaxError` (or `IndentationError`) and the file goes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
     /// 1-based line within the example's source.
     pub line: usize,
+    /// The message after `SyntaxError: ` (a leading `SyntaxError: ` or
+    /// `IndentationError: ` is taken as the exception's type).
     pub message: String,
+}
+
+impl Invalid {
+    /// The exception CPython raises: type and message.
+    fn split(&self) -> (&str, &str) {
+        for kind in ["IndentationError", "TabError", "SyntaxError"] {
+            if let Some(rest) = self
+                .message
+                .strip_prefix(kind)
+                .and_then(|r| r.strip_prefix(": "))
+            {
+                return (kind, rest);
+            }
+        }
+        let m = self.message.as_str();
+        let indentation = m.starts_with("unexpected indent")
+            || m.starts_with("expected an indented block")
+            || m.starts_with("unindent does not match")
+            || m.starts_with("unexpected unindent");
+        (
+            if indentation {
+                "IndentationError"
+            } else {
+                "SyntaxError"
+            },
+            m,
+        )
+    }
+
+    /// The exception as CPython's traceback shows a failed `compile()` of the example
+    /// `name` (without its caret line: the column is not known).
+    pub fn raised(&self, source: &str, name: &str) -> Raised {
+        let (type_name, message) = self.split();
+        let mut traceback = format!(
+            "Traceback (most recent call last):\n  File \"{name}\", line {}\n",
+            self.line.max(1)
+        );
+        if let Some(text) = source.lines().nth(self.line.max(1) - 1) {
+            let text = text.trim();
+            if !text.is_empty() {
+                traceback.push_str(&format!("    {text}\n"));
+            }
+        }
+        let raised = Raised {
+            type_name: type_name.to_string(),
+            message: message.to_string(),
+            traceback: String::new(),
+        };
+        traceback.push_str(&raised.exception_only());
+        Raised {
+            traceback,
+            ..raised
+        }
+    }
 }

@@ -154,6 +154,40 @@ pub fn exception_message(want: &str) -> Option<String> {
         .map(|m| m.as_str().to_string())
 }
 
+/// A Markdown transcript as the doctest parser should see it: only the lines inside
+/// fenced code blocks (opened by three or more backticks or tildes, closed by a fence
+/// of the same character at least as long) are kept; prose and the fence lines become
+/// empty lines, so line numbers stay those of the file and a closing fence ends the
+/// expected output instead of being part of it. An unclosed fence runs to the end.
+pub fn markdown_code(text: &str) -> String {
+    let text = universal_newlines(text);
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<(char, usize)> = None;
+    for (k, line) in text.split('\n').enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        let trimmed = line.trim_start_matches(' ');
+        let fence = trimmed
+            .chars()
+            .next()
+            .filter(|c| *c == '`' || *c == '~')
+            .map(|c| (c, trimmed.chars().take_while(|d| *d == c).count()))
+            .filter(|(_, n)| *n >= 3 && line.len() - trimmed.len() <= 3);
+        match (open, fence) {
+            (None, Some(f)) => open = Some(f),
+            (Some((c, n)), Some((d, m)))
+                if c == d && m >= n && trimmed[m * c.len_utf8()..].trim().is_empty() =>
+            {
+                open = None
+            }
+            (Some(_), _) => out.push_str(line),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
 /// Parse a whole transcript (already read as text) into its examples.
 pub fn parse(text: &str) -> Result<Vec<Example>, ParseError> {
     let text = expand_tabs(&universal_newlines(text));
@@ -334,6 +368,21 @@ mod tests {
     #[test]
     fn comment_only_examples_are_dropped() {
         assert!(parse(">>> # nothing\n>>>\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn markdown_keeps_fenced_blocks_only() {
+        let text = "# Title\n\n>>> 'prose'\n\n```python\n>>> 1 + 1\n2\n```\n\n~~~~\n>>> print('```')\n```\n~~~~\n";
+        let ex = parse(&markdown_code(text)).unwrap();
+        assert_eq!(ex.len(), 2);
+        assert_eq!(
+            (ex[0].source.as_str(), ex[0].want.as_str(), ex[0].lineno),
+            ("1 + 1\n", "2\n", 5)
+        );
+        assert_eq!(
+            (ex[1].source.as_str(), ex[1].want.as_str()),
+            ("print('```')\n", "```\n")
+        );
     }
 
     #[test]

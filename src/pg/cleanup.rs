@@ -12,7 +12,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Once, Weak};
+use std::sync::{Arc, Condvar, Mutex, Once, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// The per-user directory that holds run directories: `$TMPDIR/harness-pg-<uid>`,
@@ -222,9 +222,20 @@ pub fn cleanup_all() {
     }
 }
 
+/// Set when the process ends on a signal: it does not wait for cache writes then.
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the process is ending on a signal.
+pub fn signalled() -> bool {
+    SIGNALLED.load(Ordering::SeqCst)
+}
+
 extern "C" fn at_exit() {
     cleanup_all();
-    super::embedded::spares::wait_for_copy(Duration::from_secs(3));
+    if !SIGNALLED.load(Ordering::SeqCst) {
+        super::embedded::spares::wait_for_copy(Duration::from_secs(3));
+        super::embedded::background::wait(Duration::from_secs(120));
+    }
 }
 
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
@@ -238,6 +249,17 @@ extern "C" fn on_signal(sig: libc::c_int) {
             libc::write(fd, &byte as *const u8 as *const libc::c_void, 1);
         }
     }
+}
+
+/// Called by the signal thread before the servers stop, when set by [`exit_on_signal`].
+static BEFORE_EXIT: OnceLock<fn(i32)> = OnceLock::new();
+
+/// For a program that must end with a status of its own on SIGINT/SIGTERM/SIGHUP
+/// (`harness run`: 130 on Ctrl-C): the signal thread calls `hook`, stops the servers
+/// and exits with 128 + the signal. Signals the program ignores stay ignored.
+pub fn exit_on_signal(hook: fn(i32)) {
+    let _ = BEFORE_EXIT.set(hook);
+    install_hooks();
 }
 
 /// Whether the signal thread re-raises a signal after cleaning up (the default),
@@ -300,7 +322,15 @@ fn install_hooks() {
                     unsafe { libc::read(read_fd, &mut byte as *mut u8 as *mut libc::c_void, 1) };
                 if n == 1 {
                     let sig = byte as libc::c_int;
+                    SIGNALLED.store(true, Ordering::SeqCst);
+                    let hook = BEFORE_EXIT.get().copied();
+                    if let Some(hook) = hook {
+                        hook(sig);
+                    }
                     cleanup_all();
+                    if hook.is_some() {
+                        std::process::exit(128 + sig);
+                    }
                     if RAISE_AFTER_CLEANUP.load(Ordering::SeqCst) {
                         // SAFETY: restoring the default action and re-raising.
                         unsafe {

@@ -115,18 +115,21 @@ impl Clusters {
 
     /// Server logs of the started servers, last `lines` lines each, titled.
     pub fn log_tails(&self, lines: usize) -> String {
-        self.started()
-            .iter()
-            .filter_map(|s| {
-                let tail = s.log_tail(lines)?;
-                let what = s.backing().map(|b| b.describe()).unwrap_or_default();
-                Some(format!("--- server log of the {what} ---\n{tail}\n"))
-            })
-            .collect()
+        tails(&self.started(), lines)
+    }
+
+    /// [`Clusters::log_tails`] of the servers that no longer answer: a server that
+    /// failed itself, not one whose transcript failed.
+    pub fn failed_log_tails(&self, lines: usize) -> String {
+        let mut failed = self.started();
+        failed.retain(|s| s.connect("postgres").is_err());
+        tails(&failed, lines)
     }
 
     /// Stops the servers this run started (they also stop on their own at exit).
     pub fn shutdown(&self) {
+        // What this run made on a server it does not own goes first.
+        super::marker::finish();
         for slot in [&self.hosting, &self.primary] {
             slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         }
@@ -188,6 +191,17 @@ impl Clusters {
         };
         Ok((server, parsed.database))
     }
+}
+
+fn tails(servers: &[Server], lines: usize) -> String {
+    servers
+        .iter()
+        .filter_map(|s| {
+            let tail = s.log_tail(lines)?;
+            let what = s.backing().map(|b| b.describe()).unwrap_or_default();
+            Some(format!("--- server log of the {what} ---\n{tail}\n"))
+        })
+        .collect()
 }
 
 /// A server named by host: connection settings as psycopg would take them.

@@ -1,22 +1,26 @@
 //! The embedded backend: a private PostgreSQL cluster run from the machine's server
 //! binaries, started in about a tenth of a second.
 //!
-//! Cache: `initdb` runs once per user and server version into
+//! Cache: `initdb` runs once per user and server version; the cache lives in
 //! `<cache>/<version>/data` (`HARNESS_PG_CACHE`, else `$XDG_CACHE_HOME/harness/pg`,
 //! else `~/.cache/harness/pg`); every start copies that directory into a private run
 //! directory (`cp -a`: 50 ms for a fresh cluster on an idle disk, up to a second on
 //! a busy one) under a shared `flock`; to keep that copy off the start, every start
 //! leaves a spare copy in the background for the next one, which takes it by rename
 //! (one per cluster the process ran at once, two at most: see [`spares`]; exit
-//! waits up to 3 s for a copy in progress). Template
-//! databases built by [`super::Server::ensure_template`] are saved back into the
-//! cache so that the next run starts with them already deployed: an online
-//! `pg_basebackup` of the running cluster is started once on the side, stripped of
-//! every database that is not a template, shut down cleanly and swapped into place
-//! by two renames under the exclusive lock. The running cluster is never paused.
-//! The cache keeps the newest 8 templates.
+//! waits up to 3 s for a copy in progress). A cold start runs `initdb` straight
+//! into its run directory and does not write the cache then: template databases
+//! built by [`super::Server::ensure_template`] are saved into the cache (which that
+//! fills), so that the next run starts with them already deployed: an online
+//! `pg_basebackup` of the running cluster, then, on a niced background thread
+//! ([`background`]; a normal exit waits for it), that copy is started on the side,
+//! stripped of every database that is not a template, shut down cleanly and swapped
+//! into place by two renames under the exclusive lock. The running cluster is never
+//! paused. A cluster from a fresh initdb that saved no template stores itself at
+//! stop (clean shutdown, then copy). The cache keeps the newest
+//! `HARNESS_PG_CACHE_TEMPLATES` (8) templates within `HARNESS_PG_CACHE_MAX_MB` (512).
 //! Two runs saving at once: the last swap wins and the loser's template is rebuilt
-//! by a later run; it is a cache. Delete the cache directory to reset it.
+//! by a later run; it is a cache. `harness cache clean` empties it.
 //!
 //! Runtime: the postmaster is started directly (not through `pg_ctl`) with
 //! durability off, a unix socket in the run directory and a free port on 127.0.0.1,
@@ -45,8 +49,20 @@ pub const SUPERUSER: &str = "postgres";
 /// Databases kept when a cluster is saved back to the cache.
 pub const TEMPLATE_PREFIX: &str = "harness_tpl_";
 
-/// How many templates the cache keeps (the newest).
+/// How many templates the cache keeps (the newest); `HARNESS_PG_CACHE_TEMPLATES`.
 const CACHED_TEMPLATES: i64 = 8;
+
+/// The templates' total size the cache keeps, in MB; `HARNESS_PG_CACHE_MAX_MB`.
+const CACHE_MAX_MB: i64 = 512;
+
+/// A positive whole number from the environment, else `default`.
+fn cache_limit(var: &str, default: i64) -> i64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
 
 /// A running embedded cluster. Dropping the last reference stops it and removes
 /// its directory; so does process exit, a fatal signal, or the next run's sweep.
@@ -62,6 +78,8 @@ pub struct Cluster {
     log: PathBuf,
     /// Serialises saves to the cache from this process.
     saving: Mutex<()>,
+    /// Started by a fresh initdb whose output is not in the cache yet.
+    unsaved: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -82,9 +100,11 @@ impl Cluster {
         let cache = Cache::for_version(&bins.version)?;
         let run = RunDir::create("run")?;
         let data = run.path.join("data");
-        let result = cache
-            .materialize(&bins, user, &data)
-            .and_then(|()| launch(&bins, user, &run, &data, &[]));
+        let mut fresh = false;
+        let result = cache.materialize(&bins, user, &data).and_then(|initdb| {
+            fresh = initdb;
+            launch(&bins, user, &run, &data, &[])
+        });
         let (postmaster, port, log) = match result {
             Ok(ok) => ok,
             Err(e) => {
@@ -102,6 +122,7 @@ impl Cluster {
             port,
             log,
             saving: Mutex::new(()),
+            unsaved: std::sync::atomic::AtomicBool::new(fresh),
         });
         let as_cleanup: Arc<dyn Cleanup> = cluster.clone();
         cleanup::register(&as_cleanup);
@@ -163,27 +184,58 @@ impl Cluster {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(mut pm) = taken {
-            shutdown(&mut pm.child, libc::SIGQUIT);
+            // A cluster from a fresh initdb that saved no template fills the cache
+            // now (shut down cleanly first), unless the process ends on a signal.
+            let store = self
+                .unsaved
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+                && !cleanup::signalled();
+            shutdown(
+                &mut pm.child,
+                if store { libc::SIGINT } else { libc::SIGQUIT },
+            );
             spares::cluster_stopped();
+            if store {
+                let data = self.run.path.join("data");
+                let stored = trim_wal(&self.bins, self.user, &data)
+                    .and_then(|()| self.cache.store_if_empty(&data));
+                if let Err(e) = stored {
+                    log::warn!(target: "harness.pg", "{}", e.wrap("While saving the embedded cluster cache"));
+                }
+            }
         }
         self.run.remove();
     }
 
-    /// Saves the templates of this cluster into the cache (see the module doc).
+    /// Saves the templates of this cluster into the cache (see the module doc):
+    /// an online copy now, then its pruning and the swap into the cache on a
+    /// background thread (the run goes on; its exit waits for it).
     pub fn save_templates(&self) -> Result<()> {
         let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-        let _timing = crate::timings::span("template save to cache");
-        let started = Instant::now();
+        let _timing = crate::timings::span("template copy for the cache");
         let stage = RunDir::create("stage")?;
-        let result = self.save_through(&stage);
-        stage.remove();
-        log::debug!(target: "harness.pg", "saved templates to the cache in {:?}", started.elapsed());
-        result.map_err(|e| e.wrap("While saving templates to the embedded cluster cache"))
+        let data = stage.path.join("data");
+        if let Err(e) = self.base_backup(&data) {
+            stage.remove();
+            return Err(e.wrap("While saving templates to the embedded cluster cache"));
+        }
+        let (bins, user, dir) = (self.bins.clone(), self.user, self.cache.dir.clone());
+        // This save fills the cache: nothing left to store at stop.
+        self.unsaved
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        background::spawn("template save to cache", move || {
+            let started = Instant::now();
+            let result = finish_save(&bins, user, &Cache { dir }, &stage, &data);
+            stage.remove();
+            log::debug!(target: "harness.pg", "saved templates to the cache in {:?}", started.elapsed());
+            result.map_err(|e| e.wrap("While saving templates to the embedded cluster cache"))
+        });
+        Ok(())
     }
 
-    fn save_through(&self, stage: &RunDir) -> Result<()> {
-        let data = stage.path.join("data");
-        make_private_dir(&data, self.user)?;
+    /// `pg_basebackup` of the running cluster into `data`.
+    fn base_backup(&self, data: &Path) -> Result<()> {
+        make_private_dir(data, self.user)?;
         let mut cmd = proc::command(&self.bins.tool("pg_basebackup"), self.user);
         cmd.arg("-h")
             .arg(self.socket_dir())
@@ -192,44 +244,9 @@ impl Cluster {
             .arg("-U")
             .arg(SUPERUSER)
             .arg("-D")
-            .arg(&data)
+            .arg(data)
             .args(["-X", "stream", "-c", "fast", "--no-sync"]);
         proc::run(cmd, "pg_basebackup")?;
-        let (mut pm, port, _log) = launch(&self.bins, self.user, stage, &data, &[])?;
-        let pruned = prune_to_templates(port);
-        shutdown(&mut pm.child, libc::SIGINT);
-        pruned?;
-        for leftover in ["backup_manifest", "backup_label.old", "postmaster.opts"] {
-            let _ = std::fs::remove_file(data.join(leftover));
-        }
-        self.trim_wal(&data)?;
-        self.cache.replace(&data)
-    }
-
-    /// After a clean shutdown only the WAL segment holding the last checkpoint is
-    /// needed; the others are recycled spares, 16 MB each, that every start copies.
-    fn trim_wal(&self, data: &Path) -> Result<()> {
-        let mut cmd = proc::command(&self.bins.tool("pg_controldata"), self.user);
-        cmd.arg("-D").arg(data);
-        let out = proc::run(cmd, "pg_controldata")?;
-        let keep = out.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            (k.trim() == "Latest checkpoint's REDO WAL file").then(|| v.trim().to_string())
-        });
-        let clean = out.lines().any(|l| {
-            l.starts_with("Database cluster state:") && l.trim_end().ends_with("shut down")
-        });
-        let (Some(keep), true) = (keep, clean) else {
-            return Ok(());
-        };
-        let wal = data.join("pg_wal");
-        for entry in std::fs::read_dir(&wal)?.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let segment = name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit());
-            if segment && name != keep {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
         Ok(())
     }
 
@@ -251,6 +268,101 @@ impl Drop for Cluster {
     }
 }
 
+/// The rest of a save, on a copy of the cluster: start it, keep only the templates,
+/// shut it down cleanly, drop recycled WAL and swap it into the cache. Saves of one
+/// process take turns (the later copy holds every template the earlier one did).
+fn finish_save(
+    bins: &Bins,
+    user: Option<RunAs>,
+    cache: &Cache,
+    stage: &RunDir,
+    data: &Path,
+) -> Result<()> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut pm, port, _log) = launch(bins, user, stage, data, &[])?;
+    let pruned = prune_to_templates(port);
+    shutdown(&mut pm.child, libc::SIGINT);
+    pruned?;
+    for leftover in ["backup_manifest", "backup_label.old", "postmaster.opts"] {
+        let _ = std::fs::remove_file(data.join(leftover));
+    }
+    trim_wal(bins, user, data)?;
+    cache.replace(data)
+}
+
+/// After a clean shutdown only the WAL segment holding the last checkpoint is
+/// needed; the others are recycled spares, 16 MB each, that every start copies.
+fn trim_wal(bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
+    let mut cmd = proc::command(&bins.tool("pg_controldata"), user);
+    cmd.arg("-D").arg(data);
+    let out = proc::run(cmd, "pg_controldata")?;
+    let keep = out.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == "Latest checkpoint's REDO WAL file").then(|| v.trim().to_string())
+    });
+    let clean = out
+        .lines()
+        .any(|l| l.starts_with("Database cluster state:") && l.trim_end().ends_with("shut down"));
+    let (Some(keep), true) = (keep, clean) else {
+        return Ok(());
+    };
+    let wal = data.join("pg_wal");
+    for entry in std::fs::read_dir(&wal)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let segment = name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit());
+        if segment && name != keep {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+pub mod background {
+    //! Cache writes off the critical path: each runs on its own thread; the process
+    //! waits for them before it exits normally ([`wait`]), not on a signal.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+    /// Runs `work` on a thread; a failure costs the next run a rebuild and is logged.
+    pub(super) fn spawn(
+        what: &'static str,
+        work: impl FnOnce() -> crate::core::Result<()> + Send + 'static,
+    ) {
+        PENDING.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
+            .name("harness-pg-cache".into())
+            .spawn(move || {
+                // Behind the examples: the copies and the tools it runs are niced.
+                // SAFETY: setpriority on this thread's id.
+                unsafe {
+                    libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+                }
+                let result = {
+                    let _timing = crate::timings::span(what);
+                    work()
+                };
+                if let Err(e) = result {
+                    log::warn!(target: "harness.pg", "{e}");
+                }
+                PENDING.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            PENDING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits (at most `limit`) for the cache writes in progress.
+    pub fn wait(limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while PENDING.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 /// Drops every database but the templates and the system ones, then checkpoints.
 fn prune_to_templates(port: u16) -> Result<()> {
     let mut client = postgres::Config::new()
@@ -262,22 +374,27 @@ fn prune_to_templates(port: u16) -> Result<()> {
         .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))?;
     // Everything but the templates goes, and templates beyond the newest few (by
     // oid, which grows with creation) so the cache stays small as deploys change.
+    // Beyond the newest few, or past the size cap (the newest is always kept).
     let rows = client.query(
         "SELECT datname FROM ( \
            SELECT datname, left(datname, length($1)) = $1 AS is_template, \
-                  row_number() OVER (PARTITION BY left(datname, length($1)) = $1 \
-                                     ORDER BY oid DESC) AS newness \
+                  row_number() OVER w AS newness, \
+                  (sum(pg_catalog.pg_database_size(oid)) OVER w)::bigint AS upto \
            FROM pg_catalog.pg_database \
-           WHERE datname NOT IN ('postgres', 'template0', 'template1')) AS d \
-         WHERE NOT is_template OR newness > $2",
-        &[&TEMPLATE_PREFIX, &CACHED_TEMPLATES],
+           WHERE datname NOT IN ('postgres', 'template0', 'template1') \
+           WINDOW w AS (PARTITION BY left(datname, length($1)) = $1 ORDER BY oid DESC)) AS d \
+         WHERE NOT is_template OR newness > $2 OR (newness > 1 AND upto > $3)",
+        &[
+            &TEMPLATE_PREFIX,
+            &cache_limit("HARNESS_PG_CACHE_TEMPLATES", CACHED_TEMPLATES),
+            &(cache_limit("HARNESS_PG_CACHE_MAX_MB", CACHE_MAX_MB) << 20),
+        ],
     )?;
     for row in rows {
-        let name: String = row.get(0);
-        client.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            super::quote_ident(&name)
-        ))?;
+        let name = super::quote_ident(row.get(0));
+        // A template refuses DROP until it is unmarked.
+        client.batch_execute(&format!("ALTER DATABASE {name} WITH IS_TEMPLATE false"))?;
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
     }
     client.batch_execute("CHECKPOINT")?;
     Ok(())
@@ -289,19 +406,73 @@ struct Cache {
     dir: PathBuf,
 }
 
+/// The root of the cluster cache (one directory per server version under it).
+pub fn cache_root() -> Result<PathBuf> {
+    Ok(match std::env::var_os("HARNESS_PG_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
+            (Some(xdg), _) if !xdg.is_empty() => PathBuf::from(xdg).join("harness/pg"),
+            (_, Some(home)) if !home.is_empty() => PathBuf::from(home).join(".cache/harness/pg"),
+            _ => cleanup::work_root()?.join("cache"),
+        },
+    })
+}
+
+/// `harness cache clean`: removes the cluster cache (initdb output and saved
+/// templates) and its spare copies waiting in the work directory. Safe while other
+/// runs start: each version is removed under its exclusive lock, and a spare is
+/// renamed away before it is deleted (a start that claimed it first keeps it).
+/// Running clusters are not touched (they run from copies). Returns what was removed.
+pub fn clean_cache() -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let root = cache_root()?;
+    if root.is_dir() {
+        for entry in std::fs::read_dir(&root)?.flatten() {
+            let cache = Cache { dir: entry.path() };
+            if !cache.dir.is_dir() {
+                continue;
+            }
+            let _exclusive = cache.lock(libc::LOCK_EX)?;
+            std::fs::remove_dir_all(&cache.dir)
+                .map_err(|e| io_error("Cannot remove:", &cache.dir, e))?;
+        }
+        std::fs::remove_dir_all(&root).map_err(|e| io_error("Cannot remove:", &root, e))?;
+        removed.push(root.clone());
+    }
+    // Spares of this cache: the work root's `cache-<id>` file names the cache
+    // directory whose spares are `spare-<id>-*`.
+    let work = cleanup::work_root()?;
+    let entries: Vec<_> = std::fs::read_dir(&work)?.flatten().collect();
+    for marker in &entries {
+        let name = marker.file_name().to_string_lossy().into_owned();
+        let Some(id) = name.strip_prefix("cache-") else {
+            continue;
+        };
+        let named = std::fs::read_to_string(marker.path()).unwrap_or_default();
+        if !Path::new(named.trim()).starts_with(&root) {
+            continue;
+        }
+        let prefix = format!("spare-{id}-");
+        for (n, spare) in entries.iter().enumerate() {
+            if !spare.file_name().to_string_lossy().starts_with(&prefix) {
+                continue;
+            }
+            let away = work.join(format!(".clean-{}-{n}", std::process::id()));
+            if std::fs::rename(spare.path(), &away).is_ok() {
+                let _ = std::fs::remove_dir_all(&away);
+                removed.push(spare.path());
+            }
+        }
+        if std::fs::remove_file(marker.path()).is_ok() {
+            removed.push(marker.path());
+        }
+    }
+    Ok(removed)
+}
+
 impl Cache {
     fn for_version(version: &str) -> Result<Cache> {
-        let root = match std::env::var_os("HARNESS_PG_CACHE") {
-            Some(dir) => PathBuf::from(dir),
-            None => match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
-                (Some(xdg), _) if !xdg.is_empty() => PathBuf::from(xdg).join("harness/pg"),
-                (_, Some(home)) if !home.is_empty() => {
-                    PathBuf::from(home).join(".cache/harness/pg")
-                }
-                _ => cleanup::work_root()?.join("cache"),
-            },
-        };
-        let dir = root.join(version);
+        let dir = cache_root()?.join(version);
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -355,26 +526,41 @@ impl Cache {
     /// Fills `data` with a copy of the cached cluster, running initdb into the cache
     /// first when it is empty. The cached directory only ever appears by rename, so
     /// its presence means it is complete.
-    fn materialize(&self, bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
+    fn materialize(&self, bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<bool> {
         if spares::claim(self, data) {
-            return Ok(());
+            return Ok(false);
         }
         {
             let _shared = self.lock(libc::LOCK_SH)?;
             if self.data().is_dir() {
-                return copy_tree(&self.data(), data, user);
+                return copy_tree(&self.data(), data, user).map(|()| false);
             }
         }
+        let exclusive = self.lock(libc::LOCK_EX)?;
+        if self.data().is_dir() {
+            return copy_tree(&self.data(), data, user).map(|()| false);
+        }
+        // initdb straight into this cluster's directory; the cache is filled later,
+        // off the critical path: by the first template save, or at stop (see
+        // [`Cluster::stop`]) when the run saved none. Other starters meanwhile run
+        // their own initdb rather than wait.
+        drop(exclusive);
+        initdb(bins, user, data)?;
+        Ok(true)
+    }
+
+    /// Stores a cleanly shut down cluster as the cache, unless one appeared.
+    fn store_if_empty(&self, data: &Path) -> Result<()> {
         let _exclusive = self.lock(libc::LOCK_EX)?;
         if self.data().is_dir() {
-            return copy_tree(&self.data(), data, user);
+            return Ok(());
         }
-        initdb(bins, user, data)?;
         let staged = self.dir.join(format!("data.new-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staged);
-        copy_tree(data, &staged, user)?;
+        copy_tree(data, &staged, None)?;
         std::fs::rename(&staged, self.data())
-            .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))
+            .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))?;
+        self.bump_generation()
     }
 
     /// Swaps `data` (a cleanly shut down cluster) in as the cached cluster.

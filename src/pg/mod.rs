@@ -15,6 +15,7 @@ pub mod cleanup;
 pub mod clusters;
 pub mod docker;
 pub mod embedded;
+pub mod marker;
 pub mod proc;
 pub mod rexurl;
 mod template;

@@ -48,6 +48,8 @@ impl Server {
         build: impl FnOnce(&Server, &str) -> Result<()>,
     ) -> Result<String> {
         let name = template_name(key);
+        // Held by this run from now on: a run ending elsewhere will not drop it.
+        super::marker::hold(self, &name)?;
         let mut admin = self.connect("postgres")?;
         if exists(&mut admin, &name)? {
             return Ok(name);
@@ -86,8 +88,11 @@ impl Server {
         );
         self.drop_database(&temp)?;
         self.create_database(&temp, None)?;
-        if let Err(e) = build(self, &temp) {
+        // The mark stays with the database when it is renamed to `name`.
+        let built = super::marker::mark(self, &temp).and_then(|()| build(self, &temp));
+        if let Err(e) = built {
             let _ = self.drop_database(&temp);
+            super::marker::forget(self, &temp);
             return Err(e);
         }
         let mut finish = || -> Result<()> {
@@ -98,9 +103,11 @@ impl Server {
             ))?;
             Ok(())
         };
-        finish().inspect_err(|_| {
+        let finished = finish().inspect_err(|_| {
             let _ = self.drop_database(&temp);
-        })?;
+        });
+        super::marker::forget(self, &temp);
+        finished?;
         Ok(true)
     }
 

@@ -126,7 +126,7 @@ impl Provisioner {
         }
         let deploying = crate::timings::span("application deploy");
         let hash = crate::deploy::application_hash(dir)?;
-        let key = format!("harness_tpl_{db_name}_{hash}");
+        let key = format!("{db_name}_{hash}");
         let template = server.ensure_template(&key, |server, db| {
             let mut client = server.connect(db)?;
             crate::deploy::deploy_application(&mut client, dir)
@@ -142,11 +142,19 @@ impl Provisioner {
             let _timing = crate::timings::span("template clone");
             server.clone_database(&template, &name)?;
         }
+        if let Err(e) = crate::pg::marker::mark(server, &name) {
+            let _ = server.drop_database(&name);
+            return Err(e);
+        }
         let db = Database {
             server: server.clone(),
             name,
         };
         self.created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(db.clone());
+        live()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(db.clone());
@@ -168,8 +176,63 @@ impl Provisioner {
         let _timing = crate::timings::span("drop databases");
         for db in created {
             let _ = db.server.drop_database(&db.name);
+            crate::pg::marker::forget(&db.server, &db.name);
+            live()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|d| d.name != db.name);
         }
     }
+}
+
+/// The application databases created and not yet dropped, process-wide.
+fn live() -> &'static Mutex<Vec<Database>> {
+    static LIVE: Mutex<Vec<Database>> = Mutex::new(Vec::new());
+    &LIVE
+}
+
+/// Drops every application database still live and the marts its inventory names
+/// (on the same server), sessions or not: for an interrupted run. The embedded
+/// clusters go with the process; this matters on a server the harness does not own.
+pub fn drop_live_databases() {
+    let dbs = std::mem::take(&mut *live().lock().unwrap_or_else(|e| e.into_inner()));
+    // A server of the harness's own (embedded, docker) goes away whole.
+    for db in dbs
+        .iter()
+        .filter(|db| crate::pg::marker::applies(&db.server))
+    {
+        drop_with_marts(&db.server, &db.name);
+    }
+    crate::pg::marker::finish();
+}
+
+/// Drops what runs killed before their end left on `server` (databases marked by
+/// [`crate::pg::marker`] that no live run holds), with the marts their inventories
+/// name; returns the names of the databases dropped.
+pub fn sweep_leftovers(server: &Server) -> Result<Vec<String>> {
+    crate::pg::marker::sweep(server, drop_with_marts)
+}
+
+/// Drops the marts the inventory of application database `name` records (those on
+/// `server`), then the database.
+pub fn drop_with_marts(server: &Server, name: &str) {
+    let marts: Vec<String> = server
+        .connect(name)
+        .and_then(|mut c| {
+            let rows = c.query(
+                "SELECT name FROM rexmart_inventory WHERE name IS NOT NULL",
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+        .unwrap_or_default();
+    for mart in marts {
+        if mart != name {
+            let _ = server.drop_database(&mart);
+        }
+    }
+    // Also right for a template (which refuses connections and DROP until unmarked).
+    let _ = server.drop_template(name);
 }
 
 /// Makes sure database `name` exists on `server` and has the application deployed.

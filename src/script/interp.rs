@@ -1026,11 +1026,6 @@ impl Interpreter {
             FrameKind::Function | FrameKind::Comp => f.locals.clone(),
             _ => f.enclosing.clone(),
         };
-        // A class's `__module__` is the `__name__` of the module defining it.
-        let module = match f.globals.get("__name__") {
-            Some(Value::Str(m)) => m,
-            _ => "__main__".into(),
-        };
         let scope = Scope::new(None);
         let frame = Frame {
             kind: FrameKind::Class,
@@ -1055,9 +1050,6 @@ impl Interpreter {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         attrs.sort_by(|a, b| a.0.cmp(&b.0));
-        if !attrs.iter().any(|(k, _)| k == "__module__") {
-            attrs.insert(0, ("__module__".to_string(), Value::Str(module.clone())));
-        }
         // The metaclass: the one given, else the most derived of the bases'.
         let meta = match explicit_meta {
             Some(m) => Some(m),
@@ -1074,7 +1066,11 @@ impl Interpreter {
             Some(m) => {
                 // `M(name, bases, namespace, **kwargs)`, as CPython does.
                 let mut ns = Dict::new();
-                ns.set_str("__module__", Value::Str(module.clone()));
+                let module = match self.frame().globals.get("__name__") {
+                    Some(Value::Str(m)) => Value::Str(m),
+                    _ => Value::str("__main__"),
+                };
+                ns.set_str("__module__", module);
                 ns.set_str("__qualname__", Value::Str(name.clone()));
                 for (k, v) in attrs {
                     ns.set_str(&k, v);
@@ -1106,14 +1102,19 @@ impl Interpreter {
         if bases.is_empty() {
             bases.push(self.types.object.clone());
         }
-        // `__module__` from the class body (the defining module's `__name__`).
+        // A class's `__module__`: the namespace's, else the `__name__` of the
+        // module defining it.
         let module = attrs
             .iter()
             .find_map(|(k, v)| match (k.as_str(), v) {
-                ("__module__", Value::Str(m)) => Some(m.to_string()),
+                ("__module__", Value::Str(m)) => Some(m.clone()),
                 _ => None,
             })
-            .unwrap_or_else(|| "__main__".to_string());
+            .or_else(|| match self.frame().globals.get("__name__") {
+                Some(Value::Str(m)) => Some(m),
+                _ => None,
+            })
+            .unwrap_or_else(|| "__main__".into());
         let cls = Class::new(name, &module, bases);
         for (k, v) in attrs {
             match (k.as_str(), v) {

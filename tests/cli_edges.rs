@@ -349,7 +349,7 @@ fn tables_escape_control_characters_and_align_wide_ones() {
             &t,
             &[
                 "submit",
-                "demo_fast",
+                "harness_noop",
                 "{}",
                 "--owner",
                 owner,
@@ -398,7 +398,7 @@ fn tables_escape_control_characters_and_align_wide_ones() {
 fn a_long_rejected_payload_is_quoted_in_part() {
     let t = app_with_params();
     let payload = format!("{{\"x\": \"{}\"", "a".repeat(120_000));
-    let out = harness(&t, &["submit", "demo_fast", &payload]);
+    let out = harness(&t, &["submit", "harness_noop", &payload]);
     let err = text(&out.stderr);
     refused(
         &out,

@@ -2,7 +2,8 @@
 # of rex.mart's MartAccessPermissions or MartQuota here is what `top()` answers for
 # this application, and what every mart creation of it consults.
 
-from rex.mart import Mart, MartAccessPermissions, MartQuota
+from rex.core import StrVal
+from rex.mart import Mart, MartAccessPermissions, MartQuota, Processor
 
 
 # The definitions every user may see; the owner `test` sees them all.
@@ -46,3 +47,26 @@ class DemoMartQuota(MartQuota):
         if owner == 'test':
             return []
         return MartQuota.reap_marts(owner, definition)
+
+
+# Two processors that do nothing: definitions of the demo name them to show how a
+# processor's options are declared and checked.
+
+class MyProcessor(Processor):
+    name = 'myproc'
+
+    def execute(self, options, interface):
+        return None
+
+
+class OtherProcessor(Processor):
+    name = 'otherproc'
+
+    # `foo` must be given; `bar` may be left out (then None).
+    options = (
+        ('foo', StrVal()),
+        ('bar', StrVal(), None),
+    )
+
+    def execute(self, options, interface):
+        return None

@@ -45,8 +45,8 @@ fn submit_jobs_and_task() {
         owner: Some("carol".into()),
         title: None,
     };
-    assert_eq!(submit::run(&args("demo_fast", "{\"a\": [1, 2]}")), 0);
-    assert_eq!(submit::run(&args("demo_fast", "{not json")), 2);
+    assert_eq!(submit::run(&args("harness_noop", "{\"a\": [1, 2]}")), 0);
+    assert_eq!(submit::run(&args("harness_noop", "{not json")), 2);
     let payload: serde_json::Value = db
         .query_one("SELECT payload FROM job WHERE code = 3", &[])
         .unwrap()
@@ -256,7 +256,7 @@ fn worker_deploys_an_empty_database() {
         .args([
             "submit", "--apps", APPS, "--app", "jobtest", "--pg-url", &url,
         ])
-        .args(["demo_fast", "{}"])
+        .args(["harness_noop", "{}"])
         .output()
         .unwrap();
     assert_eq!(

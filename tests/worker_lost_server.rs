@@ -271,7 +271,7 @@ fn the_worker_rides_out_a_restart_of_its_server() {
         n == 0
     });
     // New work is served: a job, and a task (the task worker was restarted).
-    let fast = submit(&mut db, "demo_fast", "{}");
+    let fast = submit(&mut db, "harness_noop", "{}");
     let out = Command::new(BIN)
         .args([
             "task",

@@ -154,6 +154,30 @@ struct Done {
     report: FileReport,
 }
 
+impl Done {
+    /// A file that could not be replayed: nothing counted, `message` reported.
+    fn unusable(
+        index: usize,
+        output: Vec<u8>,
+        display: String,
+        clock: Instant,
+        message: &str,
+    ) -> Done {
+        Done {
+            index,
+            output,
+            error: Some(message.to_string()),
+            tally: Tally::default(),
+            stopped: false,
+            report: FileReport {
+                display,
+                seconds: clock.elapsed().as_secs_f64(),
+                outcome: FileOutcome::Unusable(message.to_string()),
+            },
+        }
+    }
+}
+
 /// Run `harness run`; returns the process exit status.
 pub fn run(args: &RunArgs) -> i32 {
     let started = Instant::now();
@@ -385,20 +409,7 @@ fn run_target(
     });
     let (text, examples) = match loaded {
         Ok(x) => x,
-        Err(err) => {
-            return Done {
-                index,
-                output: take(sink),
-                error: Some(err.to_string()),
-                tally: Tally::default(),
-                stopped: false,
-                report: FileReport {
-                    display,
-                    seconds: clock.elapsed().as_secs_f64(),
-                    outcome: FileOutcome::Unusable(err.to_string()),
-                },
-            };
-        }
+        Err(err) => return Done::unusable(index, take(sink), display, clock, &err.to_string()),
     };
     let name = doctest::test_name(&target.path, &display);
     let mut exec = interpreter::spawn(&target.path, args, clusters);
@@ -413,20 +424,7 @@ fn run_target(
     let result = match ran {
         Ok(r) => r,
         // run_examples itself reports no file errors once the file parsed.
-        Err(err) => {
-            return Done {
-                index,
-                output: take(sink),
-                error: Some(err.to_string()),
-                tally: Tally::default(),
-                stopped: false,
-                report: FileReport {
-                    display,
-                    seconds: clock.elapsed().as_secs_f64(),
-                    outcome: FileOutcome::Unusable(err.to_string()),
-                },
-            };
-        }
+        Err(err) => return Done::unusable(index, take(sink), display, clock, &err.to_string()),
     };
     if args.update {
         let _ = sink.write_all(

@@ -6,11 +6,13 @@
 use super::app::{open, project};
 use super::spec::{ArgSpec, OptSpec, TaskSpec};
 use super::{log, stamped, Fatal, Invocation, TaskResult};
+use crate::bindings::app_rules::ScriptRules;
 use crate::core::app::App;
 use crate::core::yaml::{Node, NodeValue};
 use crate::core::{Error, Result};
 use crate::mart::cluster::Cluster;
 use crate::mart::inventory::{self, Mart};
+use crate::mart::rules::with_rules;
 use crate::mart::runlist::RunListEntry;
 use crate::mart::{CreateOptions, Definitions, MartCreator};
 use std::io::{BufRead, Write};
@@ -241,24 +243,26 @@ fn read_runlist(path: &str) -> std::result::Result<String, String> {
     })
 }
 
+/// One entry, under the application's rules (its Python quota and processors).
 fn execute(app: &App, entry: &RunListEntry) -> Result<()> {
-    print!(
-        "{}",
-        stamped(&format!(
-            "Starting Mart creation for owner={}, definition={}",
-            entry.owner, entry.definition
-        ))
-    );
-    let creator = MartCreator::new(app, &entry.owner, &entry.definition)?;
-    let options = CreateOptions {
-        purge_on_failure: entry.purge_on_failure,
-        leave_incomplete: entry.leave_incomplete,
-    };
-    creator
-        .create(options, &entry.parameters, &mut |m| {
-            print!("{}", stamped(m))
-        })
-        .map(|_| ())
+    with_rules(&ScriptRules, app, |rules| {
+        print!(
+            "{}",
+            stamped(&format!(
+                "Starting Mart creation for owner={}, definition={}",
+                entry.owner, entry.definition
+            ))
+        );
+        let creator = MartCreator::new(app, &entry.owner, &entry.definition)?;
+        let options = CreateOptions {
+            purge_on_failure: entry.purge_on_failure,
+            leave_incomplete: entry.leave_incomplete,
+        };
+        let log = &mut |m: &str| print!("{}", stamped(m));
+        creator
+            .create_with(options, &entry.parameters, log, rules.quota)
+            .map(|_| ())
+    })
 }
 
 const BAD_REFERENCE: &str =

@@ -165,13 +165,16 @@ fn worker_jobs_and_tasks_follow_the_python_quota_and_run_python_processors() {
         assert!(db_exists(&t.app.hosting, name), "{name}");
     }
     // The facet of alice's second job: the processors ran, the Python one logged.
-    let facet: String = db
-        .query_one(
-            "SELECT log FROM job_rexmart_create JOIN job ON job.id = job_id WHERE code = $1",
-            &[&jobs[1].0],
-        )
-        .unwrap()
-        .get(0);
+    let facet_of = |code: i64| -> String {
+        t.client()
+            .query_one(
+                "SELECT log FROM job_rexmart_create JOIN job ON job.id = job_id WHERE code = $1",
+                &[&code],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let facet = facet_of(jobs[1].0);
     let lines: Vec<String> = facet.lines().map(str::to_string).collect();
     let expected = processor_lines(&all[0].2);
     assert!(
@@ -179,14 +182,7 @@ fn worker_jobs_and_tasks_follow_the_python_quota_and_run_python_processors() {
         "{facet}"
     );
     // The refused job's facet is written, empty (the quota is asked first).
-    let refused: String = db
-        .query_one(
-            "SELECT log FROM job_rexmart_create JOIN job ON job.id = job_id WHERE code = $1",
-            &[&jobs[4].0],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(refused, "");
+    assert_eq!(facet_of(jobs[4].0), "");
 
     // The task worker: a creation for bob, a refused one for cmdtest.
     for payload in [
@@ -222,9 +218,9 @@ fn worker_jobs_and_tasks_follow_the_python_quota_and_run_python_processors() {
         "{log}"
     );
     assert!(
-        log.contains(&format!(
+        log.contains(
             "ERROR:MartCreateWorker:An unhandled exception occurred while processing the payload\n"
-        )) && log.contains(&format!("rex.core.Error: {REFUSED}\n")),
+        ) && log.contains(&format!("rex.core.Error: {REFUSED}\n")),
         "{log}"
     );
     assert!(!owners(&t).contains(&"cmdtest".to_string()));

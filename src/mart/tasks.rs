@@ -29,24 +29,30 @@ fn prepare<'a>(
     Ok((creator, options, entry))
 }
 
+/// `new(rules)`: creating under the rules `rules` supplies; `default()`: under
+/// rex's own rules (no application code).
+macro_rules! under_rules {
+    ($creator:ident) => {
+        impl $creator {
+            pub fn new(rules: Arc<dyn RulesSource>) -> $creator {
+                $creator { rules }
+            }
+        }
+
+        impl Default for $creator {
+            fn default() -> Self {
+                $creator::new(Arc::new(DefaultRules))
+            }
+        }
+    };
+}
+
 /// asynctask worker `rexmart_create`; logs as `MartCreateWorker`.
 pub struct MartCreateWorker {
     rules: Arc<dyn RulesSource>,
 }
 
-impl MartCreateWorker {
-    /// The worker creating under the rules `rules` supplies.
-    pub fn new(rules: Arc<dyn RulesSource>) -> MartCreateWorker {
-        MartCreateWorker { rules }
-    }
-}
-
-/// Under rex's own rules (no application code).
-impl Default for MartCreateWorker {
-    fn default() -> Self {
-        MartCreateWorker::new(Arc::new(DefaultRules))
-    }
-}
+under_rules!(MartCreateWorker);
 
 impl Worker for MartCreateWorker {
     fn name(&self) -> &str {
@@ -90,19 +96,7 @@ pub struct MartCreateExecutor {
     rules: Arc<dyn RulesSource>,
 }
 
-impl MartCreateExecutor {
-    /// The executor creating under the rules `rules` supplies.
-    pub fn new(rules: Arc<dyn RulesSource>) -> MartCreateExecutor {
-        MartCreateExecutor { rules }
-    }
-}
-
-/// Under rex's own rules (no application code).
-impl Default for MartCreateExecutor {
-    fn default() -> Self {
-        MartCreateExecutor::new(Arc::new(DefaultRules))
-    }
-}
+under_rules!(MartCreateExecutor);
 
 impl Executor for MartCreateExecutor {
     fn job_type(&self) -> &str {

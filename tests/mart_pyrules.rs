@@ -1,6 +1,6 @@
 //! An application's mart rules written in Python apply outside transcripts too:
 //! `harness worker` (the `rexmart_create` job executor and task worker, in worker
-//! threads) and `harness create` run the demo's `DemoMartQuota` (owner `cmdtest`
+//! threads), `harness create` and `rex mart-create` run the demo's `DemoMartQuota` (owner `cmdtest`
 //! may not create `some_more_data`; the marts of `test` are never reaped) and the
 //! processors of its Python module. The application is a copy of the demo with one
 //! more definition, `pyproc` (a quota of one mart per owner, the demo's `myproc`
@@ -338,4 +338,50 @@ fn transcript_jobs_follow_the_python_quota_and_run_python_processors() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.ends_with("10 passed, 0 failed\n"), "{text}");
+}
+
+/// `rex mart-create` (as `harness ctl`), outside a transcript.
+fn ctl_create(t: &TestApp, owner: &str, definition: &str) -> Output {
+    Command::new(BIN)
+        .args(["ctl", "mart-create", "--owner", owner])
+        .args(["--definition", definition])
+        .arg(format!("--set=mart_name_prefix={}", t.prefix))
+        .env("REX_PROJECT", "rex.mart_demo")
+        .env("HARNESS_APPS", t.app_root())
+        .env("HARNESS_PG_URL", server().url(&t.app.db.name))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn rex_mart_create_follows_the_python_quota_and_runs_python_processors() {
+    let t = app();
+    let out = ctl_create(&t, "alice", "pyproc");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let name = marts(&t).pop().unwrap().2;
+    for line in processor_lines(&name) {
+        assert!(
+            text.lines().any(|l| l.ends_with(&format!(" {line}"))),
+            "{line}\n{text}"
+        );
+    }
+    // Refused: the entry fails (said on stderr), the command goes on (no halt).
+    let out = ctl_create(&t, "cmdtest", "some_more_data");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("Mart creation for Record(owner='cmdtest', definition='some_more_data', "),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("rex.core.Error: {REFUSED}\n")),
+        "{err}"
+    );
+    assert_eq!(owners(&t), ["alice"]);
 }

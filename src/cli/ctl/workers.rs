@@ -276,6 +276,13 @@ fn worker_process(inv: &Invocation, project: &Project, spec: &str, quiet: bool) 
     if quiet {
         log::set_max_level(log::LevelFilter::Off);
     }
+    // The worker's `print` output waits in its interpreter's buffer until the call
+    // ends; a log line first writes what was printed before it, so both reach
+    // stderr in program order, as one unbuffered Python process writes them.
+    crate::core::logging::set_sink(Some(Box::new(|line: &str| {
+        let printed = crate::script::output::take();
+        eprint!("{printed}{line}");
+    })));
     catch_termination();
     let registry = registry(&app)?;
     let worker = registry

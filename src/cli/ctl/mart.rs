@@ -18,19 +18,14 @@ use crate::mart::runlist::RunListEntry;
 use crate::mart::{CreateOptions, Definitions, MartCreator};
 use std::io::{BufRead, Write};
 
+/// An option; one with a value may be repeated.
 fn opt(
     name: &'static str,
     key: Option<char>,
     value_name: Option<&'static str>,
     hint: &'static str,
 ) -> OptSpec {
-    OptSpec {
-        name,
-        key,
-        value_name,
-        plural: value_name.is_some(),
-        hint,
-    }
+    super::spec::opt(name, key, value_name, value_name.is_some(), hint)
 }
 
 pub fn tasks() -> Vec<TaskSpec> {

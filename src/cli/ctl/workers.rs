@@ -357,7 +357,7 @@ impl Schedule {
             format!("worker={}", opt(&self.worker)),
             format!("ctl={}", opt(&self.ctl)),
         ];
-        for f in FIELDS {
+        for &f in FIELDS {
             let v = self.fields.iter().find(|(k, _)| *k == f).map(|(_, v)| v);
             parts.push(format!(
                 "{f}={}",
@@ -391,17 +391,11 @@ impl Schedule {
     }
 }
 
-const FIELDS: [&str; 8] = [
-    "year",
-    "month",
-    "day",
-    "week",
-    "day_of_week",
-    "hour",
-    "minute",
-    "second",
-];
-
+/// The cron fields of a schedule (rex's record fields between `ctl` and the dates).
+const FIELDS: &[&str] = {
+    let (_, rest) = crate::asynctask::settings::SCHEDULE_FIELDS.split_at(2);
+    rest.split_at(8).0
+};
 /// `asynctask_scheduled_workers`, validated.
 pub fn schedules(settings: &Settings) -> Result<Vec<Schedule>> {
     let setting =

@@ -211,16 +211,14 @@ pub fn base_class(it: &mut Interpreter, module: &str, name: &str) -> Result<Rc<C
     }
 }
 
-/// Loads an application's code in a fresh interpreter, to report its errors before
-/// a command uses the application (`harness worker --app`, `create`, ...).
+/// Loads an application's code in this thread's interpreter for it, to report its
+/// errors before a command uses the application (`harness worker --app`, `create`,
+/// ...); the command's later calls on this thread find it loaded.
 pub fn check(app: &App) -> Result<()> {
     if files(&app.name, &app.dir).is_empty() {
         return Ok(());
     }
-    let mut it = Interpreter::new();
-    let session = detached_session(app);
-    super::install(&mut it, &session);
-    load(&mut it, &app.name, &app.dir).map(|_| ())
+    with_interpreter_for(app, |_| Ok(()))
 }
 
 /// Adds the Python executors and task workers of `app` to the given registries:

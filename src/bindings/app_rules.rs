@@ -1,10 +1,14 @@
-//! An application's own mart rules outside a transcript's code: its subclasses of
-//! `rex.mart.MartAccessPermissions` and `MartQuota` (what their `top()` answers) as
-//! the domain's [`AccessPermissions`] and [`QuotaRules`], asked through the
-//! interpreter of the calling thread (the transcript's during a binding call, else
-//! one per thread with the application's code loaded). `harness serve` answers
-//! requests with them (`webob::AppRules`), `rex mart-create` skips definitions and
-//! checks quotas with them. An application without subclasses gets rex's rules
+//! An application's mart rules for any process: its Python subclasses of
+//! `rex.mart.MartAccessPermissions` and `MartQuota` (what their `top()` answers),
+//! and the processors and definers its code registers, on the interpreter of the
+//! calling thread ([`app_code::with_interpreter_for`]: the transcript's during a
+//! binding call, else one per thread with the application's code loaded).
+//!
+//! One mechanism, three users: the web handlers (`webob::AppRules`), the domain's
+//! [`RulesSource`] for worker threads and commands ([`ScriptRules`]: `harness
+//! worker`'s `rexmart_create` job executor and task worker, `harness create`,
+//! `rex mart-create`), and whoever needs the rules for one call
+//! ([`with_app_rules`]). An application without subclasses gets rex's rules
 //! without calling any script.
 
 use super::app_code;
@@ -13,20 +17,34 @@ use crate::core::app::App;
 use crate::core::{Error, Result};
 use crate::mart::inventory::Mart;
 use crate::mart::permissions::{AccessPermissions, DefaultPermissions};
-use crate::mart::quota::QuotaRules;
+use crate::mart::rules::{MartRules, RulesSource};
 use crate::mart::Definitions;
 use crate::script::native::{call_method, reentrant, with_interpreter};
 use crate::script::value::{Args, Class, Value};
+use std::cell::OnceCell;
 use std::rc::Rc;
 
-/// Runs `f` with the rules of `app` (whose definitions are `definitions`); the
-/// interpreter is lent to the rules' calls while `f` runs. Errors: the application's
-/// code could not be loaded or its `top()` failed.
-pub fn with_rules<T>(
+/// The domain's [`RulesSource`] answered by the application's Python code (see
+/// [`with_app_rules`]).
+pub struct ScriptRules;
+
+impl RulesSource for ScriptRules {
+    fn with_rules(&self, app: &App, f: &mut dyn FnMut(&mut MartRules) -> Result<()>) -> Result<()> {
+        with_app_rules(app, None, f)?
+    }
+}
+
+/// Runs `f` with the mart rules of `app`: its own access and quota classes when its
+/// code defines them, and its processors and definers registered on this thread
+/// (the interpreter is lent to `f`, so that they run). `definitions` are the
+/// application's when the caller has them read already; else they are read when
+/// an inherited access rule needs them. Errors: the application's code does not
+/// load, or `top()` raises.
+pub fn with_app_rules<R>(
     app: &App,
-    definitions: &Definitions,
-    f: impl FnOnce(&mut dyn AccessPermissions, &mut dyn QuotaRules) -> T,
-) -> Result<T> {
+    definitions: Option<&Definitions>,
+    f: impl FnOnce(&mut MartRules) -> R,
+) -> Result<R> {
     app_code::with_interpreter_for(app, |it| {
         let m = it
             .import_module("rex.mart")
@@ -51,30 +69,46 @@ pub fn with_rules<T>(
         };
         let (perms, quota) = (top(&perms_base)?, top(&quota_base)?);
         let mut quota = ScriptQuota::new(quota);
+        // The interpreter is lent to the rules, processors and definers `f` calls.
         Ok(match perms {
-            None => reentrant(it, || f(&mut DefaultPermissions, &mut quota)),
+            None => reentrant(it, || {
+                f(&mut MartRules {
+                    access: &mut DefaultPermissions,
+                    quota: &mut quota,
+                })
+            }),
             Some(class) => {
                 let mut access = ScriptPermissions {
                     class,
                     base: perms_base,
                     mart,
-                    definitions,
+                    app,
+                    given: definitions,
+                    read: OnceCell::new(),
                 };
-                reentrant(it, || f(&mut access, &mut quota))
+                reentrant(it, || {
+                    f(&mut MartRules {
+                        access: &mut access,
+                        quota: &mut quota,
+                    })
+                })
             }
         })
     })
 }
 
 /// `MartAccessPermissions` answered by a script class on the lent interpreter. The
-/// rules it inherits from rex's class are followed in Rust with the given
+/// rules it inherits from rex's class are followed in Rust with the application's
 /// definitions (rex's `Mart.definition` would read them again for every mart),
 /// calling the script only for the rules it overrides.
 struct ScriptPermissions<'d> {
     class: Value,
     base: Rc<Class>,
     mart: Rc<Class>,
-    definitions: &'d Definitions,
+    app: &'d App,
+    /// The caller's definitions, else those read on first need.
+    given: Option<&'d Definitions>,
+    read: OnceCell<Definitions>,
 }
 
 impl ScriptPermissions<'_> {
@@ -88,6 +122,16 @@ impl ScriptPermissions<'_> {
             (Some(Value::Descriptor(a)), Some(Value::Descriptor(b))) => !Rc::ptr_eq(&a, &b),
             _ => true,
         }
+    }
+
+    fn definitions(&self) -> Result<&Definitions> {
+        if let Some(d) = self.given {
+            return Ok(d);
+        }
+        if self.read.get().is_none() {
+            let _ = self.read.set(Definitions::for_app(self.app)?);
+        }
+        Ok(self.read.get().expect("set above"))
     }
 
     /// `cls.rule(user, what)` (a mart when `mart` is given), truthy or not.
@@ -118,7 +162,7 @@ impl AccessPermissions for ScriptPermissions<'_> {
             if mart.owner != user {
                 return Ok(false);
             }
-            let definition = self.definitions.get(&mart.definition);
+            let definition = self.definitions()?.get(&mart.definition);
             let v = definition.map_or(Value::None, super::rex_mart::definition_value);
             return self.ask("user_can_access_definition", user, v, None);
         }

@@ -305,12 +305,15 @@ fn open(
         .and_then(|l| l.as_str())
         .unwrap_or("INFO");
     crate::core::logging::set_level(level);
-    crate::mart::Definitions::for_app(&app)
-        .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
-    let executors = Registry::new().with(Arc::new(MartCreateExecutor))?;
-    let workers = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
+    // Jobs and tasks run from the transcript create under the application's rules.
+    let rules = Arc::new(super::app_rules::ScriptRules);
+    let executors = Registry::new().with(Arc::new(MartCreateExecutor::new(rules.clone())))?;
+    let workers = WorkerRegistry::new().with(Arc::new(MartCreateWorker::new(rules)))?;
     let (executors, workers) =
         super::app_code::activate(it, &mut app, overrides, executors, workers)?;
+    // After the code: definitions may name the processors it defines.
+    crate::mart::Definitions::for_app(&app)
+        .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
     Ok(Rc::new(AppHandle {
         app,
         executors,

@@ -48,7 +48,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>, db: &Rc<DbClasse
             // The interpreter is lent to the creation: Python processors and quota
             // rules run on it.
             let result = reentrant(it, || {
-                MartCreateWorker.process_with(&handle.app, &payload, &mut rules)
+                MartCreateWorker::process_with(&handle.app, &payload, &mut rules)
             });
             if let Some(e) = rules.take_error() {
                 return Err(e);

@@ -1037,7 +1037,7 @@ pub(super) fn run_script_processor(
     let lines = log.take();
     let result = match ran {
         None => Err(crate::core::Error::with(
-            "Processor is written in Python and can only run inside a transcript:",
+            "Processor is written in Python and cannot run without its application's interpreter:",
             id,
         )),
         Some(Err(text)) => Err(crate::core::Error::new(text)),

@@ -224,8 +224,9 @@ fn response_class(interp: &Interpreter) -> Rc<crate::script::value::Class> {
         .build()
 }
 
-/// The application's own mart rules for the web handlers ([`app_rules::with_rules`]);
-/// a rule that cannot be asked at all is a `500`.
+/// The application's own mart rules for the web handlers: its subclasses of
+/// `rex.mart.MartAccessPermissions` and `MartQuota`, through the mechanism every
+/// process shares ([`app_rules::with_app_rules`]). A failure to find them is a `500`.
 pub struct AppRules;
 
 impl Rules for AppRules {
@@ -235,8 +236,11 @@ impl Rules for AppRules {
         definitions: &Definitions,
         f: &mut dyn FnMut(&mut Ctx) -> Response,
     ) -> Response {
-        let result = app_rules::with_rules(app, definitions, |access, quota| {
-            f(&mut Ctx { access, quota })
+        let result = app_rules::with_app_rules(app, Some(definitions), |rules| {
+            f(&mut Ctx {
+                access: rules.access,
+                quota: rules.quota,
+            })
         });
         result.unwrap_or_else(|e| {
             log::error!(target: "harness.web", "{e}");

@@ -119,12 +119,14 @@ fn at_least_one(text: &str) -> std::result::Result<usize, String> {
 const LOGGER: &str = "HarnessWorker";
 
 /// The executors and task workers this build knows: rex.mart's `rexmart_create`
-/// (job and task) and the test executors of [`Registry::builtin`]; an application's
-/// Python ones are added when it is opened.
+/// (job and task, creating under the application's own rules and processors) and
+/// the test executors of [`Registry::builtin`]; an application's Python ones are
+/// added when it is opened.
 pub fn builtin() -> Result<(Registry, WorkerRegistry)> {
     use crate::mart::tasks::{MartCreateExecutor, MartCreateWorker};
-    let jobs = Registry::builtin().with(Arc::new(MartCreateExecutor))?;
-    let tasks = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
+    let rules = Arc::new(crate::bindings::app_rules::ScriptRules);
+    let jobs = Registry::builtin().with(Arc::new(MartCreateExecutor::new(rules.clone())))?;
+    let tasks = WorkerRegistry::new().with(Arc::new(MartCreateWorker::new(rules)))?;
     Ok((jobs, tasks))
 }
 

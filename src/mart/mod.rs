@@ -4,6 +4,8 @@
 //! - [`runlist`]: the payload / RunList entry validator;
 //! - [`creator`]: the creation pipeline; [`tasks`]: its worker and job executor;
 //! - [`inventory`], [`purge`], [`quota`], [`sweep`]: the records and their lifecycle;
+//! - [`rules`]: an application's access and quota rules and processors, for the
+//!   work done outside a transcript;
 //! - [`cluster`], [`etl`], [`processors`], [`params`], [`settings`]: the pieces;
 //! - [`ext`]: the adapter onto rex.deploy and HTSQL.
 
@@ -22,6 +24,7 @@ pub mod processors;
 pub mod purge;
 pub mod quota;
 pub mod rc;
+pub mod rules;
 pub mod runlist;
 pub mod settings;
 pub mod sweep;

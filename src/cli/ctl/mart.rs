@@ -6,14 +6,15 @@
 use super::app::{open, project};
 use super::spec::{ArgSpec, OptSpec, TaskSpec};
 use super::{log, stamped, Fatal, Invocation, TaskResult};
+use crate::bindings::app_rules::with_app_rules;
 use crate::core::app::App;
 use crate::core::yaml::{Node, NodeValue};
 use crate::core::repr::py_str_repr;
 use crate::core::{Error, Result};
 use crate::mart::cluster::Cluster;
 use crate::mart::inventory::{self, Mart};
-use crate::mart::permissions::{self, AccessPermissions};
-use crate::mart::quota::QuotaRules;
+use crate::mart::permissions;
+use crate::mart::rules::MartRules;
 use crate::mart::runlist::RunListEntry;
 use crate::mart::{CreateOptions, Definitions, MartCreator};
 use std::io::{BufRead, Write};
@@ -101,13 +102,14 @@ specified for that option.",
 
 fn mart_create(inv: &Invocation) -> TaskResult {
     let app = open(&project(inv, None)?)?;
-    let definitions = Definitions::for_app(&app)?;
-    let runlist = determine_runlist(inv, &definitions)?;
     // The application's MartAccessPermissions and MartQuota decide, as rex's
-    // `.top()` classes do; its code (processors too) is loaded for the creations.
-    crate::bindings::app_rules::with_rules(&app, &definitions, |access, quota| {
+    // `.top()` classes do; its code is loaded first (its definers and processors
+    // serve the definitions and the creations).
+    with_app_rules(&app, None, |rules| {
+        let definitions = Definitions::for_app(&app)?;
+        let runlist = determine_runlist(inv, &definitions)?;
         for entry in &runlist {
-            if let Err(e) = execute(&app, entry, access, quota) {
+            if let Err(e) = execute(&app, entry, rules) {
                 let msg = format!(
                     "Mart creation for {} failed:\n{}",
                     entry.py_repr(),
@@ -273,14 +275,13 @@ fn lexical_absolute(path: &std::path::Path) -> std::path::PathBuf {
     out
 }
 
-/// One RunList entry: skipped when the owner may not use the definition.
-fn execute(
-    app: &App,
-    entry: &RunListEntry,
-    access: &mut dyn AccessPermissions,
-    quota: &mut dyn QuotaRules,
-) -> Result<()> {
-    if !access.user_can_access_definition(&entry.owner, &entry.definition)? {
+/// One RunList entry under the application's rules: skipped when the owner may not
+/// use the definition, refused over their quota.
+fn execute(app: &App, entry: &RunListEntry, rules: &mut MartRules) -> Result<()> {
+    if !rules
+        .access
+        .user_can_access_definition(&entry.owner, &entry.definition)?
+    {
         print!(
             "{}",
             stamped(&format!(
@@ -307,7 +308,7 @@ fn execute(
             options,
             &entry.parameters,
             &mut |m| print!("{}", stamped(m)),
-            quota,
+            rules.quota,
         )
         .map(|_| ())
 }
@@ -331,10 +332,9 @@ fn mart_shell(inv: &Invocation) -> TaskResult {
             };
             // The owner's marts they may access (the application's rules), newest
             // first, as rex's `get_marts_for_user` lists them.
-            let definitions = Definitions::for_app(&app)?;
-            let marts = crate::bindings::app_rules::with_rules(&app, &definitions, |access, _| {
+            let marts = with_app_rules(&app, None, |rules| {
                 permissions::get_marts_for_user(&mut db, target, Some(definition), &mut |m| {
-                    access.user_can_access_mart(target, m)
+                    rules.access.user_can_access_mart(target, m)
                 })
             })??;
             // `marts[n - 1]` in Python: 0 and negative numbers count from the end.

@@ -260,9 +260,14 @@ impl Describer<'_> {
                         .map(|(k, p)| self.key(t, k, *p))
                         .collect(),
                 );
-                let mut fks: Vec<String> =
-                    (0..table.fks.len()).map(|f| self.foreign_key(t, f)).collect();
-                fks.extend(self.referring(t).iter().map(|(c, f)| self.foreign_key(*c, *f)));
+                let mut fks: Vec<String> = (0..table.fks.len())
+                    .map(|f| self.foreign_key(t, f))
+                    .collect();
+                fks.extend(
+                    self.referring(t)
+                        .iter()
+                        .map(|(c, f)| self.foreign_key(*c, *f)),
+                );
                 section("Foreign keys:", fks);
                 if let Some(names) = self.identity_names(t) {
                     section("Identity:", vec![names.join(", ")]);

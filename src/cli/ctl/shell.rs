@@ -18,7 +18,8 @@ struct Cmd {
     help: &'static str,
 }
 
-const QUERY_OUTPUT_HELP: &str = "The output of the query is dumped to the console.  When the pager is
+const QUERY_OUTPUT_HELP: &str =
+    "The output of the query is dumped to the console.  When the pager is
 enabled and the number of lines in the response body exceeds the height
 of the terminal, the output is displayed via the pager.  Use `pager off`
 to disable the pager.
@@ -317,7 +318,10 @@ impl<'a> Shell<'a> {
             out("** remote user is unset");
         } else {
             self.remote_user = Some(argument.to_string());
-            out(&format!("** remote user is set to {}", py_str_repr(argument)));
+            out(&format!(
+                "** remote user is set to {}",
+                py_str_repr(argument)
+            ));
         }
     }
 
@@ -347,7 +351,10 @@ impl<'a> Shell<'a> {
             return;
         }
         if !query.starts_with('/') {
-            out(&format!("** a query is expected; got {}", py_str_repr(query)));
+            out(&format!(
+                "** a query is expected; got {}",
+                py_str_repr(query)
+            ));
             return;
         }
         let response = match crate::htsql::produce(self.client, query, &[]) {
@@ -387,7 +394,10 @@ impl<'a> Shell<'a> {
             query = parts[1];
         }
         if !query.starts_with('/') {
-            out(&format!("** a query is expected; got {}", py_str_repr(query)));
+            out(&format!(
+                "** a query is expected; got {}",
+                py_str_repr(query)
+            ));
             return;
         }
         if !std::path::Path::new(path).exists() {

@@ -115,12 +115,14 @@ fn mart_create(inv: &Invocation) -> TaskResult {
                     entry.py_repr(),
                     traceback(&e)
                 );
+                flush_printed();
                 eprint!("{}", stamped(&msg));
                 if entry.halt_on_failure {
                     return Err(Fatal("Halting RunList due to creation error".into()));
                 }
             }
         }
+        flush_printed();
         Ok(())
     })?
 }
@@ -282,35 +284,41 @@ fn execute(app: &App, entry: &RunListEntry, rules: &mut MartRules) -> Result<()>
         .access
         .user_can_access_definition(&entry.owner, &entry.definition)?
     {
-        print!(
-            "{}",
-            stamped(&format!(
+        say(&format!(
                 "Skipping Mart creation for owner={}, definition={} (owner not allowed to access definition)",
-                entry.owner, entry.definition
-            ))
-        );
+            entry.owner, entry.definition
+        ));
         return Ok(());
     }
-    print!(
-        "{}",
-        stamped(&format!(
-            "Starting Mart creation for owner={}, definition={}",
-            entry.owner, entry.definition
-        ))
-    );
+    say(&format!(
+        "Starting Mart creation for owner={}, definition={}",
+        entry.owner, entry.definition
+    ));
     let creator = MartCreator::new(app, &entry.owner, &entry.definition)?;
     let options = CreateOptions {
         purge_on_failure: entry.purge_on_failure,
         leave_incomplete: entry.leave_incomplete,
     };
     creator
-        .create_with(
-            options,
-            &entry.parameters,
-            &mut |m| print!("{}", stamped(m)),
-            rules.quota,
-        )
+        .create_with(options, &entry.parameters, &mut |m| say(m), rules.quota)
         .map(|_| ())
+}
+
+/// rex's `execution_log`: a stamped line on standard output, after what the
+/// application's code printed before it (its interpreter keeps `print` output until
+/// asked), so that both read in program order as rex's one Python process writes them.
+fn say(line: &str) {
+    flush_printed();
+    print!("{}", stamped(line));
+}
+
+/// Writes out what the application's code has printed so far.
+fn flush_printed() {
+    let printed = crate::script::output::take();
+    if !printed.is_empty() {
+        print!("{printed}");
+        let _ = std::io::stdout().flush();
+    }
 }
 
 const BAD_REFERENCE: &str =

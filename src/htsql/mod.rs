@@ -17,6 +17,7 @@
 //! attachment `@`/`->`, formats, `:sql`/`:copy`/`:clone`/`:do`, the "Valid types"
 //! list under operator type errors, choices under "Found ambiguous name".
 
+pub mod describe;
 pub mod render;
 
 mod bind;

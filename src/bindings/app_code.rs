@@ -24,7 +24,7 @@ use crate::core::app::{App, SearchPath};
 use crate::core::{Error, Result};
 use crate::job::{Executor, Registry};
 use crate::pg::{Clusters, Options};
-use crate::provision::Provisioner;
+use crate::provision::{extensions, Provisioner};
 use crate::script::ast::StmtKind;
 use crate::script::interp::Scope;
 use crate::script::native::{call_method, from_json};
@@ -525,16 +525,14 @@ impl Worker for PyWorker {
 }
 
 /// What `Rex(...)` does with an opened application `app` in the transcript's
-/// interpreter `it`: loads its code, registers its executors and task workers after
-/// the built-in ones (and rex.job's workers, which run the executors), adds rex.job's
+/// interpreter `it`: loads its code, registers its executors and task workers with
+/// those of its packages ([`registries`]), adds rex.job's
 /// executor queues to `asynctask_workers` and validates the task settings against
 /// the registered workers. Errors name the application and the `Rex(...)` keywords.
 pub fn activate(
     it: &mut Interpreter,
     app: &mut App,
     overrides: &serde_json::Map<String, serde_json::Value>,
-    executors: Registry,
-    workers: WorkerRegistry,
 ) -> Result<(Registry, WorkerRegistry)> {
     let app_name = app.name.clone();
     let context = |e: Error| -> Error {
@@ -547,28 +545,36 @@ pub fn activate(
         } else {
             e.wrap_with("While initializing RexDB application:", &app_name)
         };
-        if overrides.is_empty() {
-            return e;
-        }
-        let params: Vec<String> = overrides
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", crate::core::repr::py_json_repr(v)))
-            .collect();
-        e.wrap_with("With parameters:", params.join("\n"))
+        crate::core::settings::with_parameters(e, overrides)
     };
     merge_overrides(app, overrides).map_err(context)?;
-    let builtin_jobs = executors.types().len();
-    let (executors, mut workers) =
-        with_interpreter(it, || extend_registries(app, executors, workers)).map_err(context)?;
-    crate::job::workers::register_missing(&mut workers, &executors);
+    let builtin_jobs = extensions::executors(&app.packages)
+        .map_err(context)?
+        .types()
+        .len();
+    let (executors, workers) = with_interpreter(it, || registries(app)).map_err(context)?;
     crate::asynctask::settings::validate(&app.settings, &workers.names_in_order())
         .map_err(context)?;
     // rex's JobInitialize belongs to applications that use rex.job: those with
     // executors of their own or job settings.
-    let uses_jobs = executors.types().len() > builtin_jobs
-        || app.settings.values().keys().any(|k| k.starts_with("job_"));
+    let uses_jobs = app.packages.contains("rex.job")
+        && (executors.types().len() > builtin_jobs
+            || app.settings.values().keys().any(|k| k.starts_with("job_")));
     if uses_jobs {
         crate::job::workers::initialize(&mut app.settings).map_err(context)?;
+    }
+    Ok((executors, workers))
+}
+
+/// The executors and task workers of `app`: those of its packages (Rust, in package
+/// order, see [`extensions`]), then its own (Python), which replace a package's of
+/// the same name in its place. rex.job's `job_executor` runs them all.
+pub fn registries(app: &App) -> Result<(Registry, WorkerRegistry)> {
+    let executors = extensions::executors(&app.packages)?;
+    let (executors, own) = extend_registries(app, executors, WorkerRegistry::new())?;
+    let mut workers = extensions::workers(&app.packages, &executors)?;
+    for worker in own.in_order() {
+        workers.replace(worker.clone());
     }
     Ok((executors, workers))
 }

@@ -125,8 +125,9 @@ impl AppArgs {
         let dir = search.find(&self.app)?;
         if !overrides.is_empty() {
             let declared = crate::core::app::load_settings(&dir, &Map::new())?;
+            let packages = crate::core::packages::Packages::of_folder(&self.app, &search)?;
             for key in overrides.keys() {
-                crate::core::settings::check_known(key, &declared)
+                crate::core::settings::check_known(key, &declared, &packages)
                     .map_err(|e| e.wrap("While parsing --set"))?;
             }
         }

@@ -226,9 +226,10 @@ impl Packages {
         } else {
             let dir = search.find(name)?;
             if let Some((first, _)) = &self.folder {
+                // Requirements are visited last first: `name` was given before.
                 return Err(Error::with(
                     "Cannot activate two application folders at once:",
-                    format!("{first}\n{name}"),
+                    format!("{name}\n{first}"),
                 ));
             }
             self.folder = Some((name.to_string(), dir.clone()));

@@ -275,9 +275,10 @@ fn open(
             );
         }
     }
-    let mut app = session
-        .provisioner
-        .open_packages(requirements, overrides, DbMode::Fresh, None)?;
+    let mut app =
+        session
+            .provisioner
+            .open_packages(requirements, overrides, DbMode::Fresh, None)?;
     let level = app
         .settings
         .get("logging_root")

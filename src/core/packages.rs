@@ -306,7 +306,14 @@ mod tests {
         let none = SearchPath::default();
         assert_eq!(
             names(&["rex.asynctask", "rex.db"], &none),
-            ["rex.core", "rex.ctl", "rex.web", "rex.db", "rex.logging", "rex.asynctask"]
+            [
+                "rex.core",
+                "rex.ctl",
+                "rex.web",
+                "rex.db",
+                "rex.logging",
+                "rex.asynctask"
+            ]
         );
         let mart = names(&["rex.mart"], &none);
         let at = |n: &str| mart.iter().position(|m| m == n).unwrap();
@@ -320,12 +327,25 @@ mod tests {
         let defs = dir.path().join("definitions");
         std::fs::create_dir_all(defs.join("demo")).unwrap();
         std::fs::create_dir_all(defs.join("other")).unwrap();
-        std::fs::write(defs.join("demo/package.yaml"), "requires: [rex.asynctask]\n").unwrap();
-        let search = SearchPath { dirs: vec![defs.clone()] };
+        std::fs::write(
+            defs.join("demo/package.yaml"),
+            "requires: [rex.asynctask]\n",
+        )
+        .unwrap();
+        let search = SearchPath {
+            dirs: vec![defs.clone()],
+        };
         let p = Packages::resolve(&["__main__".into(), "demo".into()], &search).unwrap();
         assert_eq!(
             p.names(),
-            ["rex.core", "rex.ctl", "rex.logging", "rex.asynctask", "demo", "__main__"]
+            [
+                "rex.core",
+                "rex.ctl",
+                "rex.logging",
+                "rex.asynctask",
+                "demo",
+                "__main__"
+            ]
         );
         assert_eq!(p.folder().map(|f| f.0), Some("demo"));
         assert!(p.declares("asynctask_workers") && !p.declares("db"));
@@ -333,13 +353,19 @@ mod tests {
         let other = Packages::of_folder("other", &search).unwrap();
         assert!(other.contains("rex.mart") && other.declares("job_queues"));
         let e = Packages::resolve(&["demo".into(), "other".into()], &search).unwrap_err();
-        assert!(e.to_string().starts_with("Cannot activate two application folders"));
+        assert!(e
+            .to_string()
+            .starts_with("Cannot activate two application folders"));
         std::fs::write(defs.join("demo/package.yaml"), "requires: [rex.nope]\n").unwrap();
-        let e = Packages::of_folder("demo", &search).unwrap_err().to_string();
+        let e = Packages::of_folder("demo", &search)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("Unknown application:\n    rex.nope\n"), "{e}");
         assert!(e.ends_with("Required for:\n    demo"), "{e}");
         std::fs::write(defs.join("demo/package.yaml"), "requires: rex.db\n").unwrap();
-        let e = Packages::of_folder("demo", &search).unwrap_err().to_string();
+        let e = Packages::of_folder("demo", &search)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("While parsing:"), "{e}");
     }
 }

@@ -43,7 +43,11 @@ impl Settings {
 /// A name is known when a package of `packages` declares it or when it is in
 /// `declared` (the application's own settings.yaml, which may configure settings of
 /// its own code).
-pub fn check_known(name: &str, declared: &Settings, packages: &Packages) -> crate::core::Result<()> {
+pub fn check_known(
+    name: &str,
+    declared: &Settings,
+    packages: &Packages,
+) -> crate::core::Result<()> {
     if packages.declares(name) || declared.values.contains_key(name) {
         return Ok(());
     }
@@ -52,7 +56,10 @@ pub fn check_known(name: &str, declared: &Settings, packages: &Packages) -> crat
 
 /// rex's last paragraph of an error raised while initializing `Rex(...,
 /// **overrides)`: `With parameters:`, one `key: repr` line per override, by key.
-pub fn with_parameters(e: crate::core::Error, overrides: &Map<String, Value>) -> crate::core::Error {
+pub fn with_parameters(
+    e: crate::core::Error,
+    overrides: &Map<String, Value>,
+) -> crate::core::Error {
     if overrides.is_empty() {
         return e;
     }
@@ -109,6 +116,9 @@ mod tests {
         given.insert("b".into(), json!("x"));
         given.insert("a".into(), json!(null));
         let e = with_parameters(crate::core::Error::new("Oops"), &given);
-        assert_eq!(e.to_string(), "Oops\nWith parameters:\n    a: None\n    b: 'x'");
+        assert_eq!(
+            e.to_string(),
+            "Oops\nWith parameters:\n    a: None\n    b: 'x'"
+        );
     }
 }

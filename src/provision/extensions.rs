@@ -29,7 +29,10 @@ pub fn executors(packages: &Packages) -> Result<Registry> {
         let own: Vec<Arc<dyn Executor>> = match name.as_str() {
             "rex.job" => {
                 let own = Registry::builtin();
-                own.types().iter().filter_map(|t| own.get(t).cloned()).collect()
+                own.types()
+                    .iter()
+                    .filter_map(|t| own.get(t).cloned())
+                    .collect()
             }
             "rex.mart" => vec![Arc::new(MartCreateExecutor)],
             _ => Vec::new(),
@@ -89,7 +92,13 @@ mod tests {
         assert!(jobs.get("rexmart_create").is_some() && jobs.get("harness_noop").is_some());
         assert_eq!(
             workers(&mart, &jobs).unwrap().names_in_order(),
-            ["ctl_executor", "job_executor", "job_queuer", "job_cleanup", "rexmart_create"]
+            [
+                "ctl_executor",
+                "job_executor",
+                "job_queuer",
+                "job_cleanup",
+                "rexmart_create"
+            ]
         );
     }
 }

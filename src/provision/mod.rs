@@ -315,11 +315,7 @@ pub fn drop_with_marts(server: &Server, name: &str) {
 /// Several processes may do this at once (workers starting together): a session
 /// advisory lock on the maintenance database, keyed by the database name, makes
 /// them take turns, so the database is created once and deployed by one at a time.
-fn deploy_in_place(
-    server: &Server,
-    name: &str,
-    dir: Option<&std::path::Path>,
-) -> Result<Database> {
+fn deploy_in_place(server: &Server, name: &str, dir: Option<&std::path::Path>) -> Result<Database> {
     let _timing = crate::timings::span("application deploy");
     let mut admin = server.connect("postgres")?;
     let key = crate::pg::fnv1a(format!("harness deploy in place: {name}").as_bytes()) as i64;

@@ -534,7 +534,7 @@ pub fn activate(
     app: &mut App,
     overrides: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<(Registry, WorkerRegistry)> {
-    let app_name = app.name.clone();
+    let given = app.packages.given();
     let context = |e: Error| -> Error {
         let e = if e
             .paragraphs
@@ -543,7 +543,7 @@ pub fn activate(
         {
             e
         } else {
-            e.wrap_with("While initializing RexDB application:", &app_name)
+            e.wrap_with("While initializing RexDB application:", &given)
         };
         crate::core::settings::with_parameters(e, overrides)
     };

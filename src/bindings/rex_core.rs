@@ -287,7 +287,7 @@ fn open(
         .unwrap_or("INFO");
     crate::core::logging::set_level(level);
     crate::mart::Definitions::for_app(&app)
-        .map_err(|e| e.wrap_with("While initializing RexDB application:", &app.name))?;
+        .map_err(|e| e.wrap_with("While initializing RexDB application:", app.packages.given()))?;
     let (executors, workers) = super::app_code::activate(it, &mut app, overrides)?;
     Ok(Rc::new(AppHandle {
         app,

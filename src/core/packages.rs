@@ -168,6 +168,8 @@ pub fn builtin(name: &str) -> Option<&'static PackageSpec> {
 /// (rex's package list, reversed: the order its extensions are defined in).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packages {
+    /// The names given (`Rex('__main__', 'rex.mart_demo')`), as rex's errors show them.
+    requirements: Vec<String>,
     names: Vec<String>,
     /// The application folder among them: its name and directory.
     folder: Option<(String, PathBuf)>,
@@ -180,6 +182,7 @@ impl Packages {
     /// application.
     pub fn resolve(requirements: &[String], search: &SearchPath) -> Result<Packages> {
         let mut out = Packages {
+            requirements: requirements.to_vec(),
             names: Vec::new(),
             folder: None,
         };
@@ -201,6 +204,7 @@ impl Packages {
     /// (tests that build an `App` by hand).
     pub fn default_for(name: &str, dir: &Path) -> Packages {
         let mut out = Packages {
+            requirements: vec![name.to_string()],
             names: Vec::new(),
             folder: None,
         };
@@ -246,6 +250,12 @@ impl Packages {
         let me = self.names.remove(at);
         self.names.push(me);
         Ok(())
+    }
+
+    /// The names the application was opened with, one a line: the payload of rex's
+    /// `While initializing RexDB application:`.
+    pub fn given(&self) -> String {
+        self.requirements.join("\n")
     }
 
     /// The package names, requirements before the packages that require them.

@@ -103,7 +103,8 @@ impl Provisioner {
                 (name, dir)
             }
         };
-        let initializing = |e: Error| e.wrap_with("While initializing RexDB application:", &name);
+        let given = packages.given();
+        let initializing = |e: Error| e.wrap_with("While initializing RexDB application:", &given);
         let settings = load_settings(&dir, overrides).map_err(initializing)?;
         let declared = load_settings(&dir, &Map::new()).map_err(initializing)?;
         for key in overrides.keys() {

@@ -125,11 +125,13 @@ pub fn registries(app: &App) -> Result<(Registry, WorkerRegistry)> {
     crate::bindings::app_code::registries(app)
 }
 
-/// The task queues `app` configures (rex's `JobInitialize` adds one `job_executor`
-/// queue per `job_queues`), with their workers.
+/// The task queues `app` configures (with rex.job, its `JobInitialize` adds one
+/// `job_executor` queue per `job_queues`), with their workers.
 pub fn configured_queues(app: &App) -> Result<BTreeMap<String, WorkerConfig>> {
     let mut settings = app.settings.clone();
-    crate::job::workers::initialize(&mut settings)?;
+    if app.packages.contains("rex.job") {
+        crate::job::workers::initialize(&mut settings)?;
+    }
     configured_workers(&settings)
 }
 
@@ -156,8 +158,10 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
     let setup = (|| -> Result<(App, JobSettings, BTreeMap<String, WorkerConfig>)> {
         let mut app = args.app.open()?;
         let settings = JobSettings::from_settings(&app.settings)?;
-        // rex's JobInitialize: one job executor queue per `job_queues`.
-        crate::job::workers::initialize(&mut app.settings)?;
+        // rex.job's JobInitialize: one job executor queue per `job_queues`.
+        if app.packages.contains("rex.job") {
+            crate::job::workers::initialize(&mut app.settings)?;
+        }
         let mut queues = configured_workers(&app.settings)?;
         if args.no_jobs {
             queues.retain(|_, config| config.worker != executor_worker::NAME);
@@ -280,7 +284,8 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
     let mut status = 0;
     let mut given_up = false;
     let busy = Arc::new(AtomicUsize::new(0));
-    if args.no_jobs {
+    // Without rex.job, the application has no jobs to run.
+    if args.no_jobs || !app.packages.contains("rex.job") {
         // No job runner (whose heartbeat does this): repair at start, and when the
         // server is back after an outage.
         let mut was_down = true;

@@ -286,8 +286,12 @@ fn open(
         .and_then(|l| l.as_str())
         .unwrap_or("INFO");
     crate::core::logging::set_level(level);
-    crate::mart::Definitions::for_app(&app)
-        .map_err(|e| e.wrap_with("While initializing RexDB application:", app.packages.given()))?;
+    crate::mart::Definitions::for_app(&app).map_err(|e| {
+        e.wrap_with(
+            "While initializing RexDB application:",
+            app.packages.given(),
+        )
+    })?;
     let (executors, workers) = super::app_code::activate(it, &mut app, overrides)?;
     Ok(Rc::new(AppHandle {
         app,

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod error;
 pub mod logging;
+pub mod packages;
 pub mod repr;
 pub mod settings;
 pub mod table;

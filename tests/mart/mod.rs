@@ -111,6 +111,7 @@ impl TestApp {
         settings.set("mart_name_prefix", serde_json::json!(prefix));
         let app = App {
             name: "rex.mart_demo".into(),
+            packages: harness::core::packages::Packages::default_for("rex.mart_demo", &dir),
             dir,
             settings,
             db: Database {

@@ -67,12 +67,10 @@ will continually watch the queues and process tasks as they come across.",
     }]
 }
 
-/// The workers `app` can run: the harness's task workers, `ctl_executor` and the
-/// application's own (Python) workers.
+/// The workers `app` can run: those of its packages (rex.asynctask's
+/// `ctl_executor` among them) and the application's own (Python) workers.
 pub fn registry(app: &App) -> Result<WorkerRegistry> {
-    let (jobs, mut workers) = crate::cli::worker::builtin()?;
-    workers.register(Arc::new(CtlExecutorWorker))?;
-    Ok(crate::bindings::app_code::extend_registries(app, jobs, workers)?.1)
+    Ok(crate::cli::worker::registries(app)?.1)
 }
 
 /// Set by SIGTERM/SIGINT.

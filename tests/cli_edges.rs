@@ -434,3 +434,75 @@ fn a_settings_yaml_that_does_not_parse_is_named() {
     );
     refused(&out, &expected);
 }
+
+/// Valid JSON that the work rejects, 120 KB of it: a job's recorded failure, the
+/// worker's log and a task's error quote a few hundred characters of it at most.
+#[test]
+fn a_long_payload_rejected_by_the_work_is_quoted_in_part() {
+    let t = app_with_params();
+    let long = "a".repeat(120_000);
+    let job = serde_json::json!({"definition": "with_params", "owner": "me",
+        "parameters": {"year": long}});
+    let out = harness(&t, &["submit", "rexmart_create", &job.to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let task = serde_json::json!({"definition": "with_params", "owner": "me",
+        "parameters": {"year": long}});
+    let workers = "asynctask_workers={\"rexmart_create\": \"rexmart_create\"}";
+    let out = harness(
+        &t,
+        &[
+            "task",
+            "rexmart_create",
+            &task.to_string(),
+            "--set",
+            workers,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Valid JSON, but not a mapping: `harness task` refuses it.
+    let list = serde_json::json!([long]).to_string();
+    let out = harness(&t, &["task", "rexmart_create", &list, "--set", workers]);
+    refused(
+        &out,
+        "harness task: error: Expected a mapping\nGot:\n    ['aaa...",
+    );
+    assert!(text(&out.stderr).len() < 600, "{}", text(&out.stderr).len());
+    let mut w = Worker::start(&t, &["--poll-interval", "50", "--set", workers]);
+    let end = Instant::now() + Duration::from_secs(30);
+    while count(&t, "SELECT count(*) FROM job WHERE status = 'failed'") == 0
+        || count(&t, "SELECT count(*) FROM asynctask.asynctask_queue") > 0
+        || !w
+            .log_text()
+            .contains("MartCreateWorker:An unhandled exception")
+    {
+        assert!(Instant::now() < end, "{}", w.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(w.stop(), Some(0));
+    let log = w.log_text();
+    let detail: String = t
+        .client()
+        .query_one("SELECT status_detail FROM job", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        detail.starts_with("Expected an integer\nGot:\n    'aaaa"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("a... (120002 characters in all)\n"),
+        "{detail}"
+    );
+    assert!(detail.len() < 600, "{} bytes", detail.len());
+    assert!(
+        log.len() < 6000,
+        "{} bytes of log:\n{}",
+        log.len(),
+        &log[..6000]
+    );
+    assert_eq!(
+        log.matches("(120002 characters in all)").count(),
+        2,
+        "{log}"
+    );
+}

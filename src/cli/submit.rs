@@ -76,7 +76,7 @@ pub fn run(args: &SubmitArgs) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("harness submit: error: {e}");
+            eprintln!("harness submit: error: {}", e.bounded());
             2
         }
     }

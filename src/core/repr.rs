@@ -130,6 +130,28 @@ pub fn py_json_str(s: &str, ensure_ascii: bool) -> String {
     out
 }
 
+/// How much of a rejected input an error message quotes.
+pub const EXCERPT_CHARS: usize = 300;
+
+/// `text` as an error message quotes it: whole up to [`EXCERPT_CHARS`] characters,
+/// else its start and how long it was (a 120 KB payload is not echoed back).
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!(
+            "{}... ({} characters in all)",
+            &text[..end],
+            text.chars().count()
+        ),
+    }
+}
+
+/// `text` with each line longer than [`EXCERPT_CHARS`] quoted by [`excerpt`].
+pub fn excerpt_lines(text: &str) -> String {
+    let lines: Vec<String> = text.split('\n').map(excerpt).collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -398,6 +398,7 @@ fn run_claimed(
         &shared.app,
         &shared.registry,
         &c.job,
+        true,
         |outcome: &Outcome| {
             let recorded = match unit.take().and_then(Unit::close) {
                 Some((mut client, true)) => {

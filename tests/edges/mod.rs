@@ -63,10 +63,15 @@ impl Worker {
 
     /// `harness ARGS...`.
     pub fn spawn(t: &TestApp, args: &[&str]) -> Worker {
+        Worker::spawn_command(command(t, args))
+    }
+
+    /// `cmd` as a process whose output goes to the log file.
+    pub fn spawn_command(mut cmd: Command) -> Worker {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("worker.log");
         let file = std::fs::File::create(&log).unwrap();
-        let child = command(t, args)
+        let child = cmd
             .stdout(Stdio::from(file.try_clone().unwrap()))
             .stderr(Stdio::from(file))
             .spawn()

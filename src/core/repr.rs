@@ -146,9 +146,15 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
-/// `text` with each line longer than [`EXCERPT_CHARS`] quoted by [`excerpt`].
+/// `text` with each long line quoted by [`excerpt`]. A line no longer than an
+/// excerpt can be (its start and its length) is kept: excerpts are not cut again.
 pub fn excerpt_lines(text: &str) -> String {
-    let lines: Vec<String> = text.split('\n').map(excerpt).collect();
+    const EXCERPT_MAX: usize = EXCERPT_CHARS + 40;
+    let line = |l: &str| match l.char_indices().nth(EXCERPT_MAX) {
+        None => l.to_string(),
+        Some(_) => excerpt(l),
+    };
+    let lines: Vec<String> = text.split('\n').map(line).collect();
     lines.join("\n")
 }
 

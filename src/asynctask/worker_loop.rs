@@ -105,11 +105,9 @@ fn run_with(
             // A long-lived worker quotes long input in part (rex: whole).
             let bounded = outage.is_some();
             let taken = transport.with_task(queue, &mut |payload| {
-                if log::log_enabled!(target: logger, log::Level::Debug) {
-                    let quoted = py_json_repr(payload);
-                    let quoted = if bounded { excerpt(&quoted) } else { quoted };
-                    log::debug!(target: logger, "Got payload: {quoted}");
-                }
+                let quoted = py_json_repr(payload);
+                let quoted = if bounded { excerpt(&quoted) } else { quoted };
+                log::debug!(target: logger, "Got payload: {quoted}");
                 match worker.process_on(app, payload, Some(queue)) {
                     Ok(()) => log::debug!(target: logger, "Processing complete"),
                     // The task is consumed, as rex's (taken before processing).

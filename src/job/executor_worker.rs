@@ -111,16 +111,14 @@ pub fn run_job(
     } else {
         job.payload.clone()
     };
-    if log::log_enabled!(target: LOGGER, log::Level::Debug) {
-        let quoted = py_json_repr(&job.payload);
-        log::debug!(
-            target: LOGGER,
-            "Executing job #{} for owner \"{}\" with payload: {}",
-            job.code,
-            job.owner,
-            if bounded { excerpt(&quoted) } else { quoted }
-        );
-    }
+    let quoted = py_json_repr(&job.payload);
+    log::debug!(
+        target: LOGGER,
+        "Executing job #{} for owner \"{}\" with payload: {}",
+        job.code,
+        job.owner,
+        if bounded { excerpt(&quoted) } else { quoted }
+    );
     let outcome = match execute_guarded(executor.as_ref(), app, job, &payload) {
         Ok(()) => Outcome::Completed,
         Err(err) => {

@@ -48,9 +48,12 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Kind: the `harness` binary on a test application.
+pub struct HarnessBin;
+
 /// A running `harness` process of `t` (a worker, or a `create` to interrupt), its
 /// stdout and stderr kept in one log file.
-pub struct Worker(Process);
+pub type Worker = procs::Spawned<HarnessBin>;
 
 impl Worker {
     /// `harness worker EXTRA...`.
@@ -67,19 +70,6 @@ impl Worker {
 
     /// `cmd` as a process whose output goes to the log file.
     pub fn spawn_command(cmd: Command) -> Worker {
-        Worker(Process::spawn(cmd, true))
-    }
-}
-
-impl std::ops::Deref for Worker {
-    type Target = Process;
-    fn deref(&self) -> &Process {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Worker {
-    fn deref_mut(&mut self) -> &mut Process {
-        &mut self.0
+        procs::Spawned::new(Process::spawn(cmd, true))
     }
 }

@@ -104,8 +104,34 @@ impl Drop for Process {
     }
 }
 
-/// `harness worker` as this test binary re-run (see [`child_entry`]).
-pub struct Worker(Process);
+/// A [`Process`] of kind `K`, the kind saying how it is started (its own
+/// constructors); every kind derefs to the process.
+pub struct Spawned<K>(Process, std::marker::PhantomData<K>);
+
+impl<K> Spawned<K> {
+    pub fn new(process: Process) -> Spawned<K> {
+        Spawned(process, std::marker::PhantomData)
+    }
+}
+
+impl<K> std::ops::Deref for Spawned<K> {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.0
+    }
+}
+
+impl<K> std::ops::DerefMut for Spawned<K> {
+    fn deref_mut(&mut self) -> &mut Process {
+        &mut self.0
+    }
+}
+
+/// Kind: this test binary re-run as `harness worker` (see [`child_entry`]).
+pub struct TestBinary;
+
+/// `harness worker` as this test binary re-run.
+pub type Worker = Spawned<TestBinary>;
 
 impl Worker {
     pub fn start(args: &[&str]) -> Worker {
@@ -118,20 +144,7 @@ impl Worker {
             "--test-threads=1",
         ])
         .env(CHILD_ENV, serde_json::to_string(&argv).unwrap());
-        Worker(Process::spawn(cmd, false))
-    }
-}
-
-impl std::ops::Deref for Worker {
-    type Target = Process;
-    fn deref(&self) -> &Process {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Worker {
-    fn deref_mut(&mut self) -> &mut Process {
-        &mut self.0
+        Spawned::new(Process::spawn(cmd, false))
     }
 }
 

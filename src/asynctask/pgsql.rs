@@ -1,7 +1,8 @@
 //! `pgsql:` transport: rex's table `asynctask.asynctask_queue`, kept compatible, with
 //! row locks instead of rex's per-queue advisory locks: `get_task` is one
 //! `DELETE ... FOR UPDATE SKIP LOCKED ... RETURNING`, and [`Transport::with_task`]
-//! holds the row lock in a transaction while the task runs and deletes it after.
+//! holds the row lock in a transaction while the task runs and deletes it after;
+//! that transaction is the task's unit of work ([`crate::core::work_tx`]).
 
 use super::queue_name;
 use super::transport::{encode_payload, Taken, Transport};

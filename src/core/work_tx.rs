@@ -126,7 +126,7 @@ pub fn with_client<T>(
     };
     let (client, out) = match client.map_or_else(|| db.connect(), Ok) {
         Ok(mut client) => {
-            let out = in_unit(&mut client, &mut begun, f);
+            let out = in_unit(db, &mut client, &mut begun, f);
             (Some(client), out)
         }
         Err(e) => (None, Err(e)),
@@ -144,18 +144,23 @@ pub fn with_client<T>(
 /// One call of the work on the unit's connection: a savepoint, released when `f`
 /// succeeds, rolled back to when it fails. Begins the transaction first if need be.
 fn in_unit<T>(
+    db: &Database,
     client: &mut Client,
     begun: &mut bool,
     f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
-    if client.is_closed() {
+    if !*begun {
+        // A connection kept idle between jobs may have gone stale (the server
+        // restarted meanwhile): nothing is lost yet, so a new one serves.
+        if client.is_closed() || begin(client).is_err() {
+            *client = db.connect()?;
+            begin(client)?;
+        }
+        *begun = true;
+    } else if client.is_closed() {
         return Err(Error::new(
             "Lost the connection of this job's or task's transaction; it runs again",
         ));
-    }
-    if !*begun {
-        begin(client)?;
-        *begun = true;
     }
     // A handle on the open transaction (its `BEGIN` does nothing); it must not end
     // the transaction when dropped, so it is forgotten after the call.

@@ -165,11 +165,11 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) -> Rc<DbClasses>
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.clone()))
                 .collect();
-            let product = st
-                .db
-                .connect()
-                .and_then(|mut client| htsql::produce(&mut client, &text, &refs))
-                .map_err(|e| s.raise(e))?;
+            // In the unit of work of the job or task running on this thread, if any.
+            let product = crate::core::work_tx::with_client(&st.db, |client| {
+                htsql::produce(client, &text, &refs)
+            })
+            .map_err(|e| s.raise(e))?;
             Ok(product_value(it, &classes, product))
         })
         .method("__getattr__", move |_, this, a| {

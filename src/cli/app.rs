@@ -147,21 +147,7 @@ impl AppArgs {
     }
 }
 
-/// How much of a rejected input an error message quotes.
-pub const EXCERPT_CHARS: usize = 300;
-
-/// `text` as an error message quotes it: whole up to [`EXCERPT_CHARS`] characters,
-/// else its start and how long it was (a 120 KB payload is not echoed back).
-pub fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        None => text.to_string(),
-        Some((end, _)) => format!(
-            "{}... ({} characters in all)",
-            &text[..end],
-            text.chars().count()
-        ),
-    }
-}
+pub use crate::core::repr::{excerpt, EXCERPT_CHARS};
 
 /// A JSON payload given on the command line; a bad one is quoted by [`excerpt`].
 pub fn parse_payload(text: &str) -> Result<Value> {

@@ -9,6 +9,7 @@ pub mod repr;
 pub mod settings;
 pub mod table;
 pub mod validate;
+pub mod work_tx;
 pub mod yaml;
 
 pub use error::{Error, Result};

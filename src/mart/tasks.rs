@@ -130,6 +130,11 @@ impl Executor for MartCreateExecutor {
         }
         Ok(())
     }
+    /// A creation runs long and commits as it goes: its rules' reads of the
+    /// application database stay out of the job's transaction.
+    fn joins_job_transaction(&self) -> bool {
+        false
+    }
 }
 
 /// Upserts the log into the job's `job_rexmart_create` facet (keyed by the job's

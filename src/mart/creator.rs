@@ -52,7 +52,7 @@ impl<'a> MartCreator<'a> {
             return Err(Error::new("No owner specified"));
         }
         let settings = MartSettings::from_settings(&app.settings)?;
-        let definitions = Definitions::load(&app.dir, &settings)?;
+        let definitions = Definitions::for_app(app)?;
         let definition = definitions
             .get(definition_id)
             .cloned()

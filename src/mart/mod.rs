@@ -15,6 +15,7 @@ pub mod definition;
 pub mod etl;
 pub mod ext;
 pub mod fields;
+pub mod instruments;
 pub mod inventory;
 pub mod params;
 pub mod permissions;

@@ -7,6 +7,7 @@
 //! - [`cluster`], [`etl`], [`processors`], [`params`], [`settings`]: the pieces;
 //! - [`ext`]: the adapter onto rex.deploy and HTSQL.
 
+pub mod assessments;
 pub mod cluster;
 pub mod creator;
 pub mod datadictionary;
@@ -26,6 +27,7 @@ pub mod rc;
 pub mod runlist;
 pub mod settings;
 pub mod sweep;
+pub mod tables;
 pub mod tasks;
 pub mod util;
 

@@ -7,6 +7,7 @@
 
 mod definers_py;
 mod fields_py;
+mod tables_py;
 mod processors_py;
 
 use super::Session;
@@ -465,6 +466,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
         processors_py::install(interp, session, m, &conv, &meta);
         definers_py::install(interp, session, m, &conv, &meta);
         fields_py::install(interp, session);
+        tables_py::install(interp, session, &conv);
     }
 }
 

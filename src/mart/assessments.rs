@@ -44,6 +44,19 @@ pub fn dynamic(
         .collect()
 }
 
+/// The tables of an assessment definition: its selector analyzed on `selector_db`
+/// (`/:rexdb` on `app`) with `params`, its instruments read from `app`.
+pub fn map_assessment(
+    def: &AssessmentDef,
+    selector_db: &mut Client,
+    app: &mut Client,
+    params: &[(String, ParamValue)],
+    settings: &MartSettings,
+) -> Result<PrimaryTable> {
+    let selected = ext::selector_fields(selector_db, app, &def.selector, params)?;
+    PrimaryTable::new(def, &selected, app, settings)
+}
+
 /// One assessment definition being loaded into a mart.
 pub struct AssessmentLoader {
     pub table: PrimaryTable,
@@ -83,8 +96,7 @@ impl AssessmentLoader {
             .map(|i| ParamValue::Text(i.clone()))
             .collect();
         set(&mut params, "INSTRUMENT", ParamValue::List(instruments));
-        let selected = ext::selector_fields(mart, app, &def.selector, &params)?;
-        let table = PrimaryTable::new(def, &selected, app, settings)?;
+        let table = map_assessment(def, mart, app, &params, settings)?;
         Ok(AssessmentLoader { table, params })
     }
 
@@ -111,12 +123,16 @@ impl AssessmentLoader {
                 let Some(selection) = batch.iter().find(|r| uid_of(r) == stored.uid) else {
                     continue;
                 };
-                let data = self.table.port_data(
-                    &stored.uid,
-                    doc,
-                    &stored.instrument_version_uid,
-                    selection,
-                )?;
+                let mut data =
+                    self.table
+                        .port_data(doc, &stored.instrument_version_uid, selection)?;
+                data.row.extend([
+                    ("assessment_uid".into(), FieldValue::Text(stored.uid.clone())),
+                    (
+                        "instrument_version_uid".into(),
+                        FieldValue::Text(stored.instrument_version_uid.clone()),
+                    ),
+                ]);
                 writer.insert(&mut tx, data)?;
                 loaded += 1;
             }

@@ -766,12 +766,15 @@ impl PrimaryTable {
             - self.def.parents.len() as i64
             - self.def.post_load_calculations.len() as i64;
         let additional = max_columns.saturating_sub(1).max(1);
-        let mut rest = if primary > 0 {
-            let keep = (primary as usize).min(self.fields.0.len());
-            self.fields.0.split_off(keep)
+        // The first segment stays in the primary table; without room for data
+        // fields that is the first additional-sized chunk (as rex slices them).
+        let keep = if primary > 0 {
+            primary as usize
         } else {
-            std::mem::take(&mut self.fields.0)
+            additional
         };
+        let keep = keep.min(self.fields.0.len());
+        let mut rest = self.fields.0.split_off(keep);
         while !rest.is_empty() {
             let tail = rest.split_off(additional.min(rest.len()));
             let idx = self.next_child_index();
@@ -853,24 +856,22 @@ impl PrimaryTable {
         )]
     }
 
-    /// The rows one assessment makes. `selection` holds the selector's values for
+    /// `{'entity': <table>, 'with': [<child tables>]}` of rex.port.
+    pub fn port_tree(&self) -> (String, Vec<String>) {
+        let children = self.children.iter().map(|(_, c)| c.table_name.clone());
+        (self.table_name().to_string(), children.collect())
+    }
+
+    /// The rows one assessment makes (its uid and version not included).
+    /// `selection` holds the selector's values for
     /// it (by field name).
     pub fn port_data(
         &self,
-        assessment_uid: &str,
         assessment: &Json,
         version: &str,
         selection: &[(String, FieldValue)],
     ) -> Result<PortData> {
-        let mut row = value_mapping(&self.fields, assessment, version, selection)?;
-        row.push((
-            "assessment_uid".into(),
-            FieldValue::Text(assessment_uid.to_string()),
-        ));
-        row.push((
-            "instrument_version_uid".into(),
-            FieldValue::Text(version.to_string()),
-        ));
+        let row = value_mapping(&self.fields, assessment, version, selection)?;
         let mut children = Vec::new();
         let values = assessment.get("values");
         for (_, child) in &self.children {

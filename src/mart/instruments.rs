@@ -38,9 +38,14 @@ pub fn all_instrument_codes(db: &mut Client) -> Result<Vec<String>> {
     Ok(db.query(&sql, &[])?.iter().map(|r| r.get(0)).collect())
 }
 
+/// A stored JSON document. Documents written in YAML's flow style (single-quoted
+/// strings, as some of RexDB's demo data is) are read too, as RexDB's storage did.
 fn parse_json(text: &str, what: &str, uid: &str) -> Result<Json> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::new(format!("The {what} of \"{uid}\" is not valid JSON: {e}")))
+    serde_json::from_str(text).or_else(|e| {
+        crate::core::yaml::load_str(text, uid)
+            .map(|node| node.to_json())
+            .map_err(|_| Error::new(format!("The {what} of \"{uid}\" is not valid JSON: {e}")))
+    })
 }
 
 /// The versions of the instrument `uid`, oldest first; `None` when there is no such

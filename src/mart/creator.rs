@@ -308,10 +308,13 @@ impl Run<'_, '_> {
 
         self.status(Status::Processing)?;
         for p in &def.processors {
-            let mart = self.mart()?;
+            self.mart()?;
+            let (Some(mart), tables) = (self.mart.as_mut(), &self.tables) else {
+                unreachable!("opened above")
+            };
             guard("While executing Processor:", Some(&p.id), || {
                 log(&format!("Executing Processor {}...", p.id));
-                processors::execute(&p.id, &p.options, mart, log)?;
+                processors::execute(&p.id, &p.options, mart, log, tables)?;
                 log("...complete");
                 Ok(())
             })?;

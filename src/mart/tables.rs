@@ -1126,3 +1126,65 @@ fn field_questions(id: &str, presentations: &[Presentation]) -> Vec<Question> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(name: &str) -> Field {
+        make_field("text", name, Vec::new(), None, 63).unwrap()
+    }
+
+    #[test]
+    fn custom_types_resolve_to_their_base() {
+        let instrument = json!({"types": {
+            "yesno": {"base": "enumeration", "enumerations": {"yes": {}, "no": {}}},
+            "strict": {"base": "yesno", "required": true},
+        }});
+        assert_eq!(full_type(&instrument, &json!("text")), json!({"base": "text"}));
+        let t = full_type(&instrument, &json!({"base": "strict", "description": "d"}));
+        assert_eq!(base_of(&t), "enumeration");
+        assert_eq!(t["description"], "d");
+        assert_eq!(t["enumerations"], json!({"yes": {}, "no": {}}));
+    }
+
+    #[test]
+    fn names_are_made_unique_as_rex_does() {
+        let mut fields = Fields::default();
+        for name in ["assessment_uid", "a-b", "a_b", "c"] {
+            fields.0.push((name.to_string(), field(name)));
+        }
+        fields.make_unique(&PrimaryTable::reserved(), 63);
+        let names: Vec<&str> = fields.0.iter().map(|(_, f)| f.target_name()).collect();
+        assert_eq!(names, ["assessment_uid_src", "a_b_1", "a_b_2", "c"]);
+    }
+
+    #[test]
+    fn identifiable_fields_reach_into_lists_and_matrices() {
+        let instrument = json!({"record": [
+            {"id": "name", "type": "text", "identifiable": true},
+            {"id": "list", "type": {"base": "recordList", "record": [
+                {"id": "sub", "type": "text", "identifiable": true}]}},
+            {"id": "grid", "type": {"base": "matrix", "rows": [{"id": "r1"}],
+                "columns": [{"id": "c1", "type": "text", "identifiable": true}]}},
+        ]});
+        let mut out = Vec::new();
+        identifiable_fields(&instrument, &[], &mut out);
+        assert_eq!(out, ["name", "list.sub", "grid.r1.c1"]);
+    }
+
+    #[test]
+    fn presentations_follow_the_priorities() {
+        let found = vec![
+            ("form".to_string(), "entry".to_string(), json!(1)),
+            ("sms".to_string(), "mobile".to_string(), json!(2)),
+            ("form".to_string(), "survey".to_string(), json!(3)),
+        ];
+        let mut s = MartSettings::default();
+        s.presentation_priority = vec!["sms".into()];
+        s.channel_priority = vec!["survey".into()];
+        let order: Vec<Json> = prioritized(found, &s).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(order, [json!(2), json!(3), json!(1)]);
+    }
+}

@@ -7,8 +7,8 @@
 
 mod definers_py;
 mod fields_py;
-mod tables_py;
 mod processors_py;
+mod tables_py;
 
 use super::Session;
 use crate::core::validate::{
@@ -321,7 +321,9 @@ fn mart_settings(s: &Session) -> Result<MartSettings, Exception> {
 /// without an application).
 fn instrument_lister(s: &Session) -> Option<crate::mart::definition::InstrumentLister> {
     let handle = s.active().ok()?;
-    Some(crate::mart::definition::app_instruments(handle.app.db.clone()))
+    Some(crate::mart::definition::app_instruments(
+        handle.app.db.clone(),
+    ))
 }
 
 type Build = dyn Fn(&mut Interpreter, &Args) -> Result<ValS, Exception>;

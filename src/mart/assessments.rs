@@ -4,13 +4,13 @@
 //! application database), their documents are loaded into the tables, and the
 //! post-load calculations run.
 
+use super::definition::AssessmentDefinitionVal;
+use super::ext;
 use super::fields::FieldValue;
 use super::instruments;
 use super::params::ParamValue;
 use super::settings::MartSettings;
 use super::tables::{AssessmentDef, ChildKind, PortData, PrimaryTable, Row};
-use super::definition::AssessmentDefinitionVal;
-use super::ext;
 use crate::core::validate::Validator;
 use crate::core::yaml::{Node, NodeValue};
 use crate::core::{Error, Result};
@@ -127,7 +127,10 @@ impl AssessmentLoader {
                     self.table
                         .port_data(doc, &stored.instrument_version_uid, selection)?;
                 data.row.extend([
-                    ("assessment_uid".into(), FieldValue::Text(stored.uid.clone())),
+                    (
+                        "assessment_uid".into(),
+                        FieldValue::Text(stored.uid.clone()),
+                    ),
                     (
                         "instrument_version_uid".into(),
                         FieldValue::Text(stored.instrument_version_uid.clone()),

@@ -4,6 +4,7 @@
 //! with every log line and the exact `While ...` error chain. A failure purges the
 //! mart (database and record) unless the caller asks to keep it.
 
+use super::assessments::{self, AssessmentLoader};
 use super::cluster::{hosts_management_db, physical_name, server_error, Cluster, MartLock};
 use super::definition::{BaseType, Definition, Definitions, EtlScript, ScriptType};
 use super::etl::{extract_htsql_statements, run_sql, script_params};
@@ -11,7 +12,6 @@ use super::inventory::{self, py_datetime, py_timedelta, Mart, Status};
 use super::params::{parameters_log_line, validate_parameters, Params};
 use super::purge::purge_with;
 use super::settings::MartSettings;
-use super::assessments::{self, AssessmentLoader};
 use super::tables::{AssessmentDef, PrimaryTable};
 use super::{ext, processors, quota};
 use crate::core::app::App;

@@ -234,9 +234,9 @@ fn read_model(mart: &mut Client) -> Result<Vec<Table>> {
                 deploy_type(r.get(4))
             }),
             enumerations: enums.into_iter().map(|e| (e, None)).collect(),
-            link: r.get::<_, Option<String>>(7).map(|relname| {
-                meta(r.get::<_, Option<&str>>(8)).0.unwrap_or(relname)
-            }),
+            link: r
+                .get::<_, Option<String>>(7)
+                .map(|relname| meta(r.get::<_, Option<&str>>(8)).0.unwrap_or(relname)),
             ..Column::default()
         };
         if let Some(t) = tables.last_mut() {
@@ -462,7 +462,12 @@ fn apply_assessments(tables: &mut [Table], mappings: &[PrimaryTable]) {
         )];
         for (_, c) in &m.children {
             let title = c.title(m.title.as_deref());
-            parts.push((c.table_name.clone(), title, c.description.clone(), &c.fields));
+            parts.push((
+                c.table_name.clone(),
+                title,
+                c.description.clone(),
+                &c.fields,
+            ));
         }
         for (name, title, description, fields) in parts {
             let Some(t) = tables.iter_mut().find(|t| t.name == name) else {
@@ -488,8 +493,7 @@ fn apply_assessments(tables: &mut [Table], mappings: &[PrimaryTable]) {
                         }
                         c.source = f.source.clone();
                     }
-                } else if let Some(c) = t.columns.iter_mut().find(|c| c.name == f.target_name())
-                {
+                } else if let Some(c) = t.columns.iter_mut().find(|c| c.name == f.target_name()) {
                     c.title = f.title.clone();
                     c.description = f.description.clone();
                     c.source = f.source.clone();

@@ -1251,7 +1251,10 @@ mod tests {
         let text = "id: x\nassessments:\n  - {instrument: mart1, selector: /a}\n  - {instrument: '@ALL', selector: /b}\n";
         let node = load_str(text, "<test>").unwrap();
         let kept = validate_definition(&node, &MartSettings::default(), None).unwrap();
-        assert_eq!(kept.assessments[1].get("instrument").unwrap().as_str(), Some("@ALL"));
+        assert_eq!(
+            kept.assessments[1].get("instrument").unwrap().as_str(),
+            Some("@ALL")
+        );
         let lister: InstrumentLister = Arc::new(|| Ok(vec!["Alpha-1".into(), "beta".into()]));
         let d = validate_definition(&node, &MartSettings::default(), Some(lister)).unwrap();
         let names: Vec<_> = d

@@ -124,9 +124,8 @@ pub fn assessments(db: &mut Client, uids: &[String]) -> Result<Vec<StoredAssessm
         let data = if text.trim().is_empty() {
             None
         } else {
-            Some(parse_json(&text, "data of Assessment", &uid)?).filter(|d| {
-                !d.as_object().is_some_and(serde_json::Map::is_empty) && !d.is_null()
-            })
+            Some(parse_json(&text, "data of Assessment", &uid)?)
+                .filter(|d| !d.as_object().is_some_and(serde_json::Map::is_empty) && !d.is_null())
         };
         out.push(StoredAssessment {
             uid,

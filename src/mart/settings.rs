@@ -74,7 +74,10 @@ impl MartSettings {
                 "mart_dictionary_presentation_priority",
                 &mut out.presentation_priority,
             ),
-            ("mart_dictionary_channel_priority", &mut out.channel_priority),
+            (
+                "mart_dictionary_channel_priority",
+                &mut out.channel_priority,
+            ),
         ] {
             if let Some(v) = settings.get(name) {
                 *target = strings(name, v)?;

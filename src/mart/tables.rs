@@ -219,7 +219,10 @@ fn seq(items: Vec<Node>) -> Node {
 
 fn map(entries: Vec<(&str, Node)>) -> Node {
     Node::new(NodeValue::Map(
-        entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
     ))
 }
 
@@ -364,7 +367,9 @@ fn id_of(j: &Json) -> &str {
 }
 
 fn items<'a>(j: &'a Json, key: &str) -> &'a [Json] {
-    j.get(key).and_then(Json::as_array).map_or(&[], Vec::as_slice)
+    j.get(key)
+        .and_then(Json::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// The localized text `{locale: text}` of a presentation item.
@@ -528,7 +533,9 @@ impl PrimaryTable {
         let mut identifiable = Vec::new();
         for uid in self.def.instruments.clone() {
             let versions = instruments::versions(app, &uid)?.ok_or_else(|| {
-                Error::new(format!("An Instrument with UID \"{uid}\" could not be found"))
+                Error::new(format!(
+                    "An Instrument with UID \"{uid}\" could not be found"
+                ))
             })?;
             if versions.is_empty() {
                 return Err(Error::new(format!(
@@ -600,7 +607,10 @@ impl PrimaryTable {
             if !self.is_field_allowed(&[id]) {
                 continue;
             }
-            let t = full_type(&version.definition, field.get("type").unwrap_or(&Json::Null));
+            let t = full_type(
+                &version.definition,
+                field.get("type").unwrap_or(&Json::Null),
+            );
             let questions = field_questions(id, presentations);
             match base_of(&t) {
                 "recordList" | "matrix" => {
@@ -847,7 +857,10 @@ impl PrimaryTable {
             .iter()
             .map(|(n, _, e)| format!("${n} := {e}"))
             .collect();
-        let assigns: Vec<String> = calcs.iter().map(|(n, _, _)| format!("${n} :as {n}")).collect();
+        let assigns: Vec<String> = calcs
+            .iter()
+            .map(|(n, _, _)| format!("${n} :as {n}"))
+            .collect();
         vec![format!(
             "/{}.define({}){{id(), {}}}/:update",
             self.table_name(),
@@ -890,7 +903,10 @@ impl PrimaryTable {
                 _ if value.is_none_or(|v| !json_truthy(v)) => Vec::new(),
                 ChildKind::RecordList => {
                     let mut rows = Vec::new();
-                    for record in value.and_then(Json::as_array).map_or(&[][..], Vec::as_slice) {
+                    for record in value
+                        .and_then(Json::as_array)
+                        .map_or(&[][..], Vec::as_slice)
+                    {
                         let doc = serde_json::json!({ "values": record });
                         let r = value_mapping(&child.fields, &doc, version, selection)?;
                         if !r.is_empty() {
@@ -955,11 +971,9 @@ pub fn field_value(v: &Json) -> FieldValue {
         },
         Json::String(s) => FieldValue::Text(s.clone()),
         Json::Array(a) => FieldValue::List(a.iter().map(field_value).collect()),
-        Json::Object(o) => FieldValue::Map(
-            o.iter()
-                .map(|(k, v)| (k.clone(), field_value(v)))
-                .collect(),
-        ),
+        Json::Object(o) => {
+            FieldValue::Map(o.iter().map(|(k, v)| (k.clone(), field_value(v))).collect())
+        }
     }
 }
 
@@ -1142,7 +1156,10 @@ mod tests {
             "yesno": {"base": "enumeration", "enumerations": {"yes": {}, "no": {}}},
             "strict": {"base": "yesno", "required": true},
         }});
-        assert_eq!(full_type(&instrument, &json!("text")), json!({"base": "text"}));
+        assert_eq!(
+            full_type(&instrument, &json!("text")),
+            json!({"base": "text"})
+        );
         let t = full_type(&instrument, &json!({"base": "strict", "description": "d"}));
         assert_eq!(base_of(&t), "enumeration");
         assert_eq!(t["description"], "d");
@@ -1181,9 +1198,11 @@ mod tests {
             ("sms".to_string(), "mobile".to_string(), json!(2)),
             ("form".to_string(), "survey".to_string(), json!(3)),
         ];
-        let mut s = MartSettings::default();
-        s.presentation_priority = vec!["sms".into()];
-        s.channel_priority = vec!["survey".into()];
+        let s = MartSettings {
+            presentation_priority: vec!["sms".into()],
+            channel_priority: vec!["survey".into()],
+            ..MartSettings::default()
+        };
         let order: Vec<Json> = prioritized(found, &s).into_iter().map(|(_, c)| c).collect();
         assert_eq!(order, [json!(2), json!(3), json!(1)]);
     }

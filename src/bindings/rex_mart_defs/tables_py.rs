@@ -107,10 +107,9 @@ pub(super) fn install(interp: &mut Interpreter, session: &Rc<Session>, conv: &Rc
                     selection.push((key, crate::mart::tables::field_value(&json)));
                 }
             }
-            let data = t
-                .0
-                .port_data(&assessment, &version, &selection)
-                .map_err(|e| s2.raise(e))?;
+            let data =
+                t.0.port_data(&assessment, &version, &selection)
+                    .map_err(|e| s2.raise(e))?;
             let mut d = row_dict(it, &data.row)?;
             for (table, kind, rows) in &data.children {
                 let value = match kind {

@@ -819,25 +819,22 @@ impl PrimaryTable {
                 ("required", yes()),
             ]));
         }
-        out.push(map(vec![
-            ("column", text("assessment_uid")),
-            ("of", text(name)),
-            ("type", text("text")),
-            ("required", yes()),
-            ("title", text("Assessment UID")),
-        ]));
+        let uid_column = |column: &str, title: &str| {
+            map(vec![
+                ("column", text(column)),
+                ("of", text(name)),
+                ("type", text("text")),
+                ("required", yes()),
+                ("title", text(title)),
+            ])
+        };
+        out.push(uid_column("assessment_uid", "Assessment UID"));
         let mut identity: Vec<Node> = self.def.parents.iter().map(|p| text(p)).collect();
         if ["trunk", "branch", "ternary"].contains(&self.def.relationship.as_str()) {
             identity.push(text("assessment_uid"));
         }
         out.push(map(vec![("identity", seq(identity)), ("of", text(name))]));
-        out.push(map(vec![
-            ("column", text("instrument_version_uid")),
-            ("of", text(name)),
-            ("type", text("text")),
-            ("required", yes()),
-            ("title", text("InstrumentVersion UID")),
-        ]));
+        out.push(uid_column("instrument_version_uid", "InstrumentVersion UID"));
         let mut exclude = self.def.parents.clone();
         exclude.extend(Self::reserved());
         self.fields.facts(name, &exclude, &mut out);

@@ -128,6 +128,12 @@ fn app_dir() -> tempfile::TempDir {
     std::fs::create_dir_all(&app).unwrap();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo");
     std::fs::copy(demo.join("deploy.yaml"), app.join("deploy.yaml")).unwrap();
+    // The data files deploy.yaml reads (the demo's RIOS tables).
+    std::fs::create_dir(app.join("deploy")).unwrap();
+    for entry in std::fs::read_dir(demo.join("deploy")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, app.join("deploy").join(path.file_name().unwrap())).unwrap();
+    }
     std::fs::write(
         app.join("settings.yaml"),
         "db: pgsql:lost_app\nasynctask_workers:\n  rexmart_create: rexmart_create\n",

@@ -41,6 +41,11 @@ pub(super) fn db_object(classes: &DbClasses, db: crate::core::app::Database, uri
     )
 }
 
+/// The database a `get_db()` object (or a mart database) stands for.
+pub(super) fn database_of(v: &Value) -> Option<crate::core::app::Database> {
+    crate::script::native::state::<DbState>(v).map(|s| s.db.clone())
+}
+
 /// htsql's `DB` object for a rex database URL.
 pub(super) fn uri_object(class: &Rc<Class>, url: &str) -> Value {
     new_object(class, DbUri::parse(url))

@@ -9,6 +9,7 @@
 //! - [`cluster`], [`etl`], [`processors`], [`params`], [`settings`]: the pieces;
 //! - [`ext`]: the adapter onto rex.deploy and HTSQL.
 
+pub mod assessments;
 pub mod cluster;
 pub mod creator;
 pub mod datadictionary;
@@ -17,6 +18,7 @@ pub mod definition;
 pub mod etl;
 pub mod ext;
 pub mod fields;
+pub mod instruments;
 pub mod inventory;
 pub mod params;
 pub mod permissions;
@@ -28,6 +30,7 @@ pub mod rules;
 pub mod runlist;
 pub mod settings;
 pub mod sweep;
+pub mod tables;
 pub mod tasks;
 pub mod util;
 

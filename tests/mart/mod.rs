@@ -60,6 +60,16 @@ impl TestApp {
             dir.path().join("deploy.yaml"),
         )
         .unwrap();
+        // The data files deploy.yaml reads (the demo's RIOS tables).
+        std::fs::create_dir(dir.path().join("deploy")).unwrap();
+        for entry in std::fs::read_dir(demo_dir().join("deploy")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(
+                &path,
+                dir.path().join("deploy").join(path.file_name().unwrap()),
+            )
+            .unwrap();
+        }
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }

@@ -285,7 +285,7 @@ fn open(
         .and_then(|r| r.get("level"))
         .and_then(|l| l.as_str())
         .unwrap_or("INFO");
-    crate::core::logging::set_level(level);
+    crate::core::logging::set_thread_level(level);
     let (executors, workers) = super::app_code::activate(it, &mut app, overrides)?;
     // After the code: definitions may name the processors it defines.
     crate::mart::Definitions::for_app(&app).map_err(|e| {

@@ -2,6 +2,7 @@
 //! application context, YAML loading and validators. Everything else builds on these.
 
 pub mod app;
+pub mod env;
 pub mod error;
 pub mod logging;
 pub mod packages;

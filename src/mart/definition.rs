@@ -1111,7 +1111,10 @@ impl Definitions {
     /// definition fails start-up, as in rex.
     pub fn for_app(app: &crate::core::app::App) -> Result<Definitions> {
         let settings = MartSettings::from_settings(&app.settings)?;
-        Definitions::load_with(&app.dir, &settings, Some(app_instruments(app.db.clone())))
+        // Without a PostgreSQL database (a `sqlite:` db) there are no instruments to
+        // list: `@ALL` stays as written, and what needs the database says so later.
+        let instruments = (!app.db.is_absent()).then(|| app_instruments(app.db.clone()));
+        Definitions::load_with(&app.dir, &settings, instruments)
     }
 
     pub fn get(&self, id: &str) -> Option<&Definition> {

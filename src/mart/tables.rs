@@ -834,7 +834,10 @@ impl PrimaryTable {
             identity.push(text("assessment_uid"));
         }
         out.push(map(vec![("identity", seq(identity)), ("of", text(name))]));
-        out.push(uid_column("instrument_version_uid", "InstrumentVersion UID"));
+        out.push(uid_column(
+            "instrument_version_uid",
+            "InstrumentVersion UID",
+        ));
         let mut exclude = self.def.parents.clone();
         exclude.extend(Self::reserved());
         self.fields.facts(name, &exclude, &mut out);

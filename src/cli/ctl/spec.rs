@@ -457,7 +457,8 @@ fn configure(
     executable: &str,
     warnings: &mut Vec<String>,
 ) -> TaskResult {
-    let mut vars: Vec<(String, String)> = std::env::vars()
+    let mut vars: Vec<(String, String)> = crate::core::env::vars()
+        .into_iter()
         .filter(|(k, _)| k.starts_with("REX_"))
         .collect();
     vars.sort();

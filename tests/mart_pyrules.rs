@@ -40,6 +40,10 @@ class LoggingProcessor(Processor):
 
     def execute(self, options, interface):
         interface.log('pylog ran on ' + interface.database)
+
+
+# Every owner may use the test's definition (rex mart-create checks access).
+SHARED_DEFINITIONS = SHARED_DEFINITIONS + ('pyproc',)
 ";
 
 /// The quota refusal, rex's text.

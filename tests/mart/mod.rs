@@ -62,14 +62,7 @@ impl TestApp {
         .unwrap();
         // The data files deploy.yaml reads (the demo's RIOS tables).
         std::fs::create_dir(dir.path().join("deploy")).unwrap();
-        for entry in std::fs::read_dir(demo_dir().join("deploy")).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::copy(
-                &path,
-                dir.path().join("deploy").join(path.file_name().unwrap()),
-            )
-            .unwrap();
-        }
+        copy_dir(&demo_dir().join("deploy"), &dir.path().join("deploy"));
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
@@ -87,12 +80,7 @@ impl TestApp {
             .expect("tempdir");
         let dir = root.path().join("rex.mart_demo");
         std::fs::create_dir(&dir).unwrap();
-        for entry in std::fs::read_dir(demo_dir()).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_file() {
-                std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
-            }
-        }
+        copy_dir(&demo_dir(), &dir);
         let append = |name: &str, text: &str| {
             let mut all = std::fs::read_to_string(dir.join(name)).unwrap();
             all.push('\n');
@@ -243,4 +231,18 @@ pub fn rows(server: &Server, name: &str, sql: &str) -> Vec<String> {
                 .unwrap_or_else(|| "NULL".into())
         })
         .collect()
+}
+
+/// Copies the files of `from` into `to`, subfolders too (the demo's `deploy/` data).
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }

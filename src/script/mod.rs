@@ -1,5 +1,5 @@
-//! The Python 3 subset that replays doctest transcripts (TRANSCRIPTS.md, "The
-//! language"). CPython 3.11 is the reference for reprs and error messages.
+//! The Python 3 subset that replays doctest transcripts (docs/python.md lists what
+//! it supports). CPython 3.11 is the reference for reprs and error messages.
 //!
 //! Pipeline: [`lexer`] (tokens, INDENT/DEDENT) -> [`parser`] (AST with lines) ->
 //! [`interp`] (tree-walking evaluator over [`value`]s: statements, expressions,

@@ -35,6 +35,7 @@ fn unsupported_syntax_fails_its_example_and_says_so() {
             "    Traceback (most recent call last):\n",
             "      File \"<doctest unsupported.txt[0]>\", line 1\n",
             "        async def f():\n",
+            "        ^^^^^\n",
             "    SyntaxError: unsupported syntax: 'async' statements are not supported\n",
         )),
         "{stdout}"

@@ -593,6 +593,7 @@ mod interpreter {
                 Err(e) => Err(doctest::Invalid {
                     line: e.line,
                     message: e.message,
+                    span: e.span,
                 }),
             }
         }

@@ -331,6 +331,7 @@ mod tests {
                     return Err(Invalid {
                         line: k + 1,
                         message: "SyntaxError: unterminated string literal".into(),
+                        span: line.find('\'').map(|c| (c + 1, c + 1)),
                     });
                 }
             }
@@ -362,6 +363,7 @@ mod tests {
             "    Traceback (most recent call last):\n",
             "      File \"<doctest t.txt[1]>\", line 2\n",
             "        y = 'open\n",
+            "            ^\n",
             "    SyntaxError: unterminated string literal\n",
         )));
     }

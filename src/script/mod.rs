@@ -89,6 +89,18 @@ pub struct ScriptError {
     /// 1-based within the example's source.
     pub line: usize,
     pub message: String,
+    /// The columns CPython's caret line marks on `line` (1-based, end exclusive).
+    pub span: Option<(usize, usize)>,
+}
+
+impl From<lexer::SyntaxErr> for ScriptError {
+    fn from(e: lexer::SyntaxErr) -> ScriptError {
+        ScriptError {
+            line: e.line,
+            message: e.message,
+            span: e.span.map(|s| (s.start, s.end)),
+        }
+    }
 }
 
 impl std::fmt::Display for ScriptError {
@@ -141,17 +153,7 @@ impl Interpreter {
     /// Runs one doctest example in CPython's "single" mode: a bare expression
     /// statement prints the repr of a non-None value.
     pub fn run_example(&mut self, source: &str, filename: &str) -> Result<Outcome, ScriptError> {
-        let module = parser::parse(source).map_err(|e| ScriptError {
-            line: e.line,
-            message: e.message,
-        })?;
-        if module.top_level > 1 {
-            let line = module.body.get(1).map(|s| s.line).unwrap_or(1);
-            return Err(ScriptError {
-                line,
-                message: "multiple statements found while compiling a single statement".into(),
-            });
-        }
+        let module = parser::parse_single(source)?;
         let filename: Rc<str> = filename.into();
         self.sources.insert(filename.clone(), source.into());
         output::take();
@@ -175,10 +177,7 @@ impl Interpreter {
         source: &str,
         filename: &str,
     ) -> Result<Result<(), Raised>, ScriptError> {
-        let module = parser::parse(source).map_err(|e| ScriptError {
-            line: e.line,
-            message: e.message,
-        })?;
+        let module = parser::parse(source)?;
         let filename: Rc<str> = filename.into();
         self.sources.insert(filename.clone(), source.into());
         match self.run_module_body(&module.body, filename, false) {

@@ -8,6 +8,7 @@
 //! own application database. A file's output is kept together and files are printed
 //! in argument order (with one slot, as they run).
 
+mod durations;
 mod reports;
 mod select;
 mod update;
@@ -202,6 +203,7 @@ pub fn run(args: &RunArgs) -> i32 {
         },
     };
     crate::core::logging::install(crate::core::logging::Format::Basic);
+    crate::core::logging::per_thread_levels();
     crate::core::logging::set_sink(Some(Box::new(|line: &str| {
         crate::script::output::write(line)
     })));
@@ -254,13 +256,17 @@ pub fn run(args: &RunArgs) -> i32 {
         !args.verbose && std::io::stderr().is_terminal(),
     );
 
-    // Longest first (by size, a proxy for time), so that no slot is left with a
+    // Longest first (by the last run's times), so that no slot is left with a
     // long file at the end; printing stays in argument order.
-    let mut order: Vec<usize> = (0..targets.len()).collect();
-    let size = |t: &Target| std::fs::metadata(&t.path).map_or(0, |m| m.len());
-    if jobs > 1 {
-        order.sort_by_key(|&i| std::cmp::Reverse(size(&targets[i])));
-    }
+    let durations = durations::Durations::load();
+    let order: Vec<usize> = if jobs > 1 {
+        let paths: Vec<&Path> = targets.iter().map(|t| t.path.as_path()).collect();
+        durations.longest_first(&paths)
+    } else {
+        (0..targets.len()).collect()
+    };
+    // Whole files replayed to the end, with their times, for the next run's order.
+    let mut timed: Vec<(&Path, f64)> = Vec::new();
     let next = AtomicUsize::new(0);
     // FAIL_FAST: the first (in argument order) file that stopped; later ones do not run.
     let stop_at = AtomicUsize::new(usize::MAX);
@@ -268,12 +274,26 @@ pub fn run(args: &RunArgs) -> i32 {
     let mut total = Tally::default();
     let mut unusable = false;
     let mut files: Vec<FileReport> = Vec::new();
+    let server_logs = Mutex::new(String::new());
     std::thread::scope(|scope| {
         for slot in 0..jobs {
             let clusters = slots[if shared { 0 } else { slot }].clone();
-            let (tx, next, stop_at, targets, opts, order) =
-                (tx.clone(), &next, &stop_at, &targets, &opts, &order);
+            let (tx, next, stop_at, targets, opts, order, server_logs) = (
+                tx.clone(),
+                &next,
+                &stop_at,
+                &targets,
+                &opts,
+                &order,
+                &server_logs,
+            );
             scope.spawn(move || {
+                // A slot out of work stops its own servers while the others
+                // still replay: teardown overlaps with work instead of following it.
+                let _teardown = (!shared).then(|| SlotTeardown {
+                    clusters: &clusters,
+                    logs: server_logs,
+                });
                 while let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
                     if index > stop_at.load(Ordering::SeqCst) {
                         continue;
@@ -316,6 +336,9 @@ pub fn run(args: &RunArgs) -> i32 {
                     }
                 }
                 unusable |= done.error.is_some();
+                if done.error.is_none() && !done.stopped && targets[done.index].line.is_none() {
+                    timed.push((&targets[done.index].path, done.report.seconds));
+                }
                 total.add(done.tally);
                 files.push(done.report);
                 progress::file_done(total.failed);
@@ -338,16 +361,25 @@ pub fn run(args: &RunArgs) -> i32 {
     if let Some(path) = &args.json {
         report_failed |= write_report(path, &reports::json(&files));
     }
+    durations.record(&timed);
     // Databases of interpreters abandoned by a timeout (with their marts).
     crate::provision::drop_live_databases();
-    for clusters in &slots {
-        // Only a server that failed itself gets its log shown.
-        let tails = clusters.failed_log_tails(20);
-        if !tails.is_empty() {
-            eprint!("{tails}");
+    if shared {
+        for clusters in &slots {
+            // Only a server that failed itself gets its log shown.
+            let tails = clusters.failed_log_tails(20);
+            if !tails.is_empty() {
+                eprint!("{tails}");
+            }
+            let _timing = crate::timings::span("teardown");
+            clusters.shutdown();
         }
-        let _timing = crate::timings::span("teardown");
-        clusters.shutdown();
+    }
+    {
+        let logs = server_logs.lock().unwrap_or_else(|e| e.into_inner());
+        if !logs.is_empty() {
+            eprint!("{logs}");
+        }
     }
     {
         // What the exit would wait for anyway (a spare cluster copy for the next run).
@@ -368,6 +400,27 @@ pub fn run(args: &RunArgs) -> i32 {
         1
     } else {
         0
+    }
+}
+
+/// Stops a slot's own servers when the slot ends (out of work, or unwinding),
+/// keeping the log tail of a server that failed for the end of the run.
+struct SlotTeardown<'a> {
+    clusters: &'a crate::pg::Clusters,
+    logs: &'a Mutex<String>,
+}
+
+impl Drop for SlotTeardown<'_> {
+    fn drop(&mut self) {
+        let tails = self.clusters.failed_log_tails(20);
+        if !tails.is_empty() {
+            self.logs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_str(&tails);
+        }
+        let _timing = crate::timings::span("teardown");
+        self.clusters.shutdown();
     }
 }
 

@@ -48,8 +48,10 @@ pub struct RunArgs {
     /// Write a JSON report (one record per example) to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Fail an example that runs longer than SECS ("Timed out after SECS s"); the
-    /// rest of its file is not run (the interpreter is still busy with it).
+    /// Fail an example that runs longer than SECS ("Timed out after SECS s"). It is
+    /// stopped (KeyboardInterrupt at its next loop, call or sleep) and the file goes
+    /// on; if it does not stop within 2 s (blocked in a database call), the rest of
+    /// its file is not run.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
     /// Rewrite the expected output of failing examples in place with what they
@@ -620,6 +622,9 @@ mod interpreter {
     /// Stack of an interpreter thread (deep recursion raises RecursionError first).
     const STACK: usize = 64 << 20;
 
+    /// How long a timed-out example has to stop once told to.
+    const STOP_GRACE: Duration = Duration::from_secs(2);
+
     struct ScriptExecutor {
         interp: script::Interpreter,
         session: Rc<bindings::Session>,
@@ -660,6 +665,10 @@ mod interpreter {
         replies: mpsc::Receiver<Reply>,
         timeout: Option<f64>,
         broken: Option<String>,
+        /// The example just run timed out and was stopped.
+        stopped: Option<String>,
+        /// The interpreter's cancel flag (see `script::Interpreter::cancel_flag`).
+        cancel: Arc<std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>>>,
         thread: Option<std::thread::JoinHandle<()>>,
         /// The interpreter thread's id, to lower its priority once abandoned.
         tid: Arc<std::sync::atomic::AtomicI32>,
@@ -688,7 +697,19 @@ mod interpreter {
             match reply {
                 Ok(r) => r,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    // It may spin until the process ends: leave the cores to the rest.
+                    let secs = self.timeout.unwrap_or_default();
+                    if let Some(flag) = self.cancel.get() {
+                        flag.store(true, Ordering::SeqCst);
+                        if self.replies.recv_timeout(STOP_GRACE).is_ok() {
+                            self.stopped = Some(format!(
+                                "Timed out after {secs} s (stopped; the examples after it run on \
+                                 in the state it left)"
+                            ));
+                            return Ok(gone());
+                        }
+                    }
+                    // Stuck where the flag is not looked at (a database call): it may
+                    // run until the process ends, so leave the cores to the rest.
                     let tid = self.tid.load(Ordering::SeqCst);
                     if tid > 0 {
                         // SAFETY: setpriority on a thread id of this process.
@@ -696,7 +717,6 @@ mod interpreter {
                             libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
                         }
                     }
-                    let secs = self.timeout.unwrap_or_default();
                     self.broken = Some(format!("Timed out after {secs} s"));
                     Ok(gone())
                 }
@@ -709,6 +729,10 @@ mod interpreter {
 
         fn broken(&self) -> Option<String> {
             self.broken.clone()
+        }
+
+        fn stopped(&mut self) -> Option<String> {
+            self.stopped.take()
         }
     }
 
@@ -736,6 +760,8 @@ mod interpreter {
         let clusters = clusters.clone();
         let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
         let tid_of_thread = tid.clone();
+        let cancel = Arc::new(std::sync::OnceLock::new());
+        let cancel_of_thread = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("harness-interpreter".into())
             .stack_size(STACK)
@@ -743,6 +769,7 @@ mod interpreter {
                 // SAFETY: gettid has no preconditions.
                 tid_of_thread.store(unsafe { libc::gettid() }, Ordering::SeqCst);
                 let mut exec = make_executor(&file, &apps, multicluster, clusters);
+                let _ = cancel_of_thread.set(exec.interp.cancel_flag());
                 for (source, name) in req_rx {
                     let reply = exec.run(&source, &name);
                     if rep_tx.send(reply).is_err() {
@@ -762,6 +789,8 @@ mod interpreter {
             replies: rep_rx,
             timeout: args.timeout,
             broken,
+            stopped: None,
+            cancel,
             thread,
             tid,
         }

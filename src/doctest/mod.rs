@@ -32,6 +32,12 @@ pub trait Executor {
     fn broken(&self) -> Option<String> {
         None
     }
+
+    /// After `run`: the example ran past its time and was stopped (the executor
+    /// can go on); the example fails with this text and the file goes on.
+    fn stopped(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// What an example did: everything it wrote to stdout, and the exception it raised.

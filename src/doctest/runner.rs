@@ -237,6 +237,16 @@ pub fn run_examples(
             }
             break;
         }
+        if let Some(why) = exec.stopped() {
+            // Stopped after its time: this one fails, the rest of the file runs on
+            // in the state it left.
+            tally.failed += 1;
+            record.status = Status::TimedOut;
+            record.report = format!("{}{why}\n", report::failure_header(display, name, example));
+            write(out, &opts.paint.failure(&record.report));
+            result.records.push(record);
+            continue;
+        }
         let mut got = outcome.output;
         if !got.is_empty() && !got.ends_with('\n') {
             got.push('\n');

@@ -133,9 +133,17 @@ impl Interpreter {
             view_classes: RefCell::new(HashMap::new()),
             interactive: false,
             repr_stack: Vec::new(),
+            cancel: Default::default(),
         };
         builtins::install(&mut it);
         it
+    }
+
+    /// A flag another thread sets to stop the running example: it raises
+    /// KeyboardInterrupt at the next loop iteration, call or `time.sleep` tick.
+    /// Cleared when the next example starts.
+    pub fn cancel_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.cancel.clone()
     }
 
     /// Directory `open()` resolves relative paths against.
@@ -153,6 +161,8 @@ impl Interpreter {
     /// Runs one doctest example in CPython's "single" mode: a bare expression
     /// statement prints the repr of a non-None value.
     pub fn run_example(&mut self, source: &str, filename: &str) -> Result<Outcome, ScriptError> {
+        self.cancel
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let module = parser::parse_single(source)?;
         let filename: Rc<str> = filename.into();
         self.sources.insert(filename.clone(), source.into());

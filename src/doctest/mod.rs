@@ -94,7 +94,7 @@ fn caret_lines(text: &str, span: Option<(usize, usize)>) -> String {
     let mut out = format!("    {ltext}\n");
     if let Some((offset, end)) = span {
         let end = if end <= offset { offset + 1 } else { end };
-        if offset >= 1 + spaces {
+        if offset > spaces {
             let colno = offset - 1 - spaces;
             let end_colno = end - 1 - spaces;
             let pad: String = ltext

@@ -204,14 +204,18 @@ pub fn run_examples(
                 exception: Some(inv.raised(&example.source, &compile_name)),
             });
         record.seconds = clock.elapsed().as_secs_f64();
-        if let Some(why) = exec.broken() {
-            // The executor cannot go on (a hung example): this one fails, the rest
-            // of the file is not run.
+        // Timed out: this one fails. Stopped, the rest of the file runs on in the
+        // state it left; still running (the executor cannot go on), it is not run.
+        let broken = exec.broken();
+        if let Some(why) = broken.clone().or_else(|| exec.stopped()) {
             tally.failed += 1;
             record.status = Status::TimedOut;
             record.report = format!("{}{why}\n", report::failure_header(display, name, example));
             write(out, &opts.paint.failure(&record.report));
             result.records.push(record);
+            if broken.is_none() {
+                continue;
+            }
             for (k, later) in examples.iter().enumerate().skip(num + 1) {
                 result.records.push(Record {
                     index: k,
@@ -236,16 +240,6 @@ pub fn run_examples(
                 );
             }
             break;
-        }
-        if let Some(why) = exec.stopped() {
-            // Stopped after its time: this one fails, the rest of the file runs on
-            // in the state it left.
-            tally.failed += 1;
-            record.status = Status::TimedOut;
-            record.report = format!("{}{why}\n", report::failure_header(display, name, example));
-            write(out, &opts.paint.failure(&record.report));
-            result.records.push(record);
-            continue;
         }
         let mut got = outcome.output;
         if !got.is_empty() && !got.ends_with('\n') {

@@ -504,10 +504,10 @@ fn cache_clean_empties_the_cluster_cache() {
     // The cache is written while the examples run and complete when the run ends.
     let version = std::fs::read_dir(&dir)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .unwrap();
     assert!(version.join("data/PG_VERSION").is_file());
     let clean = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["cache", "clean"])

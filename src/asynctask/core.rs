@@ -117,8 +117,7 @@ fn drain(
         return Err(Error::new(format!("Worker \"{worker}\" does not exist")));
     };
     let transport = get_transport(app, None)?;
-    // rex's `disable_logging()` for the duration of the call.
-    let _quiet = quiet.then(crate::core::logging::silence);
+    let _quiet = quiet.then(Quiet::new);
     let mut count = 0;
     while let Some(task) = transport.get_task(queue)? {
         worker.process(app, &task)?;
@@ -172,4 +171,21 @@ pub fn run_worker(
         },
     };
     drain(app, registry, &queue, worker, quiet)
+}
+
+/// rex's `disable_logging()` for the duration of a call.
+struct Quiet(log::LevelFilter);
+
+impl Quiet {
+    fn new() -> Quiet {
+        let level = log::max_level();
+        log::set_max_level(log::LevelFilter::Off);
+        Quiet(level)
+    }
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        log::set_max_level(self.0);
+    }
 }

@@ -205,7 +205,6 @@ pub fn run(args: &RunArgs) -> i32 {
         },
     };
     crate::core::logging::install(crate::core::logging::Format::Basic);
-    crate::core::logging::per_thread_levels();
     crate::core::logging::set_sink(Some(Box::new(|line: &str| {
         crate::script::output::write(line)
     })));

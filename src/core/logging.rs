@@ -5,41 +5,8 @@
 //! - [`Format::Timestamped`] and [`Format::Json`] for `worker`, one line per event.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use std::cell::Cell;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, RwLock};
-
-/// Whether [`set_level`] sets the calling thread's level (`harness run`: files
-/// replayed at once each have their interpreter thread, and one file's
-/// `logging_root` must not change what another prints) or the process's.
-static PER_THREAD: AtomicBool = AtomicBool::new(false);
-
-thread_local! {
-    static THREAD_LEVEL: Cell<Option<LevelFilter>> = const { Cell::new(None) };
-    static SILENCED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// rex's `disable_logging()` on the calling thread until the guard is dropped
-/// (only this thread: another file replayed at once keeps its log).
-pub fn silence() -> Silenced {
-    Silenced(SILENCED.with(|s| s.replace(true)))
-}
-
-/// The guard of [`silence`]; restores what was before.
-pub struct Silenced(bool);
-
-impl Drop for Silenced {
-    fn drop(&mut self) {
-        SILENCED.with(|s| s.set(self.0));
-    }
-}
-
-/// From now on [`set_level`] applies to the calling thread only; other threads log
-/// at rex's default root level, INFO.
-pub fn per_thread_levels() {
-    PER_THREAD.store(true, Ordering::SeqCst);
-}
 
 /// How a log record is rendered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,16 +64,7 @@ pub fn set_level(name: &str) -> bool {
         "ERROR" | "CRITICAL" => LevelFilter::Error,
         _ => return false,
     };
-    if PER_THREAD.load(Ordering::SeqCst) {
-        THREAD_LEVEL.with(|l| l.set(Some(filter)));
-        // The `log` macros filter by the global maximum before the logger sees a
-        // record: it is the most verbose level any thread asked for.
-        if filter > log::max_level() {
-            log::set_max_level(filter);
-        }
-    } else {
-        log::set_max_level(filter);
-    }
+    log::set_max_level(filter);
     true
 }
 
@@ -152,15 +110,7 @@ struct Logger;
 
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata) -> bool {
-        if SILENCED.with(|s| s.get()) {
-            return false;
-        }
-        let limit = if PER_THREAD.load(Ordering::SeqCst) {
-            THREAD_LEVEL.with(|l| l.get()).unwrap_or(LevelFilter::Info)
-        } else {
-            log::max_level()
-        };
-        metadata.level() <= limit
+        metadata.level() <= log::max_level()
     }
 
     fn log(&self, record: &Record) {

@@ -9,6 +9,7 @@ mod mart;
 use edges::{app_flags, harness, text, Worker, BIN};
 use harness::pg::testing::server;
 use mart::TestApp;
+use serde_json::json;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -433,4 +434,150 @@ fn a_settings_yaml_that_does_not_parse_is_named() {
         app.join("settings.yaml").display()
     );
     refused(&out, &expected);
+}
+
+/// Valid JSON that the work rejects, 120 KB of it: a job's recorded failure, the
+/// worker's log and a task's error quote a few hundred characters of it at most.
+#[test]
+fn a_long_payload_rejected_by_the_work_is_quoted_in_part() {
+    let t = app_with_params();
+    let long = "a".repeat(120_000);
+    let job = json!({"definition": "with_params", "owner": "me",
+        "parameters": {"year": long}});
+    let out = harness(&t, &["submit", "rexmart_create", &job.to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let task = json!({"definition": "with_params", "owner": "me",
+        "parameters": {"year": long}});
+    let workers = "asynctask_workers={\"rexmart_create\": \"rexmart_create\"}";
+    let out = harness(
+        &t,
+        &[
+            "task",
+            "rexmart_create",
+            &task.to_string(),
+            "--set",
+            workers,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Valid JSON, but not a mapping: `harness task` refuses it.
+    let list = json!([long]).to_string();
+    let out = harness(&t, &["task", "rexmart_create", &list, "--set", workers]);
+    refused(
+        &out,
+        "harness task: error: Expected a mapping\nGot:\n    ['aaa...",
+    );
+    assert!(text(&out.stderr).len() < 600, "{}", text(&out.stderr).len());
+    let mut w = Worker::start(&t, &["--poll-interval", "50", "--set", workers]);
+    let end = Instant::now() + Duration::from_secs(30);
+    while count(&t, "SELECT count(*) FROM job WHERE status = 'failed'") == 0
+        || count(&t, "SELECT count(*) FROM asynctask.asynctask_queue") > 0
+        || !w
+            .log_text()
+            .contains("MartCreateWorker:An unhandled exception")
+    {
+        assert!(Instant::now() < end, "{}", w.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(w.stop(), Some(0));
+    let log = w.log_text();
+    let detail: String = t
+        .client()
+        .query_one("SELECT status_detail FROM job", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        detail.starts_with("Expected an integer\nGot:\n    'aaaa"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("a... (120002 characters in all)\n"),
+        "{detail}"
+    );
+    assert!(detail.len() < 600, "{} bytes", detail.len());
+    assert!(
+        log.len() < 6000,
+        "{} bytes of log:\n{}",
+        log.len(),
+        &log[..6000]
+    );
+    assert_eq!(
+        log.matches("(120002 characters in all)").count(),
+        2,
+        "{log}"
+    );
+}
+
+/// `harness worker --help`'s examples, run as written (the test's server in place
+/// of the example's `localhost`): each worker says it started with the concurrency
+/// asked for, runs a job submitted to the application the example names, and stops
+/// cleanly on SIGTERM, all within a minute.
+#[test]
+fn the_worker_help_examples_run_as_written() {
+    let help = text(
+        &Command::new(BIN)
+            .args(["worker", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let section = help.split("\nExample:\n").nth(1).unwrap_or_default();
+    let examples: Vec<&str> = section
+        .lines()
+        .take_while(|l| l.starts_with("  harness worker "))
+        .map(str::trim)
+        .collect();
+    assert!(!examples.is_empty(), "no example in:\n{help}");
+    // The example's URL names `postgres`: the app's `db` setting then names the
+    // application database. On a shared server, a database of this test's own.
+    let own = format!("harness_test_worker_help_{}", std::process::id());
+    let (url, app_db) = match server().backing() {
+        Some(_) => (server().url("postgres"), "mart_demo".to_string()),
+        None => (server().url(&own), own.clone()),
+    };
+    for example in examples {
+        let started = Instant::now();
+        let words: Vec<String> = shell_words(example)
+            .into_iter()
+            .map(|w| match w.strip_prefix("postgresql://") {
+                Some(rest) if rest.ends_with("/postgres") => url.clone(),
+                _ => w,
+            })
+            .collect();
+        assert_eq!(words[..2], ["harness", "worker"], "{example}");
+        let mut cmd = Command::new(BIN);
+        cmd.args(&words[1..])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("HARNESS_APPS")
+            .env_remove("HARNESS_PG_URL")
+            .env_remove("DATABASE_URL");
+        let mut w = Worker::spawn_command(cmd);
+        let concurrency = words
+            .iter()
+            .position(|x| x == "--concurrency")
+            .map_or("4", |i| words[i + 1].as_str());
+        let said = format!(" started; concurrency={concurrency}\n");
+        edges::wait_until(Duration::from_secs(60), "the worker's start", || {
+            w.log_text().contains(&said)
+        });
+        let mut db = server().connect(&app_db).unwrap();
+        let code = harness::cli::submit::submit(&mut db, "harness_noop", "help", None, &json!({}))
+            .unwrap();
+        edges::wait_until(Duration::from_secs(30), "the job done", || {
+            let status: String = db
+                .query_one("SELECT status::text FROM job WHERE code = $1", &[&code])
+                .unwrap()
+                .get(0);
+            status == "completed"
+        });
+        drop(db);
+        w.signal(libc::SIGTERM);
+        assert_eq!(w.wait(Duration::from_secs(30)), Some(0), "{}", w.log_text());
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{example}: {:?}",
+            started.elapsed()
+        );
+    }
+    server().drop_database(&app_db).unwrap();
 }

@@ -280,3 +280,39 @@ fn worker_deploys_an_empty_database() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Eight submitters at once, each on its own connection: every job gets its own
+/// code (`max + 1`, allocated in turn), and no insert fails on the key.
+#[test]
+fn concurrent_submitters_get_distinct_codes() {
+    let t = TestApp::new("job_cli_concurrent", json!({}));
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let submitters: Vec<_> = (0..8)
+        .map(|i| {
+            let url = server().url(&t.db.name);
+            let start = start.clone();
+            std::thread::spawn(move || {
+                let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                start.wait();
+                (0..50)
+                    .map(|_| {
+                        let owner = format!("s{i}");
+                        submit::submit(&mut c, "harness_noop", &owner, None, &json!({})).unwrap()
+                    })
+                    .collect::<Vec<i64>>()
+            })
+        })
+        .collect();
+    let mut codes: Vec<i64> = submitters
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, (1..=400).collect::<Vec<i64>>());
+    let stored: i64 = t
+        .client()
+        .query_one("SELECT count(DISTINCT code) FROM job", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 400);
+}

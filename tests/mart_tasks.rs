@@ -42,7 +42,7 @@ fn facet(t: &TestApp, code: i64) -> Option<String> {
 #[test]
 fn worker_validates_payloads_and_creates() {
     let t = TestApp::with_definitions(DEFS, &[]);
-    let w = MartCreateWorker;
+    let w = MartCreateWorker::default();
     assert_eq!(
         (w.name(), w.logger_name()),
         ("rexmart_create", "MartCreateWorker")
@@ -88,7 +88,7 @@ fn worker_validates_payloads_and_creates() {
 #[test]
 fn executor_keeps_the_log_in_the_facet_on_success_and_failure() {
     let t = TestApp::with_definitions(DEFS, &[]);
-    let x = MartCreateExecutor;
+    let x = MartCreateExecutor::default();
     assert_eq!(
         (x.job_type(), x.logger_name()),
         ("rexmart_create", "MartCreateExecutor")

@@ -12,15 +12,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_harness");
+#[path = "job/procs.rs"]
+mod procs;
 
-fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use procs::{wait_until, Process};
+
+const BIN: &str = env!("CARGO_BIN_EXE_harness");
 
 /// An embedded cluster that can be stopped and started again under its clients:
 /// the postmaster's own command line, user and data directory are reused.
@@ -131,6 +128,12 @@ fn app_dir() -> tempfile::TempDir {
     std::fs::create_dir_all(&app).unwrap();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo");
     std::fs::copy(demo.join("deploy.yaml"), app.join("deploy.yaml")).unwrap();
+    // The data files deploy.yaml reads (the demo's RIOS tables).
+    std::fs::create_dir(app.join("deploy")).unwrap();
+    for entry in std::fs::read_dir(demo.join("deploy")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, app.join("deploy").join(path.file_name().unwrap())).unwrap();
+    }
     std::fs::write(
         app.join("settings.yaml"),
         "db: pgsql:lost_app\nasynctask_workers:\n  rexmart_create: rexmart_create\n",
@@ -144,59 +147,25 @@ fn app_dir() -> tempfile::TempDir {
     dir
 }
 
-struct Worker {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Worker {
-    fn start(pg: &Restartable, apps: &Path, extra: &[&str]) -> Worker {
-        let log = apps.join("worker.log");
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(BIN)
-            .args([
-                "worker",
-                "--apps",
-                apps.to_str().unwrap(),
-                "--app",
-                "lostapp",
-            ])
-            .args(["--pg-url", &pg.url("postgres"), "--poll-interval", "100"])
-            .args([
-                "--set",
-                "job_heartbeat_interval=1",
-                "--set",
-                "job_stale_after=3",
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(file))
-            .spawn()
-            .unwrap();
-        Worker { child, log }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait(&mut self, timeout: Duration) -> Option<i32> {
-        let end = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < end, "did not exit:\n{}", self.log_text());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `harness worker` on the restartable server's `lostapp`.
+fn start_worker(pg: &Restartable, apps: &Path, extra: &[&str]) -> Process {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "worker",
+        "--apps",
+        apps.to_str().unwrap(),
+        "--app",
+        "lostapp",
+    ])
+    .args(["--pg-url", &pg.url("postgres"), "--poll-interval", "100"])
+    .args([
+        "--set",
+        "job_heartbeat_interval=1",
+        "--set",
+        "job_stale_after=3",
+    ])
+    .args(extra);
+    Process::spawn(cmd, false)
 }
 
 fn job_status(db: &mut postgres::Client, code: i64) -> String {
@@ -214,7 +183,7 @@ fn submit(db: &mut postgres::Client, job_type: &str, payload: &str) -> i64 {
     .get(0)
 }
 
-fn count(w: &Worker, text: &str) -> usize {
+fn count(w: &Process, text: &str) -> usize {
     w.log_text().matches(text).count()
 }
 
@@ -222,7 +191,7 @@ fn count(w: &Worker, text: &str) -> usize {
 fn the_worker_rides_out_a_restart_of_its_server() {
     let mut pg = Restartable::start();
     let apps = app_dir();
-    let mut w = Worker::start(&pg, apps.path(), &[]);
+    let mut w = start_worker(&pg, apps.path(), &[]);
     wait_until(Duration::from_secs(60), "the worker to start", || {
         w.log_text()
             .contains("INFO:MartCreateWorker:Starting; queue=rexmart_create")
@@ -317,7 +286,7 @@ fn the_worker_rides_out_a_restart_of_its_server() {
 fn give_up_after_exits_non_zero_when_the_server_stays_away() {
     let mut pg = Restartable::start();
     let apps = app_dir();
-    let mut w = Worker::start(&pg, apps.path(), &["--give-up-after", "2s"]);
+    let mut w = start_worker(&pg, apps.path(), &["--give-up-after", "2s"]);
     wait_until(Duration::from_secs(60), "the worker to start", || {
         w.log_text().contains(" started; concurrency=4")
     });

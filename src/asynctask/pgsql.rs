@@ -1,11 +1,13 @@
 //! `pgsql:` transport: rex's table `asynctask.asynctask_queue`, kept compatible, with
 //! row locks instead of rex's per-queue advisory locks: `get_task` is one
 //! `DELETE ... FOR UPDATE SKIP LOCKED ... RETURNING`, and [`Transport::with_task`]
-//! holds the row lock in a transaction while the task runs and deletes it after.
+//! holds the row lock in a transaction while the task runs and deletes it after;
+//! that transaction is the task's unit of work ([`crate::core::work_tx`]).
 
 use super::queue_name;
 use super::transport::{encode_payload, Taken, Transport};
 use crate::core::app::Database;
+use crate::core::work_tx;
 use crate::core::{Error, Result};
 use postgres::Client;
 use serde_json::Value;
@@ -99,6 +101,53 @@ impl PgTransport {
     }
 }
 
+impl PgTransport {
+    /// [`Transport::with_task`] on `client`: the oldest task's row is locked in a
+    /// transaction that is the task's unit of work ([`work_tx`]) while `f` runs, then
+    /// deleted in it; one commit ends both. A process killed meanwhile rolls back the
+    /// task's work with the delete, and the task is delivered again.
+    fn take_and_run(
+        &self,
+        mut client: Client,
+        queue: &str,
+        f: &mut dyn FnMut(&Value) -> Result<()>,
+    ) -> (Option<Client>, Result<Taken>) {
+        let locked = work_tx::begin(&mut client).and_then(|()| {
+            let row = client.query_opt(LOCK_OLDEST, &[&queue])?;
+            if row.is_none() {
+                client.batch_execute("COMMIT")?;
+            }
+            Ok(row)
+        });
+        let row = match locked {
+            Ok(Some(row)) => row,
+            Ok(None) => return (Some(client), Ok(None)),
+            Err(e) => return (Some(client), Err(e)),
+        };
+        let id: i64 = row.get(0);
+        let payload: Value = row.get(1);
+        let unit = work_tx::Unit::enter_open(&self.db, client);
+        let outcome = f(&payload);
+        let Some((mut client, _)) = unit.close() else {
+            // The connection went with a call that never returned: the task stays.
+            return (
+                None,
+                Err(Error::new("Lost the connection holding the task")),
+            );
+        };
+        let done = client
+            .execute(DELETE, &[&id])
+            .and_then(|_| client.batch_execute("COMMIT"));
+        if done.is_err() && !client.is_closed() {
+            let _ = client.batch_execute("ROLLBACK");
+        }
+        (
+            Some(client),
+            done.map(|()| Some(outcome)).map_err(Into::into),
+        )
+    }
+}
+
 impl Transport for PgTransport {
     fn submit_task(&self, queue: &str, payload: &Value) -> Result<()> {
         queue_name::check(queue)?;
@@ -121,26 +170,12 @@ impl Transport for PgTransport {
     fn with_task(&self, queue: &str, f: &mut dyn FnMut(&Value) -> Result<()>) -> Result<Taken> {
         queue_name::check(queue)?;
         let mut guard = self.connection()?;
-        let Some(client) = guard.as_mut() else {
+        let Some(client) = guard.take() else {
             return Ok(None);
         };
-        let result = (|| -> Result<Taken> {
-            let mut tx = client.transaction()?;
-            let Some(row) = tx.query_opt(LOCK_OLDEST, &[&queue])? else {
-                tx.commit()?;
-                return Ok(None);
-            };
-            let id: i64 = row.get(0);
-            let payload: Value = row.get(1);
-            let outcome = f(&payload);
-            tx.execute(DELETE, &[&id])?;
-            tx.commit()?;
-            Ok(Some(outcome))
-        })();
-        if client.is_closed() {
-            *guard = None;
-        }
-        result
+        let (client, taken) = self.take_and_run(client, queue, f);
+        *guard = client.filter(|c| !c.is_closed());
+        taken
     }
 
     fn repr(&self) -> String {

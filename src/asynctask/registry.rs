@@ -49,6 +49,11 @@ impl WorkerRegistry {
         self.order.iter().map(String::as_str).collect()
     }
 
+    /// The registered workers in registration order.
+    pub fn in_order(&self) -> impl Iterator<Item = &Arc<dyn Worker>> {
+        self.order.iter().filter_map(|n| self.workers.get(n))
+    }
+
     pub fn with(mut self, worker: Arc<dyn Worker>) -> Result<WorkerRegistry> {
         self.register(worker)?;
         Ok(self)

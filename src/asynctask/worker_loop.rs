@@ -4,7 +4,7 @@
 use super::transport::Transport;
 use super::Worker;
 use crate::core::app::App;
-use crate::core::repr::py_json_repr;
+use crate::core::repr::{excerpt, py_json_repr};
 use crate::core::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -102,8 +102,12 @@ fn run_with(
             if let Some(limiter) = limiter.as_mut() {
                 limiter.wait(logger, queue, &opts.stop);
             }
+            // A long-lived worker quotes long input in part (rex: whole).
+            let bounded = outage.is_some();
             let taken = transport.with_task(queue, &mut |payload| {
-                log::debug!(target: logger, "Got payload: {}", py_json_repr(payload));
+                let quoted = py_json_repr(payload);
+                let quoted = if bounded { excerpt(&quoted) } else { quoted };
+                log::debug!(target: logger, "Got payload: {quoted}");
                 match worker.process_on(app, payload, Some(queue)) {
                     Ok(()) => log::debug!(target: logger, "Processing complete"),
                     // The task is consumed, as rex's (taken before processing).
@@ -111,7 +115,7 @@ fn run_with(
                     Err(err) => log::error!(
                         target: logger,
                         "An unhandled exception occurred while processing the payload\n{}",
-                        err.traceback("process")
+                        if bounded { err.bounded() } else { err }.traceback("process")
                     ),
                 }
                 Ok(())

@@ -24,7 +24,7 @@ use crate::core::app::{App, SearchPath};
 use crate::core::{Error, Result};
 use crate::job::{Executor, Registry};
 use crate::pg::{Clusters, Options};
-use crate::provision::Provisioner;
+use crate::provision::{extensions, Provisioner};
 use crate::script::ast::StmtKind;
 use crate::script::interp::Scope;
 use crate::script::native::{call_method, from_json};
@@ -211,16 +211,14 @@ pub fn base_class(it: &mut Interpreter, module: &str, name: &str) -> Result<Rc<C
     }
 }
 
-/// Loads an application's code in a fresh interpreter, to report its errors before
-/// a command uses the application (`harness worker --app`, `create`, ...).
+/// Loads an application's code in this thread's interpreter for it, to report its
+/// errors before a command uses the application (`harness worker --app`, `create`,
+/// ...); the command's later calls on this thread find it loaded.
 pub fn check(app: &App) -> Result<()> {
     if files(&app.name, &app.dir).is_empty() {
         return Ok(());
     }
-    let mut it = Interpreter::new();
-    let session = detached_session(app);
-    super::install(&mut it, &session);
-    load(&mut it, &app.name, &app.dir).map(|_| ())
+    with_interpreter_for(app, |_| Ok(()))
 }
 
 /// Adds the Python executors and task workers of `app` to the given registries:
@@ -525,18 +523,16 @@ impl Worker for PyWorker {
 }
 
 /// What `Rex(...)` does with an opened application `app` in the transcript's
-/// interpreter `it`: loads its code, registers its executors and task workers after
-/// the built-in ones (and rex.job's workers, which run the executors), adds rex.job's
+/// interpreter `it`: loads its code, registers its executors and task workers with
+/// those of its packages ([`registries`]), adds rex.job's
 /// executor queues to `asynctask_workers` and validates the task settings against
 /// the registered workers. Errors name the application and the `Rex(...)` keywords.
 pub fn activate(
     it: &mut Interpreter,
     app: &mut App,
     overrides: &serde_json::Map<String, serde_json::Value>,
-    executors: Registry,
-    workers: WorkerRegistry,
 ) -> Result<(Registry, WorkerRegistry)> {
-    let app_name = app.name.clone();
+    let given = app.packages.given();
     let context = |e: Error| -> Error {
         let e = if e
             .paragraphs
@@ -545,32 +541,47 @@ pub fn activate(
         {
             e
         } else {
-            e.wrap_with("While initializing RexDB application:", &app_name)
+            e.wrap_with("While initializing RexDB application:", &given)
         };
-        if overrides.is_empty() {
-            return e;
-        }
-        let params: Vec<String> = overrides
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", crate::core::repr::py_json_repr(v)))
-            .collect();
-        e.wrap_with("With parameters:", params.join("\n"))
+        crate::core::settings::with_parameters(e, overrides)
     };
     merge_overrides(app, overrides).map_err(context)?;
-    let builtin_jobs = executors.types().len();
-    let (executors, mut workers) =
-        with_interpreter(it, || extend_registries(app, executors, workers)).map_err(context)?;
-    crate::job::workers::register_missing(&mut workers, &executors);
+    let builtin_jobs = extensions::executors(&app.packages, &script_rules())
+        .map_err(context)?
+        .types()
+        .len();
+    let (executors, workers) = with_interpreter(it, || registries(app)).map_err(context)?;
     crate::asynctask::settings::validate(&app.settings, &workers.names_in_order())
         .map_err(context)?;
     // rex's JobInitialize belongs to applications that use rex.job: those with
     // executors of their own or job settings.
-    let uses_jobs = executors.types().len() > builtin_jobs
-        || app.settings.values().keys().any(|k| k.starts_with("job_"));
+    let uses_jobs = app.packages.contains("rex.job")
+        && (executors.types().len() > builtin_jobs
+            || app.settings.values().keys().any(|k| k.starts_with("job_")));
     if uses_jobs {
         crate::job::workers::initialize(&mut app.settings).map_err(context)?;
     }
     Ok((executors, workers))
+}
+
+/// The executors and task workers of `app`: those of its packages (Rust, in package
+/// order, see [`extensions`]), then its own (Python), which replace a package's of
+/// the same name in its place. rex.job's `job_executor` runs them all.
+pub fn registries(app: &App) -> Result<(Registry, WorkerRegistry)> {
+    let rules = script_rules();
+    let executors = extensions::executors(&app.packages, &rules)?;
+    let (executors, own) = extend_registries(app, executors, WorkerRegistry::new())?;
+    let mut workers = extensions::workers(&app.packages, &executors, &rules)?;
+    for worker in own.in_order() {
+        workers.replace(worker.clone());
+    }
+    Ok((executors, workers))
+}
+
+/// The rules rex.mart's creators ask: the application's own (Python) quota,
+/// permissions and processors, run by the calling thread's interpreter.
+fn script_rules() -> Arc<dyn crate::mart::rules::RulesSource> {
+    Arc::new(super::app_rules::ScriptRules)
 }
 
 /// rex merges the task settings given to `Rex(...)` into the application's own

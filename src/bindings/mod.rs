@@ -7,6 +7,7 @@
 //! `rex.core.Error` class.
 
 pub mod app_code;
+pub mod app_rules;
 mod rex_asynctask;
 mod rex_core;
 mod rex_ctl;

@@ -3,16 +3,12 @@
 //! payload, `wrap`); also rex.mart's `guarded` context manager, which makes them.
 
 use super::{AppHandle, Session};
-use crate::asynctask::WorkerRegistry;
-use crate::job::Registry;
-use crate::mart::tasks::{MartCreateExecutor, MartCreateWorker};
 use crate::provision::DbMode;
 use crate::script::native::{arg_str, new_object, state_of, to_json, ClassBuilder};
 use crate::script::value::{Args, Class, Exception, Module, Value};
 use crate::script::Interpreter;
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
     let m = Module::new("rex.core");
@@ -49,7 +45,8 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
 /// The Rust state of a `Rex` object: opened when made (`Rex`) or when first
 /// activated (`LatentRex`).
 struct RexState {
-    name: String,
+    /// The package names given (`'__main__', 'rex.mart_demo'`).
+    requirements: Vec<String>,
     /// `repr`: `Rex('__main__', 'rex.mart_demo', db='pgsql:x')`.
     repr: String,
     overrides: serde_json::Map<String, serde_json::Value>,
@@ -72,42 +69,23 @@ impl RexState {
             return Ok(h.clone());
         }
         let handle =
-            open(it, session, &self.name, &self.overrides).map_err(|e| session.raise(e))?;
+            open(it, session, &self.requirements, &self.overrides).map_err(|e| session.raise(e))?;
         session.opened.borrow_mut().push(handle.clone());
         *self.handle.borrow_mut() = Some(handle.clone());
         Ok(handle)
     }
 }
 
-/// The packages rex itself provides: named before an application in `Rex(...)`,
-/// they add nothing to it here.
-const REX_PACKAGES: [&str; 9] = [
-    "__main__",
-    "rex.core",
-    "rex.db",
-    "rex.deploy",
-    "rex.job",
-    "rex.mart",
-    "rex.asynctask",
-    "rex.web",
-    "rex.ctl",
-];
-
-/// The application among `Rex(...)`'s package names: the first one rex does not
-/// provide itself (else the first).
-fn application_name(a: &Args) -> Result<String, Exception> {
+/// The package names given to `Rex(...)`.
+fn requirements(a: &Args) -> Result<Vec<String>, Exception> {
     let mut names = Vec::new();
     for v in &a.pos {
         names.push(arg_str(v, "Rex() package name")?.to_string());
     }
-    let first = names
-        .first()
-        .cloned()
-        .ok_or_else(|| Exception::type_error("Rex() needs an application name"))?;
-    Ok(names
-        .into_iter()
-        .find(|n| !REX_PACKAGES.contains(&n.as_str()))
-        .unwrap_or(first))
+    if names.is_empty() {
+        return Err(Exception::type_error("Rex() needs an application name"));
+    }
+    Ok(names)
 }
 
 /// `Rex` (`lazy`: `LatentRex`).
@@ -120,7 +98,7 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
     let class_name = name.to_string();
     ClassBuilder::new(interp, name, "rex.core")
         .init(move |it, inst, a| {
-            let name = application_name(&a)?;
+            let requirements = requirements(&a)?;
             if a.pos
                 .iter()
                 .any(|v| matches!(v, Value::Str(p) if &**p == "__main__"))
@@ -144,7 +122,7 @@ fn rex_class(interp: &Interpreter, session: &Rc<Session>, name: &str, lazy: bool
                 ));
             }
             let state = RexState {
-                name,
+                requirements,
                 repr: format!("{class_name}({})", args.join(", ")),
                 overrides,
                 handle: RefCell::new(None),
@@ -280,13 +258,13 @@ fn deactivate(session: &Session, handle: &Rc<AppHandle>) {
     }
 }
 
-/// Opens an application the way `Rex(...)` initializes one: settings, a fresh
-/// application database, logging level, mart definitions validated, and the
-/// executors and workers of rex.job and rex.mart registered.
+/// Opens an application the way `Rex(...)` initializes one: its packages, settings,
+/// a fresh application database, logging level, mart definitions validated, and the
+/// executors and workers of its packages registered.
 fn open(
     it: &mut Interpreter,
     session: &Session,
-    name: &str,
+    requirements: &[String],
     overrides: &serde_json::Map<String, serde_json::Value>,
 ) -> crate::core::Result<Rc<AppHandle>> {
     if let Some(serde_json::Value::String(url)) = overrides.get("mart_hosting_cluster") {
@@ -297,20 +275,25 @@ fn open(
             );
         }
     }
-    let mut app = session.provisioner.open(name, overrides, DbMode::Fresh)?;
+    let mut app =
+        session
+            .provisioner
+            .open_packages(requirements, overrides, DbMode::Fresh, None)?;
     let level = app
         .settings
         .get("logging_root")
         .and_then(|r| r.get("level"))
         .and_then(|l| l.as_str())
         .unwrap_or("INFO");
-    crate::core::logging::set_level(level);
-    crate::mart::Definitions::for_app(&app)
-        .map_err(|e| e.wrap_with("While initializing RexDB application:", name))?;
-    let executors = Registry::new().with(Arc::new(MartCreateExecutor))?;
-    let workers = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
-    let (executors, workers) =
-        super::app_code::activate(it, &mut app, overrides, executors, workers)?;
+    crate::core::logging::set_thread_level(level);
+    let (executors, workers) = super::app_code::activate(it, &mut app, overrides)?;
+    // After the code: definitions may name the processors it defines.
+    crate::mart::Definitions::for_app(&app).map_err(|e| {
+        e.wrap_with(
+            "While initializing RexDB application:",
+            app.packages.given(),
+        )
+    })?;
     Ok(Rc::new(AppHandle {
         app,
         executors,

@@ -160,7 +160,7 @@ fn child_env(session: &Session, cmd: &[String]) -> Vec<(&'static str, String)> {
     }
     if let Some(parent) = dir.parent() {
         let mut apps = parent.display().to_string();
-        if let Ok(more) = std::env::var("HARNESS_APPS") {
+        if let Some(more) = crate::core::env::var("HARNESS_APPS") {
             apps = format!("{apps}:{more}");
         }
         env.push(("HARNESS_APPS", apps));

@@ -41,6 +41,11 @@ pub(super) fn db_object(classes: &DbClasses, db: crate::core::app::Database, uri
     )
 }
 
+/// The database a `get_db()` object (or a mart database) stands for.
+pub(super) fn database_of(v: &Value) -> Option<crate::core::app::Database> {
+    crate::script::native::state::<DbState>(v).map(|s| s.db.clone())
+}
+
 /// htsql's `DB` object for a rex database URL.
 pub(super) fn uri_object(class: &Rc<Class>, url: &str) -> Value {
     new_object(class, DbUri::parse(url))
@@ -165,11 +170,11 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) -> Rc<DbClasses>
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.clone()))
                 .collect();
-            let product = st
-                .db
-                .connect()
-                .and_then(|mut client| htsql::produce(&mut client, &text, &refs))
-                .map_err(|e| s.raise(e))?;
+            // In the unit of work of the job or task running on this thread, if any.
+            let product = crate::core::work_tx::with_client(&st.db, |client| {
+                htsql::produce(client, &text, &refs)
+            })
+            .map_err(|e| s.raise(e))?;
             Ok(product_value(it, &classes, product))
         })
         .method("__getattr__", move |_, this, a| {

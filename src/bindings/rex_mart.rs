@@ -48,7 +48,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>, db: &Rc<DbClasse
             // The interpreter is lent to the creation: Python processors and quota
             // rules run on it.
             let result = reentrant(it, || {
-                MartCreateWorker.process_with(&handle.app, &payload, &mut rules)
+                MartCreateWorker::process_with(&handle.app, &payload, &mut rules)
             });
             if let Some(e) = rules.take_error() {
                 return Err(e);
@@ -139,7 +139,7 @@ fn definition_json(d: &Definition) -> serde_json::Value {
         "quota": {"per_owner": d.quota_per_owner},
         "deploy": d.deploy.as_ref().map(Node::to_json),
         "post_deploy_scripts": scripts_json(&d.post_deploy_scripts),
-        "assessments": [],
+        "assessments": d.assessments.iter().map(Node::to_json).collect::<Vec<_>>(),
         "post_assessment_scripts": scripts_json(&d.post_assessment_scripts),
         "processors": d.processors.iter()
             .map(|p| json!({"id": p.id, "options": p.options.to_json()}))

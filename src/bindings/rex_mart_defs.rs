@@ -8,6 +8,7 @@
 mod definers_py;
 mod fields_py;
 mod processors_py;
+mod tables_py;
 
 use super::Session;
 use crate::core::validate::{
@@ -316,6 +317,15 @@ fn mart_settings(s: &Session) -> Result<MartSettings, Exception> {
     }
 }
 
+/// What `@ALL` stands for: the active application's instruments (kept as written
+/// without an application).
+fn instrument_lister(s: &Session) -> Option<crate::mart::definition::InstrumentLister> {
+    let handle = s.active().ok()?;
+    Some(crate::mart::definition::app_instruments(
+        handle.app.db.clone(),
+    ))
+}
+
 type Build = dyn Fn(&mut Interpreter, &Args) -> Result<ValS, Exception>;
 
 pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
@@ -458,6 +468,7 @@ pub fn install(interp: &mut Interpreter, session: &Rc<Session>) {
         processors_py::install(interp, session, m, &conv, &meta);
         definers_py::install(interp, session, m, &conv, &meta);
         fields_py::install(interp, session);
+        tables_py::install(interp, session, &conv);
     }
 }
 
@@ -783,6 +794,7 @@ fn run_list_entry_shape() -> Shape {
 /// application's when made.
 fn mart_validators(session: &Rc<Session>) -> Vec<(&'static str, Box<Build>)> {
     let s = session.clone();
+    let (l1, l2) = (session.clone(), session.clone());
     let settings = move || mart_settings(&s);
     let (s1, s2, s3, s4, s5) = (
         settings.clone(),
@@ -847,17 +859,22 @@ fn mart_validators(session: &Rc<Session>) -> Vec<(&'static str, Box<Build>)> {
         (
             "DefinitionVal",
             Box::new(move |_, _| {
-                made(
-                    Arc::new(DefinitionVal { settings: s4()? }),
-                    definition_shape(),
-                )
+                let val = DefinitionVal {
+                    settings: s4()?,
+                    instruments: instrument_lister(&l1),
+                };
+                made(Arc::new(val), definition_shape())
             }),
         ),
         (
             "MartConfigurationVal",
             Box::new(move |_, _| {
+                let val = MartConfigurationVal {
+                    settings: s5()?,
+                    instruments: instrument_lister(&l2),
+                };
                 made(
-                    Arc::new(MartConfigurationVal { settings: s5()? }),
+                    Arc::new(val),
                     rec(&[("definitions", seq(definition_shape()))]),
                 )
             }),
@@ -1037,7 +1054,7 @@ pub(super) fn run_script_processor(
     let lines = log.take();
     let result = match ran {
         None => Err(crate::core::Error::with(
-            "Processor is written in Python and can only run inside a transcript:",
+            "Processor is written in Python and cannot run without its application's interpreter:",
             id,
         )),
         Some(Err(text)) => Err(crate::core::Error::new(text)),

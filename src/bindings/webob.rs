@@ -4,16 +4,11 @@
 //! serve` runs (`crate::web`). The response has `status`, `status_code`, `headers`,
 //! `body`, `text`, `json`, `content_type`, `location`, and prints as webob prints it.
 
-use super::rex_mart_rules::ScriptQuota;
-use super::{app_code, AppHandle, Session};
+use super::{app_code, app_rules, AppHandle, Session};
 use crate::core::app::App;
-use crate::mart::inventory::Mart;
-use crate::mart::permissions::{AccessPermissions, DefaultPermissions};
 use crate::mart::Definitions;
-use crate::script::native::{
-    arg_str, call_method, new_object, reentrant, state_of, with_interpreter, ClassBuilder,
-};
-use crate::script::value::{Args, Class, Dict, Exception, Instance, Module, NativeFunction, Value};
+use crate::script::native::{arg_str, new_object, state_of, ClassBuilder};
+use crate::script::value::{Dict, Exception, Instance, Module, NativeFunction, Value};
 use crate::script::Interpreter;
 use crate::web::http::{percent_decode, Request, Response};
 use crate::web::{Ctx, Rules, Web};
@@ -230,10 +225,8 @@ fn response_class(interp: &Interpreter) -> Rc<crate::script::value::Class> {
 }
 
 /// The application's own mart rules for the web handlers: its subclasses of
-/// `rex.mart.MartAccessPermissions` and `MartQuota` (what their `top()` answers),
-/// asked through the interpreter of the calling thread (the transcript's during a
-/// `get_response`, else one per server thread with the application's code loaded).
-/// An application without subclasses gets rex's rules without calling any script.
+/// `rex.mart.MartAccessPermissions` and `MartQuota`, through the mechanism every
+/// process shares ([`app_rules::with_app_rules`]). A failure to find them is a `500`.
 pub struct AppRules;
 
 impl Rules for AppRules {
@@ -243,134 +236,15 @@ impl Rules for AppRules {
         definitions: &Definitions,
         f: &mut dyn FnMut(&mut Ctx) -> Response,
     ) -> Response {
-        let result = app_code::with_interpreter_for(app, |it| {
-            let m = it
-                .import_module("rex.mart")
-                .map_err(|e| app_code::script_error(it, e))?;
-            let class = |name: &str| match m.get(name) {
-                Some(Value::Class(c)) => Ok(c),
-                _ => Err(crate::core::Error::with("Missing class:", name)),
-            };
-            let (perms_base, quota_base, mart) = (
-                class("MartAccessPermissions")?,
-                class("MartQuota")?,
-                class("Mart")?,
-            );
-            let mut top = |base: &Rc<Class>| -> crate::core::Result<Option<Value>> {
-                let base_value = Value::Class(base.clone());
-                let top = call_method(it, &base_value, "top", Args::default())
-                    .map_err(|e| app_code::script_error(it, e))?;
-                Ok(match &top {
-                    Value::Class(c) if Rc::ptr_eq(c, base) => None,
-                    _ => Some(top),
-                })
-            };
-            let (perms, quota) = (top(&perms_base)?, top(&quota_base)?);
-            let mut quota = ScriptQuota::new(quota);
-            // The interpreter is lent to the handlers' rule calls.
-            let response = match perms {
-                None => reentrant(it, || {
-                    f(&mut Ctx {
-                        access: &mut DefaultPermissions,
-                        quota: &mut quota,
-                    })
-                }),
-                Some(class) => {
-                    let mut access = ScriptPermissions {
-                        class,
-                        base: perms_base,
-                        mart,
-                        definitions,
-                    };
-                    reentrant(it, || {
-                        f(&mut Ctx {
-                            access: &mut access,
-                            quota: &mut quota,
-                        })
-                    })
-                }
-            };
-            Ok(response)
+        let result = app_rules::with_app_rules(app, Some(definitions), |rules| {
+            f(&mut Ctx {
+                access: rules.access,
+                quota: rules.quota,
+            })
         });
         result.unwrap_or_else(|e| {
             log::error!(target: "harness.web", "{e}");
             Response::error_page(&Request::default(), 500, "")
         })
-    }
-}
-
-/// `MartAccessPermissions` answered by a script class on the lent interpreter. The
-/// rules it inherits from rex's class are followed in Rust with the service's
-/// definitions (rex's `Mart.definition` would read them again for every mart),
-/// calling the script only for the rules it overrides.
-struct ScriptPermissions<'d> {
-    class: Value,
-    base: Rc<Class>,
-    mart: Rc<Class>,
-    definitions: &'d Definitions,
-}
-
-impl ScriptPermissions<'_> {
-    /// Whether the class defines `rule` itself rather than inheriting rex's.
-    fn overrides(&self, rule: &str) -> bool {
-        let own = match &self.class {
-            Value::Class(c) => c.lookup(rule),
-            _ => None,
-        };
-        match (own, self.base.lookup(rule)) {
-            (Some(Value::Descriptor(a)), Some(Value::Descriptor(b))) => !Rc::ptr_eq(&a, &b),
-            _ => true,
-        }
-    }
-
-    /// `cls.rule(user, what)` (a mart when `mart` is given), truthy or not.
-    fn ask(
-        &self,
-        rule: &str,
-        user: &str,
-        what: Value,
-        mart: Option<&Mart>,
-    ) -> crate::core::Result<bool> {
-        let answer = with_interpreter(|it| {
-            let what = match mart {
-                Some(m) => super::rex_mart::mart_value(it, &self.mart, m),
-                None => Ok(what),
-            };
-            let r = what
-                .and_then(|v| {
-                    call_method(it, &self.class, rule, Args::new(vec![Value::str(user), v]))
-                })
-                .and_then(|v| it.truthy(&v));
-            r.map_err(|e| app_code::script_error(it, e))
-        });
-        answer.unwrap_or_else(|| {
-            Err(crate::core::Error::new(
-                "No interpreter is lent to the access rules",
-            ))
-        })
-    }
-}
-
-impl AccessPermissions for ScriptPermissions<'_> {
-    fn user_can_access_definition(&mut self, user: &str, id: &str) -> crate::core::Result<bool> {
-        self.ask("user_can_access_definition", user, Value::str(id), None)
-    }
-    fn user_can_access_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
-        if !self.overrides("user_can_access_mart") {
-            // rex's rule: the owner, if the mart's definition (a dict) is theirs.
-            if mart.owner != user {
-                return Ok(false);
-            }
-            let definition = self.definitions.get(&mart.definition);
-            let v = definition.map_or(Value::None, super::rex_mart::definition_value);
-            return self.ask("user_can_access_definition", user, v, None);
-        }
-        self.ask("user_can_access_mart", user, Value::None, Some(mart))
-    }
-    fn user_can_manage_mart(&mut self, user: &str, mart: &Mart) -> crate::core::Result<bool> {
-        if !self.overrides("user_can_manage_mart") {
-            return self.user_can_access_mart(user, mart);
-        }
-        self.ask("user_can_manage_mart", user, Value::None, Some(mart))
     }
 }

@@ -26,7 +26,8 @@ pub const DEFAULT_APP: &str = "rex.mart_demo";
 #[command(next_help_heading = "Application")]
 pub struct AppArgs {
     /// The application: a directory with settings.yaml (and deploy.yaml, mart.yaml)
-    /// under one of the --apps directories, or a path to one.
+    /// under one of the --apps directories, or a path to one; or a rex package
+    /// (rex.asynctask), which has no folder.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_APP)]
     pub app: String,
     /// A directory where applications live, searched before $HARNESS_APPS and
@@ -122,11 +123,15 @@ impl AppArgs {
             .transpose()?;
         let search = SearchPath::new(&self.apps, None);
         // Unknown applications and settings fail before a server is started.
-        let dir = search.find(&self.app)?;
+        // An application folder, or rex packages (`--app rex.asynctask`).
+        let packages = crate::core::packages::Packages::of_folder(&self.app, &search)?;
         if !overrides.is_empty() {
-            let declared = crate::core::app::load_settings(&dir, &Map::new())?;
+            let declared = match packages.folder() {
+                Some((_, dir)) => crate::core::app::load_settings(dir, &Map::new())?,
+                None => crate::core::settings::Settings::new(),
+            };
             for key in overrides.keys() {
-                crate::core::settings::check_known(key, &declared)
+                crate::core::settings::check_known(key, &declared, &packages)
                     .map_err(|e| e.wrap("While parsing --set"))?;
             }
         }
@@ -142,21 +147,7 @@ impl AppArgs {
     }
 }
 
-/// How much of a rejected input an error message quotes.
-pub const EXCERPT_CHARS: usize = 300;
-
-/// `text` as an error message quotes it: whole up to [`EXCERPT_CHARS`] characters,
-/// else its start and how long it was (a 120 KB payload is not echoed back).
-pub fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        None => text.to_string(),
-        Some((end, _)) => format!(
-            "{}... ({} characters in all)",
-            &text[..end],
-            text.chars().count()
-        ),
-    }
-}
+pub use crate::core::repr::{excerpt, EXCERPT_CHARS};
 
 /// A JSON payload given on the command line; a bad one is quoted by [`excerpt`].
 pub fn parse_payload(text: &str) -> Result<Value> {

@@ -1,11 +1,14 @@
 //! `harness create DEFINITION --owner O [--param K=V]... [APP FLAGS]`: creates one
 //! mart, printing each log line as it comes (timestamped like `rex mart-create`) and
-//! the mart's database name at the end.
+//! the mart's database name at the end. The application's rules apply: its quota
+//! (refusal, reaping) and its processors, written in Python.
 
 use super::app::{fail, AppArgs};
 use super::worker::on_signals;
 use crate::core::app::App;
+use crate::core::yaml::Node;
 use crate::core::Result;
+use crate::mart::rules::{with_rules, MartRules};
 use crate::mart::{CreateOptions, MartCreator};
 use clap::Args;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,16 +52,29 @@ pub fn run(args: CreateArgs) -> i32 {
         Ok(ok) => ok,
         Err(e) => return fail("create", &e),
     };
+    // The application's quota and processors (its Python code) for the whole
+    // creation, definitions included: they may name its processors.
+    let rules = crate::bindings::app_rules::ScriptRules;
+    match with_rules(&rules, &app, |rules| {
+        Ok(create(&args, &app, &params, rules))
+    }) {
+        Ok(status) => status,
+        Err(e) => fail("create", &e),
+    }
+}
+
+/// The creation itself, under the application's rules; the exit status.
+fn create(args: &CreateArgs, app: &App, params: &[(String, Node)], rules: &mut MartRules) -> i32 {
     // Unusable input (unknown definition, bad, missing or mistyped parameters) is
     // refused before anything is created.
-    let creator = match MartCreator::new(&app, &args.owner, &args.definition)
-        .and_then(|c| c.validate_parameters(&params).map(|_| c))
+    let creator = match MartCreator::new(app, &args.owner, &args.definition)
+        .and_then(|c| c.validate_parameters(params).map(|_| c))
     {
         Ok(c) => c,
         Err(e) => return fail("create", &e),
     };
     // What earlier creations stopped half-way left (see `mart::sweep`).
-    sweep_and_say("create", &app);
+    sweep_and_say("create", app);
     let options = CreateOptions {
         purge_on_failure: !args.keep_on_failure,
         leave_incomplete: args.leave_incomplete,
@@ -69,7 +85,7 @@ pub fn run(args: CreateArgs) -> i32 {
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let interrupted = interrupted.clone();
-        let servers = app_servers(&app);
+        let servers = app_servers(app);
         on_signals(move |n| {
             if n > 1 {
                 eprintln!("harness create: stopped at once");
@@ -82,14 +98,14 @@ pub fn run(args: CreateArgs) -> i32 {
             }
         });
     }
-    match creator.create(options, &params, &mut print_line) {
+    match creator.create_with(options, params, &mut print_line, rules.quota) {
         // (Also when complete before an interruption took effect.)
         Ok(mart) => {
             println!("{}", mart.name);
             0
         }
         Err(_) if interrupted.load(Ordering::SeqCst) => {
-            sweep_and_say("create", &app);
+            sweep_and_say("create", app);
             eprintln!("harness create: error: Mart creation interrupted");
             1
         }

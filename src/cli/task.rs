@@ -30,7 +30,7 @@ pub fn run(args: &TaskArgs) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("harness task: error: {e}");
+            eprintln!("harness task: error: {}", e.bounded());
             2
         }
     }

@@ -118,43 +118,30 @@ fn at_least_one(text: &str) -> std::result::Result<usize, String> {
 /// The logger name of the worker process's own lines.
 const LOGGER: &str = "HarnessWorker";
 
-/// The executors and task workers this build knows: rex.mart's `rexmart_create`
-/// (job and task) and the test executors of [`Registry::builtin`]; an application's
-/// Python ones are added when it is opened.
-pub fn builtin() -> Result<(Registry, WorkerRegistry)> {
-    use crate::mart::tasks::{MartCreateExecutor, MartCreateWorker};
-    let jobs = Registry::builtin().with(Arc::new(MartCreateExecutor))?;
-    let tasks = WorkerRegistry::new().with(Arc::new(MartCreateWorker))?;
-    Ok((jobs, tasks))
-}
-
-/// The executors and task workers serving `app` (what `submit` and `task` check
-/// their input against, and what `worker` runs).
+/// The executors and task workers serving `app`: those of its packages and its own
+/// Python ones (what `submit` and `task` check their input against, and what
+/// `worker` runs).
 pub fn registries(app: &App) -> Result<(Registry, WorkerRegistry)> {
-    let (jobs, tasks) = builtin()?;
-    crate::bindings::app_code::extend_registries(app, jobs, tasks)
+    crate::bindings::app_code::registries(app)
 }
 
-/// The task queues `app` configures (rex's `JobInitialize` adds one `job_executor`
-/// queue per `job_queues`), with their workers.
+/// The task queues `app` configures (with rex.job, its `JobInitialize` adds one
+/// `job_executor` queue per `job_queues`), with their workers.
 pub fn configured_queues(app: &App) -> Result<BTreeMap<String, WorkerConfig>> {
     let mut settings = app.settings.clone();
-    crate::job::workers::initialize(&mut settings)?;
+    if app.packages.contains("rex.job") {
+        crate::job::workers::initialize(&mut settings)?;
+    }
     configured_workers(&settings)
 }
 
 /// `harness worker` with the executors and workers this build knows.
 pub fn run(args: &WorkerArgs) -> i32 {
-    match builtin() {
-        Ok((jobs, tasks)) => run_with(args, jobs, tasks),
-        Err(e) => {
-            eprintln!("harness worker: error: {e}");
-            2
-        }
-    }
+    run_with(args, Registry::new(), WorkerRegistry::new())
 }
 
-/// `harness worker` with the given executors and task workers.
+/// `harness worker` with extra executors and task workers beside the application's
+/// (its packages' and its own).
 pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) -> i32 {
     logging::install(match args.log_format {
         LogFormat::Basic => Format::Basic,
@@ -171,8 +158,10 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
     let setup = (|| -> Result<(App, JobSettings, BTreeMap<String, WorkerConfig>)> {
         let mut app = args.app.open()?;
         let settings = JobSettings::from_settings(&app.settings)?;
-        // rex's JobInitialize: one job executor queue per `job_queues`.
-        crate::job::workers::initialize(&mut app.settings)?;
+        // rex.job's JobInitialize: one job executor queue per `job_queues`.
+        if app.packages.contains("rex.job") {
+            crate::job::workers::initialize(&mut app.settings)?;
+        }
         let mut queues = configured_workers(&app.settings)?;
         if args.no_jobs {
             queues.retain(|_, config| config.worker != executor_worker::NAME);
@@ -195,15 +184,23 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
             return 2;
         }
     };
-    // The application's own executors and task workers (Python), beside ours.
-    let (registry, workers) =
-        match crate::bindings::app_code::extend_registries(&app, registry, workers) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("harness worker: error: {e}");
-                return 2;
+    // The executors and task workers of the application's packages and its own
+    // (Python), with the extra ones given.
+    let (registry, workers) = match registries(&app) {
+        Ok((mut jobs, mut tasks)) => {
+            for executor in registry.types().iter().filter_map(|t| registry.get(t)) {
+                jobs.replace(executor.clone());
             }
-        };
+            for worker in workers.in_order() {
+                tasks.replace(worker.clone());
+            }
+            (jobs, tasks)
+        }
+        Err(e) => {
+            eprintln!("harness worker: error: {e}");
+            return 2;
+        }
+    };
     let stop = StopSignal::new();
     let tasks_stop = Arc::new(AtomicBool::new(false));
     let outage = Arc::new(Outage::new(LOGGER, args.give_up_after));
@@ -287,7 +284,8 @@ pub fn run_with(args: &WorkerArgs, registry: Registry, workers: WorkerRegistry) 
     let mut status = 0;
     let mut given_up = false;
     let busy = Arc::new(AtomicUsize::new(0));
-    if args.no_jobs {
+    // Without rex.job, the application has no jobs to run.
+    if args.no_jobs || !app.packages.contains("rex.job") {
         // No job runner (whose heartbeat does this): repair at start, and when the
         // server is back after an outage.
         let mut was_down = true;

@@ -2,6 +2,7 @@
 //! databases it talks to. Domain code receives an `&App` instead of reaching for
 //! globals, so several applications can live in one process (tests, transcripts).
 
+use super::packages::Packages;
 use super::settings::Settings;
 use super::Result;
 use crate::pg::Server;
@@ -15,7 +16,27 @@ pub struct Database {
 }
 
 impl Database {
+    /// No database: the application lacks rex.db, or its `db` setting names a
+    /// database system the harness does not run (rex.db accepts `sqlite:`).
+    pub fn absent() -> Database {
+        Database {
+            server: Server::from_config(postgres::Config::new()),
+            name: String::new(),
+        }
+    }
+
+    /// Whether this is [`Database::absent`].
+    pub fn is_absent(&self) -> bool {
+        self.name.is_empty()
+    }
+
     pub fn connect(&self) -> Result<postgres::Client> {
+        if self.is_absent() {
+            return Err(super::Error::new(
+                "The application has no PostgreSQL database \
+                 (rex.db is not among its packages, or its db setting names another system)",
+            ));
+        }
         self.server.connect(&self.name)
     }
 }
@@ -26,8 +47,12 @@ impl Database {
 pub struct App {
     /// The name given to `Rex(...)`, e.g. `rex.mart_demo`.
     pub name: String,
-    /// `definitions/<name>/`: settings.yaml, deploy.yaml, mart.yaml and the files they include.
+    /// `definitions/<name>/`: settings.yaml, deploy.yaml, mart.yaml and the files they
+    /// include. An application of rex packages only (`Rex('rex.asynctask')`) has no
+    /// folder: `dir` is then a path that does not exist, so it holds no files.
     pub dir: PathBuf,
+    /// The packages active (rex.core, the rex packages required, the folder).
+    pub packages: Packages,
     pub settings: Settings,
     /// The application database; rex.mart calls it the management database.
     pub db: Database,

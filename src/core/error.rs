@@ -107,6 +107,24 @@ impl Error {
         )
     }
 
+    /// The error as a long-lived worker records and logs it: every line of its
+    /// messages, payloads and traceback longer than a few hundred characters is cut
+    /// to its start and its length (a rejected 120 KB payload is not quoted whole).
+    pub fn bounded(&self) -> Error {
+        let lines = super::repr::excerpt_lines;
+        Error {
+            paragraphs: self
+                .paragraphs
+                .iter()
+                .map(|p| Paragraph {
+                    message: lines(&p.message),
+                    payload: p.payload.as_deref().map(lines),
+                })
+                .collect(),
+            script_traceback: self.script_traceback.as_deref().map(lines),
+        }
+    }
+
     /// rex's `repr(error)`: `Error('m', 'p').wrap('m2', 'p2')`.
     pub fn repr(&self) -> String {
         let mut out = String::new();

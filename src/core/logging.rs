@@ -5,7 +5,9 @@
 //! - [`Format::Timestamped`] and [`Format::Json`] for `worker`, one line per event.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use std::cell::Cell;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, RwLock};
 
 /// How a log record is rendered.
@@ -54,18 +56,59 @@ pub fn set_sink(sink: Option<Sink>) {
     *backend().sink.write().unwrap_or_else(|e| e.into_inner()) = sink;
 }
 
-/// Sets the root level from a rex level name (`DEBUG`, `INFO`, `WARNING`, `ERROR`,
-/// `CRITICAL`); unknown names leave it unchanged and return false.
-pub fn set_level(name: &str) -> bool {
-    let filter = match name.to_ascii_uppercase().as_str() {
+fn filter_of(name: &str) -> Option<LevelFilter> {
+    Some(match name.to_ascii_uppercase().as_str() {
         "DEBUG" | "NOTSET" => LevelFilter::Debug,
         "INFO" => LevelFilter::Info,
         "WARNING" | "WARN" => LevelFilter::Warn,
         "ERROR" | "CRITICAL" => LevelFilter::Error,
-        _ => return false,
+        _ => return None,
+    })
+}
+
+/// The process's root level (a `LevelFilter` as usize); a thread may have its own.
+static ROOT: AtomicUsize = AtomicUsize::new(LevelFilter::Info as usize);
+
+thread_local! {
+    /// This thread's own root level ([`set_thread_level`]).
+    static THREAD_LEVEL: Cell<Option<LevelFilter>> = const { Cell::new(None) };
+}
+
+/// Sets the process's root level from a rex level name (`DEBUG`, `INFO`, `WARNING`,
+/// `ERROR`, `CRITICAL`); unknown names leave it unchanged and return false.
+pub fn set_level(name: &str) -> bool {
+    let Some(filter) = filter_of(name) else {
+        return false;
     };
-    log::set_max_level(filter);
+    ROOT.store(filter as usize, Ordering::Relaxed);
+    log::set_max_level(filter.max(log::max_level()));
     true
+}
+
+/// Sets the root level of the calling thread only: an application a transcript
+/// activates sets its `logging` level for that transcript's thread, and files
+/// replayed beside it (`harness run -j`) keep theirs. Unknown names return false.
+pub fn set_thread_level(name: &str) -> bool {
+    let Some(filter) = filter_of(name) else {
+        return false;
+    };
+    THREAD_LEVEL.with(|t| t.set(Some(filter)));
+    log::set_max_level(filter.max(log::max_level()));
+    true
+}
+
+/// The level records on this thread pass at.
+fn current_level() -> LevelFilter {
+    THREAD_LEVEL
+        .with(|t| t.get())
+        .unwrap_or_else(|| match ROOT.load(Ordering::Relaxed) {
+            0 => LevelFilter::Off,
+            1 => LevelFilter::Error,
+            2 => LevelFilter::Warn,
+            3 => LevelFilter::Info,
+            4 => LevelFilter::Debug,
+            _ => LevelFilter::Trace,
+        })
 }
 
 /// Python's level names: `.warn()` prints `WARNING`.
@@ -110,7 +153,7 @@ struct Logger;
 
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata) -> bool {
-        metadata.level() <= log::max_level()
+        metadata.level() <= current_level()
     }
 
     fn log(&self, record: &Record) {

@@ -2,12 +2,15 @@
 //! application context, YAML loading and validators. Everything else builds on these.
 
 pub mod app;
+pub mod env;
 pub mod error;
 pub mod logging;
+pub mod packages;
 pub mod repr;
 pub mod settings;
 pub mod table;
 pub mod validate;
+pub mod work_tx;
 pub mod yaml;
 
 pub use error::{Error, Result};

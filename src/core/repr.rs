@@ -130,6 +130,34 @@ pub fn py_json_str(s: &str, ensure_ascii: bool) -> String {
     out
 }
 
+/// How much of a rejected input an error message quotes.
+pub const EXCERPT_CHARS: usize = 300;
+
+/// `text` as an error message quotes it: whole up to [`EXCERPT_CHARS`] characters,
+/// else its start and how long it was (a 120 KB payload is not echoed back).
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!(
+            "{}... ({} characters in all)",
+            &text[..end],
+            text.chars().count()
+        ),
+    }
+}
+
+/// `text` with each long line quoted by [`excerpt`]. A line no longer than an
+/// excerpt can be (its start and its length) is kept: excerpts are not cut again.
+pub fn excerpt_lines(text: &str) -> String {
+    const EXCERPT_MAX: usize = EXCERPT_CHARS + 40;
+    let line = |l: &str| match l.char_indices().nth(EXCERPT_MAX) {
+        None => l.to_string(),
+        Some(_) => excerpt(l),
+    };
+    let lines: Vec<String> = text.split('\n').map(line).collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Application settings: `settings.yaml` of the packages an application uses, merged
 //! (dicts recursively, later wins), then the keyword overrides given to `Rex(...)`.
 
+use super::packages::Packages;
 use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,73 +39,37 @@ impl Settings {
     }
 }
 
-/// The settings the packages of an application may be given (rex's `Setting.mapped()`
-/// for rex.core, rex.db, rex.deploy, rex.web, rex.logging, rex.job, rex.asynctask,
-/// rex.mart, rex.attach) and the harness's own job-queue settings.
-pub const KNOWN: &[&str] = &[
-    "access_masks",
-    "access_queries",
-    "asynctask_scheduled_workers",
-    "asynctask_transport",
-    "asynctask_workers",
-    "asynctask_workers_check_child_interval",
-    "asynctask_workers_poll_interval",
-    "attach_dir",
-    "attach_gcs_bucket",
-    "attach_gcs_key",
-    "attach_s3_access_key",
-    "attach_s3_bucket",
-    "attach_s3_endpoint",
-    "attach_s3_region",
-    "attach_s3_secret_key",
-    "db",
-    "debug",
-    "deploy",
-    "gateways",
-    "htsql_environment",
-    "htsql_extensions",
-    "job_heartbeat_interval",
-    "job_limits",
-    "job_max_age",
-    "job_queues",
-    "job_stale_after",
-    "job_stale_policy",
-    "logging_filters",
-    "logging_formatters",
-    "logging_handlers",
-    "logging_loggers",
-    "logging_root",
-    "mart_allow_runtime_creation",
-    "mart_default_max_marts_per_owner_definition",
-    "mart_dictionary_channel_priority",
-    "mart_dictionary_presentation_priority",
-    "mart_etl_htsql_extensions",
-    "mart_etl_htsql_gateways",
-    "mart_hosting_cluster",
-    "mart_htsql_cache_depth",
-    "mart_htsql_extensions",
-    "mart_max_columns",
-    "mart_max_marts_per_owner",
-    "mart_max_name_length",
-    "mart_name_prefix",
-    "mart_runtime_creation_queue",
-    "mount",
-    "query_timeout",
-    "read_only",
-    "replay_log",
-    "secret",
-    "services",
-    "user_query",
-];
-
-/// rex's refusal of a setting no package declares (`Got unknown setting:`). A name
-/// is known when it is in [`KNOWN`] or in `declared` (the application's own
-/// settings.yaml, which may configure settings of its own code).
-pub fn check_known(name: &str, declared: &Settings) -> crate::core::Result<()> {
-    if KNOWN.contains(&name) || declared.values.contains_key(name) {
+/// rex's refusal of a setting no active package declares (`Got unknown setting:`).
+/// A name is known when a package of `packages` declares it or when it is in
+/// `declared` (the application's own settings.yaml, which may configure settings of
+/// its own code).
+pub fn check_known(
+    name: &str,
+    declared: &Settings,
+    packages: &Packages,
+) -> crate::core::Result<()> {
+    if packages.declares(name) || declared.values.contains_key(name) {
         return Ok(());
     }
     Err(crate::core::Error::with("Got unknown setting:", name))
+}
+
+/// rex's last paragraph of an error raised while initializing `Rex(...,
+/// **overrides)`: `With parameters:`, one `key: repr` line per override, by key.
+pub fn with_parameters(
+    e: crate::core::Error,
+    overrides: &Map<String, Value>,
+) -> crate::core::Error {
+    if overrides.is_empty() {
+        return e;
+    }
+    let mut keys: Vec<&String> = overrides.keys().collect();
+    keys.sort();
+    let params: Vec<String> = keys
+        .into_iter()
+        .map(|k| format!("{k}: {}", crate::core::repr::py_json_repr(&overrides[k])))
+        .collect();
+    e.wrap_with("With parameters:", params.join("\n"))
 }
 
 fn merge_maps(into: &mut Map<String, Value>, from: &Map<String, Value>) {
@@ -136,13 +101,24 @@ mod tests {
     fn unknown_settings_are_refused_as_rex_words_it() {
         let mut declared = Settings::new();
         declared.set("app_own", json!(1));
-        assert!(check_known("job_max_age", &declared).is_ok());
-        assert!(check_known("app_own", &declared).is_ok());
+        let none = crate::core::app::SearchPath::default();
+        let job = Packages::resolve(&["rex.job".into()], &none).unwrap();
+        assert!(check_known("job_max_age", &declared, &job).is_ok());
+        assert!(check_known("app_own", &declared, &job).is_ok());
+        assert!(check_known("mart_name_prefix", &declared, &job).is_err());
         assert_eq!(
-            check_known("job_max_agee", &declared)
+            check_known("job_max_agee", &declared, &job)
                 .unwrap_err()
                 .to_string(),
             "Got unknown setting:\n    job_max_agee"
+        );
+        let mut given = Map::new();
+        given.insert("b".into(), json!("x"));
+        given.insert("a".into(), json!(null));
+        let e = with_parameters(crate::core::Error::new("Oops"), &given);
+        assert_eq!(
+            e.to_string(),
+            "Oops\nWith parameters:\n    a: None\n    b: 'x'"
         );
     }
 }

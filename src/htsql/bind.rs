@@ -1251,7 +1251,7 @@ impl<'a> Binder<'a> {
         &mut self,
         op: &'static str,
         a: &Syn,
-        items: &[Syn],
+        items: &[Member<'_>],
         syn: &Syn,
         scope: &Scope,
     ) -> Result<Bound> {
@@ -1265,9 +1265,12 @@ impl<'a> Binder<'a> {
         for item in items {
             let ba = self.bind(a, scope)?;
             let ba = link_to_leaf(self, ba, &a.mark)?;
-            let bi = self.bind(item, scope)?;
-            let bi = link_to_leaf(self, bi, &item.mark)?;
-            let (ea, ei, _) = self.coerce_pair(ba, bi, op, &a.mark, &item.mark, &syn.mark)?;
+            let (bi, mark) = match item {
+                Member::Syn(item) => (self.bind(item, scope)?, &item.mark),
+                Member::Value(v) => (value_bound(v.clone()), &syn.mark),
+            };
+            let bi = link_to_leaf(self, bi, mark)?;
+            let (ea, ei, _) = self.coerce_pair(ba, bi, op, &a.mark, mark, &syn.mark)?;
             let test = Expr::Tpl(tpl, vec![ea, ei]);
             out = Some(match out {
                 None => test,
@@ -1286,8 +1289,19 @@ impl<'a> Binder<'a> {
         syn: &Syn,
         scope: &Scope,
     ) -> Result<Bound> {
-        if let Some(items) = bare_selection(b).filter(|_| matches!(op, "=" | "!=" | "==" | "!==")) {
-            return self.bind_membership(op, a, items, syn, scope);
+        if matches!(op, "=" | "!=" | "==" | "!==") {
+            if let Some(items) = bare_selection(b) {
+                let items: Vec<Member> = items.iter().map(Member::Syn).collect();
+                return self.bind_membership(op, a, &items, syn, scope);
+            }
+            // A list parameter (`$INSTRUMENT` of rex.mart's selectors) is a
+            // membership test, as a selection of its values would be.
+            if let Kind::Reference(name) = &b.kind {
+                if let Some(Value::List(values)) = self.refs.get(&normalize(name)).cloned() {
+                    let items: Vec<Member> = values.into_iter().map(Member::Value).collect();
+                    return self.bind_membership(op, a, &items, syn, scope);
+                }
+            }
         }
         let ba = self.bind(a, scope)?;
         let bb = self.bind(b, scope)?;
@@ -1367,6 +1381,12 @@ impl<'a> Binder<'a> {
 
 /// A link compared with a literal compares its (single-leaf) identity.
 /// The items of a bare `{...}` (a list of values on the right of `=`), if `syn` is one.
+/// An item of a membership test: written in the query, or a list parameter's value.
+enum Member<'s> {
+    Syn(&'s Syn),
+    Value(Value),
+}
+
 fn bare_selection(syn: &Syn) -> Option<&[Syn]> {
     match &syn.kind {
         Kind::Select(base, items) if !items.is_empty() => match &base.kind {

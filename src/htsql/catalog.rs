@@ -128,12 +128,12 @@ impl Table {
 
 impl Catalog {
     /// Reads schema `public` of the connected database.
-    pub fn load(client: &mut postgres::Client) -> Result<Catalog> {
+    pub fn load(client: &mut impl postgres::GenericClient) -> Result<Catalog> {
         Catalog::load_schema(client, "public")
     }
 
     /// Reads one schema of the connected database.
-    pub fn load_schema(client: &mut postgres::Client, schema: &str) -> Result<Catalog> {
+    pub fn load_schema(client: &mut impl postgres::GenericClient, schema: &str) -> Result<Catalog> {
         let rows = client.query(
             "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') \
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -476,7 +476,7 @@ fn cache() -> &'static Cache {
 /// columns, constraints and enum labels. A changed signature reloads the catalog,
 /// so callers need `invalidate_catalog` only for changes the signature cannot see
 /// (e.g. a column type changed in place).
-fn db_key(client: &mut postgres::Client) -> Result<(String, String)> {
+fn db_key(client: &mut impl postgres::GenericClient) -> Result<(String, String)> {
     let row = client.query_one(
         "SELECT d.oid::text || '/' || current_database()::text || '@' \
                 || coalesce(inet_server_addr()::text, '') || ':' \
@@ -499,7 +499,7 @@ fn db_key(client: &mut postgres::Client) -> Result<(String, String)> {
 }
 
 /// The cached catalog of `client`'s database, (re)loading it when the schema changed.
-pub fn catalog(client: &mut postgres::Client) -> Result<Arc<Catalog>> {
+pub fn catalog(client: &mut impl postgres::GenericClient) -> Result<Arc<Catalog>> {
     let (key, signature) = db_key(client)?;
     if let Some((sig, c)) = cache().lock().map_err(|_| poisoned())?.get(&key) {
         if *sig == signature {
@@ -519,7 +519,7 @@ fn poisoned() -> crate::core::Error {
 }
 
 /// Forgets the cached catalog of `client`'s database (call after DDL).
-pub fn invalidate_catalog(client: &mut postgres::Client) -> Result<()> {
+pub fn invalidate_catalog(client: &mut impl postgres::GenericClient) -> Result<()> {
     let (key, _) = db_key(client)?;
     cache().lock().map_err(|_| poisoned())?.remove(&key);
     Ok(())

@@ -69,7 +69,7 @@ fn quote_value(v: &Value) -> String {
 
 /// Runs a write command on `client`'s database with the feed `product`.
 pub fn run(
-    client: &mut postgres::Client,
+    client: &mut impl postgres::GenericClient,
     cat: &Catalog,
     cmd: Command,
     product: Product,
@@ -113,7 +113,7 @@ pub fn run(
 /// feed's tag and field metadata). A batch may be an error (the feed failed): then
 /// nothing is committed.
 pub fn run_stream(
-    client: &mut postgres::Client,
+    client: &mut impl postgres::GenericClient,
     cat: &Catalog,
     cmd: Command,
     product: Product,
@@ -376,7 +376,7 @@ impl<'a> Writer<'a> {
     /// Column values (text) of a record: `(column index, value)`.
     fn columns(
         &mut self,
-        tx: &mut postgres::Transaction,
+        tx: &mut impl postgres::GenericClient,
         maps: &[Mapping],
         rec: &Value,
     ) -> Result<Vec<(usize, Option<String>)>> {
@@ -407,7 +407,7 @@ impl<'a> Writer<'a> {
 
     fn resolve_link(
         &mut self,
-        tx: &mut postgres::Transaction,
+        tx: &mut impl postgres::GenericClient,
         f: usize,
         v: &Value,
     ) -> Result<Vec<Option<String>>> {
@@ -459,7 +459,7 @@ impl<'a> Writer<'a> {
     #[allow(clippy::too_many_arguments)]
     fn copy_stream(
         &self,
-        tx: &mut postgres::Transaction,
+        tx: &mut impl postgres::GenericClient,
         cols: &[usize],
         maps: &[Mapping],
         batches: &mut dyn Iterator<Item = Result<Vec<Value>>>,
@@ -500,7 +500,7 @@ impl<'a> Writer<'a> {
             table_sql(self.cat, self.t),
             names.join(", ")
         );
-        let mut sp = tx.savepoint("htsql_copy")?;
+        let mut sp = tx.transaction()?;
         let completed = {
             use std::io::Write;
             let mut writer = sp.copy_in(sql.as_str())?;
@@ -559,7 +559,7 @@ impl<'a> Writer<'a> {
 
     fn insert_chunk(
         &self,
-        tx: &mut postgres::Transaction,
+        tx: &mut impl postgres::GenericClient,
         cols: &[usize],
         rows: &[Vec<(usize, Option<String>)>],
     ) -> Result<Vec<Vec<Option<String>>>> {
@@ -571,7 +571,7 @@ impl<'a> Writer<'a> {
             .iter()
             .map(|c| format!("CAST({} AS text)", quote_ident(&table.columns[*c].name)))
             .collect();
-        let mut sp = tx.savepoint("htsql_insert")?;
+        let mut sp = tx.transaction()?;
         let mut out = Vec::with_capacity(rows.len());
         if cols.is_empty() {
             let sql = format!(
@@ -632,7 +632,11 @@ impl<'a> Writer<'a> {
     }
 
     /// The identity of the row with key values `key` (text).
-    fn identity(&self, tx: &mut postgres::Transaction, key: &[Option<String>]) -> Result<Value> {
+    fn identity(
+        &self,
+        tx: &mut impl postgres::GenericClient,
+        key: &[Option<String>],
+    ) -> Result<Value> {
         let table = &self.cat.tables[self.t];
         let key_cols = table.key().unwrap_or_default();
         let leaves = identity_leaves(self.cat, self.t);
@@ -686,7 +690,7 @@ impl<'a> Writer<'a> {
     /// Key values of the row with this identity value, if any.
     fn locate(
         &self,
-        tx: &mut postgres::Transaction,
+        tx: &mut impl postgres::GenericClient,
         id: &Value,
     ) -> Result<Option<Vec<Option<String>>>> {
         let leaves = identity_leaves(self.cat, self.t);
@@ -711,7 +715,7 @@ impl<'a> Writer<'a> {
 
     fn one(
         &mut self,
-        tx: &mut postgres::Transaction,
+        tx: &mut impl postgres::GenericClient,
         cmd: Command,
         maps: &[Mapping],
         rec: &Value,

@@ -30,7 +30,7 @@ const DROP: &str = "DROP TABLE IF EXISTS pg_temp.\"column\", pg_temp.\"table\"";
 
 /// Runs `inner` against the meta database of `client`'s database.
 pub fn produce_meta(
-    client: &mut postgres::Client,
+    client: &mut impl postgres::GenericClient,
     inner: &Syn,
     params: &[(&str, Value)],
     analyze: bool,
@@ -52,7 +52,7 @@ pub fn produce_meta(
 }
 
 /// Creates and fills the meta tables; returns the session's temporary schema.
-fn fill(client: &mut postgres::Client, real: &Catalog) -> Result<String> {
+fn fill(client: &mut impl postgres::GenericClient, real: &Catalog) -> Result<String> {
     client.batch_execute(
         "CREATE TEMP TABLE \"table\" (name text PRIMARY KEY); \
          CREATE TEMP TABLE \"column\" (\

@@ -17,6 +17,7 @@
 //! attachment `@`/`->`, formats, `:sql`/`:copy`/`:clone`/`:do`, the "Valid types"
 //! list under operator type errors, choices under "Found ambiguous name".
 
+pub mod describe;
 pub mod render;
 
 mod bind;
@@ -37,12 +38,15 @@ pub use split::split_statements;
 pub use value::{Domain, FieldMeta, Identity, Product, Record, Value};
 
 use crate::core::Result;
+use postgres::GenericClient;
 use std::rc::Rc;
 use syntax::{CallStyle, Kind, Syn};
 
-/// Runs one HTSQL statement (query or command) against `client`'s database.
-pub fn produce(
-    client: &mut postgres::Client,
+/// Runs one HTSQL statement (query or command) against `client`'s database. On a
+/// transaction (a job's or a task's unit of work, [`crate::core::work_tx`]) a write
+/// command runs in a savepoint of it and commits with it.
+pub fn produce<C: GenericClient + Send>(
+    client: &mut C,
     text: &str,
     params: &[(&str, Value)],
 ) -> Result<Product> {
@@ -101,9 +105,9 @@ pub fn check_syntax(text: &str) -> Result<()> {
     syntax::parse(&decoded).map(|_| ())
 }
 
-fn run_statement(
-    main: &mut postgres::Client,
-    rexdb: Option<&mut postgres::Client>,
+fn run_statement<C: GenericClient + Send>(
+    main: &mut C,
+    rexdb: Option<&mut C>,
     text: &str,
     params: &[(&str, Value)],
 ) -> Result<Product> {
@@ -118,16 +122,16 @@ fn run_statement(
     runner.eval(&syn, false)
 }
 
-struct Runner<'a, 'p> {
-    main: &'a mut postgres::Client,
-    rexdb: Option<&'a mut postgres::Client>,
+struct Runner<'a, 'p, C> {
+    main: &'a mut C,
+    rexdb: Option<&'a mut C>,
     params: &'p [(&'p str, Value)],
     /// Bind only: no SQL runs.
     analyze: bool,
 }
 
-impl Runner<'_, '_> {
-    fn client(&mut self, on_rexdb: bool) -> &mut postgres::Client {
+impl<C: GenericClient + Send> Runner<'_, '_, C> {
+    fn client(&mut self, on_rexdb: bool) -> &mut C {
         match (&mut self.rexdb, on_rexdb) {
             (Some(r), true) => r,
             _ => self.main,

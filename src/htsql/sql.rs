@@ -568,7 +568,7 @@ pub fn header(cat: &Catalog, flow: &Flow) -> Product {
 /// Runs a plural segment, handing decoded records to `each` in batches as they
 /// arrive (no full result in memory); `each` returns false to stop early.
 pub fn fetch_batches(
-    client: &mut postgres::Client,
+    client: &mut impl postgres::GenericClient,
     cat: &Catalog,
     flow: &Flow,
     each: &mut dyn FnMut(Vec<Value>) -> bool,

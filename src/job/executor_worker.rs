@@ -3,7 +3,7 @@
 
 use super::{Executor, Registry};
 use crate::core::app::App;
-use crate::core::repr::py_json_repr;
+use crate::core::repr::{excerpt, py_json_repr};
 use crate::core::validate::{IntVal, RecordVal, Validator};
 use crate::core::yaml::Node;
 use crate::core::{Error, Result};
@@ -76,7 +76,7 @@ pub fn process(app: &App, registry: &Registry, payload: &Value) -> Result<()> {
     };
     let job = JobRow::from_row(&row)?;
     db.execute(START_JOB, &[&job.code])?;
-    run_job(app, registry, &job, |outcome| {
+    run_job(app, registry, &job, false, |outcome| {
         write_outcome(&mut db, job.code, outcome)?;
         Ok(())
     })
@@ -93,10 +93,13 @@ fn write_outcome(db: &mut impl GenericClient, code: i64, outcome: &Outcome) -> R
 
 /// Everything after START: find the executor, run it, log, and hand the outcome to
 /// `finish` (which writes it: unguarded for rex, fenced for `harness worker`).
+/// `bounded`: the payload and the failure are logged and recorded with long lines
+/// cut ([`Error::bounded`]), as a long-lived worker does; rex quotes them whole.
 pub fn run_job(
     app: &App,
     registry: &Registry,
     job: &JobRow,
+    bounded: bool,
     finish: impl FnOnce(&Outcome) -> Result<()>,
 ) -> Result<()> {
     let Some(executor) = registry.get(&job.job_type) else {
@@ -108,16 +111,18 @@ pub fn run_job(
     } else {
         job.payload.clone()
     };
+    let quoted = py_json_repr(&job.payload);
     log::debug!(
         target: LOGGER,
         "Executing job #{} for owner \"{}\" with payload: {}",
         job.code,
         job.owner,
-        py_json_repr(&job.payload)
+        if bounded { excerpt(&quoted) } else { quoted }
     );
     let outcome = match execute_guarded(executor.as_ref(), app, job, &payload) {
         Ok(()) => Outcome::Completed,
         Err(err) => {
+            let err = if bounded { err.bounded() } else { err };
             // One record: the message and the traceback, as `logger.exception` does.
             log::error!(target: LOGGER, "Job #{} failed\n{}", job.code, err.traceback("execute"));
             Outcome::Failed(err.to_string())

@@ -43,4 +43,12 @@ pub trait Executor: Send + Sync {
     fn recover(&self, _app: &App) -> Result<()> {
         Ok(())
     }
+    /// Whether the executor's work on the application database (through
+    /// [`crate::core::work_tx::with_client`]) joins the job's transaction under
+    /// `harness worker`, committing with its completion (exactly once). An executor
+    /// whose jobs run long and commit as they go (a mart creation) says no: its
+    /// reads would hold a transaction open for the whole job.
+    fn joins_job_transaction(&self) -> bool {
+        true
+    }
 }

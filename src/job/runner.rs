@@ -14,6 +14,7 @@ use super::settings::{JobSettings, StalePolicy};
 use super::{cleanup, queuer, Registry};
 use crate::asynctask::worker_loop::{Backoff, Outage};
 use crate::core::app::App;
+use crate::core::work_tx::Unit;
 use crate::core::{Error, Result};
 use postgres::fallible_iterator::FallibleIterator;
 use std::collections::HashMap;
@@ -355,19 +356,23 @@ struct FinishRequest {
     reply: mpsc::Sender<Result<bool>>,
 }
 
-/// Runs claimed jobs one at a time; outcomes are written by the finisher.
+/// Runs claimed jobs one at a time. An outcome is written by the finisher, or, when
+/// the executor worked on the application database in the job's unit of work
+/// ([`crate::core::work_tx`]), in that unit's transaction by this thread.
 fn executor_thread(
     shared: &Shared,
     jobs: &Mutex<mpsc::Receiver<Claimed>>,
     finisher: &mpsc::Sender<FinishRequest>,
     done: &mpsc::Sender<()>,
 ) {
+    // The units' connection, kept between jobs.
+    let mut idle: Option<postgres::Client> = None;
     loop {
         let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(claimed) = next else { break };
         let code = claimed.job.code;
         shared.opts.busy.fetch_add(1, Ordering::SeqCst);
-        if let Err(e) = run_claimed(shared, finisher, &claimed) {
+        if let Err(e) = run_claimed(shared, finisher, &claimed, &mut idle) {
             // The job stays `started`; with no heartbeat it is recovered as stale.
             log::error!(target: LOGGER, "Failed to record job #{code}:\n{e}");
         }
@@ -377,35 +382,98 @@ fn executor_thread(
     }
 }
 
-fn run_claimed(shared: &Shared, finisher: &mpsc::Sender<FinishRequest>, c: &Claimed) -> Result<()> {
+fn run_claimed(
+    shared: &Shared,
+    finisher: &mpsc::Sender<FinishRequest>,
+    c: &Claimed,
+    idle: &mut Option<postgres::Client>,
+) -> Result<()> {
     log::info!(target: EXECUTOR_LOGGER, "Processing Job #{}", c.job.code);
+    let joins = shared
+        .registry
+        .get(&c.job.job_type)
+        .is_some_and(|e| e.joins_job_transaction());
+    let mut unit = joins.then(|| Unit::enter(&shared.app.db, idle.take()));
     run_job(
         &shared.app,
         &shared.registry,
         &c.job,
+        true,
         |outcome: &Outcome| {
-            let (reply, recorded) = mpsc::channel();
-            let request = FinishRequest {
-                claim: c.clone(),
-                outcome: outcome.clone(),
-                reply,
+            let recorded = match unit.take().and_then(Unit::close) {
+                Some((mut client, true)) => {
+                    let recorded = finish_in_unit(shared, &mut client, c, outcome);
+                    *idle = Some(client).filter(|c| !c.is_closed());
+                    recorded?
+                }
+                left => {
+                    *idle = left.map(|(client, _)| client);
+                    finish_by_finisher(finisher, c, outcome)?
+                }
             };
-            let lost = || Error::new("The worker's finisher is gone");
-            finisher.send(request).map_err(|_| lost())?;
-            if recorded.recv().map_err(|_| lost())?? {
-                shared.finished.fetch_add(1, Ordering::SeqCst);
-            } else {
-                shared.lost.fetch_add(1, Ordering::SeqCst);
-                log::warn!(
-                    target: LOGGER,
-                    "Job #{} lost its claim (attempt {}); its result was not recorded",
-                    c.job.code,
-                    c.attempt
-                );
-            }
+            count(shared, c, recorded);
             Ok(())
         },
     )
+}
+
+/// Writes the outcome in the unit's transaction, with the executor's work, and
+/// commits both; a lost claim rolls both back (the job's other run is its effect).
+fn finish_in_unit(
+    shared: &Shared,
+    db: &mut postgres::Client,
+    c: &Claimed,
+    outcome: &Outcome,
+) -> Result<bool> {
+    let result = (|| -> Result<bool> {
+        let recorded = claim::finish(db, c, outcome)?;
+        if recorded && is_limited(shared, &c.job.job_type) {
+            queuer::notify(db, "finished")?;
+        }
+        db.batch_execute(if recorded { "COMMIT" } else { "ROLLBACK" })?;
+        Ok(recorded)
+    })();
+    if result.is_err() && !db.is_closed() {
+        let _ = db.batch_execute("ROLLBACK");
+    }
+    result
+}
+
+/// Hands the outcome to the finisher (group commit) and waits until it is written.
+fn finish_by_finisher(
+    finisher: &mpsc::Sender<FinishRequest>,
+    c: &Claimed,
+    outcome: &Outcome,
+) -> Result<bool> {
+    let (reply, recorded) = mpsc::channel();
+    let request = FinishRequest {
+        claim: c.clone(),
+        outcome: outcome.clone(),
+        reply,
+    };
+    let lost = || Error::new("The worker's finisher is gone");
+    finisher.send(request).map_err(|_| lost())?;
+    recorded.recv().map_err(|_| lost())?
+}
+
+/// Counts a job finished, or lost when its outcome was not recorded.
+fn count(shared: &Shared, c: &Claimed, recorded: bool) {
+    if recorded {
+        shared.finished.fetch_add(1, Ordering::SeqCst);
+    } else {
+        shared.lost.fetch_add(1, Ordering::SeqCst);
+        log::warn!(
+            target: LOGGER,
+            "Job #{} lost its claim (attempt {}); its result was not recorded",
+            c.job.code,
+            c.attempt
+        );
+    }
+}
+
+/// Whether jobs of this type are limited (`job_limits`): finishing one frees a slot.
+fn is_limited(shared: &Shared, job_type: &str) -> bool {
+    matches!(shared.settings.limits.get(job_type), Some(Some(_)))
 }
 
 /// Writes outcomes for all executor threads: whatever has piled up while the previous
@@ -432,12 +500,10 @@ fn finisher_thread(shared: &Shared, requests: &mpsc::Receiver<FinishRequest>) {
                 batch.iter().map(|r| (&r.claim, &r.outcome)).collect();
             let flags = claim::finish_many(db, &pairs)?;
             // A slot of a limited type is free: let the queuers run again.
-            let limited = batch.iter().zip(&flags).any(|(r, ok)| {
-                *ok && matches!(
-                    shared.settings.limits.get(&r.claim.job.job_type),
-                    Some(Some(_))
-                )
-            });
+            let limited = batch
+                .iter()
+                .zip(&flags)
+                .any(|(r, ok)| *ok && is_limited(shared, &r.claim.job.job_type));
             if limited {
                 queuer::notify(db, "finished")?;
             }

@@ -4,6 +4,7 @@
 //! with every log line and the exact `While ...` error chain. A failure purges the
 //! mart (database and record) unless the caller asks to keep it.
 
+use super::assessments::{self, AssessmentLoader};
 use super::cluster::{hosts_management_db, physical_name, server_error, Cluster, MartLock};
 use super::definition::{BaseType, Definition, Definitions, EtlScript, ScriptType};
 use super::etl::{extract_htsql_statements, run_sql, script_params};
@@ -11,6 +12,7 @@ use super::inventory::{self, py_datetime, py_timedelta, Mart, Status};
 use super::params::{parameters_log_line, validate_parameters, Params};
 use super::purge::purge_with;
 use super::settings::MartSettings;
+use super::tables::{AssessmentDef, PrimaryTable};
 use super::{ext, processors, quota};
 use crate::core::app::App;
 use crate::core::error::guard;
@@ -52,7 +54,7 @@ impl<'a> MartCreator<'a> {
             return Err(Error::new("No owner specified"));
         }
         let settings = MartSettings::from_settings(&app.settings)?;
-        let definitions = Definitions::load(&app.dir, &settings)?;
+        let definitions = Definitions::for_app(app)?;
         let definition = definitions
             .get(definition_id)
             .cloned()
@@ -121,6 +123,7 @@ impl<'a> MartCreator<'a> {
             lock: None,
             code: None,
             name: None,
+            tables: Vec::new(),
         };
         match run.body(options, log, rules) {
             Ok(mart) => Ok(mart),
@@ -156,6 +159,8 @@ struct Run<'c, 'a> {
     lock: Option<MartLock>,
     code: Option<i64>,
     name: Option<String>,
+    /// The assessment tables loaded so far (processors describe them).
+    tables: Vec<PrimaryTable>,
 }
 
 impl Run<'_, '_> {
@@ -293,6 +298,7 @@ impl Run<'_, '_> {
         log("...ETL complete");
 
         self.status(Status::Assessment)?;
+        self.load_assessments(log)?;
         self.status(Status::PostAssessment)?;
         log("Executing Post-Assessment ETL...");
         guard("While executing Post-Assessment Scripts", None, || {
@@ -302,10 +308,13 @@ impl Run<'_, '_> {
 
         self.status(Status::Processing)?;
         for p in &def.processors {
-            let mart = self.mart()?;
+            self.mart()?;
+            let (Some(mart), tables) = (self.mart.as_mut(), &self.tables) else {
+                unreachable!("opened above")
+            };
             guard("While executing Processor:", Some(&p.id), || {
                 log(&format!("Executing Processor {}...", p.id));
-                processors::execute(&p.id, &p.options, mart, log)?;
+                processors::execute(&p.id, &p.options, mart, log, tables)?;
                 log("...complete");
                 Ok(())
             })?;
@@ -419,6 +428,58 @@ impl Run<'_, '_> {
                     })?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The assessment phase: each assessment definition (dynamic ones asked of
+    /// their definer) deployed, loaded and calculated, numbered from 1.
+    fn load_assessments(&mut self, log: &mut dyn FnMut(&str)) -> Result<()> {
+        let c = self.creator;
+        let def = &c.definition;
+        if def.assessments.is_empty() {
+            return Ok(());
+        }
+        let mut items = Vec::new();
+        for item in &def.assessments {
+            match item.get("dynamic").and_then(Node::as_str) {
+                Some(definer) => {
+                    let db = self.db()?;
+                    items.extend(assessments::dynamic(definer, db, &def.id, &c.settings)?);
+                }
+                None => items.push(AssessmentDef::from_node(item)?),
+            }
+        }
+        let params = script_params(&[], &self.params, &c.owner, &def.id);
+        let base_dir = def.base_path.clone().unwrap_or_else(|| c.app.dir.clone());
+        for (i, item) in items.iter().enumerate() {
+            let label = format!("#{} ({})", i + 1, item.name);
+            log(&format!("Processing Assessment {label}"));
+            self.mart()?;
+            self.db()?;
+            let (Some(mart), Some(app)) = (self.mart.as_mut(), self.db.as_mut()) else {
+                unreachable!("both sessions were opened above")
+            };
+            guard("While processing Assessment:", Some(&label), || {
+                let loader = AssessmentLoader::new(item, mart, app, &params, &c.settings)?;
+                guard("While deploying Assessment structures", None, || {
+                    log("...deploying structures");
+                    ext::deploy_facts(mart, &loader.deploy_facts(), &base_dir)
+                })?;
+                guard("While loading Assessments", None, || {
+                    log("...loading Assessments");
+                    let loaded = loader.load(mart, app)?;
+                    log(&format!("...{loaded} Assessments loaded"));
+                    Ok(())
+                })?;
+                guard("While performing Assessment calculations", None, || {
+                    log("...performing calculations");
+                    loader.calculate(mart, app)
+                })?;
+                log("...complete");
+                self.tables.push(loader.table);
+                Ok(())
+            })?;
         }
         Ok(())
     }

@@ -5,6 +5,8 @@
 //! CSV overrides. The dictionary is deployed with rex.deploy facts, so it is
 //! idempotent and atomic like any deploy.
 
+use super::fields::FieldType;
+use super::tables::PrimaryTable;
 use crate::core::validate::{MaybeVal, StrVal, Validator};
 use crate::core::yaml::{load_str, Node, NodeValue};
 use crate::core::{Error, Result};
@@ -135,6 +137,8 @@ struct Column {
     description: Option<String>,
     source: Option<String>,
     datatype: Option<String>,
+    /// The table a link (or a backlink pseudo-column) leads to.
+    link: Option<String>,
     /// Enumeration labels and their descriptions.
     enumerations: Vec<(String, Option<String>)>,
 }
@@ -179,7 +183,11 @@ fn read_model(mart: &mut Client) -> Result<Vec<Table>> {
         "SELECT c.relname::text, obj_description(c.oid, 'pg_class'), a.attname::text, \
                 col_description(c.oid, a.attnum), t.typname::text, \
                 ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder), \
-                EXISTS(SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.conkey = ARRAY[a.attnum]) \
+                EXISTS(SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.conkey = ARRAY[a.attnum]), \
+                (SELECT tc.relname::text FROM pg_constraint k JOIN pg_class tc ON tc.oid = k.confrelid \
+                  WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.conkey = ARRAY[a.attnum] LIMIT 1), \
+                (SELECT obj_description(k.confrelid, 'pg_class') FROM pg_constraint k \
+                  WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.conkey = ARRAY[a.attnum] LIMIT 1) \
          FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public' \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
@@ -188,10 +196,12 @@ fn read_model(mart: &mut Client) -> Result<Vec<Table>> {
         &[],
     )?;
     let mut tables: Vec<Table> = Vec::new();
+    let mut relnames: Vec<String> = Vec::new();
     let mut current = String::new();
     for r in &rows {
         let relname: String = r.get(0);
         if relname != current || tables.is_empty() {
+            relnames.push(relname.clone());
             let (label, title) = meta(r.get::<_, Option<&str>>(1));
             tables.push(Table {
                 name: label.unwrap_or_else(|| relname.clone()),
@@ -224,13 +234,77 @@ fn read_model(mart: &mut Client) -> Result<Vec<Table>> {
                 deploy_type(r.get(4))
             }),
             enumerations: enums.into_iter().map(|e| (e, None)).collect(),
+            link: r
+                .get::<_, Option<String>>(7)
+                .map(|relname| meta(r.get::<_, Option<&str>>(8)).0.unwrap_or(relname)),
             ..Column::default()
         };
         if let Some(t) = tables.last_mut() {
             t.columns.push(column);
         }
     }
+    add_backlinks(mart, &mut tables, &relnames)?;
     Ok(tables)
+}
+
+/// The pseudo-columns of tables other tables link to (rex.deploy's backlinks):
+/// named after the linking table, typed by its identity (`facet`, `branch`,
+/// `cross`, `ternary` or a plain `link`).
+fn add_backlinks(mart: &mut Client, tables: &mut [Table], relnames: &[String]) -> Result<()> {
+    let rows = mart.query(
+        "SELECT tgt.relname::text, src.relname::text, a.attname::text, \
+                coalesce((SELECT array_length(p.conkey, 1) FROM pg_constraint p \
+                  WHERE p.conrelid = src.oid AND p.contype = 'p'), 0)::int4, \
+                (SELECT count(*) FROM pg_constraint p, unnest(p.conkey) k \
+                  WHERE p.conrelid = src.oid AND p.contype = 'p' AND EXISTS ( \
+                    SELECT 1 FROM pg_constraint l WHERE l.conrelid = src.oid \
+                    AND l.contype = 'f' AND l.conkey = ARRAY[k]))::int4 \
+         FROM pg_constraint f \
+         JOIN pg_class src ON src.oid = f.conrelid \
+         JOIN pg_class tgt ON tgt.oid = f.confrelid \
+         JOIN pg_namespace n ON n.oid = src.relnamespace AND n.nspname = 'public' \
+         JOIN pg_attribute a ON a.attrelid = src.oid AND a.attnum = f.conkey[1] \
+         WHERE f.contype = 'f' AND array_length(f.conkey, 1) = 1 \
+         ORDER BY src.relname, a.attnum",
+        &[],
+    )?;
+    let label_of = |tables: &[Table], relname: &str| {
+        relnames
+            .iter()
+            .position(|r| r == relname)
+            .map(|i| tables[i].name.clone())
+    };
+    for r in &rows {
+        let (target, source): (String, String) = (r.get(0), r.get(1));
+        let (Some(target_label), Some(source_label)) =
+            (label_of(tables, &target), label_of(tables, &source))
+        else {
+            continue;
+        };
+        let link = link_label_of_column(r.get(2));
+        let (total, links): (i32, i32) = (r.get(3), r.get(4));
+        let datatype = match (total, links) {
+            (1, 1) => "facet",
+            (1, _) => "link",
+            (_, 1) => "branch",
+            (t, l) if t == l => "cross",
+            _ => "ternary",
+        };
+        let name = if link == target_label {
+            source_label.clone()
+        } else {
+            format!("{source_label}_via_{link}")
+        };
+        if let Some(i) = relnames.iter().position(|x| *x == target) {
+            tables[i].columns.push(Column {
+                name,
+                datatype: Some(datatype.into()),
+                link: Some(source_label),
+                ..Column::default()
+            });
+        }
+    }
+    Ok(())
 }
 
 fn opt_text(options: &Node, key: &str) -> Option<String> {
@@ -361,6 +435,12 @@ fn structure_facts(tt: &str, ct: &str, et: &str) -> Vec<Node> {
         text("description", ct, false),
         text("source", ct, false),
         text("datatype", ct, false),
+        map(vec![
+            ("link", str_node("link")),
+            ("to", str_node(tt)),
+            ("of", str_node(ct)),
+            ("required", Node::new(NodeValue::Bool(false))),
+        ]),
         map(vec![("table", str_node(et))]),
         link("column", ct, et),
         text("name", et, true),
@@ -369,8 +449,70 @@ fn structure_facts(tt: &str, ct: &str, et: &str) -> Vec<Node> {
     ]
 }
 
-/// Builds the dictionary of the mart behind `mart` and deploys it there.
-pub fn execute(options: &Node, mart: &mut Client) -> Result<()> {
+/// Describes the tables of loaded assessments with what their mapping knows:
+/// titles, descriptions, sources and enumeration descriptions of the fields (an
+/// enumeration set's columns each named after their choice).
+fn apply_assessments(tables: &mut [Table], mappings: &[PrimaryTable]) {
+    for m in mappings {
+        let mut parts = vec![(
+            m.table_name().to_string(),
+            m.title.clone(),
+            m.description.clone(),
+            &m.fields,
+        )];
+        for (_, c) in &m.children {
+            let title = c.title(m.title.as_deref());
+            parts.push((
+                c.table_name.clone(),
+                title,
+                c.description.clone(),
+                &c.fields,
+            ));
+        }
+        for (name, title, description, fields) in parts {
+            let Some(t) = tables.iter_mut().find(|t| t.name == name) else {
+                continue;
+            };
+            t.title = title;
+            t.description = description;
+            for (_, f) in &fields.0 {
+                if f.field_type == FieldType::EnumerationSet {
+                    for e in &f.enumerations {
+                        let target = f.enum_target_name(e);
+                        let Some(c) = t.columns.iter_mut().find(|c| c.name == target) else {
+                            continue;
+                        };
+                        if let Some(title) = &f.title {
+                            c.title = Some(format!("{title} ({e})"));
+                        }
+                        let described = f.enumeration_descriptions.iter().find(|(k, _)| k == e);
+                        if let Some((_, d)) = described {
+                            c.description = Some(d.clone());
+                        } else if let Some(d) = &f.description {
+                            c.description = Some(format!("{d} ({e})"));
+                        }
+                        c.source = f.source.clone();
+                    }
+                } else if let Some(c) = t.columns.iter_mut().find(|c| c.name == f.target_name()) {
+                    c.title = f.title.clone();
+                    c.description = f.description.clone();
+                    c.source = f.source.clone();
+                    for (label, description) in c.enumerations.iter_mut() {
+                        *description = f
+                            .enumeration_descriptions
+                            .iter()
+                            .find(|(k, _)| k == label)
+                            .map(|(_, d)| d.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Builds the dictionary of the mart behind `mart` (its assessment tables
+/// described by `mappings`) and deploys it there.
+pub fn execute(options: &Node, mart: &mut Client, mappings: &[PrimaryTable]) -> Result<()> {
     let name = |k: &str| opt_text(options, k).unwrap_or_default();
     let (tt, ct, et) = (
         name("table_name_tables"),
@@ -378,6 +520,7 @@ pub fn execute(options: &Node, mart: &mut Client) -> Result<()> {
         name("table_name_enumerations"),
     );
     let mut tables = read_model(mart)?;
+    apply_assessments(&mut tables, mappings);
     apply_overrides(&mut tables, options);
     let mut facts = structure_facts(&tt, &ct, &et);
     let data = |rows: Vec<Node>, of: &str| {
@@ -407,6 +550,7 @@ pub fn execute(options: &Node, mart: &mut Client) -> Result<()> {
                 ("description", opt_node(&c.description)),
                 ("source", opt_node(&c.source)),
                 ("datatype", opt_node(&c.datatype)),
+                ("link", opt_node(&c.link)),
             ]));
             for (label, description) in &c.enumerations {
                 enum_rows.push(map(vec![

@@ -14,6 +14,16 @@ use crate::core::validate::{
 use crate::core::yaml::{load_file, Node, NodeValue};
 use crate::core::{Error, Result};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Lists the instrument codes `@ALL` stands for (the application's instruments);
+/// called only when a definition uses `@ALL`.
+pub type InstrumentLister = Arc<dyn Fn() -> Result<Vec<String>> + Send + Sync>;
+
+/// The lister of an application database's instruments.
+pub fn app_instruments(db: crate::core::app::Database) -> InstrumentLister {
+    Arc::new(move || super::instruments::all_instrument_codes(&mut db.connect()?))
+}
 
 /// `RESTR_SAFE_TOKEN`: what ids, name tokens and fixed names must look like.
 pub const SAFE_TOKEN: &str = "^[a-z_][0-9a-z_]*$";
@@ -90,6 +100,9 @@ pub struct Definition {
     pub post_deploy_scripts: Vec<EtlScript>,
     pub post_assessment_scripts: Vec<EtlScript>,
     pub processors: Vec<ProcessorCall>,
+    /// The validated `assessments` items: assessment definitions (`@ALL` expanded
+    /// when the instruments were known) and `dynamic` ones, as nodes.
+    pub assessments: Vec<Node>,
     /// The directory relative `data:` paths of deploy facts resolve against.
     pub base_path: Option<PathBuf>,
 }
@@ -350,9 +363,60 @@ impl Validator for ProcessorVal {
 }
 
 /// `DefinitionVal`: one raw definition, validated and normalised as rex does (label,
-/// name token and quota defaulted; assessments validated; duplicate names refused).
+/// name token and quota defaulted; assessments validated, `@ALL` expanded to one
+/// assessment per instrument when `instruments` is given; duplicate names refused).
 pub struct DefinitionVal {
     pub settings: MartSettings,
+    pub instruments: Option<InstrumentLister>,
+}
+
+impl DefinitionVal {
+    pub fn new(settings: MartSettings) -> DefinitionVal {
+        DefinitionVal {
+            settings,
+            instruments: None,
+        }
+    }
+
+    /// Expands `@ALL` items: one assessment per instrument, validated again.
+    fn expand_all(&self, assessments: &Node) -> Result<Node> {
+        let items = assessments.as_seq().unwrap_or_default();
+        let Some(lister) = self
+            .instruments
+            .as_ref()
+            .filter(|_| items.iter().any(is_all))
+        else {
+            return Ok(assessments.clone());
+        };
+        let codes = lister()?;
+        let val = AssessmentDefinitionVal {
+            max_name_length: self.settings.max_name_length,
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if !is_all(item) {
+                out.push(item.clone());
+                continue;
+            }
+            for code in &codes {
+                let mut one = item.clone();
+                if let NodeValue::Map(entries) = &mut one.value {
+                    for (k, v) in entries.iter_mut() {
+                        if k == "instrument" {
+                            *v = Node::new(NodeValue::Str(code.clone()));
+                        }
+                    }
+                }
+                out.push(val.validate(&one)?);
+            }
+        }
+        Ok(with_value(assessments, NodeValue::Seq(out)))
+    }
+}
+
+/// An assessment item whose instrument is `@ALL`.
+fn is_all(item: &Node) -> bool {
+    item.get("instrument").and_then(Node::as_str) == Some("@ALL")
 }
 
 impl Validator for DefinitionVal {
@@ -453,7 +517,11 @@ impl Validator for DefinitionVal {
                 .wrap_with("While validating field:", "base.name_token"));
             }
         }
-        let assessments = field(&v, "assessments").as_seq().unwrap_or_default();
+        let expanded = self
+            .expand_all(field(&v, "assessments"))
+            .map_err(|e| e.wrap_with("While validating field:", "assessments"))?;
+        set(&mut entries, "assessments", expanded.clone());
+        let assessments = expanded.as_seq().unwrap_or_default();
         let names: Vec<&str> = assessments
             .iter()
             .filter(|a| a.get("instrument").is_some())
@@ -496,24 +564,18 @@ fn duplicates<'a>(names: &[&'a str]) -> Vec<&'a str> {
     dups
 }
 
-/// Validates one raw definition into the plain Rust value the creator uses.
-/// Definitions with assessments validate but are refused: this port cannot load
-/// RIOS Assessments into a mart.
-pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Definition> {
+/// Validates one raw definition into the plain Rust value the creator uses;
+/// `instruments` expands `@ALL` (without it, `@ALL` items stay as written).
+pub fn validate_definition(
+    node: &Node,
+    settings: &MartSettings,
+    instruments: Option<InstrumentLister>,
+) -> Result<Definition> {
     let v = DefinitionVal {
         settings: settings.clone(),
+        instruments,
     }
     .validate(node)?;
-    if field(&v, "assessments")
-        .as_seq()
-        .is_some_and(|a| !a.is_empty())
-    {
-        return Err(Error::new(
-            "Assessments are not supported yet: this port cannot load RIOS Assessments, \
-             so definitions with assessments are refused",
-        )
-        .wrap_with("While validating field:", "assessments"));
-    }
     let id = opt_str(field(&v, "id")).unwrap_or_default();
     let b = field(&v, "base");
     let base_type = match field(b, "type").as_str() {
@@ -549,6 +611,10 @@ pub fn validate_definition(node: &Node, settings: &MartSettings) -> Result<Defin
                 options: field(p, "options").clone(),
             })
             .collect(),
+        assessments: field(&v, "assessments")
+            .as_seq()
+            .unwrap_or_default()
+            .to_vec(),
         base_path: opt_str(field(&v, "base_path")).map(PathBuf::from),
         id,
     })
@@ -885,6 +951,7 @@ pub fn assessment_union_val(settings: &MartSettings) -> UnionVal {
 /// `MartConfigurationVal`: a whole `mart.yaml`.
 pub struct MartConfigurationVal {
     pub settings: MartSettings,
+    pub instruments: Option<InstrumentLister>,
 }
 
 impl Validator for MartConfigurationVal {
@@ -894,6 +961,7 @@ impl Validator for MartConfigurationVal {
                 "definitions",
                 SeqVal::new(DefinitionVal {
                     settings: self.settings.clone(),
+                    instruments: self.instruments.clone(),
                 }),
                 empty_seq(),
             )
@@ -980,9 +1048,19 @@ pub struct Definitions {
 }
 
 impl Definitions {
-    /// Reads and validates `<app_dir>/mart.yaml` (none: no definitions). Errors name
-    /// the file (`While retrieving definitions from:`) and the definition.
+    /// Reads and validates `<app_dir>/mart.yaml` (none: no definitions), `@ALL`
+    /// kept as written. Errors name the file (`While retrieving definitions from:`)
+    /// and the definition.
     pub fn load(app_dir: &Path, settings: &MartSettings) -> Result<Definitions> {
+        Definitions::load_with(app_dir, settings, None)
+    }
+
+    /// [`Definitions::load`], `@ALL` expanded with `instruments`.
+    pub fn load_with(
+        app_dir: &Path,
+        settings: &MartSettings,
+        instruments: Option<InstrumentLister>,
+    ) -> Result<Definitions> {
         let path = app_dir.join("mart.yaml");
         if !path.is_file() {
             return Ok(Definitions::default());
@@ -1004,7 +1082,7 @@ impl Definitions {
                     ));
                 }
             }
-            let def = validate_definition(&item, settings).map_err(|e| {
+            let def = validate_definition(&item, settings, instruments.clone()).map_err(|e| {
                 let e = match item.get("id").and_then(Node::as_str) {
                     Some(id) => e.wrap_with("While validating definition:", id),
                     None => e,
@@ -1028,11 +1106,15 @@ impl Definitions {
         Ok(Definitions { items })
     }
 
-    /// The definitions of an application, with its `mart_*` settings. Call it when
-    /// the application starts so a bad definition fails start-up, as in rex.
+    /// The definitions of an application, with its `mart_*` settings and `@ALL`
+    /// expanded to its instruments. Call it when the application starts so a bad
+    /// definition fails start-up, as in rex.
     pub fn for_app(app: &crate::core::app::App) -> Result<Definitions> {
         let settings = MartSettings::from_settings(&app.settings)?;
-        Definitions::load(&app.dir, &settings)
+        // Without a PostgreSQL database (a `sqlite:` db) there are no instruments to
+        // list: `@ALL` stays as written, and what needs the database says so later.
+        let instruments = (!app.db.is_absent()).then(|| app_instruments(app.db.clone()));
+        Definitions::load_with(&app.dir, &settings, instruments)
     }
 
     pub fn get(&self, id: &str) -> Option<&Definition> {
@@ -1050,7 +1132,11 @@ mod tests {
     use crate::core::yaml::load_str;
 
     fn val(text: &str) -> Result<Definition> {
-        validate_definition(&load_str(text, "<test>").unwrap(), &MartSettings::default())
+        validate_definition(
+            &load_str(text, "<test>").unwrap(),
+            &MartSettings::default(),
+            None,
+        )
     }
 
     /// The error without YAML location paragraphs (those are the loader's).
@@ -1157,8 +1243,34 @@ mod tests {
             err("id: a_very_long_definition_identifier_x"),
             "Name Token cannot exceed 33 characters in length\nGot:\n    a_very_long_definition_identifier_x_\nWhile validating field:\n    base.name_token"
         );
-        assert!(err("id: x\nassessments: [{instrument: mart1, selector: /a}]")
-            .ends_with("definitions with assessments are refused\nWhile validating field:\n    assessments"));
+        assert_eq!(
+            err("id: x\nassessments: [{instrument: '@ALL', selector: /a, name: n}]"),
+            "The \"name\", \"fields\", \"calculations\", and \"post_load_calculations\" properties are not allowed when @ALL is specified for the instrument.\nWhile validating sequence item\n    #1\nWhile validating field:\n    assessments"
+        );
+    }
+
+    #[test]
+    fn all_expands_to_one_assessment_per_instrument() {
+        let text = "id: x\nassessments:\n  - {instrument: mart1, selector: /a}\n  - {instrument: '@ALL', selector: /b}\n";
+        let node = load_str(text, "<test>").unwrap();
+        let kept = validate_definition(&node, &MartSettings::default(), None).unwrap();
+        assert_eq!(
+            kept.assessments[1].get("instrument").unwrap().as_str(),
+            Some("@ALL")
+        );
+        let lister: InstrumentLister = Arc::new(|| Ok(vec!["Alpha-1".into(), "beta".into()]));
+        let d = validate_definition(&node, &MartSettings::default(), Some(lister)).unwrap();
+        let names: Vec<_> = d
+            .assessments
+            .iter()
+            .map(|a| a.get("name").and_then(Node::as_str).unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["mart1", "alpha_1", "beta"]);
+        let clash: InstrumentLister = Arc::new(|| Ok(vec!["mart1".into()]));
+        let e = validate_definition(&node, &MartSettings::default(), Some(clash)).unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("Assessment Names (mart1) cannot be duplicated within a Definition"));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! passes its own value types; this adapter converts them, so the pipeline does not
 //! change when those modules' APIs do.
 
+use super::fields::FieldValue;
 use super::params::ParamValue;
+use super::tables::SelectorField;
 use crate::core::yaml::Node;
 use crate::core::Result;
 use postgres::Client;
@@ -26,15 +28,106 @@ pub fn produce_htsql(
     statement: &str,
     params: &[(String, ParamValue)],
 ) -> Result<()> {
-    let values: Vec<(String, crate::htsql::Value)> = params
+    let values = htsql_params(params);
+    crate::htsql::produce_etl(mart, rexdb, statement, &refs(&values)).map(|_| ())
+}
+
+/// The fields an assessment selector produces (rex.db's `analyze()`), typed as
+/// instrument field types; `/:rexdb` binds against `rexdb`.
+pub fn selector_fields(
+    mart: &mut Client,
+    rexdb: &mut Client,
+    statement: &str,
+    params: &[(String, ParamValue)],
+) -> Result<Vec<SelectorField>> {
+    use crate::htsql::Domain as D;
+    let values = htsql_params(params);
+    let product = crate::htsql::analyze(mart, Some(rexdb), statement, &refs(&values))?;
+    let mut out = Vec::new();
+    for meta in product.fields {
+        let (base, enumerations) = match &meta.domain {
+            D::Boolean => ("boolean", Vec::new()),
+            D::Integer => ("integer", Vec::new()),
+            D::Float | D::Decimal => ("float", Vec::new()),
+            D::Enum(_, labels) => ("enumeration", labels.clone()),
+            D::Date => ("date", Vec::new()),
+            D::Time => ("time", Vec::new()),
+            D::DateTime => ("dateTime", Vec::new()),
+            D::Json => ("json", Vec::new()),
+            D::Text | D::Opaque | D::Identity(_) | D::Untyped => ("text", Vec::new()),
+            other => {
+                return Err(crate::core::Error::new(format!(
+                    "Cannot handle selector field of type \"{other}\""
+                )))
+            }
+        };
+        out.push(SelectorField {
+            tag: meta.tag,
+            header: meta.header,
+            base: base.to_string(),
+            enumerations,
+        });
+    }
+    Ok(out)
+}
+
+/// The rows an assessment selector produces, each field's value as a field value
+/// (identities in their HTSQL text form).
+pub fn selector_rows(
+    mart: &mut Client,
+    rexdb: &mut Client,
+    statement: &str,
+    params: &[(String, ParamValue)],
+) -> Result<Vec<Vec<(String, FieldValue)>>> {
+    use crate::htsql::Value as H;
+    let values = htsql_params(params);
+    let product = crate::htsql::produce_etl(mart, rexdb, statement, &refs(&values))?;
+    let records: Vec<&crate::htsql::Record> = match &product.data {
+        H::List(items) => items.iter().filter_map(H::as_record).collect(),
+        H::Record(r) => vec![r],
+        _ => Vec::new(),
+    };
+    Ok(records
+        .iter()
+        .map(|r| {
+            r.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), field_value(v)))
+                .collect()
+        })
+        .collect())
+}
+
+fn field_value(v: &crate::htsql::Value) -> FieldValue {
+    use crate::htsql::Value as H;
+    match v {
+        H::Null => FieldValue::Null,
+        H::Bool(b) => FieldValue::Bool(*b),
+        H::Int(i) => FieldValue::Int(*i),
+        H::Float(f) => FieldValue::Float(*f),
+        H::Decimal(d) => FieldValue::Decimal(d.clone()),
+        H::Text(s) => FieldValue::Text(s.clone()),
+        H::Json(j) => super::tables::field_value(j),
+        H::Date(d) => FieldValue::Date(*d),
+        H::Time(t) => FieldValue::Time(*t),
+        H::DateTime(t) => FieldValue::DateTime(*t),
+        H::Identity(id) => FieldValue::Text(id.to_string()),
+        H::Record(_) | H::List(_) => FieldValue::Other,
+    }
+}
+
+fn htsql_params(params: &[(String, ParamValue)]) -> Vec<(String, crate::htsql::Value)> {
+    params
         .iter()
         .map(|(k, v)| (k.clone(), htsql_value(v)))
-        .collect();
-    let refs: Vec<(&str, crate::htsql::Value)> = values
+        .collect()
+}
+
+fn refs(values: &[(String, crate::htsql::Value)]) -> Vec<(&str, crate::htsql::Value)> {
+    values
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    crate::htsql::produce_etl(mart, rexdb, statement, &refs).map(|_| ())
+        .collect()
 }
 
 /// A definition or script parameter as an HTSQL `$parameter`.

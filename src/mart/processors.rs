@@ -133,12 +133,15 @@ pub fn validate_options(id: &str, options: &Node) -> Result<Node> {
     Ok(Node::new(NodeValue::Map(out)))
 }
 
-/// Runs processor `id` on the mart database, logging what it did.
+/// Runs processor `id` on the mart database, logging what it did; `assessments`
+/// are the mappings of the assessments loaded into it (the data dictionary
+/// describes their tables).
 pub fn execute(
     id: &str,
     options: &Node,
     mart: &mut postgres::Client,
     log: &mut dyn FnMut(&str),
+    assessments: &[super::tables::PrimaryTable],
 ) -> Result<()> {
     if let Some(p) = extension(id) {
         return p.execute(options, mart, log);
@@ -162,7 +165,7 @@ pub fn execute(
             log(&format!("Created {} indexes", indexes.len()));
             Ok(())
         }
-        "datadictionary" => super::datadictionary::execute(options, mart),
+        "datadictionary" => super::datadictionary::execute(options, mart, assessments),
         other => Err(Error::with("Unknown Processor ID", other)),
     }
 }

@@ -16,6 +16,14 @@ pub struct MartSettings {
     pub default_per_owner: i64,
     /// `mart_max_marts_per_owner` (10): the owner's total quota.
     pub max_marts_per_owner: i64,
+    /// `mart_max_columns` (1000): columns of an assessment table before its fields
+    /// spill into additional tables.
+    pub max_columns: usize,
+    /// `mart_dictionary_presentation_priority` (`form`, `sms`): which presentations
+    /// of an instrument describe its fields first.
+    pub presentation_priority: Vec<String>,
+    /// `mart_dictionary_channel_priority` (none): which channels come first.
+    pub channel_priority: Vec<String>,
 }
 
 impl Default for MartSettings {
@@ -25,6 +33,9 @@ impl Default for MartSettings {
             max_name_length: 63,
             default_per_owner: 3,
             max_marts_per_owner: 10,
+            max_columns: 1000,
+            presentation_priority: vec!["form".into(), "sms".into()],
+            channel_priority: Vec::new(),
         }
     }
 }
@@ -57,6 +68,21 @@ impl MartSettings {
         out.default_per_owner =
             positive(settings, "mart_default_max_marts_per_owner_definition", 3)?;
         out.max_marts_per_owner = positive(settings, "mart_max_marts_per_owner", 10)?;
+        out.max_columns = positive(settings, "mart_max_columns", 1000)? as usize;
+        for (name, target) in [
+            (
+                "mart_dictionary_presentation_priority",
+                &mut out.presentation_priority,
+            ),
+            (
+                "mart_dictionary_channel_priority",
+                &mut out.channel_priority,
+            ),
+        ] {
+            if let Some(v) = settings.get(name) {
+                *target = strings(name, v)?;
+            }
+        }
         Ok(out)
     }
 
@@ -80,6 +106,21 @@ fn positive(settings: &Settings, name: &str, default: i64) -> Result<i64> {
             )),
         },
     }
+}
+
+fn strings(name: &str, v: &serde_json::Value) -> Result<Vec<String>> {
+    v.as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| {
+            Error::new("Expected a sequence of strings")
+                .wrap_with("Got:", crate::core::repr::py_json_repr(v))
+                .wrap_with("While validating setting:", name)
+        })
 }
 
 fn bad_setting(name: &str, msg: &str, payload: &str, got: &serde_json::Value) -> Error {

@@ -3,10 +3,13 @@
 
 #![allow(dead_code)]
 
+#[path = "../job/procs.rs"]
+mod procs;
+
 use super::mart::TestApp;
 use harness::pg::testing::server;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+pub use procs::{wait_until, Process};
+use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_harness");
 
@@ -45,13 +48,12 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Kind: the `harness` binary on a test application.
+pub struct HarnessBin;
+
 /// A running `harness` process of `t` (a worker, or a `create` to interrupt), its
 /// stdout and stderr kept in one log file.
-pub struct Worker {
-    pub child: Child,
-    pub log: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
+pub type Worker = procs::Spawned<HarnessBin>;
 
 impl Worker {
     /// `harness worker EXTRA...`.
@@ -63,75 +65,11 @@ impl Worker {
 
     /// `harness ARGS...`.
     pub fn spawn(t: &TestApp, args: &[&str]) -> Worker {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("worker.log");
-        let file = std::fs::File::create(&log).unwrap();
-        let child = command(t, args)
-            .stdout(Stdio::from(file.try_clone().unwrap()))
-            .stderr(Stdio::from(file))
-            .spawn()
-            .unwrap();
-        Worker {
-            child,
-            log,
-            _dir: dir,
-        }
+        Worker::spawn_command(command(t, args))
     }
 
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn stop(&mut self) -> Option<i32> {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let end = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < end, "{}", self.log_text());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Worker {
-    /// Sends `sig` to the process.
-    pub fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, sig) };
-    }
-
-    /// Waits for the process to exit: its status (None: killed by a signal).
-    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
-        let end = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < end,
-                "did not exit in time:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// Polls `f` until it returns true; panics with `what` after `timeout`.
-pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
+    /// `cmd` as a process whose output goes to the log file.
+    pub fn spawn_command(cmd: Command) -> Worker {
+        procs::Spawned::new(Process::spawn(cmd, true))
     }
 }

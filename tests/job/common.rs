@@ -5,8 +5,10 @@
 #![allow(dead_code)]
 
 use harness::core::app::{App, Database};
+use harness::core::packages::Packages;
 use harness::core::settings::Settings;
 use harness::pg::testing::{server, ScratchDb};
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 #[path = "../support/deployed.rs"]
@@ -29,6 +31,7 @@ impl TestApp {
         let app = App {
             name: format!("test_{label}"),
             dir: std::path::PathBuf::from("."),
+            packages: Packages::default_for(&format!("test_{label}"), Path::new(".")),
             settings: s,
             db: Database {
                 server: server().clone(),
@@ -152,6 +155,7 @@ impl TestApp {
         App {
             name: String::new(),
             dir: std::path::PathBuf::from("."),
+            packages: Packages::default_for("", Path::new(".")),
             settings: Settings::new(),
             db: Database {
                 server: server().clone(),

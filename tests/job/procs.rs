@@ -26,32 +26,31 @@ pub fn child_entry() {
     std::process::exit(harness::cli::worker::run(&cli.worker));
 }
 
-/// A worker process; killed (SIGKILL) when dropped if still running.
-pub struct Worker {
+/// A child process whose output goes to a log file; killed (SIGKILL) when dropped
+/// if still running. The tests' worker types deref to it.
+pub struct Process {
     pub child: Child,
     pub log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
-impl Worker {
-    pub fn start(args: &[&str]) -> Worker {
+impl Process {
+    /// Spawns `cmd` with its stderr (and its stdout when `stdout_too`) in the log.
+    pub fn spawn(mut cmd: Command, stdout_too: bool) -> Process {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("worker.log");
         let file = std::fs::File::create(&log).unwrap();
-        let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_worker_entry",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, serde_json::to_string(&argv).unwrap())
-            .stdout(Stdio::null())
+        let stdout = if stdout_too {
+            Stdio::from(file.try_clone().unwrap())
+        } else {
+            Stdio::null()
+        };
+        let child = cmd
+            .stdout(stdout)
             .stderr(Stdio::from(file))
             .spawn()
             .unwrap();
-        Worker {
+        Process {
             child,
             log,
             _dir: dir,
@@ -82,20 +81,70 @@ impl Worker {
             }
             assert!(
                 Instant::now() < end,
-                "worker did not exit in time:\n{}",
+                "did not exit in time:\n{}",
                 self.log_text()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    /// SIGTERM, then its exit status within 20 s.
+    pub fn stop(&mut self) -> Option<i32> {
+        self.signal(libc::SIGTERM);
+        self.wait(Duration::from_secs(20))
+    }
 }
 
-impl Drop for Worker {
+impl Drop for Process {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// A [`Process`] of kind `K`, the kind saying how it is started (its own
+/// constructors); every kind derefs to the process.
+pub struct Spawned<K>(Process, std::marker::PhantomData<K>);
+
+impl<K> Spawned<K> {
+    pub fn new(process: Process) -> Spawned<K> {
+        Spawned(process, std::marker::PhantomData)
+    }
+}
+
+impl<K> std::ops::Deref for Spawned<K> {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.0
+    }
+}
+
+impl<K> std::ops::DerefMut for Spawned<K> {
+    fn deref_mut(&mut self) -> &mut Process {
+        &mut self.0
+    }
+}
+
+/// Kind: this test binary re-run as `harness worker` (see [`child_entry`]).
+pub struct TestBinary;
+
+/// `harness worker` as this test binary re-run.
+pub type Worker = Spawned<TestBinary>;
+
+impl Worker {
+    pub fn start(args: &[&str]) -> Worker {
+        let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "child_worker_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, serde_json::to_string(&argv).unwrap());
+        Spawned::new(Process::spawn(cmd, false))
     }
 }
 

@@ -60,10 +60,56 @@ impl TestApp {
             dir.path().join("deploy.yaml"),
         )
         .unwrap();
+        // The data files deploy.yaml reads (the demo's RIOS tables).
+        std::fs::create_dir(dir.path().join("deploy")).unwrap();
+        for entry in std::fs::read_dir(demo_dir().join("deploy")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(
+                &path,
+                dir.path().join("deploy").join(path.file_name().unwrap()),
+            )
+            .unwrap();
+        }
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
         TestApp::build(dir.path().to_path_buf(), Some(dir))
+    }
+
+    /// A copy of the demo application, still called `rex.mart_demo` (in a folder of
+    /// its own: give `app_root()` to `--apps`), with `definitions` appended to its
+    /// `mart.yaml` (items of its `definitions:` list) and `code` to its
+    /// `__init__.py`.
+    pub fn demo_copy(definitions: &str, code: &str) -> TestApp {
+        let root = tempfile::Builder::new()
+            .prefix("mart_apps_")
+            .tempdir()
+            .expect("tempdir");
+        let dir = root.path().join("rex.mart_demo");
+        std::fs::create_dir(&dir).unwrap();
+        for entry in std::fs::read_dir(demo_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let append = |name: &str, text: &str| {
+            let mut all = std::fs::read_to_string(dir.join(name)).unwrap();
+            all.push('\n');
+            all.push_str(text);
+            std::fs::write(dir.join(name), all).unwrap();
+        };
+        append("mart.yaml", definitions);
+        append("__init__.py", code);
+        TestApp::build(dir, Some(root))
+    }
+
+    /// The folder holding the application's folder (what `--apps` takes).
+    pub fn app_root(&self) -> &Path {
+        self.app
+            .dir
+            .parent()
+            .expect("an application folder has a parent")
     }
 
     fn build(dir: PathBuf, tmp: Option<tempfile::TempDir>) -> TestApp {
@@ -75,6 +121,7 @@ impl TestApp {
         settings.set("mart_name_prefix", serde_json::json!(prefix));
         let app = App {
             name: "rex.mart_demo".into(),
+            packages: harness::core::packages::Packages::default_for("rex.mart_demo", &dir),
             dir,
             settings,
             db: Database {

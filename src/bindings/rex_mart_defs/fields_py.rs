@@ -99,7 +99,7 @@ fn field_value(it: &mut Interpreter, v: &Value) -> Result<FieldValue, Exception>
 }
 
 /// A field value as the script sees it.
-fn script_value(it: &mut Interpreter, v: &FieldValue) -> Result<Value, Exception> {
+pub(super) fn script_value(it: &mut Interpreter, v: &FieldValue) -> Result<Value, Exception> {
     Ok(match v {
         FieldValue::Null | FieldValue::Other => Value::None,
         FieldValue::Bool(b) => Value::Bool(*b),

@@ -156,9 +156,11 @@ fn open_in_transcript(project: &Project, primary: &str) -> Result<App> {
         }
         None => server.clone(),
     };
+    let packages = crate::core::packages::Packages::of_folder(&project.name, &search)?;
     Ok(App {
         name: project.name.clone(),
         dir,
+        packages,
         settings,
         db: Database {
             server,

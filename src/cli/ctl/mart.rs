@@ -6,28 +6,27 @@
 use super::app::{open, project};
 use super::spec::{ArgSpec, OptSpec, TaskSpec};
 use super::{log, stamped, Fatal, Invocation, TaskResult};
+use crate::bindings::app_rules::with_app_rules;
 use crate::core::app::App;
+use crate::core::repr::py_str_repr;
 use crate::core::yaml::{Node, NodeValue};
 use crate::core::{Error, Result};
 use crate::mart::cluster::Cluster;
 use crate::mart::inventory::{self, Mart};
+use crate::mart::permissions;
+use crate::mart::rules::MartRules;
 use crate::mart::runlist::RunListEntry;
 use crate::mart::{CreateOptions, Definitions, MartCreator};
 use std::io::{BufRead, Write};
 
+/// An option; one with a value may be repeated.
 fn opt(
     name: &'static str,
     key: Option<char>,
     value_name: Option<&'static str>,
     hint: &'static str,
 ) -> OptSpec {
-    OptSpec {
-        name,
-        key,
-        value_name,
-        plural: value_name.is_some(),
-        hint,
-    }
+    super::spec::opt(name, key, value_name, value_name.is_some(), hint)
 }
 
 pub fn tasks() -> Vec<TaskSpec> {
@@ -103,21 +102,29 @@ specified for that option.",
 
 fn mart_create(inv: &Invocation) -> TaskResult {
     let app = open(&project(inv, None)?)?;
-    let runlist = determine_runlist(inv, &app)?;
-    for entry in runlist {
-        if let Err(e) = execute(&app, &entry) {
-            let msg = format!(
-                "Mart creation for {} failed:\n{}",
-                entry.py_repr(),
-                traceback(&e)
-            );
-            eprint!("{}", stamped(&msg));
-            if entry.halt_on_failure {
-                return Err(Fatal("Halting RunList due to creation error".into()));
+    // The application's MartAccessPermissions and MartQuota decide, as rex's
+    // `.top()` classes do; its code is loaded first (its definers and processors
+    // serve the definitions and the creations).
+    with_app_rules(&app, None, |rules| {
+        let definitions = Definitions::for_app(&app)?;
+        let runlist = determine_runlist(inv, &definitions)?;
+        for entry in &runlist {
+            if let Err(e) = execute(&app, entry, rules) {
+                let msg = format!(
+                    "Mart creation for {} failed:\n{}",
+                    entry.py_repr(),
+                    traceback(&e)
+                );
+                flush_printed();
+                eprint!("{}", stamped(&msg));
+                if entry.halt_on_failure {
+                    return Err(Fatal("Halting RunList due to creation error".into()));
+                }
             }
         }
-    }
-    Ok(())
+        flush_printed();
+        Ok(())
+    })?
 }
 
 /// What Python prints for an uncaught `rex.core.Error` (frames left out); a database
@@ -138,7 +145,7 @@ The above exception was the direct cause of the following exception:\n\n",
     out
 }
 
-fn determine_runlist(inv: &Invocation, app: &App) -> Result<Vec<RunListEntry>, Fatal> {
+fn determine_runlist(inv: &Invocation, defs: &Definitions) -> Result<Vec<RunListEntry>, Fatal> {
     let owners = inv.values("owner");
     let definitions = inv.values("definition");
     let runlist = inv.value("runlist");
@@ -147,7 +154,6 @@ fn determine_runlist(inv: &Invocation, app: &App) -> Result<Vec<RunListEntry>, F
             "Cannot specify both a runlist and owner/definition combinations".into(),
         ));
     }
-    let defs = Definitions::for_app(app)?;
     let ids = defs.ids();
     let entries = match runlist {
         Some(path) => {
@@ -215,15 +221,23 @@ fn determine_runlist(inv: &Invocation, app: &App) -> Result<Vec<RunListEntry>, F
     Ok(entries)
 }
 
-/// A RunList file: a path, or `package:/path` inside an application's directory.
-/// The error reads as Python's `OSError` would.
+/// A RunList file: a path, or `package:/path` inside an application's directory
+/// (rex's package static directory: a leading `/` is its root, the path may not
+/// leave it). Errors read as rex's: Python's `OSError`, or the assertion of rex's
+/// package lookup.
 fn read_runlist(path: &str) -> std::result::Result<String, String> {
     let file = match path.split_once(':') {
         Some((package, inner)) => {
             let dir = crate::core::app::SearchPath::new(&[], None)
                 .find(package)
-                .map_err(|_| format!("{:?}", package))?;
-            dir.join(inner.trim_start_matches('/'))
+                .map_err(|_| format!("unknown package name in path: {}", py_str_repr(path)))?;
+            let root = lexical_absolute(&dir);
+            let file = lexical_absolute(&root.join(inner.strip_prefix('/').unwrap_or(inner)));
+            if !file.starts_with(&root) {
+                // rex: `assert real_path is not None, local_path`.
+                return Err(inner.to_string());
+            }
+            file
         }
         None => std::path::PathBuf::from(path),
     };
@@ -232,33 +246,79 @@ fn read_runlist(path: &str) -> std::result::Result<String, String> {
         let text = match e.kind() {
             std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
             std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
+            _ if errno == libc::EISDIR => "Is a directory".to_string(),
             _ => e.to_string(),
         };
         format!(
             "[Errno {errno}] {text}: {}",
-            crate::core::repr::py_str_repr(&file.display().to_string())
+            py_str_repr(&file.display().to_string())
         )
     })
 }
 
-fn execute(app: &App, entry: &RunListEntry) -> Result<()> {
-    print!(
-        "{}",
-        stamped(&format!(
-            "Starting Mart creation for owner={}, definition={}",
+/// Python's `os.path.abspath`: absolute, `.` and `..` resolved without the file
+/// system.
+fn lexical_absolute(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let joined = match path.is_absolute() {
+        true => path.to_path_buf(),
+        false => std::env::current_dir().unwrap_or_default().join(path),
+    };
+    let mut out = std::path::PathBuf::from("/");
+    for part in joined.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(p) => out.push(p),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// One RunList entry under the application's rules: skipped when the owner may not
+/// use the definition, refused over their quota.
+fn execute(app: &App, entry: &RunListEntry, rules: &mut MartRules) -> Result<()> {
+    if !rules
+        .access
+        .user_can_access_definition(&entry.owner, &entry.definition)?
+    {
+        say(&format!(
+                "Skipping Mart creation for owner={}, definition={} (owner not allowed to access definition)",
             entry.owner, entry.definition
-        ))
-    );
+        ));
+        return Ok(());
+    }
+    say(&format!(
+        "Starting Mart creation for owner={}, definition={}",
+        entry.owner, entry.definition
+    ));
     let creator = MartCreator::new(app, &entry.owner, &entry.definition)?;
     let options = CreateOptions {
         purge_on_failure: entry.purge_on_failure,
         leave_incomplete: entry.leave_incomplete,
     };
     creator
-        .create(options, &entry.parameters, &mut |m| {
-            print!("{}", stamped(m))
-        })
+        .create_with(options, &entry.parameters, &mut |m| say(m), rules.quota)
         .map(|_| ())
+}
+
+/// rex's `execution_log`: a stamped line on standard output, after what the
+/// application's code printed before it (its interpreter keeps `print` output until
+/// asked), so that both read in program order as rex's one Python process writes them.
+fn say(line: &str) {
+    flush_printed();
+    print!("{}", stamped(line));
+}
+
+/// Writes out what the application's code has printed so far.
+fn flush_printed() {
+    let printed = crate::script::output::take();
+    if !printed.is_empty() {
+        print!("{printed}");
+        let _ = std::io::stdout().flush();
+    }
 }
 
 const BAD_REFERENCE: &str =
@@ -278,15 +338,22 @@ fn mart_shell(inv: &Invocation) -> TaskResult {
                 Err(_) if which == "latest" => None,
                 Err(_) => return Err(Fatal(BAD_REFERENCE.into())),
             };
-            // Newest first, as rex lists an owner's marts.
-            let mut marts = inventory::complete(&mut db, target, Some(definition))?;
-            marts.reverse();
-            let none = || Fatal("No matching Marts found".into());
-            match index {
-                None => marts.into_iter().next().ok_or_else(none)?,
-                Some(n) if n >= 1 => marts.into_iter().nth((n - 1) as usize).ok_or_else(none)?,
-                Some(_) => marts.into_iter().last().ok_or_else(none)?,
-            }
+            // The owner's marts they may access (the application's rules), newest
+            // first, as rex's `get_marts_for_user` lists them.
+            let marts = with_app_rules(&app, None, |rules| {
+                permissions::get_marts_for_user(&mut db, target, Some(definition), &mut |m| {
+                    rules.access.user_can_access_mart(target, m)
+                })
+            })??;
+            // `marts[n - 1]` in Python: 0 and negative numbers count from the end.
+            let position = match index {
+                None => Some(0),
+                Some(n) if n >= 1 => Some(n as usize - 1),
+                Some(n) => marts.len().checked_sub((1 - n) as usize),
+            };
+            position
+                .and_then(|i| marts.into_iter().nth(i))
+                .ok_or_else(|| Fatal("No matching Marts found".into()))?
         }
         None => {
             let found = match target.parse::<i64>() {
@@ -297,127 +364,34 @@ fn mart_shell(inv: &Invocation) -> TaskResult {
         }
     };
     let mut client = app.hosting.connect(&mart.name)?;
-    // SAFETY: isatty(3) on standard input.
-    if unsafe { libc::isatty(0) } == 1 {
-        interactive(&mut client, &mart.name);
-        return Ok(());
-    }
-    let mut input = String::new();
-    for line in std::io::stdin().lock().lines() {
-        match line {
-            Ok(l) => {
-                input.push_str(&l);
-                input.push('\n');
-            }
-            Err(_) => break,
-        }
-    }
-    shell(&mut client, &input);
+    let title = db_title(&app, &mart.name);
+    super::shell::Shell::new(&mut client, &mart.name, title).start();
     Ok(())
 }
 
-/// The HTSQL shell reading commands from a stream (not a terminal): a command is a
-/// line starting in column 1 with its indented continuation lines; blank and `#`
-/// lines are skipped. Queries print as text tables, errors as HTSQL's error text.
-pub fn shell(client: &mut postgres::Client, input: &str) {
-    let mut blocks: Vec<Vec<&str>> = Vec::new();
-    let mut lines: Vec<&str> = Vec::new();
-    for line in input.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if bare.trim().is_empty() || line.starts_with('#') {
-            if !lines.is_empty() {
-                lines.push(bare);
-            }
-        } else if line == line.trim_start() {
-            if !lines.is_empty() {
-                blocks.push(std::mem::take(&mut lines));
-            }
-            lines.push(bare);
-        } else if lines.is_empty() {
-            println!(
-                "** unexpected indentation {}",
-                crate::core::repr::py_str_repr(line)
-            );
-        } else {
-            lines.push(bare);
+/// HTSQL's name of a mart's database: the hosting cluster's URL (the `db` setting's
+/// without one) with the mart's name, engine in capitals, no password.
+fn db_title(app: &App, database: &str) -> String {
+    let setting = app
+        .settings
+        .get_str("mart_hosting_cluster")
+        .or_else(|| app.settings.get_str("db"))
+        .unwrap_or_default();
+    let url = crate::pg::RexUrl::parse(setting).ok();
+    let mut out = String::from("PGSQL://");
+    if let Some(u) = &url {
+        if u.user.is_some() || (u.host.is_none() && u.port.is_some()) {
+            out.push_str(u.user.as_deref().unwrap_or_default());
+            out.push('@');
+        }
+        out.push_str(u.host.as_deref().unwrap_or_default());
+        if let Some(port) = u.port {
+            out.push_str(&format!(":{port}"));
         }
     }
-    if !lines.is_empty() {
-        blocks.push(lines);
-    }
-    for mut block in blocks {
-        while block.last().is_some_and(|l| l.is_empty()) {
-            block.pop();
-        }
-        if !shell_command(client, &block.join("\n")) {
-            return;
-        }
-    }
-}
-
-/// The shell on a terminal: a `<database>$ ` prompt, one command per line, until
-/// `exit` or end of input.
-fn interactive(client: &mut postgres::Client, database: &str) {
-    println!("Type 'help' for more information, 'exit' to quit the shell.");
-    let stdin = std::io::stdin();
-    loop {
-        print!("{database}$ ");
-        let _ = std::io::stdout().flush();
-        let mut line = String::new();
-        if matches!(stdin.lock().read_line(&mut line), Ok(0) | Err(_)) {
-            println!();
-            return;
-        }
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if !shell_command(client, line) {
-            return;
-        }
-    }
-}
-
-/// Runs one shell command; false to leave the shell.
-fn shell_command(client: &mut postgres::Client, line: &str) -> bool {
-    let first = line.split_whitespace().next().unwrap_or_default();
-    let is_name = first
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '.' || c == '?');
-    let (name, argument) = if is_name {
-        (first, line[first.len()..].trim())
-    } else {
-        ("", line)
-    };
-    match name {
-        "exit" | "quit" | "q" => return false,
-        "" | "get" => {}
-        other => {
-            println!(
-                "** unknown command {}",
-                crate::core::repr::py_str_repr(other)
-            );
-            return true;
-        }
-    }
-    if argument.is_empty() {
-        println!("** a query is expected");
-        return true;
-    }
-    if !argument.starts_with('/') {
-        println!(
-            "** a query is expected; got {}",
-            crate::core::repr::py_str_repr(argument)
-        );
-        return true;
-    }
-    match crate::htsql::produce(client, argument, &[]) {
-        Ok(product) => print!("{}", crate::htsql::render::render_on(client, &product)),
-        Err(e) => println!("{e}"),
-    }
-    let _ = std::io::stdout().flush();
-    true
+    out.push('/');
+    out.push_str(database);
+    out
 }
 
 fn mart_purge(inv: &Invocation) -> TaskResult {

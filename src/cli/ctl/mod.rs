@@ -9,11 +9,13 @@
 //! - `spec`: tasks, options and settings as data; the argv parser; `help`.
 //! - `app`: the application a task works on.
 //! - `mart`: `mart-create`, `mart-shell`, `mart-purge`.
+//! - `shell`: HTSQL's shell, which `mart-shell` opens.
 //! - `workers`: `asynctask-workers`.
 
 pub mod app;
 mod mart;
 pub mod process;
+mod shell;
 mod spec;
 pub mod workers;
 

@@ -36,6 +36,8 @@ impl RexProcess {
             .stdin(Stdio::from(stdin))
             .stdout(Stdio::from(out.try_clone()?))
             .stderr(Stdio::from(out.try_clone()?));
+        // What the starting thread's transcript set in `os.environ` (core::env).
+        crate::core::env::apply(&mut command);
         for (k, v) in env {
             command.env(k, v);
         }

@@ -151,7 +151,7 @@ fn rex_task_opts(mut own: Vec<OptSpec>) -> Vec<OptSpec> {
     opts
 }
 
-fn opt(
+pub(super) fn opt(
     name: &'static str,
     key: Option<char>,
     value_name: Option<&'static str>,
@@ -457,7 +457,8 @@ fn configure(
     executable: &str,
     warnings: &mut Vec<String>,
 ) -> TaskResult {
-    let mut vars: Vec<(String, String)> = std::env::vars()
+    let mut vars: Vec<(String, String)> = crate::core::env::vars()
+        .into_iter()
         .filter(|(k, _)| k.starts_with("REX_"))
         .collect();
     vars.sort();
@@ -500,20 +501,28 @@ fn configure(
     Ok(())
 }
 
-fn usage_task(inv: &Invocation) -> TaskResult {
-    if inv.flag("help") {
-        return describe_all(inv);
-    }
-    let exe = &inv.executable;
+/// The first lines of `rex` and `rex help`: the shell's name and its usage.
+fn banner(inv: &Invocation) {
     log(
         inv,
         "Rex - Command-line administration utility for the RexDB platform",
     );
     log(
         inv,
-        &format!("Usage: {exe} [@instance] [<settings>...] <task> [<arguments>...]"),
+        &format!(
+            "Usage: {} [@instance] [<settings>...] <task> [<arguments>...]",
+            inv.executable
+        ),
     );
     log(inv, "");
+}
+
+fn usage_task(inv: &Invocation) -> TaskResult {
+    if inv.flag("help") {
+        return describe_all(inv);
+    }
+    let exe = &inv.executable;
+    banner(inv);
     log(
         inv,
         &format!("Run {exe} help for general usage and a list of tasks and settings."),
@@ -542,15 +551,7 @@ fn help_task(inv: &Invocation) -> TaskResult {
 
 fn describe_all(inv: &Invocation) -> TaskResult {
     let exe = &inv.executable;
-    log(
-        inv,
-        "Rex - Command-line administration utility for the RexDB platform",
-    );
-    log(
-        inv,
-        &format!("Usage: {exe} [@instance] [<settings>...] <task> [<arguments>...]"),
-    );
-    log(inv, "");
+    banner(inv);
     log(
         inv,
         &format!("Run {exe} help for general usage and a list of tasks,"),

@@ -67,12 +67,10 @@ will continually watch the queues and process tasks as they come across.",
     }]
 }
 
-/// The workers `app` can run: the harness's task workers, `ctl_executor` and the
-/// application's own (Python) workers.
+/// The workers `app` can run: those of its packages (rex.asynctask's
+/// `ctl_executor` among them) and the application's own (Python) workers.
 pub fn registry(app: &App) -> Result<WorkerRegistry> {
-    let (jobs, mut workers) = crate::cli::worker::builtin()?;
-    workers.register(Arc::new(CtlExecutorWorker))?;
-    Ok(crate::bindings::app_code::extend_registries(app, jobs, workers)?.1)
+    Ok(crate::cli::worker::registries(app)?.1)
 }
 
 /// Set by SIGTERM/SIGINT.
@@ -276,6 +274,13 @@ fn worker_process(inv: &Invocation, project: &Project, spec: &str, quiet: bool) 
     if quiet {
         log::set_max_level(log::LevelFilter::Off);
     }
+    // The worker's `print` output waits in its interpreter's buffer until the call
+    // ends; a log line first writes what was printed before it, so both reach
+    // stderr in program order, as one unbuffered Python process writes them.
+    crate::core::logging::set_sink(Some(Box::new(|line: &str| {
+        let printed = crate::script::output::take();
+        eprint!("{printed}{line}");
+    })));
     catch_termination();
     let registry = registry(&app)?;
     let worker = registry
@@ -350,7 +355,7 @@ impl Schedule {
             format!("worker={}", opt(&self.worker)),
             format!("ctl={}", opt(&self.ctl)),
         ];
-        for f in FIELDS {
+        for &f in FIELDS {
             let v = self.fields.iter().find(|(k, _)| *k == f).map(|(_, v)| v);
             parts.push(format!(
                 "{f}={}",
@@ -384,17 +389,11 @@ impl Schedule {
     }
 }
 
-const FIELDS: [&str; 8] = [
-    "year",
-    "month",
-    "day",
-    "week",
-    "day_of_week",
-    "hour",
-    "minute",
-    "second",
-];
-
+/// The cron fields of a schedule (rex's record fields between `ctl` and the dates).
+const FIELDS: &[&str] = {
+    let (_, rest) = crate::asynctask::settings::SCHEDULE_FIELDS.split_at(2);
+    rest.split_at(8).0
+};
 /// `asynctask_scheduled_workers`, validated.
 pub fn schedules(settings: &Settings) -> Result<Vec<Schedule>> {
     let setting =

@@ -3,8 +3,11 @@
 
 use super::*;
 
+use crate::core::env;
+
 fn env_items() -> Vec<(Value, Value)> {
-    std::env::vars()
+    env::vars()
+        .into_iter()
         .map(|(k, v)| (Value::str(&k), Value::str(&v)))
         .collect()
 }
@@ -20,15 +23,16 @@ fn env_key(a: &Args, i: usize) -> R<String> {
     }
 }
 
-/// `os.environ`: a live view of the process environment, so values a transcript
-/// sets are seen by the domain code it calls (as with CPython's putenv).
+/// `os.environ`: the environment as the interpreter's thread sees it
+/// (`core::env`): what a transcript sets is seen by the code it calls and by the
+/// processes it starts, and not by the files replayed beside it.
 fn environ(it: &Interpreter) -> Value {
     let c = ClassBuilder::new(it, "_Environ", "os")
         .method("__getitem__", |_, _, a| {
             let k = env_key(&a, 0)?;
-            std::env::var(&k)
+            env::var(&k)
                 .map(|v| Value::str(&v))
-                .map_err(|_| Exception::with_args("KeyError", vec![Value::str(&k)]))
+                .ok_or_else(|| Exception::with_args("KeyError", vec![Value::str(&k)]))
         })
         .method("__setitem__", |_, _, a| {
             let k = env_key(&a, 0)?;
@@ -36,31 +40,31 @@ fn environ(it: &Interpreter) -> Value {
             if k.is_empty() || k.contains(['=', '\0']) || v.contains('\0') {
                 return Err(Exception::value_error("illegal environment variable name"));
             }
-            std::env::set_var(k, v);
+            env::set(&k, &v);
             Ok(Value::None)
         })
         .method("__delitem__", |_, _, a| {
             let k = env_key(&a, 0)?;
-            if std::env::var_os(&k).is_none() {
+            if env::var(&k).is_none() {
                 return Err(Exception::with_args("KeyError", vec![Value::str(&k)]));
             }
-            std::env::remove_var(k);
+            env::remove(&k);
             Ok(Value::None)
         })
         .method("__contains__", |_, _, a| {
             Ok(Value::Bool(
-                matches!(a.pos.first(), Some(Value::Str(k)) if std::env::var_os(&**k).is_some()),
+                matches!(a.pos.first(), Some(Value::Str(k)) if env::var(k).is_some()),
             ))
         })
         .method("get", |_, _, a| {
             let k = env_key(&a, 0)?;
-            Ok(match std::env::var(&k) {
-                Ok(v) => Value::str(&v),
-                Err(_) => a.pos.get(1).cloned().unwrap_or(Value::None),
+            Ok(match env::var(&k) {
+                Some(v) => Value::str(&v),
+                None => a.pos.get(1).cloned().unwrap_or(Value::None),
             })
         })
         .method("__len__", |_, _, _| {
-            Ok(Value::Int(std::env::vars_os().count() as i64))
+            Ok(Value::Int(env::vars().len() as i64))
         })
         .method("__iter__", |_, _, _| {
             let keys = env_items().into_iter().map(|(k, _)| k).collect();
@@ -123,9 +127,9 @@ pub(super) fn os(it: &mut Interpreter) -> Module {
     m.add_fn("getenv", |_, a| {
         let p = a.bind("getenv", &["key", "default"], 1)?;
         let key = arg_str(p[0].as_ref().unwrap_or(&Value::None), "str expected, not")?;
-        Ok(match std::env::var(&*key) {
-            Ok(v) => Value::str(&v),
-            Err(_) => p[1].clone().unwrap_or(Value::None),
+        Ok(match env::var(&key) {
+            Some(v) => Value::str(&v),
+            None => p[1].clone().unwrap_or(Value::None),
         })
     });
     m.add_fn("getcwd", |it, _| {

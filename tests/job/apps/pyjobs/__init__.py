@@ -1,7 +1,9 @@
 # A job executor and a task worker in the harness's Python subset, for the worker
-# tests: each run is recorded in `py_run`; payloads may ask for a failure or an exit.
+# tests: each run is recorded in `py_run`; payloads may ask for a failure or an exit,
+# or for a pause after the record (a kill then finds the run under way).
 
 import sys
+import time
 
 from rex.asynctask import AsyncTaskWorker
 from rex.core import Error
@@ -20,6 +22,7 @@ class RecordingExecutor(JobExecutor):
         if payload.get('fail'):
             raise Error('failed as asked: %s' % code)
         record('job', code)
+        time.sleep(payload.get('pause', 0))
         print('job', code, 'done')
 
 
@@ -40,6 +43,7 @@ class RecordingWorker(AsyncTaskWorker):
         if payload.get('fail'):
             raise ValueError('task failed as asked')
         record('task', payload['n'])
+        time.sleep(payload.get('pause', 0))
         self.logger.info('task %s done', payload['n'])
 
 

@@ -11,6 +11,10 @@
 //!   `***Test Failed*** N failures.`), the harness prints one line per file and the
 //!   final `N passed, N failed` line (docs/transcripts.md). The counts are compared.
 //!
+//!
+//! Syntax errors (`tests/doctest/syntax_error*.txt`) are compared byte for byte
+//! apart from CPython's `doctest.py` frame: line, source text, caret line, message.
+//!
 //! `tests/doctest_engine.rs` runs the same comparison on the engine with a
 //! CPython-backed executor, so the engine is covered while this waits for the
 //! interpreter.
@@ -88,6 +92,30 @@ fn corpus_matches_cpython_through_the_binary() {
                 ));
             }
         }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+}
+
+#[test]
+fn syntax_error_reports_match_cpython_byte_for_byte() {
+    let mut mismatches = Vec::new();
+    let files: Vec<String> = corpus()
+        .into_iter()
+        .filter(|f| f.starts_with("tests/doctest/syntax_error"))
+        .collect();
+    assert!(files.len() >= 3, "the syntax error corpus: {files:?}");
+    for file in files {
+        let (py_out, py_status) = cpython(&file, &[]);
+        let (py_stream, _) = split_cpython_summary(&py_out);
+        let (ours, _, failed, status) = harness(&file, &[]);
+        let cpython = strip_doctest_frame(&py_stream);
+        if cpython != ours {
+            mismatches.push(format!(
+                "{file}:\n--- cpython\n{cpython}\n--- harness\n{ours}"
+            ));
+        }
+        assert!(failed > 0, "{file}: examples fail");
+        assert_eq!(py_status, status, "{file}: exit status");
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
 }

@@ -35,6 +35,7 @@ fn unsupported_syntax_fails_its_example_and_says_so() {
             "    Traceback (most recent call last):\n",
             "      File \"<doctest unsupported.txt[0]>\", line 1\n",
             "        async def f():\n",
+            "        ^^^^^\n",
             "    SyntaxError: unsupported syntax: 'async' statements are not supported\n",
         )),
         "{stdout}"
@@ -176,24 +177,56 @@ fn junit_and_json_reports_have_a_record_per_example() {
 }
 
 #[test]
-fn a_hung_example_times_out_and_the_rest_of_its_file_is_not_run() {
+fn a_hung_example_is_stopped_and_the_file_goes_on() {
     let hang = format!("{RUN}/hang.txt");
+    let stop = format!("{RUN}/stop.txt");
     let b = format!("{RUN}/order_b.txt");
     let started = std::time::Instant::now();
-    let out = harness(&["--timeout", "0.5", &hang, &b]);
+    let out = harness(&["--timeout", "0.5", &hang, &stop, &b]);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(1));
+    let stopped =
+        "Timed out after 0.5 s (stopped; the examples after it run on in the state it left)";
     assert_eq!(
         text(&out.stdout),
         format!(
             "**********************************************************************\n\
              File \"{hang}\", line 5, in hang.txt\n\
              Failed example:\n    while True:\n        pass\n\
-             Timed out after 0.5 s\n\
-             {hang}: 1 example(s) after line 5 not run: the interpreter is still busy with the one that timed out\n\
-             {hang}: 1 passed, 1 failed\n\
+             {stopped}\n\
+             {hang}: 2 passed, 1 failed\n\
+             **********************************************************************\n\
+             File \"{stop}\", line 6, in stop.txt\n\
+             Failed example:\n    time.sleep(100)\n\
+             {stopped}\n\
+             **********************************************************************\n\
+             File \"{stop}\", line 14, in stop.txt\n\
+             Failed example:\n    spin()\n\
+             {stopped}\n\
+             {stop}: 4 passed, 2 failed\n\
              {b}: 1 passed, 0 failed\n\
-             2 passed, 1 failed\n"
+             7 passed, 3 failed\n"
+        )
+    );
+}
+
+#[test]
+fn an_example_that_cannot_be_stopped_leaves_the_rest_of_its_file() {
+    let busy = format!("{RUN}/busy.txt");
+    let b = format!("{RUN}/order_b.txt");
+    let out = harness(&["--timeout", "0.5", &busy, &b]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "**********************************************************************\n\
+             File \"{busy}\", line 3, in busy.txt\n\
+             Failed example:\n    max(range(2 ** 28)) + max(range(2 ** 28)) + max(range(2 ** 28))\n\
+             Timed out after 0.5 s\n\
+             {busy}: 1 example(s) after line 3 not run: the interpreter is still busy with the one that timed out\n\
+             {busy}: 0 passed, 1 failed\n\
+             {b}: 1 passed, 0 failed\n\
+             1 passed, 1 failed\n"
         )
     );
 }
@@ -402,10 +435,10 @@ fn a_pg_url_server_is_left_as_found() {
     assert_eq!(text(&out.stderr), "interrupted\n");
     assert_eq!(pg.databases(), Vec::<String>::new());
 
-    // A timed-out example's interpreter is abandoned; its databases go all the same.
+    // A timed-out example is stopped; the file's databases go at its end as ever.
     let out = harness(&["--pg-url", &pg.url, "--timeout", "3", &hang]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("Timed out after 3 s\n"));
+    assert!(text(&out.stdout).contains("Timed out after 3 s (stopped;"));
     assert_eq!(pg.databases(), Vec::<String>::new());
 }
 
@@ -471,10 +504,10 @@ fn cache_clean_empties_the_cluster_cache() {
     // The cache is written while the examples run and complete when the run ends.
     let version = std::fs::read_dir(&dir)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .unwrap();
     assert!(version.join("data/PG_VERSION").is_file());
     let clean = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["cache", "clean"])

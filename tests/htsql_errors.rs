@@ -1,4 +1,4 @@
-//! HTSQL error texts, character for character (reference/htsql.md §7), the demo
+//! HTSQL error texts, character for character as rex.db's HTSQL words them, the demo
 //! fixture scripts, and random/malformed input (errors, never panics).
 
 #[path = "support/deployed.rs"]

@@ -1,5 +1,5 @@
-//! HTSQL against a real PostgreSQL: the forms of reference/htsql.md §0 with their
-//! results, the ETL form between two databases, and the commands.
+//! HTSQL against a real PostgreSQL: the query forms rex.mart and the demo use, with
+//! their results, the ETL form between two databases, and the commands.
 
 #[path = "support/deployed.rs"]
 mod deployed;

@@ -274,10 +274,11 @@ fn seed_examples_run() {
 fn unsupported_syntax_names_line_and_construct() {
     let mut it = Interpreter::new();
     let e = it
-        .run_example("x = 1\nasync def f():\n    pass\n", "<t>")
+        .run_source("x = 1\nasync def f():\n    pass\n", "<t>")
         .unwrap_err();
     assert_eq!(e.line, 2);
     assert!(e.message.contains("async"), "{}", e.message);
+    assert_eq!(e.span, Some((1, 6)), "the caret marks `async`");
     let e = it.run_example("(y := 5)\n", "<t>").unwrap_err();
     assert!(e.message.contains(":="), "{}", e.message);
     let e = it.run_example("x = 1\ny = 2\n", "<t>").unwrap_err();

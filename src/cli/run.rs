@@ -8,6 +8,7 @@
 //! own application database. A file's output is kept together and files are printed
 //! in argument order (with one slot, as they run).
 
+mod durations;
 mod reports;
 mod select;
 mod update;
@@ -47,8 +48,10 @@ pub struct RunArgs {
     /// Write a JSON report (one record per example) to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Fail an example that runs longer than SECS ("Timed out after SECS s"); the
-    /// rest of its file is not run (the interpreter is still busy with it).
+    /// Fail an example that runs longer than SECS ("Timed out after SECS s"). It is
+    /// stopped (KeyboardInterrupt at its next loop, call or sleep) and the file goes
+    /// on; if it does not stop within 2 s (blocked in a database call), the rest of
+    /// its file is not run.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
     /// Rewrite the expected output of failing examples in place with what they
@@ -254,13 +257,17 @@ pub fn run(args: &RunArgs) -> i32 {
         !args.verbose && std::io::stderr().is_terminal(),
     );
 
-    // Longest first (by size, a proxy for time), so that no slot is left with a
+    // Longest first (by the last run's times), so that no slot is left with a
     // long file at the end; printing stays in argument order.
-    let mut order: Vec<usize> = (0..targets.len()).collect();
-    let size = |t: &Target| std::fs::metadata(&t.path).map_or(0, |m| m.len());
-    if jobs > 1 {
-        order.sort_by_key(|&i| std::cmp::Reverse(size(&targets[i])));
-    }
+    let durations = durations::Durations::load();
+    let order: Vec<usize> = if jobs > 1 {
+        let paths: Vec<&Path> = targets.iter().map(|t| t.path.as_path()).collect();
+        durations.longest_first(&paths)
+    } else {
+        (0..targets.len()).collect()
+    };
+    // Whole files replayed to the end, with their times, for the next run's order.
+    let mut timed: Vec<(&Path, f64)> = Vec::new();
     let next = AtomicUsize::new(0);
     // FAIL_FAST: the first (in argument order) file that stopped; later ones do not run.
     let stop_at = AtomicUsize::new(usize::MAX);
@@ -268,12 +275,26 @@ pub fn run(args: &RunArgs) -> i32 {
     let mut total = Tally::default();
     let mut unusable = false;
     let mut files: Vec<FileReport> = Vec::new();
+    let server_logs = Mutex::new(String::new());
     std::thread::scope(|scope| {
         for slot in 0..jobs {
             let clusters = slots[if shared { 0 } else { slot }].clone();
-            let (tx, next, stop_at, targets, opts, order) =
-                (tx.clone(), &next, &stop_at, &targets, &opts, &order);
+            let (tx, next, stop_at, targets, opts, order, server_logs) = (
+                tx.clone(),
+                &next,
+                &stop_at,
+                &targets,
+                &opts,
+                &order,
+                &server_logs,
+            );
             scope.spawn(move || {
+                // A slot out of work stops its own servers while the others
+                // still replay: teardown overlaps with work instead of following it.
+                let _teardown = (!shared).then(|| SlotTeardown {
+                    clusters: &clusters,
+                    logs: server_logs,
+                });
                 while let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
                     if index > stop_at.load(Ordering::SeqCst) {
                         continue;
@@ -316,6 +337,9 @@ pub fn run(args: &RunArgs) -> i32 {
                     }
                 }
                 unusable |= done.error.is_some();
+                if done.error.is_none() && !done.stopped && targets[done.index].line.is_none() {
+                    timed.push((&targets[done.index].path, done.report.seconds));
+                }
                 total.add(done.tally);
                 files.push(done.report);
                 progress::file_done(total.failed);
@@ -338,16 +362,25 @@ pub fn run(args: &RunArgs) -> i32 {
     if let Some(path) = &args.json {
         report_failed |= write_report(path, &reports::json(&files));
     }
+    durations.record(&timed);
     // Databases of interpreters abandoned by a timeout (with their marts).
     crate::provision::drop_live_databases();
-    for clusters in &slots {
-        // Only a server that failed itself gets its log shown.
-        let tails = clusters.failed_log_tails(20);
-        if !tails.is_empty() {
-            eprint!("{tails}");
+    if shared {
+        for clusters in &slots {
+            // Only a server that failed itself gets its log shown.
+            let tails = clusters.failed_log_tails(20);
+            if !tails.is_empty() {
+                eprint!("{tails}");
+            }
+            let _timing = crate::timings::span("teardown");
+            clusters.shutdown();
         }
-        let _timing = crate::timings::span("teardown");
-        clusters.shutdown();
+    }
+    {
+        let logs = server_logs.lock().unwrap_or_else(|e| e.into_inner());
+        if !logs.is_empty() {
+            eprint!("{logs}");
+        }
     }
     {
         // What the exit would wait for anyway (a spare cluster copy for the next run).
@@ -368,6 +401,27 @@ pub fn run(args: &RunArgs) -> i32 {
         1
     } else {
         0
+    }
+}
+
+/// Stops a slot's own servers when the slot ends (out of work, or unwinding),
+/// keeping the log tail of a server that failed for the end of the run.
+struct SlotTeardown<'a> {
+    clusters: &'a crate::pg::Clusters,
+    logs: &'a Mutex<String>,
+}
+
+impl Drop for SlotTeardown<'_> {
+    fn drop(&mut self) {
+        let tails = self.clusters.failed_log_tails(20);
+        if !tails.is_empty() {
+            self.logs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_str(&tails);
+        }
+        let _timing = crate::timings::span("teardown");
+        self.clusters.shutdown();
     }
 }
 
@@ -567,6 +621,9 @@ mod interpreter {
     /// Stack of an interpreter thread (deep recursion raises RecursionError first).
     const STACK: usize = 64 << 20;
 
+    /// How long a timed-out example has to stop once told to.
+    const STOP_GRACE: Duration = Duration::from_secs(2);
+
     struct ScriptExecutor {
         interp: script::Interpreter,
         session: Rc<bindings::Session>,
@@ -593,6 +650,7 @@ mod interpreter {
                 Err(e) => Err(doctest::Invalid {
                     line: e.line,
                     message: e.message,
+                    span: e.span,
                 }),
             }
         }
@@ -606,6 +664,10 @@ mod interpreter {
         replies: mpsc::Receiver<Reply>,
         timeout: Option<f64>,
         broken: Option<String>,
+        /// The example just run timed out and was stopped.
+        stopped: Option<String>,
+        /// The interpreter's cancel flag (see `script::Interpreter::cancel_flag`).
+        cancel: Arc<std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>>>,
         thread: Option<std::thread::JoinHandle<()>>,
         /// The interpreter thread's id, to lower its priority once abandoned.
         tid: Arc<std::sync::atomic::AtomicI32>,
@@ -634,7 +696,19 @@ mod interpreter {
             match reply {
                 Ok(r) => r,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    // It may spin until the process ends: leave the cores to the rest.
+                    let secs = self.timeout.unwrap_or_default();
+                    if let Some(flag) = self.cancel.get() {
+                        flag.store(true, Ordering::SeqCst);
+                        if self.replies.recv_timeout(STOP_GRACE).is_ok() {
+                            self.stopped = Some(format!(
+                                "Timed out after {secs} s (stopped; the examples after it run on \
+                                 in the state it left)"
+                            ));
+                            return Ok(gone());
+                        }
+                    }
+                    // Stuck where the flag is not looked at (a database call): it may
+                    // run until the process ends, so leave the cores to the rest.
                     let tid = self.tid.load(Ordering::SeqCst);
                     if tid > 0 {
                         // SAFETY: setpriority on a thread id of this process.
@@ -642,7 +716,6 @@ mod interpreter {
                             libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
                         }
                     }
-                    let secs = self.timeout.unwrap_or_default();
                     self.broken = Some(format!("Timed out after {secs} s"));
                     Ok(gone())
                 }
@@ -655,6 +728,10 @@ mod interpreter {
 
         fn broken(&self) -> Option<String> {
             self.broken.clone()
+        }
+
+        fn stopped(&mut self) -> Option<String> {
+            self.stopped.take()
         }
     }
 
@@ -682,6 +759,8 @@ mod interpreter {
         let clusters = clusters.clone();
         let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
         let tid_of_thread = tid.clone();
+        let cancel = Arc::new(std::sync::OnceLock::new());
+        let cancel_of_thread = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("harness-interpreter".into())
             .stack_size(STACK)
@@ -689,6 +768,7 @@ mod interpreter {
                 // SAFETY: gettid has no preconditions.
                 tid_of_thread.store(unsafe { libc::gettid() }, Ordering::SeqCst);
                 let mut exec = make_executor(&file, &apps, multicluster, clusters);
+                let _ = cancel_of_thread.set(exec.interp.cancel_flag());
                 for (source, name) in req_rx {
                     let reply = exec.run(&source, &name);
                     if rep_tx.send(reply).is_err() {
@@ -708,6 +788,8 @@ mod interpreter {
             replies: rep_rx,
             timeout: args.timeout,
             broken,
+            stopped: None,
+            cancel,
             thread,
             tid,
         }

@@ -1,5 +1,5 @@
 //! rex.core validators: check and normalise data (YAML nodes or JSON payloads) and
-//! fail with rex's exact texts (reference/rexjob.md §4.2). A failure found at a node
+//! fail with rex's exact texts (rex.core's validator messages). A failure found at a node
 //! read from YAML also names its location (`While parsing:` / `"<file>", line N`);
 //! containers add their own context (`While validating field:` ...) around it.
 

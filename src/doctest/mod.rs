@@ -32,6 +32,12 @@ pub trait Executor {
     fn broken(&self) -> Option<String> {
         None
     }
+
+    /// After `run`: the example ran past its time and was stopped (the executor
+    /// can go on); the example fails with this text and the file goes on.
+    fn stopped(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// What an example did: everything it wrote to stdout, and the exception it raised.
@@ -74,6 +80,32 @@ pub struct Invalid {
     /// The message after `SyntaxError: ` (a leading `SyntaxError: ` or
     /// `IndentationError: ` is taken as the exception's type).
     pub message: String,
+    /// CPython's `offset` and `end_offset` (1-based columns on `line`, end
+    /// exclusive): what the caret line under the source line marks. None: no caret.
+    pub span: Option<(usize, usize)>,
+}
+
+/// The source line and caret line of a SyntaxError, as `traceback` prints them
+/// (`TracebackException._format_syntax_error`): the text without its leading
+/// spaces, the carets shifted to match; tabs before the caret kept for alignment.
+fn caret_lines(text: &str, span: Option<(usize, usize)>) -> String {
+    let ltext = text.trim_start_matches([' ', '\n', '\x0c']);
+    let spaces = text.chars().count() - ltext.chars().count();
+    let mut out = format!("    {ltext}\n");
+    if let Some((offset, end)) = span {
+        let end = if end <= offset { offset + 1 } else { end };
+        if offset > spaces {
+            let colno = offset - 1 - spaces;
+            let end_colno = end - 1 - spaces;
+            let pad: String = ltext
+                .chars()
+                .take(colno)
+                .map(|c| if c.is_whitespace() { c } else { ' ' })
+                .collect();
+            out.push_str(&format!("    {pad}{}\n", "^".repeat(end_colno - colno)));
+        }
+    }
+    out
 }
 
 impl Invalid {
@@ -104,18 +136,15 @@ impl Invalid {
     }
 
     /// The exception as CPython's traceback shows a failed `compile()` of the example
-    /// `name` (without its caret line: the column is not known).
+    /// `name`: the line, its text without indentation, the caret line.
     pub fn raised(&self, source: &str, name: &str) -> Raised {
         let (type_name, message) = self.split();
         let mut traceback = format!(
             "Traceback (most recent call last):\n  File \"{name}\", line {}\n",
             self.line.max(1)
         );
-        if let Some(text) = source.lines().nth(self.line.max(1) - 1) {
-            let text = text.trim();
-            if !text.is_empty() {
-                traceback.push_str(&format!("    {text}\n"));
-            }
+        if let Some(text) = source.split('\n').nth(self.line.max(1) - 1) {
+            traceback.push_str(&caret_lines(text, self.span));
         }
         let raised = Raised {
             type_name: type_name.to_string(),

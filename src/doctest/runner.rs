@@ -204,14 +204,18 @@ pub fn run_examples(
                 exception: Some(inv.raised(&example.source, &compile_name)),
             });
         record.seconds = clock.elapsed().as_secs_f64();
-        if let Some(why) = exec.broken() {
-            // The executor cannot go on (a hung example): this one fails, the rest
-            // of the file is not run.
+        // Timed out: this one fails. Stopped, the rest of the file runs on in the
+        // state it left; still running (the executor cannot go on), it is not run.
+        let broken = exec.broken();
+        if let Some(why) = broken.clone().or_else(|| exec.stopped()) {
             tally.failed += 1;
             record.status = Status::TimedOut;
             record.report = format!("{}{why}\n", report::failure_header(display, name, example));
             write(out, &opts.paint.failure(&record.report));
             result.records.push(record);
+            if broken.is_none() {
+                continue;
+            }
             for (k, later) in examples.iter().enumerate().skip(num + 1) {
                 result.records.push(Record {
                     index: k,
@@ -331,6 +335,7 @@ mod tests {
                     return Err(Invalid {
                         line: k + 1,
                         message: "SyntaxError: unterminated string literal".into(),
+                        span: line.find('\'').map(|c| (c + 1, c + 1)),
                     });
                 }
             }
@@ -362,6 +367,7 @@ mod tests {
             "    Traceback (most recent call last):\n",
             "      File \"<doctest t.txt[1]>\", line 2\n",
             "        y = 'open\n",
+            "            ^\n",
             "    SyntaxError: unterminated string literal\n",
         )));
     }

@@ -1,5 +1,5 @@
 //! rex.db's HTSQL, the subset rex.mart, rex.job and the demo ETL scripts use
-//! (reference/htsql.md). Pipeline: split → decode + scan → parse → bind against a
+//! (docs/htsql.md lists it). Pipeline: split → decode + scan → parse → bind against a
 //! cached pg_catalog view → one SELECT with bind parameters → rows → [`Product`];
 //! write commands (`:insert`, `:update`, `:merge`, `:delete`) consume a feed product,
 //! and `/:rexdb` evaluates its feed on the application database.

@@ -104,6 +104,7 @@ impl Interpreter {
     }
 
     fn call_function(&mut self, func: &Rc<Function>, args: Args) -> R<Value> {
+        self.check_cancel()?;
         if self.frames.len() > RECURSION_LIMIT || stack_exhausted() {
             return Err(Exception::new(
                 "RecursionError",

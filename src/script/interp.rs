@@ -166,6 +166,9 @@ pub struct Interpreter {
     pub(crate) interactive: bool,
     /// Containers being repr'd or compared (cycle and depth guard).
     pub(crate) repr_stack: Vec<usize>,
+    /// Set from another thread to stop the running code (a timed-out example):
+    /// loops, calls and `time.sleep` check it and raise KeyboardInterrupt.
+    pub(crate) cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub(crate) fn attr_err(msg: String) -> Exception {
@@ -173,6 +176,16 @@ pub(crate) fn attr_err(msg: String) -> Exception {
 }
 
 impl Interpreter {
+    /// KeyboardInterrupt, as CPython raises on Ctrl-C, once the cancel flag is set
+    /// (it stays set until the next example, so a bare `except:` cannot swallow it
+    /// for good).
+    pub(crate) fn check_cancel(&self) -> R<()> {
+        if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Exception::new("KeyboardInterrupt", ""));
+        }
+        Ok(())
+    }
+
     // ------------------------------------------------------------------ frames
 
     fn frame(&self) -> &Frame {
@@ -424,6 +437,7 @@ impl Interpreter {
                 };
             }
             StmtKind::While(test, body, orelse) => loop {
+                self.check_cancel()?;
                 let t = self.eval(test)?;
                 if !self.truthy(&t)? {
                     return self.exec_block(orelse);
@@ -439,6 +453,7 @@ impl Interpreter {
                 let it = self.get_iter(&it)?;
                 loop {
                     self.set_line(s.line);
+                    self.check_cancel()?;
                     let Some(v) = self.next(&it)? else {
                         return self.exec_block(orelse);
                     };
@@ -1486,6 +1501,7 @@ impl Interpreter {
         pre: Option<Value>,
         acc: &mut CompAcc,
     ) -> R<()> {
+        self.check_cancel()?;
         if i == fors.len() {
             match kind {
                 CompKind::List(e) => {

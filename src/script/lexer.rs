@@ -1,6 +1,7 @@
-//! Tokenizer for the Python subset: tokens with line numbers, INDENT/DEDENT from an
-//! indentation stack, implicit line joining inside brackets, backslash continuation.
-//! Never panics: every malformed input becomes a [`SyntaxErr`] with a line.
+//! Tokenizer for the Python subset: tokens with line numbers and columns,
+//! INDENT/DEDENT from an indentation stack, implicit line joining inside brackets,
+//! backslash continuation. Never panics: every malformed input becomes a
+//! [`SyntaxErr`] with a line and, where CPython shows a caret, the columns it marks.
 
 use std::rc::Rc;
 
@@ -27,19 +28,65 @@ pub enum Tok {
 pub struct Token {
     pub tok: Tok,
     pub line: usize,
+    /// 0-based character columns of the token's first character and just past its
+    /// last (on the line the token ends on, for a multi-line string).
+    pub col: usize,
+    pub end_col: usize,
 }
 
-/// A syntax error or an unsupported construct, with its 1-based line.
+impl Token {
+    /// The columns CPython's caret marks for this token (1-based, end exclusive).
+    pub fn span(&self) -> Span {
+        Span::new(self.col + 1, self.end_col + 1)
+    }
+}
+
+/// What a SyntaxError's caret line marks on its line: CPython's `offset` and
+/// `end_offset`, 1-based character columns, `end` exclusive and past `start`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    /// A span of at least one column (CPython widens an empty one the same way).
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end: end.max(start + 1),
+        }
+    }
+
+    /// One column.
+    pub fn at(start: usize) -> Span {
+        Span::new(start, start + 1)
+    }
+}
+
+/// A syntax error or an unsupported construct, with its 1-based line and, when
+/// known, the columns CPython's report marks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyntaxErr {
     pub line: usize,
     pub message: String,
+    pub span: Option<Span>,
 }
 
 pub fn err<T>(line: usize, message: impl Into<String>) -> Result<T, SyntaxErr> {
     Err(SyntaxErr {
         line,
         message: message.into(),
+        span: None,
+    })
+}
+
+/// An error whose caret marks `span` on `line`.
+pub fn err_at<T>(line: usize, span: Span, message: impl Into<String>) -> Result<T, SyntaxErr> {
+    Err(SyntaxErr {
+        line,
+        message: message.into(),
+        span: Some(span),
     })
 }
 
@@ -49,11 +96,23 @@ const OPS: &[&str] = &[
     "^", "~", "<", ">", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";", "=",
 ];
 
+/// All the tokens of `src`, or its first error.
 pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxErr> {
+    match tokenize_lazily(src) {
+        (_, Some(e)) => Err(e),
+        (tokens, None) => Ok(tokens),
+    }
+}
+
+/// The tokens before the first error (then an ENDMARKER) and the error: as
+/// CPython's tokenizer, which runs only as far as the parser reads, an error is
+/// the parser's to raise when it reaches that point (a parse error before it wins).
+pub fn tokenize_lazily(src: &str) -> (Vec<Token>, Option<SyntaxErr>) {
     Lexer {
         s: src.chars().collect(),
         i: 0,
         line: 1,
+        line_start: 0,
         out: Vec::new(),
         indents: vec![0],
         depth: 0,
@@ -66,11 +125,13 @@ struct Lexer {
     s: Vec<char>,
     i: usize,
     line: usize,
+    /// Index in `s` of the current line's first character.
+    line_start: usize,
     out: Vec<Token>,
     indents: Vec<usize>,
     depth: usize,
-    /// Open brackets with their lines, for "'(' was never closed".
-    open: Vec<(char, usize)>,
+    /// Open brackets with their lines and columns, for "'(' was never closed".
+    open: Vec<(char, usize, usize)>,
 }
 
 impl Lexer {
@@ -78,12 +139,72 @@ impl Lexer {
         self.s.get(self.i + k).copied()
     }
 
-    fn push(&mut self, tok: Tok, line: usize) {
-        self.out.push(Token { tok, line });
+    /// Pushes a token that started at index `start` of `s` on `line`.
+    fn push(&mut self, tok: Tok, line: usize, start: usize) {
+        let col = self.col_of(line, start);
+        let end_col = self.i - self.line_start;
+        self.out.push(Token {
+            tok,
+            line,
+            col,
+            end_col,
+        });
     }
 
-    fn run(mut self) -> Result<Vec<Token>, SyntaxErr> {
+    /// The column of index `at`, which is on `line` (a line before the current
+    /// one only for a token spanning lines: its start is found from `at` back).
+    fn col_of(&self, line: usize, at: usize) -> usize {
+        if line == self.line && at >= self.line_start {
+            return at - self.line_start;
+        }
+        let begin = self.s[..at.min(self.s.len())]
+            .iter()
+            .rposition(|c| *c == '\n')
+            .map_or(0, |k| k + 1);
+        at - begin
+    }
+
+    /// Steps over the newline at `self.i`.
+    fn next_line(&mut self) {
+        self.i += 1;
+        self.line += 1;
+        self.line_start = self.i;
+    }
+
+    /// The text of line `line_start`.. without its newline, as CPython's `text`.
+    fn line_len(&self, from: usize) -> usize {
+        self.s[from..].iter().take_while(|c| **c != '\n').count()
+    }
+
+    /// A token at the end of the source (DEDENT, ENDMARKER) stands where CPython
+    /// reports errors found there: just past the last line's text.
+    fn push_at_end(&mut self, tok: Tok) {
+        let (line, col) = match self.out.iter().rev().find(|t| t.tok == Tok::Newline) {
+            Some(t) => (t.line, t.col),
+            None => (self.line, self.i - self.line_start),
+        };
+        self.out.push(Token {
+            tok,
+            line,
+            col,
+            end_col: col + 1,
+        });
+    }
+
+    fn run(mut self) -> (Vec<Token>, Option<SyntaxErr>) {
+        match self.scan() {
+            Ok(()) => (self.out, None),
+            Err(e) => {
+                self.push_at_end(Tok::Eof);
+                (self.out, Some(e))
+            }
+        }
+    }
+
+    fn scan(&mut self) -> Result<(), SyntaxErr> {
         let mut at_line_start = true;
+        // Where a comment ending the current line starts.
+        let mut comment: Option<usize> = None;
         loop {
             if at_line_start && self.depth == 0 {
                 // Measure indentation; skip blank and comment-only lines.
@@ -106,8 +227,7 @@ impl Lexer {
                         continue;
                     }
                     Some('\n') => {
-                        self.i += 1;
-                        self.line += 1;
+                        self.next_line();
                         continue;
                     }
                     Some('\r') => {
@@ -115,24 +235,28 @@ impl Lexer {
                         continue;
                     }
                     Some('\\') if self.peek(1) == Some('\n') => {
-                        self.i += 2;
-                        self.line += 1;
+                        self.i += 1;
+                        self.next_line();
                         continue;
                     }
                     _ => {}
                 }
                 let top = *self.indents.last().unwrap_or(&0);
+                let start = self.line_start;
                 if col > top {
                     self.indents.push(col);
-                    self.push(Tok::Indent, self.line);
+                    self.push(Tok::Indent, self.line, start);
                 } else if col < top {
                     while col < *self.indents.last().unwrap_or(&0) {
                         self.indents.pop();
-                        self.push(Tok::Dedent, self.line);
+                        self.push(Tok::Dedent, self.line, self.i);
                     }
                     if col != *self.indents.last().unwrap_or(&0) {
-                        return err(
+                        // CPython marks the end of the line.
+                        let len = self.line_len(self.line_start);
+                        return err_at(
                             self.line,
+                            Span::at(len + 1),
                             "unindent does not match any outer indentation level",
                         );
                     }
@@ -141,31 +265,40 @@ impl Lexer {
             }
             let Some(c) = self.peek(0) else { break };
             let line = self.line;
+            let start = self.i;
+            if c != '\n' {
+                comment = None;
+            }
             match c {
                 ' ' | '\t' | '\x0c' | '\r' => self.i += 1,
                 '#' => {
+                    comment = Some(start);
                     while !matches!(self.peek(0), None | Some('\n')) {
                         self.i += 1;
                     }
+                    continue;
                 }
                 '\n' => {
-                    self.i += 1;
-                    self.line += 1;
                     if self.depth == 0 {
-                        self.push(Tok::Newline, line);
+                        // As CPython's, the NEWLINE token starts with a comment before
+                        // it and ends where the newline character starts.
+                        self.push(Tok::Newline, line, comment.unwrap_or(start));
                         at_line_start = true;
                     }
+                    self.next_line();
                 }
                 '\\' => {
                     if self.peek(1) == Some('\n') {
-                        self.i += 2;
-                        self.line += 1;
+                        self.i += 1;
+                        self.next_line();
                     } else if self.peek(1) == Some('\r') && self.peek(2) == Some('\n') {
-                        self.i += 3;
-                        self.line += 1;
+                        self.i += 2;
+                        self.next_line();
                     } else {
-                        return err(
+                        let col = start - self.line_start;
+                        return err_at(
                             line,
+                            Span::at(col + 2),
                             "unexpected character after line continuation character",
                         );
                     }
@@ -190,13 +323,13 @@ impl Lexer {
                             lower.as_str(),
                             "r" | "u" | "b" | "br" | "rb" | "f" | "rf" | "fr"
                         ) {
-                            self.string(&lower)?;
+                            self.string(&lower, start)?;
                             continue;
                         }
                     }
-                    self.push(Tok::Name(word.into()), line);
+                    self.push(Tok::Name(word.into()), line, start);
                 }
-                '\'' | '"' => self.string("")?,
+                '\'' | '"' => self.string("", start)?,
                 _ => {
                     let mut matched = None;
                     for op in OPS {
@@ -209,21 +342,29 @@ impl Lexer {
                             break;
                         }
                     }
+                    let col = start - self.line_start;
                     let Some(op) = matched else {
-                        return err(
-                            line,
-                            format!("invalid character '{c}' (U+{:04X})", c as u32),
-                        );
+                        // CPython's tokenizer passes stray ASCII on to the parser.
+                        let message = if c.is_ascii() {
+                            "invalid syntax".to_string()
+                        } else {
+                            format!("invalid character '{c}' (U+{:04X})", c as u32)
+                        };
+                        return err_at(line, Span::at(col + 1), message);
                     };
                     self.i += op.chars().count();
                     match op {
                         "(" | "[" | "{" => {
                             self.depth += 1;
-                            self.open.push((c, line));
+                            self.open.push((c, line, col));
                         }
                         ")" | "]" | "}" => {
-                            let Some((o, oline)) = self.open.pop() else {
-                                return err(line, format!("unmatched '{op}'"));
+                            let Some((o, oline, _)) = self.open.pop() else {
+                                return err_at(
+                                    line,
+                                    Span::at(col + 1),
+                                    format!("unmatched '{op}'"),
+                                );
                             };
                             let expected = match o {
                                 '(' => ')',
@@ -236,31 +377,64 @@ impl Lexer {
                                 } else {
                                     format!("closing parenthesis '{op}' does not match opening parenthesis '{o}' on line {oline}")
                                 };
-                                return err(line, msg);
+                                return err_at(line, Span::at(col + 1), msg);
                             }
                             self.depth -= 1
                         }
                         _ => {}
                     }
-                    self.push(Tok::Op(op), line);
+                    self.push(Tok::Op(op), line, start);
                 }
             }
         }
-        if let Some((o, oline)) = self.open.last() {
-            return err(*oline, format!("'{o}' was never closed"));
+        if let Some((o, oline, ocol)) = self.open.last() {
+            return err_at(
+                *oline,
+                Span::at(ocol + 1),
+                format!("'{o}' was never closed"),
+            );
         }
         if !matches!(
             self.out.last().map(|t| &t.tok),
             None | Some(Tok::Newline) | Some(Tok::Dedent)
         ) {
-            self.push(Tok::Newline, self.line);
+            let start = self.i;
+            self.push(Tok::Newline, self.line, start);
+            if let Some(t) = self.out.last_mut() {
+                t.end_col = t.col + 1;
+            }
         }
         while self.indents.len() > 1 {
             self.indents.pop();
-            self.push(Tok::Dedent, self.line);
+            self.push_at_end(Tok::Dedent);
         }
-        self.push(Tok::Eof, self.line);
-        Ok(self.out)
+        self.push_at_end(Tok::Eof);
+        Ok(())
+    }
+
+    /// The 0-based column of index `at` on the current line.
+    fn col(&self, at: usize) -> usize {
+        at - self.line_start
+    }
+
+    /// Digits (and single underscores between them) of `radix` from `self.i`; a
+    /// misplaced underscore is CPython's "invalid ... literal" at the character
+    /// after it.
+    fn digits(&mut self, radix: u32, kind: &str) -> Result<(), SyntaxErr> {
+        while let Some(c) = self.peek(0) {
+            if c == '_' {
+                if !self.peek(1).is_some_and(|d| d.is_digit(radix)) {
+                    let col = self.col(self.i + 1);
+                    return err_at(self.line, Span::at(col), format!("invalid {kind} literal"));
+                }
+                self.i += 1;
+            } else if c.is_digit(radix) {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn number(&mut self) -> Result<(), SyntaxErr> {
@@ -269,41 +443,52 @@ impl Lexer {
         if self.peek(0) == Some('0')
             && matches!(self.peek(1), Some('x' | 'X' | 'o' | 'O' | 'b' | 'B'))
         {
-            let radix = match self.peek(1) {
-                Some('x' | 'X') => 16,
-                Some('o' | 'O') => 8,
-                _ => 2,
+            let (radix, kind) = match self.peek(1) {
+                Some('x' | 'X') => (16, "hexadecimal"),
+                Some('o' | 'O') => (8, "octal"),
+                _ => (2, "binary"),
             };
             self.i += 2;
-            let ds = self.i;
-            while self
-                .peek(0)
-                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
+            if self.peek(0) == Some('_') {
                 self.i += 1;
+            }
+            let ds = self.i;
+            self.digits(radix, kind)?;
+            if let Some(c) = self.peek(0).filter(|c| c.is_ascii_alphanumeric()) {
+                if radix < 16 && c.is_ascii_digit() {
+                    let col = self.col(self.i);
+                    return err_at(
+                        line,
+                        Span::at(col + 1),
+                        format!("invalid digit '{c}' in {kind} literal"),
+                    );
+                }
+                let col = self.col(self.i);
+                return err_at(line, Span::at(col), format!("invalid {kind} literal"));
+            }
+            if self.i == ds {
+                let col = self.col(self.i);
+                return err_at(line, Span::at(col), format!("invalid {kind} literal"));
             }
             let digits: String = self.s[ds..self.i].iter().filter(|c| **c != '_').collect();
             return match i64::from_str_radix(&digits, radix) {
                 Ok(n) => {
-                    self.push(Tok::Int(n), line);
+                    self.push(Tok::Int(n), line, start);
                     Ok(())
                 }
-                Err(_) => err(
+                Err(_) => err_at(
                     line,
-                    "invalid or too large integer literal (integers are limited to 64 bits)",
+                    Span::new(self.col(start) + 1, self.col(self.i) + 1),
+                    "unsupported syntax: integer literal too large (integers are limited to 64 bits)",
                 ),
             };
         }
         let mut is_float = false;
-        while self.peek(0).is_some_and(|c| c.is_ascii_digit() || c == '_') {
-            self.i += 1;
-        }
+        self.digits(10, "decimal")?;
         if self.peek(0) == Some('.') {
             is_float = true;
             self.i += 1;
-            while self.peek(0).is_some_and(|c| c.is_ascii_digit() || c == '_') {
-                self.i += 1;
-            }
+            self.digits(10, "decimal")?;
         }
         if matches!(self.peek(0), Some('e' | 'E'))
             && (self.peek(1).is_some_and(|c| c.is_ascii_digit())
@@ -311,19 +496,23 @@ impl Lexer {
                     && self.peek(2).is_some_and(|c| c.is_ascii_digit())))
         {
             is_float = true;
-            self.i += 2;
-            while self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+            if matches!(self.peek(0), Some('+' | '-')) {
                 self.i += 1;
             }
+            self.digits(10, "decimal")?;
         }
+        let span = Span::new(self.col(start) + 1, self.col(self.i) + 1);
         if matches!(self.peek(0), Some('j' | 'J')) {
-            return err(
+            self.i += 1;
+            return err_at(
                 line,
+                Span::new(span.start, self.col(self.i) + 1),
                 "unsupported syntax: complex number literals are not supported",
             );
         }
         if self.peek(0).is_some_and(|c| c.is_alphabetic() || c == '_') {
-            return err(line, "invalid decimal literal");
+            return err_at(line, Span::at(self.col(self.i)), "invalid decimal literal");
         }
         let text: String = self.s[start..self.i]
             .iter()
@@ -331,25 +520,32 @@ impl Lexer {
             .collect();
         if is_float {
             match text.parse::<f64>() {
-                Ok(f) => self.push(Tok::Float(f), line),
-                Err(_) => return err(line, "invalid decimal literal"),
+                Ok(f) => self.push(Tok::Float(f), line, start),
+                Err(_) => return err_at(line, span, "invalid decimal literal"),
             }
         } else {
             if text.len() > 1 && text.starts_with('0') && text.chars().any(|c| c != '0') {
-                return err(line, "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers");
+                let zeros = text.chars().take_while(|c| *c == '0').count();
+                return err_at(
+                    line,
+                    Span::new(span.start, span.start + zeros),
+                    "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+                );
             }
             match text.parse::<i64>() {
-                Ok(n) => self.push(Tok::Int(n), line),
+                Ok(n) => self.push(Tok::Int(n), line, start),
                 Err(_) => {
-                    return err(line, "unsupported syntax: integer literal too large (integers are limited to 64 bits)")
+                    return err_at(line, span, "unsupported syntax: integer literal too large (integers are limited to 64 bits)")
                 }
             }
         }
         Ok(())
     }
 
-    fn string(&mut self, prefix: &str) -> Result<(), SyntaxErr> {
+    /// A string literal whose prefix (if any) starts at index `start`.
+    fn string(&mut self, prefix: &str, start: usize) -> Result<(), SyntaxErr> {
         let line = self.line;
+        let col = self.col(start);
         let raw = prefix.contains('r');
         let bytes = prefix.contains('b');
         let fstr = prefix.contains('f');
@@ -357,16 +553,28 @@ impl Lexer {
         let triple = self.peek(1) == Some(q) && self.peek(2) == Some(q);
         self.i += if triple { 3 } else { 1 };
         let mut body = String::new();
+        let unterminated = |lexer: &Lexer| {
+            // CPython counts the line a source's final newline ends as the last.
+            let detected = if lexer.peek(0).is_none() && lexer.i > 0 && lexer.s[lexer.i - 1] == '\n'
+            {
+                lexer.line - 1
+            } else {
+                lexer.line
+            };
+            let kind = if triple {
+                "triple-quoted string"
+            } else {
+                "string"
+            };
+            err_at(
+                line,
+                Span::at(col + 1),
+                format!("unterminated {kind} literal (detected at line {detected})"),
+            )
+        };
         loop {
             let Some(c) = self.peek(0) else {
-                return err(
-                    line,
-                    if triple {
-                        "unterminated triple-quoted string literal"
-                    } else {
-                        "unterminated string literal"
-                    },
-                );
+                return unterminated(self);
             };
             if c == q {
                 if !triple {
@@ -380,18 +588,22 @@ impl Lexer {
             }
             if c == '\n' {
                 if !triple {
-                    return err(line, "unterminated string literal");
+                    return unterminated(self);
                 }
-                self.line += 1;
+                self.next_line();
+                body.push(c);
+                continue;
             }
             if c == '\\' {
                 if let Some(n) = self.peek(1) {
                     body.push('\\');
                     body.push(n);
+                    self.i += 1;
                     if n == '\n' {
-                        self.line += 1;
+                        self.next_line();
+                    } else {
+                        self.i += 1;
                     }
-                    self.i += 2;
                     continue;
                 }
             }
@@ -399,8 +611,16 @@ impl Lexer {
             self.i += 1;
         }
         if fstr {
-            self.push(Tok::FStr { body, raw }, line);
+            self.push(Tok::FStr { body, raw }, line, start);
             return Ok(());
+        }
+        if bytes && !body.is_ascii() {
+            let end = self.i - self.line_start;
+            return err_at(
+                line,
+                Span::new(col + 1, end + 1),
+                "bytes can only contain ASCII literal characters",
+            );
         }
         let text = if raw {
             body
@@ -408,16 +628,10 @@ impl Lexer {
             unescape(&body, bytes, line)?
         };
         if bytes {
-            let mut out = Vec::new();
-            for ch in text.chars() {
-                if (ch as u32) > 0xff {
-                    return err(line, "bytes can only contain ASCII literal characters");
-                }
-                out.push(ch as u32 as u8);
-            }
-            self.push(Tok::Bytes(out), line);
+            let out = text.chars().map(|ch| ch as u32 as u8).collect();
+            self.push(Tok::Bytes(out), line, start);
         } else {
-            self.push(Tok::Str(text), line);
+            self.push(Tok::Str(text), line, start);
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
-//! The Python 3 subset that replays doctest transcripts (TRANSCRIPTS.md, "The
-//! language"). CPython 3.11 is the reference for reprs and error messages.
+//! The Python 3 subset that replays doctest transcripts (docs/python.md lists what
+//! it supports). CPython 3.11 is the reference for reprs and error messages.
 //!
 //! Pipeline: [`lexer`] (tokens, INDENT/DEDENT) -> [`parser`] (AST with lines) ->
 //! [`interp`] (tree-walking evaluator over [`value`]s: statements, expressions,
@@ -89,6 +89,18 @@ pub struct ScriptError {
     /// 1-based within the example's source.
     pub line: usize,
     pub message: String,
+    /// The columns CPython's caret line marks on `line` (1-based, end exclusive).
+    pub span: Option<(usize, usize)>,
+}
+
+impl From<lexer::SyntaxErr> for ScriptError {
+    fn from(e: lexer::SyntaxErr) -> ScriptError {
+        ScriptError {
+            line: e.line,
+            message: e.message,
+            span: e.span.map(|s| (s.start, s.end)),
+        }
+    }
 }
 
 impl std::fmt::Display for ScriptError {
@@ -121,9 +133,17 @@ impl Interpreter {
             view_classes: RefCell::new(HashMap::new()),
             interactive: false,
             repr_stack: Vec::new(),
+            cancel: Default::default(),
         };
         builtins::install(&mut it);
         it
+    }
+
+    /// A flag another thread sets to stop the running example: it raises
+    /// KeyboardInterrupt at the next loop iteration, call or `time.sleep` tick.
+    /// Cleared when the next example starts.
+    pub fn cancel_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.cancel.clone()
     }
 
     /// Directory `open()` resolves relative paths against.
@@ -141,17 +161,9 @@ impl Interpreter {
     /// Runs one doctest example in CPython's "single" mode: a bare expression
     /// statement prints the repr of a non-None value.
     pub fn run_example(&mut self, source: &str, filename: &str) -> Result<Outcome, ScriptError> {
-        let module = parser::parse(source).map_err(|e| ScriptError {
-            line: e.line,
-            message: e.message,
-        })?;
-        if module.top_level > 1 {
-            let line = module.body.get(1).map(|s| s.line).unwrap_or(1);
-            return Err(ScriptError {
-                line,
-                message: "multiple statements found while compiling a single statement".into(),
-            });
-        }
+        self.cancel
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let module = parser::parse_single(source)?;
         let filename: Rc<str> = filename.into();
         self.sources.insert(filename.clone(), source.into());
         output::take();
@@ -175,10 +187,7 @@ impl Interpreter {
         source: &str,
         filename: &str,
     ) -> Result<Result<(), Raised>, ScriptError> {
-        let module = parser::parse(source).map_err(|e| ScriptError {
-            line: e.line,
-            message: e.message,
-        })?;
+        let module = parser::parse(source)?;
         let filename: Rc<str> = filename.into();
         self.sources.insert(filename.clone(), source.into());
         match self.run_module_body(&module.body, filename, false) {

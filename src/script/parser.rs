@@ -3,7 +3,7 @@
 //! refused with a message naming the construct.
 
 use super::ast::*;
-use super::lexer::{err, tokenize, unescape, SyntaxErr, Tok, Token};
+use super::lexer::{err, err_at, tokenize, tokenize_lazily, unescape, Span, SyntaxErr, Tok, Token};
 use super::value::Value;
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -17,12 +17,26 @@ pub struct Module {
     pub top_level: usize,
 }
 
+/// A module: any number of statements.
 pub fn parse(src: &str) -> PResult<Module> {
-    let tokens = tokenize(src)?;
+    parse_mode(src, false)
+}
+
+/// CPython's "single" mode (an interactive statement, a doctest example): one
+/// statement, which may be `a; b` on one line; anything after it is CPython's
+/// "multiple statements" error at the end of the first.
+pub fn parse_single(src: &str) -> PResult<Module> {
+    parse_mode(src, true)
+}
+
+fn parse_mode(src: &str, single: bool) -> PResult<Module> {
+    let (toks, pending) = tokenize_lazily(src);
     let mut p = Parser {
-        toks: tokens,
+        toks,
         pos: 0,
         depth: 0,
+        pending,
+        comma_hint: true,
     };
     let mut body = Vec::new();
     let mut top_level = 0;
@@ -30,11 +44,22 @@ pub fn parse(src: &str) -> PResult<Module> {
         if p.eat_tok(&Tok::Newline) {
             continue;
         }
+        if single && top_level == 1 {
+            let end = p.first_newline_before(p.pos);
+            return err_at(
+                end.line,
+                Span::at(end.col + 1),
+                "multiple statements found while compiling a single statement",
+            );
+        }
         if matches!(p.peek(), Tok::Indent) {
-            return err(p.line(), "unexpected indent");
+            return p.unexpected();
         }
         top_level += 1;
         p.statement(&mut body)?;
+    }
+    if let Some(e) = p.pending.take() {
+        return Err(e);
     }
     Ok(Module { body, top_level })
 }
@@ -44,15 +69,23 @@ fn parse_expr_src(src: &str, line: usize) -> PResult<Expr> {
     let toks = tokenize(&format!("({src})")).map_err(|e| SyntaxErr {
         line,
         message: format!("f-string: {}", e.message),
+        span: None,
     })?;
     let toks = toks
         .into_iter()
-        .map(|t| Token { tok: t.tok, line })
+        .map(|t| Token {
+            tok: t.tok,
+            line,
+            col: 0,
+            end_col: 0,
+        })
         .collect();
     let mut p = Parser {
         toks,
         pos: 0,
         depth: 0,
+        pending: None,
+        comma_hint: true,
     };
     let e = p.expr_list()?;
     p.eat_tok(&Tok::Newline);
@@ -68,6 +101,10 @@ struct Parser {
     /// Nesting depth of expressions and blocks, bounded so that hostile input
     /// cannot overflow the Rust stack.
     depth: usize,
+    /// The tokenizer's error after the last token: raised when parsing gets there.
+    pending: Option<SyntaxErr>,
+    /// Whether "Perhaps you forgot a comma?" applies (not in parameter lists).
+    comma_hint: bool,
 }
 
 const MAX_DEPTH: usize = 100;
@@ -133,41 +170,162 @@ impl Parser {
             false
         }
     }
-    fn unexpected<T>(&self) -> PResult<T> {
-        let what = match self.peek() {
-            Tok::Eof => return err(self.line(), "unexpected EOF while parsing"),
-            Tok::Indent => return err(self.line(), "unexpected indent"),
-            Tok::Dedent => {
-                return err(
-                    self.line(),
-                    "unindent does not match any outer indentation level",
-                )
-            }
-            Tok::Newline => "invalid syntax".to_string(),
-            _ => "invalid syntax".to_string(),
+    fn token(&self) -> &Token {
+        &self.toks[self.pos.min(self.toks.len() - 1)]
+    }
+    /// An error whose caret marks the current token.
+    fn err_here<T>(&self, message: impl Into<String>) -> PResult<T> {
+        let t = self.token();
+        err_at(t.line, t.span(), message)
+    }
+    /// An error whose caret marks tokens `first..=last`.
+    fn err_tokens<T>(&self, first: usize, last: usize, message: impl Into<String>) -> PResult<T> {
+        let last = last.max(first).min(self.toks.len() - 1);
+        let (a, b) = (&self.toks[first], &self.toks[last]);
+        let end = if b.line == a.line {
+            b.end_col
+        } else {
+            a.end_col
         };
-        err(self.line(), what)
+        err_at(a.line, Span::new(a.col + 1, end + 1), message)
+    }
+    /// The NEWLINE token that ends the statement before token `at`.
+    fn first_newline_before(&self, at: usize) -> &Token {
+        let mut k = at.min(self.toks.len() - 1);
+        while k > 0 && matches!(self.toks[k - 1].tok, Tok::Newline | Tok::Dedent) {
+            k -= 1;
+        }
+        &self.toks[k.min(self.toks.len() - 1)]
+    }
+    /// The token at the current position cannot be read here: CPython's
+    /// "invalid syntax" at it, or a more precise message CPython gives for it.
+    fn unexpected<T>(&mut self) -> PResult<T> {
+        if self.at_eof() {
+            if let Some(e) = self.pending.clone() {
+                return Err(e);
+            }
+        }
+        match self.peek() {
+            Tok::Eof => return self.err_here("unexpected EOF while parsing"),
+            Tok::Indent => {
+                // CPython's offset is the indentation's width (no caret after spaces).
+                let t = self.token();
+                return err_at(t.line, Span::at(t.end_col), "unexpected indent");
+            }
+            Tok::Dedent => {
+                return self.err_here("unindent does not match any outer indentation level")
+            }
+            _ => {}
+        }
+        if let Some(e) = self.missing_comma() {
+            return Err(e);
+        }
+        self.err_here("invalid syntax")
+    }
+    /// CPython's "Perhaps you forgot a comma?": inside brackets, an expression
+    /// directly after another one. The caret spans both.
+    fn missing_comma(&mut self) -> Option<SyntaxErr> {
+        let at = self.pos;
+        if !self.comma_hint
+            || at == 0
+            || !ends_expression(&self.toks[at - 1].tok)
+            || !starts_expression(self.peek())
+        {
+            return None;
+        }
+        // Inside brackets?
+        let mut level = 0i32;
+        for t in &self.toks[..at] {
+            match t.tok {
+                Tok::Op("(" | "[" | "{") => level += 1,
+                Tok::Op(")" | "]" | "}") => level -= 1,
+                _ => {}
+            }
+        }
+        if level <= 0 {
+            return None;
+        }
+        // The expression before: back to a separator at its own nesting level.
+        let mut first = at;
+        let mut depth = 0i32;
+        while first > 0 {
+            match &self.toks[first - 1].tok {
+                Tok::Op(")" | "]" | "}") => depth += 1,
+                Tok::Op("(" | "[" | "{") if depth > 0 => depth -= 1,
+                Tok::Op("(" | "[" | "{" | "," | ":" | "=" | "*" | "**") if depth == 0 => break,
+                Tok::Name(n)
+                    if depth == 0
+                        && matches!(&**n, "if" | "else" | "for" | "lambda" | "yield" | "in") =>
+                {
+                    break
+                }
+                _ => {}
+            }
+            first -= 1;
+        }
+        let legacy = matches!(&self.toks[first].tok, Tok::Name(n) if matches!(&**n, "print" | "exec" | "match" | "case" | "_"))
+            && first + 1 == at;
+        let name_string = matches!(self.toks[first].tok, Tok::Name(_))
+            && matches!(
+                self.toks.get(first + 1).map(|t| &t.tok),
+                Some(Tok::Str(_) | Tok::Bytes(_) | Tok::FStr { .. })
+            );
+        if legacy || name_string {
+            return None;
+        }
+        let r = self.test();
+        let last = self.pos.saturating_sub(1);
+        self.pos = at;
+        r.ok()?;
+        self.err_tokens::<()>(first, last, "invalid syntax. Perhaps you forgot a comma?")
+            .err()
     }
     fn expect_op(&mut self, op: &str) -> PResult<()> {
         if self.eat_op(op) {
             Ok(())
+        } else if self.at_eof() && self.pending.is_some() {
+            self.unexpected()
         } else if matches!(op, ")" | "]" | "}") && matches!(self.peek(), Tok::Newline | Tok::Eof) {
-            err(
-                self.line(),
-                format!(
-                    "'{}' was never closed",
-                    match op {
-                        ")" => "(",
-                        "]" => "[",
-                        _ => "{",
-                    }
-                ),
-            )
-        } else if op == ":" {
-            err(self.line(), "expected ':'")
+            self.err_here(format!(
+                "'{}' was never closed",
+                match op {
+                    ")" => "(",
+                    "]" => "[",
+                    _ => "{",
+                }
+            ))
         } else {
             self.unexpected()
         }
+    }
+    /// `:` and the block of a compound statement (`what` on `line`, as CPython's
+    /// "expected an indented block after ..." names it).
+    fn suite(&mut self, what: &str, line: usize) -> PResult<Vec<Stmt>> {
+        if !self.eat_op(":") {
+            if matches!(self.peek(), Tok::Newline) {
+                return self.err_here("expected ':'");
+            }
+            return self.unexpected();
+        }
+        if matches!(self.peek(), Tok::Newline) && !matches!(self.peek_at(1), Tok::Indent) {
+            self.advance();
+            let t = self.token();
+            return Err(SyntaxErr {
+                line: t.line,
+                message: format!("expected an indented block after {what} on line {line}"),
+                span: Some(t.span()),
+            });
+        }
+        self.block()
+    }
+    /// An `else:` block, if there is one.
+    fn else_suite(&mut self) -> PResult<Option<Vec<Stmt>>> {
+        if !self.is_kw("else") {
+            return Ok(None);
+        }
+        let line = self.line();
+        self.advance();
+        self.suite("'else' statement", line).map(Some)
     }
     fn name(&mut self) -> PResult<Name> {
         match self.peek().clone() {
@@ -202,19 +360,13 @@ impl Parser {
         match kw.as_str() {
             "if" => {
                 self.advance();
-                out.push(self.if_rest(line)?);
+                out.push(self.if_rest(line, "'if' statement")?);
             }
             "while" => {
                 self.advance();
-                let test = self.named_expr()?;
-                self.expect_op(":")?;
-                let body = self.block()?;
-                let orelse = if self.eat_kw("else") {
-                    self.expect_op(":")?;
-                    self.block()?
-                } else {
-                    vec![]
-                };
+                let test = self.condition()?;
+                let body = self.suite("'while' statement", line)?;
+                let orelse = self.else_suite()?.unwrap_or_default();
                 out.push(Stmt {
                     kind: StmtKind::While(test, body, orelse),
                     line,
@@ -227,14 +379,8 @@ impl Parser {
                     return err(self.line(), "invalid syntax (expected 'in')");
                 }
                 let iter = self.expr_list()?;
-                self.expect_op(":")?;
-                let body = self.block()?;
-                let orelse = if self.eat_kw("else") {
-                    self.expect_op(":")?;
-                    self.block()?
-                } else {
-                    vec![]
-                };
+                let body = self.suite("'for' statement", line)?;
+                let orelse = self.else_suite()?.unwrap_or_default();
                 out.push(Stmt {
                     kind: StmtKind::For(target, iter, body, orelse),
                     line,
@@ -269,8 +415,7 @@ impl Parser {
                 if paren {
                     self.expect_op(")")?;
                 }
-                self.expect_op(":")?;
-                let body = self.block()?;
+                let body = self.suite("'with' statement", line)?;
                 out.push(Stmt {
                     kind: StmtKind::With(items, body),
                     line,
@@ -306,22 +451,16 @@ impl Parser {
                 } else if self.eat_kw("class") {
                     out.push(self.classdef(decorators, line)?);
                 } else if self.is_kw("async") {
-                    return err(line, "unsupported syntax: 'async def' is not supported");
+                    return self.err_here("unsupported syntax: 'async def' is not supported");
                 } else {
                     return self.unexpected();
                 }
             }
             "async" => {
-                return err(
-                    line,
-                    "unsupported syntax: 'async' statements are not supported",
-                )
+                return self.err_here("unsupported syntax: 'async' statements are not supported")
             }
             "match" if self.looks_like_match() => {
-                return err(
-                    line,
-                    "unsupported syntax: 'match' statements are not supported",
-                )
+                return self.err_here("unsupported syntax: 'match' statements are not supported")
             }
             _ => {
                 self.simple_stmts(out)?;
@@ -370,19 +509,15 @@ impl Parser {
         }
     }
 
-    fn if_rest(&mut self, line: usize) -> PResult<Stmt> {
-        let test = self.named_expr()?;
-        self.expect_op(":")?;
-        let body = self.block()?;
+    fn if_rest(&mut self, line: usize, what: &str) -> PResult<Stmt> {
+        let test = self.condition()?;
+        let body = self.suite(what, line)?;
         let orelse = if self.is_kw("elif") {
             let l = self.line();
             self.advance();
-            vec![self.if_rest(l)?]
-        } else if self.eat_kw("else") {
-            self.expect_op(":")?;
-            self.block()?
+            vec![self.if_rest(l, "'elif' statement")?]
         } else {
-            vec![]
+            self.else_suite()?.unwrap_or_default()
         };
         Ok(Stmt {
             kind: StmtKind::If(test, body, orelse),
@@ -391,16 +526,15 @@ impl Parser {
     }
 
     fn try_rest(&mut self, line: usize) -> PResult<Stmt> {
-        self.expect_op(":")?;
-        let body = self.block()?;
+        let body = self.suite("'try' statement", line)?;
         let mut handlers = Vec::new();
         while self.is_kw("except") {
             let hline = self.line();
             self.advance();
             if self.is_op("*") {
-                return err(hline, "unsupported syntax: 'except*' is not supported");
+                return self.err_here("unsupported syntax: 'except*' is not supported");
             }
-            let (typ, name) = if self.is_op(":") {
+            let (typ, name) = if self.is_op(":") || matches!(self.peek(), Tok::Newline) {
                 (None, None)
             } else {
                 let t = self.test()?;
@@ -420,8 +554,7 @@ impl Parser {
                 };
                 (Some(t), n)
             };
-            self.expect_op(":")?;
-            let hbody = self.block()?;
+            let hbody = self.suite("'except' statement", hline)?;
             handlers.push(Handler {
                 typ,
                 name,
@@ -429,21 +562,22 @@ impl Parser {
                 line: hline,
             });
         }
-        let orelse = if !handlers.is_empty() && self.eat_kw("else") {
-            self.expect_op(":")?;
-            self.block()?
-        } else {
+        let orelse = if handlers.is_empty() {
             vec![]
-        };
-        let finally = if self.eat_kw("finally") {
-            self.expect_op(":")?;
-            self.block()?
         } else {
-            vec![]
+            self.else_suite()?.unwrap_or_default()
         };
-        if handlers.is_empty() && finally.is_empty() {
-            return err(self.line(), "expected 'except' or 'finally' block");
+        let finally = if self.is_kw("finally") {
+            let l = self.line();
+            self.advance();
+            Some(self.suite("'finally' statement", l)?)
+        } else {
+            None
+        };
+        if handlers.is_empty() && finally.is_none() {
+            return self.err_here("expected 'except' or 'finally' block");
         }
+        let finally = finally.unwrap_or_default();
         Ok(Stmt {
             kind: StmtKind::Try {
                 body,
@@ -483,8 +617,7 @@ impl Parser {
             }
             self.expect_op(")")?;
         }
-        self.expect_op(":")?;
-        let body = self.block()?;
+        let body = self.suite("class definition", line)?;
         Ok(Stmt {
             kind: StmtKind::ClassDef {
                 name,
@@ -500,23 +633,32 @@ impl Parser {
     fn funcdef(&mut self, decorators: Vec<Expr>, line: usize) -> PResult<FuncDef> {
         let name = self.name()?;
         self.expect_op("(")?;
-        let params = self.params(")")?;
-        self.expect_op(")")?;
+        let hint = std::mem::replace(&mut self.comma_hint, false);
+        let params = self.params(")");
+        let closed = params.is_ok() && self.eat_op(")");
+        let params = params.and_then(|p| if closed { Ok(p) } else { self.unexpected() });
+        self.comma_hint = hint;
+        let params = params?;
         if self.is_op("->") {
-            return err(
-                self.line(),
-                "unsupported syntax: function annotations are not supported",
-            );
+            return self.err_here("unsupported syntax: function annotations are not supported");
         }
-        self.expect_op(":")?;
-        let body = self.block()?;
+        let body = self.suite("function definition", line)?;
         Ok(make_func(name, params, body, decorators, line))
     }
 
     fn params(&mut self, end: &str) -> PResult<Vec<Param>> {
+        let hint = std::mem::replace(&mut self.comma_hint, false);
+        let r = self.params_inner(end);
+        self.comma_hint = hint;
+        r
+    }
+
+    fn params_inner(&mut self, end: &str) -> PResult<Vec<Param>> {
         let mut params: Vec<Param> = Vec::new();
         let mut kwonly = false;
         let mut seen_default = false;
+        // A `*` without a name, until a keyword-only parameter follows it.
+        let mut bare_star: Option<usize> = None;
         while !self.is_op(end) {
             let line = self.line();
             if self.eat_op("**") {
@@ -526,9 +668,12 @@ impl Parser {
                     default: None,
                     kind: ParamKind::VarKw,
                 });
-            } else if self.eat_op("*") {
+            } else if self.is_op("*") {
+                bare_star = Some(self.pos);
+                self.advance();
                 kwonly = true;
-                if !self.is_op(",") {
+                if !self.is_op(",") && !self.is_op(end) {
+                    bare_star = None;
                     let name = self.name()?;
                     params.push(Param {
                         name,
@@ -539,12 +684,11 @@ impl Parser {
             } else if self.eat_op("/") {
                 // positional-only marker: accepted, treated as ordinary parameters
             } else {
+                let at = self.pos;
                 let name = self.name()?;
                 if self.is_op(":") && end == ")" {
-                    return err(
-                        line,
-                        "unsupported syntax: parameter annotations are not supported",
-                    );
+                    return self
+                        .err_here("unsupported syntax: parameter annotations are not supported");
                 }
                 let default = if self.eat_op("=") {
                     Some(self.test()?)
@@ -554,7 +698,11 @@ impl Parser {
                 if default.is_some() {
                     seen_default = true;
                 } else if seen_default && !kwonly {
-                    return err(line, "non-default argument follows default argument");
+                    return self.err_tokens(
+                        at,
+                        at,
+                        "non-default argument follows default argument",
+                    );
                 }
                 if params.iter().any(|p| p.name == name) {
                     return err(
@@ -575,6 +723,11 @@ impl Parser {
             }
             if !self.eat_op(",") {
                 break;
+            }
+        }
+        if let Some(at) = bare_star {
+            if !params.iter().any(|p| matches!(p.kind, ParamKind::KwOnly)) {
+                return self.err_tokens(at, at, "named arguments must follow bare *");
             }
         }
         Ok(params)
@@ -601,7 +754,7 @@ impl Parser {
                     continue;
                 }
                 if matches!(self.peek(), Tok::Indent) {
-                    return err(self.line(), "unexpected indent");
+                    return self.unexpected();
                 }
                 self.statement(&mut body)?;
             }
@@ -683,12 +836,12 @@ impl Parser {
             }
             "del" => {
                 self.advance();
-                let mut targets = vec![self.target()?];
+                let mut targets = vec![self.del_target()?];
                 while self.eat_op(",") {
                     if matches!(self.peek(), Tok::Newline | Tok::Eof | Tok::Op(";")) {
                         break;
                     }
-                    targets.push(self.target()?);
+                    targets.push(self.del_target()?);
                 }
                 StmtKind::Del(targets)
             }
@@ -722,10 +875,7 @@ impl Parser {
             "from" => {
                 self.advance();
                 if self.is_op(".") || self.is_op("...") {
-                    return err(
-                        line,
-                        "unsupported syntax: relative imports are not supported",
-                    );
+                    return self.err_here("unsupported syntax: relative imports are not supported");
                 }
                 let module = self.dotted()?;
                 if !self.eat_kw("import") {
@@ -772,12 +922,30 @@ impl Parser {
     }
 
     fn expr_stmt(&mut self, line: usize) -> PResult<Stmt> {
+        let start = self.pos;
         let first = self.star_expr_list()?;
+        if let ExprKind::Name(n) = &first.kind {
+            if matches!(&**n, "print" | "exec")
+                && start + 1 == self.pos
+                && starts_expression(self.peek())
+                && !matches!(self.peek(), Tok::Op("(" | "[" | "-" | "+" | "~"))
+            {
+                let name = n.clone();
+                if self.star_expr_list().is_ok() {
+                    return self.err_tokens(
+                        start,
+                        self.pos - 1,
+                        format!(
+                            "Missing parentheses in call to '{name}'. Did you mean {name}(...)?"
+                        ),
+                    );
+                }
+                self.pos = start + 1;
+            }
+        }
+        let mut ranges = vec![(start, self.pos - 1)];
         if self.is_op(":") {
-            return err(
-                line,
-                "unsupported syntax: annotated assignments are not supported",
-            );
+            return self.err_here("unsupported syntax: annotated assignments are not supported");
         }
         if let Tok::Op(op) = self.peek().clone() {
             let aug = match op {
@@ -797,14 +965,26 @@ impl Parser {
                 _ => None,
             };
             if let Some(bop) = aug {
-                self.advance();
-                check_target(&first, false)?;
                 if matches!(first.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
-                    return err(
-                        line,
-                        "'tuple' is an illegal expression for augmented assignment",
+                    let what = if matches!(first.kind, ExprKind::Tuple(_)) {
+                        "tuple"
+                    } else {
+                        "list"
+                    };
+                    return self.err_tokens(
+                        start,
+                        self.pos - 1,
+                        format!("'{what}' is an illegal expression for augmented assignment"),
                     );
                 }
+                if let Some((_, name)) = invalid_target(&first, false) {
+                    return self.err_tokens(
+                        start,
+                        self.pos - 1,
+                        format!("'{name}' is an illegal expression for augmented assignment"),
+                    );
+                }
+                self.advance();
                 let value = if self.is_kw("yield") {
                     self.yield_expr()?
                 } else {
@@ -819,18 +999,40 @@ impl Parser {
         if self.is_op("=") {
             let mut items = vec![first];
             while self.eat_op("=") {
+                let at = self.pos;
                 let v = if self.is_kw("yield") {
                     self.yield_expr()?
                 } else {
                     self.star_expr_list()?
                 };
                 items.push(v);
+                ranges.push((at, self.pos - 1));
             }
             let value = items
                 .pop()
                 .unwrap_or_else(|| expr(ExprKind::Const(Value::None), line));
-            for t in &items {
-                check_target(t, true)?;
+            for (k, t) in items.iter().enumerate() {
+                if let Some((bad, name)) = invalid_target(t, true) {
+                    if !std::ptr::eq(bad, t) {
+                        return err(bad.line, format!("cannot assign to {name}"));
+                    }
+                    let (a, b) = ranges[k];
+                    // `1 = x` may be a comparison meant: CPython says so.
+                    let maybe = items.len() == 1
+                        && !matches!(
+                            t.kind,
+                            ExprKind::Tuple(_) | ExprKind::List(_) | ExprKind::Comp(..)
+                        )
+                        && !matches!(name, "True" | "False" | "None");
+                    let message = if maybe {
+                        format!(
+                            "cannot assign to {name} here. Maybe you meant '==' instead of '='?"
+                        )
+                    } else {
+                        format!("cannot assign to {name}")
+                    };
+                    return self.err_tokens(a, b, message);
+                }
             }
             return Ok(Stmt {
                 kind: StmtKind::Assign(items, value),
@@ -847,6 +1049,19 @@ impl Parser {
     }
 
     // ---------------------------------------------------------------- expressions
+
+    fn del_target(&mut self) -> PResult<Expr> {
+        let at = self.pos;
+        let e = self.or_expr()?;
+        if let Some((bad, name)) = invalid_target(&e, true) {
+            let message = format!("cannot delete {name}");
+            if std::ptr::eq(bad, &e) {
+                return self.err_tokens(at, self.pos - 1, message);
+            }
+            return err(bad.line, message);
+        }
+        Ok(e)
+    }
 
     fn target(&mut self) -> PResult<Expr> {
         let e = self.or_expr()?;
@@ -915,22 +1130,74 @@ impl Parser {
             || self.is_kw("in")
     }
 
+    /// The condition of `if`, `elif`, `while`.
+    fn condition(&mut self) -> PResult<Expr> {
+        let at = self.pos;
+        let e = self.named_expr()?;
+        if self.is_op("=") {
+            self.assignment_in_expression(at, &e)?;
+        }
+        Ok(e)
+    }
+
     fn named_expr(&mut self) -> PResult<Expr> {
         let e = self.test()?;
         if self.is_op(":=") {
-            return err(
-                self.line(),
-                "unsupported syntax: assignment expressions (:=) are not supported",
-            );
+            return self
+                .err_here("unsupported syntax: assignment expressions (:=) are not supported");
         }
         Ok(e)
+    }
+
+    /// `if x = 1:`: CPython's guess that a comparison was meant, when the `=` is
+    /// followed by one operand and no further `=`. Otherwise the caller's error.
+    fn assignment_in_expression(&mut self, at: usize, e: &Expr) -> PResult<()> {
+        let save = self.pos;
+        self.advance();
+        let ok = self.or_expr().is_ok() && !self.is_op("=") && !self.is_op(":=");
+        let end = self.pos - 1;
+        self.pos = save;
+        if !ok {
+            return Ok(());
+        }
+        let message = match &e.kind {
+            ExprKind::Name(_) if at + 1 == save => {
+                "invalid syntax. Maybe you meant '==' or ':=' instead of '='?".to_string()
+            }
+            ExprKind::Tuple(_)
+            | ExprKind::List(_)
+            | ExprKind::GenExp(..)
+            | ExprKind::Const(Value::Bool(_) | Value::None) => return Ok(()),
+            ExprKind::Attr(..) => {
+                "cannot assign to attribute here. Maybe you meant '==' instead of '='?".into()
+            }
+            ExprKind::Subscript(..) => {
+                "cannot assign to subscript here. Maybe you meant '==' instead of '='?".into()
+            }
+            _ => match invalid_target(e, false) {
+                Some((_, name)) => {
+                    format!("cannot assign to {name} here. Maybe you meant '==' instead of '='?")
+                }
+                None => return Ok(()),
+            },
+        };
+        let end = if message.starts_with("invalid") {
+            end
+        } else {
+            save - 1
+        };
+        self.err_tokens(at, end, message)
     }
 
     fn yield_expr(&mut self) -> PResult<Expr> {
         let line = self.line();
         self.advance();
-        if self.eat_kw("from") {
-            return err(line, "unsupported syntax: 'yield from' is not supported");
+        if self.is_kw("from") {
+            return self.err_tokens(
+                self.pos - 1,
+                self.pos,
+                "unsupported syntax: 'yield from' is not supported",
+            );
         }
         if matches!(self.peek(), Tok::Newline | Tok::Eof | Tok::Op(")" | ";")) {
             return Ok(expr(ExprKind::Yield(None), line));
@@ -948,6 +1215,7 @@ impl Parser {
 
     fn test_inner(&mut self) -> PResult<Expr> {
         let line = self.line();
+        let start = self.pos;
         if self.is_kw("lambda") {
             self.advance();
             let params = self.params(":")?;
@@ -965,7 +1233,7 @@ impl Parser {
             return self.yield_expr();
         }
         if self.is_kw("await") {
-            return err(line, "unsupported syntax: 'await' is not supported");
+            return self.err_here("unsupported syntax: 'await' is not supported");
         }
         let e = self.or_test()?;
         if self.is_kw("if") {
@@ -980,16 +1248,12 @@ impl Parser {
                     line,
                 ));
             }
+            let end = self.pos - 1;
             self.pos = save;
-            if !self.in_comprehension_context() {
-                return err(self.line(), "expected 'else' after 'if' expression");
-            }
+            // A comprehension's `if` follows an iterable read by `or_test`, never this.
+            return self.err_tokens(start, end, "expected 'else' after 'if' expression");
         }
         Ok(e)
-    }
-
-    fn in_comprehension_context(&self) -> bool {
-        true
     }
 
     fn test_nocond(&mut self) -> PResult<Expr> {
@@ -1180,6 +1444,9 @@ impl Parser {
 
     fn call_args(&mut self) -> PResult<Vec<Arg>> {
         let mut args = Vec::new();
+        // CPython reads all the arguments before it reports a misplaced one, at
+        // the closing parenthesis.
+        let mut misplaced: Option<&str> = None;
         while !self.is_op(")") {
             let line = self.line();
             if self.eat_op("**") {
@@ -1195,20 +1462,28 @@ impl Parser {
                 }
                 args.push(Arg::Kw(n, self.test()?));
             } else {
+                let at = self.pos;
                 let e = self.named_expr()?;
                 if self.is_kw("for") {
                     let fors = self.comp_fors()?;
+                    if !args.is_empty()
+                        || (self.is_op(",") && !matches!(self.peek_at(1), Tok::Op(")")))
+                    {
+                        return self.err_tokens(
+                            at,
+                            self.pos - 1,
+                            "Generator expression must be parenthesized",
+                        );
+                    }
                     let g = genexp(e, fors, line);
                     args.push(Arg::Pos(g));
                 } else {
-                    if args.iter().any(|a| matches!(a, Arg::Kw(..))) {
-                        return err(line, "positional argument follows keyword argument");
-                    }
                     if args.iter().any(|a| matches!(a, Arg::StarStar(..))) {
-                        return err(
-                            line,
+                        misplaced.get_or_insert(
                             "positional argument follows keyword argument unpacking",
                         );
+                    } else if args.iter().any(|a| matches!(a, Arg::Kw(..))) {
+                        misplaced.get_or_insert("positional argument follows keyword argument");
                     }
                     args.push(Arg::Pos(e));
                 }
@@ -1216,6 +1491,9 @@ impl Parser {
             if !self.eat_op(",") {
                 break;
             }
+        }
+        if let Some(message) = misplaced {
+            return self.err_here(message);
         }
         Ok(args)
     }
@@ -1247,6 +1525,7 @@ impl Parser {
             return lower.map(|b| *b).ok_or_else(|| SyntaxErr {
                 line,
                 message: "invalid syntax".into(),
+                span: None,
             });
         }
         let upper = if self.is_op(":") || self.is_op("]") || self.is_op(",") {
@@ -1270,10 +1549,8 @@ impl Parser {
         let mut fors = Vec::new();
         while self.is_kw("for") || self.is_kw("async") {
             if self.is_kw("async") {
-                return err(
-                    self.line(),
-                    "unsupported syntax: asynchronous comprehensions are not supported",
-                );
+                return self
+                    .err_here("unsupported syntax: asynchronous comprehensions are not supported");
             }
             self.advance();
             let target = self.target_list()?;
@@ -1432,7 +1709,11 @@ impl Parser {
                 items.push((None, self.or_expr()?));
                 continue;
             }
+            let at = self.pos;
             let k = self.test()?;
+            if !self.is_op(":") && self.is_op(",") || self.is_op("}") {
+                return self.err_tokens(at, at, "':' expected after dictionary key");
+            }
             self.expect_op(":")?;
             items.push((Some(k), self.test()?));
         }
@@ -1471,7 +1752,13 @@ impl Parser {
         }
         if let Some(b) = bytes {
             if any_str {
-                return err(line, "cannot mix bytes and nonbytes literals");
+                // CPython's caret is just past the last literal.
+                let last = &self.toks[self.pos - 1];
+                return err_at(
+                    last.line,
+                    Span::at(last.end_col + 1),
+                    "cannot mix bytes and nonbytes literals",
+                );
             }
             return Ok(expr(ExprKind::Const(Value::Bytes(b.into())), line));
         }
@@ -1620,19 +1907,66 @@ fn parse_fstring_parts(
     Ok(parts)
 }
 
-fn check_target(e: &Expr, allow_tuple: bool) -> PResult<()> {
-    match &e.kind {
-        ExprKind::Name(_) | ExprKind::Attr(..) | ExprKind::Subscript(..) => Ok(()),
-        ExprKind::Tuple(items) | ExprKind::List(items) if allow_tuple => {
-            for i in items {
-                check_target(i, true)?;
-            }
-            Ok(())
+/// Can this token end an expression (so that another right after it is a missing
+/// comma, not a stray token)?
+fn ends_expression(t: &Tok) -> bool {
+    match t {
+        Tok::Name(n) => !KEYWORDS.contains(&&**n) || matches!(&**n, "True" | "False" | "None"),
+        Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::Bytes(_) | Tok::FStr { .. } => true,
+        Tok::Op(o) => matches!(*o, ")" | "]" | "}" | "..."),
+        _ => false,
+    }
+}
+
+/// Can this token start an expression?
+fn starts_expression(t: &Tok) -> bool {
+    match t {
+        Tok::Name(n) => {
+            !KEYWORDS.contains(&&**n)
+                || matches!(&**n, "True" | "False" | "None" | "not" | "lambda")
         }
-        ExprKind::Starred(inner) if allow_tuple => check_target(inner, false),
-        ExprKind::Call(..) => err(e.line, "cannot assign to function call"),
-        ExprKind::Const(_) => err(e.line, "cannot assign to literal"),
-        _ => err(e.line, "cannot assign to expression"),
+        Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::Bytes(_) | Tok::FStr { .. } => true,
+        Tok::Op(o) => matches!(*o, "(" | "[" | "{" | "-" | "+" | "~" | "..."),
+        _ => false,
+    }
+}
+
+/// What CPython calls an expression that cannot be assigned to ("cannot assign
+/// to function call"), or None for a valid target.
+fn invalid_target(e: &Expr, allow_tuple: bool) -> Option<(&Expr, &'static str)> {
+    let name = match &e.kind {
+        ExprKind::Name(_) | ExprKind::Attr(..) | ExprKind::Subscript(..) => return None,
+        ExprKind::Tuple(items) | ExprKind::List(items) if allow_tuple => {
+            return items.iter().find_map(|i| invalid_target(i, true))
+        }
+        ExprKind::Starred(inner) if allow_tuple => return invalid_target(inner, false),
+        ExprKind::Call(..) => "function call",
+        ExprKind::Const(Value::None) => "None",
+        ExprKind::Const(Value::Bool(true)) => "True",
+        ExprKind::Const(Value::Bool(false)) => "False",
+        ExprKind::Const(Value::Ellipsis) => "ellipsis",
+        ExprKind::Const(_) => "literal",
+        ExprKind::FString(_) => "f-string expression",
+        ExprKind::Compare(..) => "comparison",
+        ExprKind::IfExp(..) => "conditional expression",
+        ExprKind::Lambda(_) => "lambda",
+        ExprKind::Dict(_) => "dict literal",
+        ExprKind::Set(_) => "set display",
+        ExprKind::Comp(CompKind::List(_), _) => "list comprehension",
+        ExprKind::Comp(CompKind::Set(_), _) => "set comprehension",
+        ExprKind::Comp(CompKind::Dict(..), _) => "dict comprehension",
+        ExprKind::GenExp(..) => "generator expression",
+        ExprKind::Yield(_) => "yield expression",
+        ExprKind::Starred(_) => "starred",
+        _ => "expression",
+    };
+    Some((e, name))
+}
+
+fn check_target(e: &Expr, allow_tuple: bool) -> PResult<()> {
+    match invalid_target(e, allow_tuple) {
+        None => Ok(()),
+        Some((bad, name)) => err(bad.line, format!("cannot assign to {name}")),
     }
 }
 

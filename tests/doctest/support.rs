@@ -193,3 +193,31 @@ pub fn strip_stack_frames(text: &str) -> String {
 pub fn path(p: &str) -> PathBuf {
     root().join(Path::new(p))
 }
+
+/// Remove the one frame CPython's report has that ours cannot: doctest's own
+/// `exec(compile(...))` line in `doctest.py`, with its source and caret lines.
+/// Everything else of a SyntaxError report (the example's line, its text, the
+/// caret line, the message) is left to compare byte for byte.
+pub fn strip_doctest_frame(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut lines = text.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        let t = line.trim_start();
+        if t.starts_with("File \"")
+            && t.contains("doctest.py\", line ")
+            && t.ends_with(", in __run")
+        {
+            let indent = line.len() - t.len();
+            // The frame's source line(s) and caret line are indented deeper.
+            while lines
+                .peek()
+                .is_some_and(|l| l.len() - l.trim_start().len() > indent)
+            {
+                lines.next();
+            }
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}

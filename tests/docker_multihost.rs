@@ -215,11 +215,15 @@ fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
 fn write_app(dir: &Path) {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("definitions/rex.mart_demo");
     let app = dir.join("mh");
-    std::fs::create_dir_all(&app).unwrap();
-    for entry in std::fs::read_dir(&demo).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), app.join(entry.file_name())).unwrap();
-    }
+    std::fs::create_dir_all(dir).unwrap();
+    // The whole folder: deploy.yaml reads the data files under deploy/.
+    let copied = std::process::Command::new("cp")
+        .arg("-R")
+        .arg(&demo)
+        .arg(&app)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cp -R {}", demo.display());
     std::fs::write(app.join("settings.yaml"), "db: pgsql:mh_app\n").unwrap();
     std::fs::write(
         app.join("mart.yaml"),

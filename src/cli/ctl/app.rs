@@ -86,22 +86,14 @@ pub fn settings(project: &Project) -> Result<(Option<PathBuf>, Settings)> {
                 .map_err(|e| e.wrap_with("While initializing RexDB application:", &project.name))?;
             Ok((Some(dir), settings))
         }
-        Err(e) if is_rex_package(&project.name) => {
-            let _ = e;
+        // rex's own packages (core::packages) need no directory.
+        Err(_) if crate::core::packages::builtin(&project.name).is_some() => {
             let mut settings = Settings::new();
             settings.merge(&project.overrides);
             Ok((None, settings))
         }
         Err(e) => Err(e),
     }
-}
-
-/// rex's own packages, which an application may be named after without a directory.
-fn is_rex_package(name: &str) -> bool {
-    matches!(
-        name,
-        "rex.core" | "rex.db" | "rex.ctl" | "rex.job" | "rex.mart" | "rex.asynctask" | "rex.deploy"
-    )
 }
 
 /// Opens the live application.

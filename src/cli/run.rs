@@ -624,6 +624,16 @@ mod interpreter {
     /// How long a timed-out example has to stop once told to.
     const STOP_GRACE: Duration = Duration::from_secs(2);
 
+    /// When, within [`STOP_GRACE`], the database calls of an example that has not
+    /// stopped yet are cancelled: first after a moment (an example the flag stops
+    /// touches no connection), then once more (it may have begun another call, or be
+    /// cleaning up after the first).
+    const DB_CANCELS: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(1000)];
+
+    /// How long to let cancel requests land (the server acts on them a moment after
+    /// they are sent) before the next example may use a connection they were for.
+    const CANCEL_SETTLE: Duration = Duration::from_millis(100);
+
     struct ScriptExecutor {
         interp: script::Interpreter,
         session: Rc<bindings::Session>,
@@ -668,6 +678,9 @@ mod interpreter {
         stopped: Option<String>,
         /// The interpreter's cancel flag (see `script::Interpreter::cancel_flag`).
         cancel: Arc<std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>>>,
+        /// With --timeout: the connections the interpreter thread opens, to cancel the
+        /// database call a timed-out example is blocked in.
+        db_calls: Option<Arc<crate::pg::cancel::Scope>>,
         thread: Option<std::thread::JoinHandle<()>>,
         /// The interpreter thread's id, to lower its priority once abandoned.
         tid: Arc<std::sync::atomic::AtomicI32>,
@@ -699,7 +712,7 @@ mod interpreter {
                     let secs = self.timeout.unwrap_or_default();
                     if let Some(flag) = self.cancel.get() {
                         flag.store(true, Ordering::SeqCst);
-                        if self.replies.recv_timeout(STOP_GRACE).is_ok() {
+                        if self.wait_for_stop() {
                             self.stopped = Some(format!(
                                 "Timed out after {secs} s (stopped; the examples after it run on \
                                  in the state it left)"
@@ -735,6 +748,33 @@ mod interpreter {
         }
     }
 
+    impl Remote {
+        /// Waits up to [`STOP_GRACE`] for the example told to stop to reply,
+        /// cancelling its database calls on the way ([`DB_CANCELS`]). True when it
+        /// stopped.
+        fn wait_for_stop(&self) -> bool {
+            let told = Instant::now();
+            let mut cancelled = false;
+            for at in DB_CANCELS.iter().copied().chain([STOP_GRACE]) {
+                match self.replies.recv_timeout(at.saturating_sub(told.elapsed())) {
+                    Ok(_) => {
+                        if cancelled {
+                            std::thread::sleep(CANCEL_SETTLE);
+                        }
+                        return true;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if let (Some(scope), true) = (&self.db_calls, at < STOP_GRACE) {
+                    scope.cancel();
+                    cancelled = true;
+                }
+            }
+            false
+        }
+    }
+
     impl Drop for Remote {
         /// Ends the interpreter and waits for its teardown, unless it is stuck in a
         /// timed-out example (then it is left to the process exit).
@@ -761,19 +801,31 @@ mod interpreter {
         let tid_of_thread = tid.clone();
         let cancel = Arc::new(std::sync::OnceLock::new());
         let cancel_of_thread = cancel.clone();
+        let db_calls = args.timeout.map(|_| crate::pg::cancel::Scope::new());
+        let db_calls_of_thread = db_calls.clone();
         let thread = std::thread::Builder::new()
             .name("harness-interpreter".into())
             .stack_size(STACK)
             .spawn(move || {
                 // SAFETY: gettid has no preconditions.
                 tid_of_thread.store(unsafe { libc::gettid() }, Ordering::SeqCst);
+                // Every connection of the file's work, the application's deploy included.
+                let _scope = db_calls_of_thread.as_ref().map(|s| s.enter());
                 let mut exec = make_executor(&file, &apps, multicluster, clusters);
                 let _ = cancel_of_thread.set(exec.interp.cancel_flag());
                 for (source, name) in req_rx {
+                    // A stopped example's cancel is over: connections are allowed again.
+                    if let Some(s) = &db_calls_of_thread {
+                        s.reset();
+                    }
                     let reply = exec.run(&source, &name);
                     if rep_tx.send(reply).is_err() {
                         break;
                     }
+                }
+                // The teardown (dropping the file's databases) needs connections too.
+                if let Some(s) = &db_calls_of_thread {
+                    s.reset();
                 }
             });
         let (thread, broken) = match thread {
@@ -790,6 +842,7 @@ mod interpreter {
             broken,
             stopped: None,
             cancel,
+            db_calls,
             thread,
             tid,
         }

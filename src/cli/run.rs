@@ -4,8 +4,10 @@
 //!
 //! Files run on `-j N` slots (threads), each slot with its own servers (the embedded
 //! and docker backends; a `--pg-url` server is shared), each file with its own
-//! interpreter on its own thread (so an example that hangs can be timed out) and its
-//! own application database. A file's output is kept together and files are printed
+//! interpreter on its own thread (so an example that hangs can be timed out; with
+//! `--timeout`, the connections that thread opens are in a [`crate::pg::cancel`]
+//! scope, so a timed-out example's database call is cancelled) and its own
+//! application database. A file's output is kept together and files are printed
 //! in argument order (with one slot, as they run).
 
 mod durations;
@@ -49,9 +51,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Fail an example that runs longer than SECS ("Timed out after SECS s"). It is
-    /// stopped (KeyboardInterrupt at its next loop, call or sleep) and the file goes
-    /// on; if it does not stop within 2 s (blocked in a database call), the rest of
-    /// its file is not run.
+    /// stopped (KeyboardInterrupt at its next loop, call or sleep; the database call
+    /// it is blocked in is cancelled) and the file goes on; if it does not stop
+    /// within 2 s (inside one long builtin), the rest of its file is not run.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
     /// Rewrite the expected output of failing examples in place with what they
@@ -720,8 +722,9 @@ mod interpreter {
                             return Ok(gone());
                         }
                     }
-                    // Stuck where the flag is not looked at (a database call): it may
-                    // run until the process ends, so leave the cores to the rest.
+                    // Stuck where the flag is not looked at (a long builtin, a call
+                    // the server did not cancel): it may run until the process ends,
+                    // so leave the cores to the rest.
                     let tid = self.tid.load(Ordering::SeqCst);
                     if tid > 0 {
                         // SAFETY: setpriority on a thread id of this process.

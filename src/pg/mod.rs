@@ -9,6 +9,10 @@
 //! ([`Server::ensure_template`], named `harness_tpl_<key>`) and cloned per
 //! transcript ([`Server::clone_database`]). Every database the harness creates on a
 //! server it does not own carries a `harness_` prefix; it creates and drops no other.
+//!
+//! Every connection the harness opens goes through [`Server::connect`] (except the
+//! embedded backend's own housekeeping), so a [`cancel::Scope`] current on the thread
+//! sees them all.
 
 pub mod bins;
 pub mod cancel;

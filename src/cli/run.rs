@@ -628,8 +628,8 @@ mod interpreter {
 
     /// When, within [`STOP_GRACE`], the database calls of an example that has not
     /// stopped yet are cancelled: first after a moment (an example the flag stops
-    /// touches no connection), then once more (it may have begun another call, or be
-    /// cleaning up after the first).
+    /// touches no connection), then once more (it may have begun another call; its
+    /// cleanup after the first, if still running then, is cancelled too).
     const DB_CANCELS: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(1000)];
 
     /// How long to let cancel requests land (the server acts on them a moment after
@@ -817,18 +817,10 @@ mod interpreter {
                 let mut exec = make_executor(&file, &apps, multicluster, clusters);
                 let _ = cancel_of_thread.set(exec.interp.cancel_flag());
                 for (source, name) in req_rx {
-                    // A stopped example's cancel is over: connections are allowed again.
-                    if let Some(s) = &db_calls_of_thread {
-                        s.reset();
-                    }
                     let reply = exec.run(&source, &name);
                     if rep_tx.send(reply).is_err() {
                         break;
                     }
-                }
-                // The teardown (dropping the file's databases) needs connections too.
-                if let Some(s) = &db_calls_of_thread {
-                    s.reset();
                 }
             });
         let (thread, broken) = match thread {

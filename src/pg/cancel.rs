@@ -13,27 +13,28 @@
 //! - A connection is forgotten when it is closed: its registration lives in the
 //!   connection's notice callback, which the connection owns and drops with it, so a
 //!   long piece of work that opens many connections keeps only its open ones.
-//! - Once cancelled, a scope refuses new connections ([`Server::connect`] fails) until
-//!   [`Scope::reset`]: work that retries or reconnects after a cancelled call stops
-//!   there instead of starting another long statement.
+//! - A cancel is no barrier: a connection opened after [`Scope::cancel`] is
+//!   registered like any other and reached by the next cancel only. The work's
+//!   cleanup after a cancelled call (rolling back, dropping what it half made) can
+//!   so still connect; a caller that wants the work's later calls cancelled too
+//!   cancels again.
 //! - A cancel request is sent, not awaited: the server may act on it a moment after
-//!   [`Scope::cancel`] returns.
+//!   [`Scope::cancel`] returns (on an idle connection it then does nothing).
 //! - Threads inherit nothing: code that opens connections for the current work on a
 //!   thread of its own carries the scope there ([`current`], then [`Scope::enter`]).
 //!   Connections opened by other processes (`rex` children) are not covered.
+//! - Sessions shared by the whole process (the marks of [`super::marker`]) are
+//!   opened [`outside`] any scope: cancelling one file's work must not fail a call
+//!   another thread makes on them.
 //!
 //! [`Server::connect`]: super::Server::connect
 
-use crate::core::{Error, Result};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// The connections opened for one piece of work, to cancel their calls.
 #[derive(Default)]
 pub struct Scope {
-    /// Set by [`Scope::cancel`] (under `open`'s lock), cleared by [`Scope::reset`].
-    cancelled: AtomicBool,
     open: Mutex<Vec<Registered>>,
 }
 
@@ -85,12 +86,11 @@ impl Scope {
     }
 
     /// Asks the server to cancel the statement each open connection of the scope is
-    /// running, and refuses new connections until [`Scope::reset`]. Returns how many
-    /// requests were sent (a server that cannot be reached is skipped).
+    /// running. Returns how many requests were sent (a server that cannot be
+    /// reached is skipped).
     pub fn cancel(&self) -> usize {
         let tokens: Vec<postgres::CancelToken> = {
             let mut open = self.lock();
-            self.cancelled.store(true, Ordering::SeqCst);
             prune(&mut open);
             open.iter().map(|r| r.token.clone()).collect()
         };
@@ -98,15 +98,6 @@ impl Scope {
             .iter()
             .filter(|t| t.cancel_query(postgres::NoTls).is_ok())
             .count()
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-
-    /// Lets the scope serve new work: new connections are accepted again.
-    pub fn reset(&self) {
-        self.cancelled.store(false, Ordering::SeqCst);
     }
 
     /// How many of the connections registered are still open.
@@ -125,11 +116,15 @@ fn prune(open: &mut Vec<Registered>) {
     open.retain(|r| r.alive.strong_count() > 0);
 }
 
-fn refused() -> Error {
-    Error::with(
-        "Failed to connect to the database server:",
-        "the work this connection is for was cancelled",
-    )
+/// Runs `f` with no scope current on this thread: for connections that outlive
+/// the work at hand and serve other threads too.
+pub(super) fn outside<T>(f: impl FnOnce() -> T) -> T {
+    let previous = CURRENT.with(|c| c.borrow_mut().take());
+    let _restore = Entered {
+        previous,
+        _thread: std::marker::PhantomData,
+    };
+    f()
 }
 
 /// A connection about to be opened in the current scope.
@@ -138,16 +133,11 @@ pub(super) struct Pending {
     alive: Weak<Alive>,
 }
 
-/// Prepares `config` for a connection opened in the current scope, if any: fails
-/// when the scope is cancelled; otherwise the connection will own a token of its
-/// life (in its notice callback, which logs as the default one does).
-pub(super) fn prepare(config: &mut postgres::Config) -> Result<Option<Pending>> {
-    let Some(scope) = current() else {
-        return Ok(None);
-    };
-    if scope.is_cancelled() {
-        return Err(refused());
-    }
+/// Prepares `config` for a connection opened in the current scope, if any: the
+/// connection will own a token of its life (in its notice callback, which logs as
+/// the default one does).
+pub(super) fn prepare(config: &mut postgres::Config) -> Option<Pending> {
+    let scope = current()?;
     let alive = Arc::new(Alive);
     let pending = Pending {
         scope,
@@ -157,23 +147,18 @@ pub(super) fn prepare(config: &mut postgres::Config) -> Result<Option<Pending>> 
         let _owned = &alive;
         log::info!(target: "postgres::config", "{}: {}", notice.severity(), notice.message());
     });
-    Ok(Some(pending))
+    Some(pending)
 }
 
 impl Pending {
-    /// Registers the connection just opened; fails when the scope was cancelled
-    /// meanwhile (the caller closes it: the cancel did not reach it).
-    pub(super) fn register(self, client: &postgres::Client) -> Result<()> {
+    /// Registers the connection just opened.
+    pub(super) fn register(self, client: &postgres::Client) {
         let mut open = self.scope.lock();
-        if self.scope.is_cancelled() {
-            return Err(refused());
-        }
         prune(&mut open);
         open.push(Registered {
             token: client.cancel_token(),
             alive: self.alive,
         });
-        Ok(())
     }
 }
 
@@ -224,37 +209,46 @@ mod tests {
         assert_eq!(scope.open_connections(), 0);
     }
 
-    /// A cancelled scope refuses connections until it is reset; other threads and
-    /// a thread outside any scope are not affected.
+    /// A connection opened after a cancel serves (the work's cleanup) and is
+    /// reached by the next cancel; scopes nest; `outside` opens unregistered ones.
     #[test]
-    fn a_cancelled_scope_refuses_connections_until_reset() {
+    fn connections_after_a_cancel_nested_scopes_and_outside() {
+        use std::sync::Arc;
         let scope = Scope::new();
+        let is_current = |s: &Arc<Scope>| super::current().is_some_and(|c| Arc::ptr_eq(&c, s));
         {
             let _in = scope.enter();
             let kept = server().connect("postgres").expect("connect");
-            assert_eq!(scope.open_connections(), 1);
-            scope.cancel();
-            let Err(refused) = server().connect("postgres") else {
-                panic!("a cancelled scope accepted a connection");
-            };
-            assert!(refused.to_string().contains("was cancelled"), "{refused}");
             // A cancel of an idle connection does nothing to it.
-            drop(kept);
-            scope.reset();
-            let mut again = server().connect("postgres").expect("connect");
-            let one: i32 = again.query_one("SELECT 1", &[]).unwrap().get(0);
+            assert_eq!(scope.cancel(), 1);
+            let mut after = server()
+                .connect("postgres")
+                .expect("connect after a cancel");
+            let one: i32 = after.query_one("SELECT 1", &[]).unwrap().get(0);
             assert_eq!(one, 1);
+            assert_eq!(scope.open_connections(), 2);
+            assert_eq!(scope.cancel(), 2);
+            drop(kept);
             {
                 let other = Scope::new();
                 let _nested = other.enter();
-                server().connect("postgres").expect("connect");
-                assert!(!super::current().is_some_and(|c| std::sync::Arc::ptr_eq(&c, &scope)));
+                let _c = server().connect("postgres").expect("connect");
+                assert!(is_current(&other));
+                assert_eq!(other.open_connections(), 1);
+                let shared = super::outside(|| {
+                    assert!(super::current().is_none());
+                    server().connect("postgres").expect("connect")
+                });
+                assert!(is_current(&other));
+                assert_eq!(other.open_connections(), 1);
+                drop(shared);
             }
-            assert!(super::current().is_some_and(|c| std::sync::Arc::ptr_eq(&c, &scope)));
-            scope.cancel();
+            assert!(is_current(&scope));
+            assert_eq!(scope.open_connections(), 1);
         }
         assert!(super::current().is_none());
         server().connect("postgres").expect("outside the scope");
+        assert_eq!(scope.open_connections(), 0);
     }
 
     /// Closed connections are forgotten.

@@ -140,20 +140,19 @@ impl Server {
     }
 
     /// Connects to database `dbname` on this server. In a [`cancel::Scope`] current
-    /// on this thread, the connection is registered there (and refused once the
-    /// scope is cancelled).
+    /// on this thread, the connection is registered there.
     pub fn connect(&self, dbname: &str) -> Result<postgres::Client> {
         let mut config = self.config.clone();
         config.dbname(dbname);
         if config.get_application_name().is_none() {
             config.application_name(&session_name());
         }
-        let scoped = cancel::prepare(&mut config)?;
+        let scoped = cancel::prepare(&mut config);
         let client = config
             .connect(postgres::NoTls)
             .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))?;
         if let Some(scoped) = scoped {
-            scoped.register(&client)?;
+            scoped.register(&client);
         }
         Ok(client)
     }

@@ -12,7 +12,7 @@
 //!
 //! Every connection the harness opens goes through [`Server::connect`] (except the
 //! embedded backend's own housekeeping), so a [`cancel::Scope`] current on the thread
-//! sees them all.
+//! sees them all (but the process-wide sessions [`marker`] opens outside it).
 
 pub mod bins;
 pub mod cancel;

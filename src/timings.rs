@@ -25,9 +25,10 @@ pub struct Span {
     started: Instant,
 }
 
-/// Starts measuring `phase`.
+/// Starts measuring `phase`. Also at process exit, when this thread's span stack is
+/// gone: the phase then counts its whole time.
 pub fn span(phase: &'static str) -> Span {
-    OPEN.with(|open| open.borrow_mut().push(Duration::ZERO));
+    let _ = OPEN.try_with(|open| open.borrow_mut().push(Duration::ZERO));
     Span {
         phase,
         started: Instant::now(),
@@ -37,14 +38,16 @@ pub fn span(phase: &'static str) -> Span {
 impl Drop for Span {
     fn drop(&mut self) {
         let total = self.started.elapsed();
-        let children = OPEN.with(|open| {
-            let mut open = open.borrow_mut();
-            let children = open.pop().unwrap_or_default();
-            if let Some(parent) = open.last_mut() {
-                *parent += total;
-            }
-            children
-        });
+        let children = OPEN
+            .try_with(|open| {
+                let mut open = open.borrow_mut();
+                let children = open.pop().unwrap_or_default();
+                if let Some(parent) = open.last_mut() {
+                    *parent += total;
+                }
+                children
+            })
+            .unwrap_or_default();
         record(self.phase, total.saturating_sub(children));
     }
 }

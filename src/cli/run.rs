@@ -389,11 +389,6 @@ pub fn run(args: &RunArgs) -> i32 {
         let _timing = crate::timings::span("spare copy wait");
         crate::pg::embedded::spares::wait_for_copy(Duration::from_secs(3));
     }
-    {
-        // Writes to the cluster cache left for after the examples.
-        let _timing = crate::timings::span("cache write wait");
-        crate::pg::embedded::background::wait(Duration::from_secs(120));
-    }
     if args.timings {
         eprint!("{}", crate::timings::report(started.elapsed()));
     }

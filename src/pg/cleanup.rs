@@ -222,7 +222,7 @@ pub fn cleanup_all() {
     }
 }
 
-/// Set when the process ends on a signal: it does not wait for cache writes then.
+/// Set when the process ends on a signal: it neither saves to nor waits for the cache then.
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
 /// Whether the process is ending on a signal.
@@ -234,7 +234,6 @@ extern "C" fn at_exit() {
     cleanup_all();
     if !SIGNALLED.load(Ordering::SeqCst) {
         super::embedded::spares::wait_for_copy(Duration::from_secs(3));
-        super::embedded::background::wait(Duration::from_secs(120));
     }
 }
 

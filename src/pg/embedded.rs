@@ -9,18 +9,20 @@
 //! leaves a spare copy in the background for the next one, which takes it by rename
 //! (one per cluster the process ran at once, two at most: see [`spares`]; exit
 //! waits up to 3 s for a copy in progress). A cold start runs `initdb` straight
-//! into its run directory and does not write the cache then: template databases
-//! built by [`super::Server::ensure_template`] are saved into the cache (which that
-//! fills), so that the next run starts with them already deployed: an online
-//! `pg_basebackup` of the running cluster, then, on a niced background thread
-//! ([`background`]; a normal exit waits for it), that copy is started on the side,
-//! stripped of every database that is not a template, shut down cleanly and swapped
-//! into place by two renames under the exclusive lock. The running cluster is never
-//! paused. A cluster from a fresh initdb that saved no template stores itself at
-//! stop (clean shutdown, then copy). The cache keeps the newest
-//! `HARNESS_PG_CACHE_TEMPLATES` (8) templates within `HARNESS_PG_CACHE_MAX_MB` (512).
-//! Two runs saving at once: the last swap wins and the loser's template is rebuilt
-//! by a later run; it is a cache. `harness cache clean` empties it.
+//! into its run directory and does not write the cache then. Template databases
+//! built by [`super::Server::ensure_template`] reach the cache when their cluster
+//! stops ([`Cluster::stop`]), so that the next run starts with them deployed: every
+//! database that is not a template is dropped, the server shuts down cleanly, the
+//! recycled WAL goes and the data directory is renamed into the cache (copied when
+//! the cache is on another file system) under the exclusive lock. That costs a
+//! clean shutdown and a rename at the end of the run, where an online copy and a
+//! second server to prune it would compete with the examples for the cores. A
+//! cluster from a fresh initdb that built no template is stored the same way if the
+//! cache is still empty. A run ended by a signal saves nothing. The cache keeps the
+//! newest `HARNESS_PG_CACHE_TEMPLATES` (8) templates within
+//! `HARNESS_PG_CACHE_MAX_MB` (512). Two runs saving at once: the last swap wins and
+//! the loser's templates are rebuilt by a later run; it is a cache.
+//! `harness cache clean` empties it.
 //!
 //! Runtime: the postmaster is started directly (not through `pg_ctl`) with
 //! durability off, a unix socket in the run directory and a free port on 127.0.0.1,
@@ -40,6 +42,7 @@ use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,10 +79,10 @@ pub struct Cluster {
     postmaster: Mutex<Option<Postmaster>>,
     port: u16,
     log: PathBuf,
-    /// Serialises saves to the cache from this process.
-    saving: Mutex<()>,
     /// Started by a fresh initdb whose output is not in the cache yet.
-    unsaved: std::sync::atomic::AtomicBool,
+    unsaved: AtomicBool,
+    /// A template database was built in this cluster: the cache gets it at stop.
+    templates_built: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -121,8 +124,8 @@ impl Cluster {
             postmaster: Mutex::new(Some(postmaster)),
             port,
             log,
-            saving: Mutex::new(()),
-            unsaved: std::sync::atomic::AtomicBool::new(fresh),
+            unsaved: AtomicBool::new(fresh),
+            templates_built: AtomicBool::new(false),
         });
         let as_cleanup: Arc<dyn Cleanup> = cluster.clone();
         cleanup::register(&as_cleanup);
@@ -176,7 +179,9 @@ impl Cluster {
         config
     }
 
-    /// Stops the server at once (its data is thrown away) and removes its directory.
+    /// Stops the server and removes its directory. A cluster that built templates,
+    /// or came from a fresh initdb, is saved into the cache first (see the module
+    /// doc), unless the process ends on a signal; otherwise its data is thrown away.
     pub fn stop(&self) {
         let taken = self
             .postmaster
@@ -184,70 +189,39 @@ impl Cluster {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(mut pm) = taken {
-            // A cluster from a fresh initdb that saved no template fills the cache
-            // now (shut down cleanly first), unless the process ends on a signal.
-            let store = self
-                .unsaved
-                .swap(false, std::sync::atomic::Ordering::SeqCst)
-                && !cleanup::signalled();
-            shutdown(
-                &mut pm.child,
-                if store { libc::SIGINT } else { libc::SIGQUIT },
-            );
-            spares::cluster_stopped();
-            if store {
-                let data = self.run.path.join("data");
-                let stored = trim_wal(&self.bins, self.user, &data)
-                    .and_then(|()| self.cache.store_if_empty(&data));
-                if let Err(e) = stored {
+            let fresh = self.unsaved.swap(false, Ordering::SeqCst);
+            let built = self.templates_built.swap(false, Ordering::SeqCst);
+            if (fresh || built) && !cleanup::signalled() {
+                let _timing = crate::timings::span("template save to cache");
+                if let Err(e) = self.save(&mut pm, built) {
                     log::warn!(target: "harness.pg", "{}", e.wrap("While saving the embedded cluster cache"));
                 }
             }
+            shutdown(&mut pm.child, libc::SIGQUIT);
+            spares::cluster_stopped();
         }
         self.run.remove();
     }
 
-    /// Saves the templates of this cluster into the cache (see the module doc):
-    /// an online copy now, then its pruning and the swap into the cache on a
-    /// background thread (the run goes on; its exit waits for it).
-    pub fn save_templates(&self) -> Result<()> {
-        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-        let _timing = crate::timings::span("template copy for the cache");
-        let stage = RunDir::create("stage")?;
-        let data = stage.path.join("data");
-        if let Err(e) = self.base_backup(&data) {
-            stage.remove();
-            return Err(e.wrap("While saving templates to the embedded cluster cache"));
-        }
-        let (bins, user, dir) = (self.bins.clone(), self.user, self.cache.dir.clone());
-        // This save fills the cache: nothing left to store at stop.
-        self.unsaved
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        background::spawn("template save to cache", move || {
-            let started = Instant::now();
-            let result = finish_save(&bins, user, &Cache { dir }, &stage, &data);
-            stage.remove();
-            log::debug!(target: "harness.pg", "saved templates to the cache in {:?}", started.elapsed());
-            result.map_err(|e| e.wrap("While saving templates to the embedded cluster cache"))
-        });
-        Ok(())
+    /// Records that a template database was built, for [`Cluster::stop`] to save.
+    pub fn templates_changed(&self) {
+        self.templates_built.store(true, Ordering::SeqCst);
     }
 
-    /// `pg_basebackup` of the running cluster into `data`.
-    fn base_backup(&self, data: &Path) -> Result<()> {
-        make_private_dir(data, self.user)?;
-        let mut cmd = proc::command(&self.bins.tool("pg_basebackup"), self.user);
-        cmd.arg("-h")
-            .arg(self.socket_dir())
-            .arg("-p")
-            .arg(self.port.to_string())
-            .arg("-U")
-            .arg(SUPERUSER)
-            .arg("-D")
-            .arg(data)
-            .args(["-X", "stream", "-c", "fast", "--no-sync"]);
-        proc::run(cmd, "pg_basebackup")?;
-        Ok(())
+    /// Keeps only the templates, shuts the server down cleanly, drops recycled WAL
+    /// and moves the data directory into the cache: replacing it when templates
+    /// were built, else only filling an empty one.
+    fn save(&self, pm: &mut Postmaster, built: bool) -> Result<()> {
+        prune_to_templates(self.port)?;
+        shutdown(&mut pm.child, libc::SIGINT);
+        let data = self.run.path.join("data");
+        let _ = std::fs::remove_file(data.join("postmaster.opts"));
+        trim_wal(&self.bins, self.user, &data)?;
+        if built {
+            self.cache.replace(&data)
+        } else {
+            self.cache.store_if_empty(&data)
+        }
     }
 
     /// The last `lines` lines of the server log.
@@ -266,29 +240,6 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// The rest of a save, on a copy of the cluster: start it, keep only the templates,
-/// shut it down cleanly, drop recycled WAL and swap it into the cache. Saves of one
-/// process take turns (the later copy holds every template the earlier one did).
-fn finish_save(
-    bins: &Bins,
-    user: Option<RunAs>,
-    cache: &Cache,
-    stage: &RunDir,
-    data: &Path,
-) -> Result<()> {
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut pm, port, _log) = launch(bins, user, stage, data, &[])?;
-    let pruned = prune_to_templates(port);
-    shutdown(&mut pm.child, libc::SIGINT);
-    pruned?;
-    for leftover in ["backup_manifest", "backup_label.old", "postmaster.opts"] {
-        let _ = std::fs::remove_file(data.join(leftover));
-    }
-    trim_wal(bins, user, data)?;
-    cache.replace(data)
 }
 
 /// After a clean shutdown only the WAL segment holding the last checkpoint is
@@ -316,51 +267,6 @@ fn trim_wal(bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-pub mod background {
-    //! Cache writes off the critical path: each runs on its own thread; the process
-    //! waits for them before it exits normally ([`wait`]), not on a signal.
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::{Duration, Instant};
-
-    static PENDING: AtomicUsize = AtomicUsize::new(0);
-
-    /// Runs `work` on a thread; a failure costs the next run a rebuild and is logged.
-    pub(super) fn spawn(
-        what: &'static str,
-        work: impl FnOnce() -> crate::core::Result<()> + Send + 'static,
-    ) {
-        PENDING.fetch_add(1, Ordering::SeqCst);
-        let spawned = std::thread::Builder::new()
-            .name("harness-pg-cache".into())
-            .spawn(move || {
-                // Behind the examples: the copies and the tools it runs are niced.
-                // SAFETY: setpriority on this thread's id.
-                unsafe {
-                    libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
-                }
-                let result = {
-                    let _timing = crate::timings::span(what);
-                    work()
-                };
-                if let Err(e) = result {
-                    log::warn!(target: "harness.pg", "{e}");
-                }
-                PENDING.fetch_sub(1, Ordering::SeqCst);
-            });
-        if spawned.is_err() {
-            PENDING.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
-    /// Waits (at most `limit`) for the cache writes in progress.
-    pub fn wait(limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while PENDING.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
 }
 
 /// Drops every database but the templates and the system ones, then checkpoints.
@@ -556,8 +462,7 @@ impl Cache {
             return Ok(());
         }
         let staged = self.dir.join(format!("data.new-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staged);
-        copy_tree(data, &staged, None)?;
+        move_tree(data, &staged)?;
         std::fs::rename(&staged, self.data())
             .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))?;
         self.bump_generation()
@@ -568,11 +473,8 @@ impl Cache {
         let pid = std::process::id();
         let staged = self.dir.join(format!("data.new-{pid}"));
         let old = self.dir.join(format!("data.old-{pid}"));
-        let _ = std::fs::remove_dir_all(&staged);
         let _ = std::fs::remove_dir_all(&old);
-        if std::fs::rename(data, &staged).is_err() {
-            copy_tree(data, &staged, None)?;
-        }
+        move_tree(data, &staged)?;
         let _exclusive = self.lock(libc::LOCK_EX)?;
         if self.data().is_dir() {
             std::fs::rename(self.data(), &old)
@@ -584,6 +486,16 @@ impl Cache {
         let _ = std::fs::remove_dir_all(&old);
         Ok(())
     }
+}
+
+/// Moves `from` to `to` (replacing a leftover `to`): a rename, or a copy when
+/// they are on different file systems.
+fn move_tree(from: &Path, to: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(to);
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    copy_tree(from, to, None)
 }
 
 /// `cp -a`: keeps modes and owners (the server insists on both); sparse, because

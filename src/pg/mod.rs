@@ -48,9 +48,7 @@ pub trait Backing: Send + Sync + fmt::Debug {
         None
     }
     /// Called after a template database was built, to keep it for later runs.
-    fn templates_changed(&self) -> Result<()> {
-        Ok(())
-    }
+    fn templates_changed(&self) {}
 }
 
 impl Backing for embedded::Cluster {
@@ -68,8 +66,8 @@ impl Backing for embedded::Cluster {
     fn log_tail(&self, lines: usize) -> Option<String> {
         Some(embedded::Cluster::log_tail(self, lines))
     }
-    fn templates_changed(&self) -> Result<()> {
-        self.save_templates()
+    fn templates_changed(&self) {
+        embedded::Cluster::templates_changed(self)
     }
 }
 

@@ -60,10 +60,7 @@ impl Server {
         let _ = admin.execute("SELECT pg_advisory_unlock($1)", &[&lock_id]);
         if built? {
             if let Some(backing) = self.backing() {
-                // Failing to cache costs a rebuild next run, not this run.
-                if let Err(e) = backing.templates_changed() {
-                    log::warn!(target: "harness.pg", "{e}");
-                }
+                backing.templates_changed();
             }
         }
         Ok(name)

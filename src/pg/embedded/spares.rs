@@ -111,7 +111,7 @@ pub fn wait_for_copy(limit: Duration) {
     }
 }
 
-/// Makes spares on a low-priority thread until there are as many as [`wanted`],
+/// Makes spares on a thread of their own until there are as many as [`wanted`],
 /// unless a thread of this process is already at it.
 pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
     if std::env::var_os("HARNESS_PG_NO_SPARE").is_some() || BUSY.swap(true, Ordering::SeqCst) {
@@ -159,10 +159,10 @@ fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<bool> {
         cmd.args(["-a", "--sparse=always"])
             .arg(cache.data())
             .arg(&data);
-        // SAFETY: nice(2) between fork and exec.
+        // SAFETY: prctl(2) between fork and exec. Not niced: a niced copy starved
+        // on a busy machine and the exit waited for it.
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-                libc::nice(19);
                 // A copy for a process that is gone is of no use to anyone.
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
                 Ok(())

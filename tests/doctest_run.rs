@@ -1,7 +1,7 @@
 //! `harness run` for people who write transcripts and run them in CI: syntax errors
 //! as example failures, Markdown, selection (FILE:LINE, -k, directories, globs),
-//! parallel files, JUnit/JSON reports, timeouts and Ctrl-C. None of these
-//! transcripts touches a database.
+//! parallel files, JUnit/JSON reports, timeouts and Ctrl-C. Few of these
+//! transcripts touch a database (db_*.txt, mart_*.txt).
 
 #[path = "doctest/support.rs"]
 mod support;
@@ -227,6 +227,42 @@ fn an_example_that_cannot_be_stopped_leaves_the_rest_of_its_file() {
              {busy}: 0 passed, 1 failed\n\
              {b}: 1 passed, 0 failed\n\
              1 passed, 1 failed\n"
+        )
+    );
+}
+
+#[test]
+fn an_example_blocked_in_a_database_call_is_stopped_and_the_file_goes_on() {
+    // Its call is cancelled on the server; the database serves the examples after it,
+    // and a mart creation so stopped purges what it made.
+    let wait = format!("{RUN}/db_wait.txt");
+    let mart = format!("{RUN}/db_wait_mart.txt");
+    let b = format!("{RUN}/order_b.txt");
+    let started = std::time::Instant::now();
+    let out = harness(&["--timeout", "5", &wait, &mart, &b]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stopped =
+        "Timed out after 5 s (stopped; the examples after it run on in the state it left)";
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "**********************************************************************\n\
+             File \"{wait}\", line 8, in db_wait.txt\n\
+             Failed example:\n    get_db().produce('/sleepy')\n\
+             {stopped}\n\
+             {wait}: 6 passed, 1 failed\n\
+             **********************************************************************\n\
+             File \"{mart}\", line 9, in db_wait_mart.txt\n\
+             Failed example:\n    mart = MartCreator('test', 'slow')()\n\
+             {stopped}\n\
+             {mart}: 8 passed, 1 failed\n\
+             {b}: 1 passed, 0 failed\n\
+             15 passed, 2 failed\n"
         )
     );
 }

@@ -122,7 +122,12 @@ impl PgTransport {
         let row = match locked {
             Ok(Some(row)) => row,
             Ok(None) => return (Some(client), Ok(None)),
-            Err(e) => return (Some(client), Err(e)),
+            Err(e) => {
+                // Kept for the next task: not in a failed transaction (a statement
+                // cancelled by `run --timeout`, say).
+                let _ = client.batch_execute("ROLLBACK");
+                return (Some(client), Err(e));
+            }
         };
         let id: i64 = row.get(0);
         let payload: Value = row.get(1);

@@ -4,8 +4,10 @@
 //!
 //! Files run on `-j N` slots (threads), each slot with its own servers (the embedded
 //! and docker backends; a `--pg-url` server is shared), each file with its own
-//! interpreter on its own thread (so an example that hangs can be timed out) and its
-//! own application database. A file's output is kept together and files are printed
+//! interpreter on its own thread (so an example that hangs can be timed out; with
+//! `--timeout`, the connections that thread opens are in a [`crate::pg::cancel`]
+//! scope, so a timed-out example's database call is cancelled) and its own
+//! application database. A file's output is kept together and files are printed
 //! in argument order (with one slot, as they run).
 
 mod durations;
@@ -49,9 +51,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Fail an example that runs longer than SECS ("Timed out after SECS s"). It is
-    /// stopped (KeyboardInterrupt at its next loop, call or sleep) and the file goes
-    /// on; if it does not stop within 2 s (blocked in a database call), the rest of
-    /// its file is not run.
+    /// stopped (KeyboardInterrupt at its next loop, call or sleep; the database call
+    /// it is blocked in is cancelled) and the file goes on; if it does not stop
+    /// within 2 s (inside one long builtin), the rest of its file is not run.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
     /// Rewrite the expected output of failing examples in place with what they
@@ -619,6 +621,16 @@ mod interpreter {
     /// How long a timed-out example has to stop once told to.
     const STOP_GRACE: Duration = Duration::from_secs(2);
 
+    /// When, within [`STOP_GRACE`], the database calls of an example that has not
+    /// stopped yet are cancelled: first after a moment (an example the flag stops
+    /// touches no connection), then once more (it may have begun another call; its
+    /// cleanup after the first, if still running then, is cancelled too).
+    const DB_CANCELS: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(1000)];
+
+    /// How long to let cancel requests land (the server acts on them a moment after
+    /// they are sent) before the next example may use a connection they were for.
+    const CANCEL_SETTLE: Duration = Duration::from_millis(100);
+
     struct ScriptExecutor {
         interp: script::Interpreter,
         session: Rc<bindings::Session>,
@@ -663,6 +675,9 @@ mod interpreter {
         stopped: Option<String>,
         /// The interpreter's cancel flag (see `script::Interpreter::cancel_flag`).
         cancel: Arc<std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>>>,
+        /// With --timeout: the connections the interpreter thread opens, to cancel the
+        /// database call a timed-out example is blocked in.
+        db_calls: Option<Arc<crate::pg::cancel::Scope>>,
         thread: Option<std::thread::JoinHandle<()>>,
         /// The interpreter thread's id, to lower its priority once abandoned.
         tid: Arc<std::sync::atomic::AtomicI32>,
@@ -694,7 +709,7 @@ mod interpreter {
                     let secs = self.timeout.unwrap_or_default();
                     if let Some(flag) = self.cancel.get() {
                         flag.store(true, Ordering::SeqCst);
-                        if self.replies.recv_timeout(STOP_GRACE).is_ok() {
+                        if self.wait_for_stop() {
                             self.stopped = Some(format!(
                                 "Timed out after {secs} s (stopped; the examples after it run on \
                                  in the state it left)"
@@ -702,8 +717,9 @@ mod interpreter {
                             return Ok(gone());
                         }
                     }
-                    // Stuck where the flag is not looked at (a database call): it may
-                    // run until the process ends, so leave the cores to the rest.
+                    // Stuck where the flag is not looked at (a long builtin, a call
+                    // the server did not cancel): it may run until the process ends,
+                    // so leave the cores to the rest.
                     let tid = self.tid.load(Ordering::SeqCst);
                     if tid > 0 {
                         // SAFETY: setpriority on a thread id of this process.
@@ -727,6 +743,33 @@ mod interpreter {
 
         fn stopped(&mut self) -> Option<String> {
             self.stopped.take()
+        }
+    }
+
+    impl Remote {
+        /// Waits up to [`STOP_GRACE`] for the example told to stop to reply,
+        /// cancelling its database calls on the way ([`DB_CANCELS`]). True when it
+        /// stopped.
+        fn wait_for_stop(&self) -> bool {
+            let told = Instant::now();
+            let mut cancelled = false;
+            for at in DB_CANCELS.iter().copied().chain([STOP_GRACE]) {
+                match self.replies.recv_timeout(at.saturating_sub(told.elapsed())) {
+                    Ok(_) => {
+                        if cancelled {
+                            std::thread::sleep(CANCEL_SETTLE);
+                        }
+                        return true;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if let (Some(scope), true) = (&self.db_calls, at < STOP_GRACE) {
+                    scope.cancel();
+                    cancelled = true;
+                }
+            }
+            false
         }
     }
 
@@ -756,12 +799,16 @@ mod interpreter {
         let tid_of_thread = tid.clone();
         let cancel = Arc::new(std::sync::OnceLock::new());
         let cancel_of_thread = cancel.clone();
+        let db_calls = args.timeout.map(|_| crate::pg::cancel::Scope::new());
+        let db_calls_of_thread = db_calls.clone();
         let thread = std::thread::Builder::new()
             .name("harness-interpreter".into())
             .stack_size(STACK)
             .spawn(move || {
                 // SAFETY: gettid has no preconditions.
                 tid_of_thread.store(unsafe { libc::gettid() }, Ordering::SeqCst);
+                // Every connection of the file's work, the application's deploy included.
+                let _scope = db_calls_of_thread.as_ref().map(|s| s.enter());
                 let mut exec = make_executor(&file, &apps, multicluster, clusters);
                 let _ = cancel_of_thread.set(exec.interp.cancel_flag());
                 for (source, name) in req_rx {
@@ -785,6 +832,7 @@ mod interpreter {
             broken,
             stopped: None,
             cancel,
+            db_calls,
             thread,
             tid,
         }

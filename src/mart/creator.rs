@@ -97,8 +97,13 @@ impl<'a> MartCreator<'a> {
         let params = self.validate_parameters(parameters)?;
         // Both management sessions are needed before the inventory insert: connect
         // them side by side (a connection costs a few ms, a tenth of a small mart).
+        // The side thread's session belongs to this work: it is cancelled with it.
+        let cancel = crate::pg::cancel::current();
         let (db, cluster) = std::thread::scope(|s| {
-            let cluster = s.spawn(|| Cluster::connect(&self.app.hosting));
+            let cluster = s.spawn(|| {
+                let _scope = cancel.as_ref().map(|c| c.enter());
+                Cluster::connect(&self.app.hosting)
+            });
             let db = self.app.db.connect();
             (
                 db,

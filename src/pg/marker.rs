@@ -52,7 +52,8 @@ pub fn hold(server: &Server, name: &str) -> Result<()> {
     let mut map = sessions().lock().unwrap_or_else(|e| e.into_inner());
     let url = server.url("postgres");
     if !map.contains_key(&url) {
-        let client = server.connect("postgres")?;
+        // The run's session, whichever thread opens it: no cancel scope's.
+        let client = super::cancel::outside(|| server.connect("postgres"))?;
         map.insert(
             url.clone(),
             RunSession {

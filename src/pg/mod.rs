@@ -9,8 +9,13 @@
 //! ([`Server::ensure_template`], named `harness_tpl_<key>`) and cloned per
 //! transcript ([`Server::clone_database`]). Every database the harness creates on a
 //! server it does not own carries a `harness_` prefix; it creates and drops no other.
+//!
+//! Every connection the harness opens goes through [`Server::connect`] (except the
+//! embedded backend's own housekeeping), so a [`cancel::Scope`] current on the thread
+//! sees them all (but the process-wide sessions [`marker`] opens outside it).
 
 pub mod bins;
+pub mod cancel;
 pub mod cleanup;
 pub mod clusters;
 pub mod docker;
@@ -132,16 +137,22 @@ impl Server {
         self.backing.as_ref().and_then(|b| b.log_tail(lines))
     }
 
-    /// Connects to database `dbname` on this server.
+    /// Connects to database `dbname` on this server. In a [`cancel::Scope`] current
+    /// on this thread, the connection is registered there.
     pub fn connect(&self, dbname: &str) -> Result<postgres::Client> {
         let mut config = self.config.clone();
         config.dbname(dbname);
         if config.get_application_name().is_none() {
             config.application_name(&session_name());
         }
-        config
+        let scoped = cancel::prepare(&mut config);
+        let client = config
             .connect(postgres::NoTls)
-            .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))
+            .map_err(|e| Error::with("Failed to connect to the database server:", pg_text(&e)))?;
+        if let Some(scoped) = scoped {
+            scoped.register(&client);
+        }
+        Ok(client)
     }
 
     /// A URL for database `dbname` on this server, for people and child processes.

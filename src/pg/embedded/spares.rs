@@ -125,8 +125,10 @@ pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
         .spawn(move || loop {
             while let Ok(true) = prepare(&cache, user) {}
             BUSY.store(false, Ordering::SeqCst);
-            // A cluster started while this thread was finishing may want one more.
-            let short = cleanup::work_root().is_ok_and(|root| count(&cache, &root) < wanted());
+            // A cluster started while this thread was finishing may want one more;
+            // with no cache to copy yet (a cold start) there is nothing to do.
+            let short = cache.data().is_dir()
+                && cleanup::work_root().is_ok_and(|root| count(&cache, &root) < wanted());
             if !short || BUSY.swap(true, Ordering::SeqCst) {
                 break;
             }

@@ -556,6 +556,65 @@ fn cache_clean_empties_the_cluster_cache() {
 }
 
 #[test]
+fn the_cache_keeps_the_newest_templates_within_its_limits() {
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("pg");
+    let app = work.path().join("apps/rex.tiny");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("settings.yaml"), "db: pgsql:tiny\n").unwrap();
+    let transcript = work.path().join("tiny.txt");
+    std::fs::write(
+        &transcript,
+        ">>> from rex.core import Rex\n>>> Rex('rex.tiny').on()\n\
+         >>> from rex.db import get_db\n>>> get_db().produce('/count(t1)')\n<Product 0>\n",
+    )
+    .unwrap();
+    // The cached cluster, in the cache's one version directory.
+    let cached = || {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().is_dir())
+            .unwrap()
+            .path()
+            .join("data")
+    };
+    // Each run deploys one more table: a new template, saved to the cache at the end.
+    let run = |tables: usize, limit: Option<(&str, &str)>| {
+        let deploy: String = (1..=tables)
+            .map(|n| format!("- table: t{n}\n  with:\n    - column: x\n      type: text\n"))
+            .collect();
+        std::fs::write(app.join("deploy.yaml"), deploy).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
+        cmd.args(["run", "--apps"])
+            .arg(work.path().join("apps"))
+            .arg(&transcript)
+            .env("HARNESS_PG_CACHE", &cache)
+            // Every start copies the cache itself, the damaged one included.
+            .env("HARNESS_PG_NO_SPARE", "1")
+            .env_remove("HARNESS_PG_CACHE_TEMPLATES")
+            .env_remove("HARNESS_PG_CACHE_MAX_MB");
+        if let Some((var, value)) = limit {
+            cmd.env(var, value);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+        // PostgreSQL keeps a directory per database: template0, template1, postgres
+        // and the saved templates.
+        std::fs::read_dir(cached().join("base")).unwrap().count() - 3
+    };
+    assert_eq!(run(1, None), 1);
+    assert_eq!(run(2, None), 2);
+    assert_eq!(run(3, None), 3);
+    assert_eq!(run(4, Some(("HARNESS_PG_CACHE_TEMPLATES", "2"))), 2);
+    assert_eq!(run(5, Some(("HARNESS_PG_CACHE_MAX_MB", "1"))), 1);
+    // A damaged cache is rebuilt, not a failure of every later run.
+    std::fs::remove_file(cached().join("global/pg_control")).unwrap();
+    assert_eq!(run(5, None), 1);
+    assert!(cached().join("global/pg_control").is_file());
+}
+
+#[test]
 fn progress_shows_on_a_terminal_only() {
     let files = format!("{RUN}/order_a.txt {RUN}/order_b.txt {RUN}/lines.txt");
     let plain = harness(&[

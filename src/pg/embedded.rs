@@ -42,7 +42,7 @@ use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -391,6 +391,12 @@ impl Cache {
         self.dir.join("data")
     }
 
+    /// Whether the cached cluster looks whole (its control file is where the server
+    /// reads it).
+    fn complete(&self) -> bool {
+        self.data().join("global/pg_control").is_file()
+    }
+
     /// The version of the cached cluster's contents: bumped at every replacement, so
     /// spare copies of an older content are never used.
     fn generation(&self) -> u64 {
@@ -401,10 +407,37 @@ impl Cache {
     }
 
     fn bump_generation(&self) -> Result<()> {
-        let tmp = self.dir.join(format!("generation.{}", std::process::id()));
+        let tmp = self.unique("generation");
         std::fs::write(&tmp, (self.generation() + 1).to_string())?;
         std::fs::rename(&tmp, self.dir.join("generation"))?;
         Ok(())
+    }
+
+    /// A path in the cache directory no other save uses: the process id and a
+    /// counter, since one process may stop (and save) several clusters at once
+    /// (`harness run -j`). Two saves sharing a staging name once nested one
+    /// cluster's copy inside the other's and stored that as the cache.
+    fn unique(&self, what: &str) -> PathBuf {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        self.dir.join(format!("{what}-{}-{n}", std::process::id()))
+    }
+
+    /// Removes what saves killed midway left ([`Cache::unique`] names whose process
+    /// is gone).
+    fn sweep_dead_saves(&self) {
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = ["data.new-", "data.old-", "generation-"]
+                .iter()
+                .find_map(|what| name.strip_prefix(what))
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<i32>().ok());
+            if pid.is_some_and(|pid| !proc::alive(pid)) {
+                let _ = std::fs::remove_dir_all(entry.path())
+                    .or_else(|_| std::fs::remove_file(entry.path()));
+            }
+        }
     }
 
     /// Distinguishes caches of one version in different places (HARNESS_PG_CACHE).
@@ -438,13 +471,22 @@ impl Cache {
         }
         {
             let _shared = self.lock(libc::LOCK_SH)?;
-            if self.data().is_dir() {
+            if self.complete() {
                 return copy_tree(&self.data(), data, user).map(|()| false);
             }
         }
         let exclusive = self.lock(libc::LOCK_EX)?;
-        if self.data().is_dir() {
+        if self.complete() {
             return copy_tree(&self.data(), data, user).map(|()| false);
+        }
+        if self.data().exists() {
+            // Damaged (by hand, or by a bug): rebuilt rather than failing every start.
+            log::warn!(target: "harness.pg", "discarding a damaged cluster cache: {}", self.data().display());
+            let away = self.unique("data.old");
+            std::fs::rename(self.data(), &away)
+                .map_err(|e| io_error("Cannot discard the damaged cluster cache:", &away, e))?;
+            self.bump_generation()?;
+            let _ = std::fs::remove_dir_all(&away);
         }
         // initdb straight into this cluster's directory; the cache is filled later,
         // off the critical path: by the first template save, or at stop (see
@@ -458,30 +500,33 @@ impl Cache {
     /// Stores a cleanly shut down cluster as the cache, unless one appeared.
     fn store_if_empty(&self, data: &Path) -> Result<()> {
         let _exclusive = self.lock(libc::LOCK_EX)?;
-        if self.data().is_dir() {
+        if self.complete() {
             return Ok(());
         }
-        let staged = self.dir.join(format!("data.new-{}", std::process::id()));
+        let staged = self.unique("data.new");
         move_tree(data, &staged)?;
-        std::fs::rename(&staged, self.data())
-            .map_err(|e| io_error("Cannot store the cluster cache:", &staged, e))?;
-        self.bump_generation()
+        self.swap_in(&staged)
     }
 
     /// Swaps `data` (a cleanly shut down cluster) in as the cached cluster.
     fn replace(&self, data: &Path) -> Result<()> {
-        let pid = std::process::id();
-        let staged = self.dir.join(format!("data.new-{pid}"));
-        let old = self.dir.join(format!("data.old-{pid}"));
-        let _ = std::fs::remove_dir_all(&old);
+        let staged = self.unique("data.new");
         move_tree(data, &staged)?;
         let _exclusive = self.lock(libc::LOCK_EX)?;
-        if self.data().is_dir() {
+        self.swap_in(&staged)
+    }
+
+    /// Renames `staged` to the cached cluster, the old one (if any) out of the way
+    /// first. Under the exclusive lock.
+    fn swap_in(&self, staged: &Path) -> Result<()> {
+        self.sweep_dead_saves();
+        let old = self.unique("data.old");
+        if self.data().exists() {
             std::fs::rename(self.data(), &old)
                 .map_err(|e| io_error("Cannot replace the cluster cache:", &old, e))?;
         }
-        std::fs::rename(&staged, self.data())
-            .map_err(|e| io_error("Cannot replace the cluster cache:", &staged, e))?;
+        std::fs::rename(staged, self.data())
+            .map_err(|e| io_error("Cannot store the cluster cache:", staged, e))?;
         self.bump_generation()?;
         let _ = std::fs::remove_dir_all(&old);
         Ok(())
@@ -495,7 +540,9 @@ fn move_tree(from: &Path, to: &Path) -> Result<()> {
     if std::fs::rename(from, to).is_ok() {
         return Ok(());
     }
-    copy_tree(from, to, None)
+    copy_tree(from, to, None).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(to);
+    })
 }
 
 /// `cp -a`: keeps modes and owners (the server insists on both); sparse, because
@@ -689,3 +736,56 @@ pub fn tail(path: &Path, lines: usize) -> String {
 }
 
 pub mod spares;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory shaped like a cluster (its control file and a few thousand
+    /// files), so that copying it takes long enough for two saves to overlap.
+    fn fake_cluster(parent: &Path, tag: &str) -> PathBuf {
+        let data = parent.join(tag).join("data");
+        std::fs::create_dir_all(data.join("global")).unwrap();
+        std::fs::write(data.join("global/pg_control"), tag).unwrap();
+        for d in 0..20 {
+            let dir = data.join(format!("base/{d}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in 0..100 {
+                std::fs::write(dir.join(f.to_string()), [0u8; 64]).unwrap();
+            }
+        }
+        data
+    }
+
+    /// Two clusters of one process (`harness run -j 2`) stopping together both save
+    /// to the cache; the cache must end up as one of them, whole.
+    #[test]
+    fn saves_at_once_leave_one_whole_cluster() {
+        // The run directory lives in /dev/shm, the cache on disk: saves copy.
+        let runs =
+            tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());
+        let disk = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: disk.path().to_path_buf(),
+        };
+        for round in 0..4 {
+            let a = fake_cluster(runs.path(), &format!("a{round}"));
+            let b = fake_cluster(runs.path(), &format!("b{round}"));
+            std::thread::scope(|s| {
+                s.spawn(|| cache.replace(&a).unwrap());
+                s.spawn(|| cache.replace(&b).unwrap());
+            });
+            assert!(cache.complete(), "round {round}");
+            assert!(!cache.data().join("data").exists(), "round {round}: nested");
+            let control = std::fs::read_to_string(cache.data().join("global/pg_control")).unwrap();
+            assert!([format!("a{round}"), format!("b{round}")].contains(&control));
+            let mut left: Vec<String> = std::fs::read_dir(&cache.dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            assert_eq!(left, ["data", "generation", "lock"], "round {round}");
+        }
+    }
+}

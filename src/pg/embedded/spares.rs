@@ -40,7 +40,11 @@ pub(super) fn claim(cache: &Cache, data: &Path) -> bool {
             continue;
         }
         if std::fs::rename(entry.path(), data).is_ok() {
-            return true;
+            if data.join("global/pg_control").is_file() {
+                return true;
+            }
+            // A copy of a damaged cache: [`Cache::materialize`] rebuilds it.
+            let _ = std::fs::remove_dir_all(data);
         }
     }
     false
@@ -127,7 +131,7 @@ pub(super) fn prepare_in_background(cache: &Cache, user: Option<RunAs>) {
             BUSY.store(false, Ordering::SeqCst);
             // A cluster started while this thread was finishing may want one more;
             // with no cache to copy yet (a cold start) there is nothing to do.
-            let short = cache.data().is_dir()
+            let short = cache.complete()
                 && cleanup::work_root().is_ok_and(|root| count(&cache, &root) < wanted());
             if !short || BUSY.swap(true, Ordering::SeqCst) {
                 break;
@@ -153,7 +157,7 @@ fn prepare(cache: &Cache, user: Option<RunAs>) -> Result<bool> {
     let data = stage.path.join("data");
     let generation = {
         let _shared = cache.lock(libc::LOCK_SH)?;
-        if !cache.data().is_dir() {
+        if !cache.complete() {
             stage.remove();
             return Ok(false);
         }

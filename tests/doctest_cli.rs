@@ -54,6 +54,8 @@ fn bad_command_lines_exit_2() {
         &["run"][..],
         &["run", "-o", "ELIPSIS", "tests/doctest/prose_only.txt"][..],
         &["run", "--backend", "podman", "tests/doctest/prose_only.txt"][..],
+        &["run", "-j", "0", "tests/doctest/prose_only.txt"][..],
+        &["run", "--timeout", "0", "tests/doctest/prose_only.txt"][..],
         &["frobnicate"][..],
     ] {
         let out = harness(args);

@@ -174,6 +174,34 @@ fn junit_and_json_reports_have_a_record_per_example() {
         .as_str()
         .unwrap()
         .contains("Got:\n    a\n"));
+
+    // A report that cannot be written is an error before any example runs.
+    let nowhere = dir.path().join("missing/report.xml");
+    let out = harness(&[
+        "--junit",
+        nowhere.to_str().unwrap(),
+        &format!("{RUN}/order_b.txt"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "harness run: error: cannot write {}: No such file or directory (os error 2)\n",
+            nowhere.display()
+        )
+    );
+    let out = harness(&[
+        "--json",
+        dir.path().to_str().unwrap(),
+        &format!("{RUN}/order_b.txt"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).ends_with(": it is a directory\n"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

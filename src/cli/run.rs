@@ -42,8 +42,8 @@ pub struct RunArgs {
     /// Files replayed at once, each with its own application database (and its own
     /// servers, except a --pg-url server, where files creating marts may collide)
     /// [default: the number of cores; 1 with --pg-url].
-    #[arg(short = 'j', long = "jobs", value_name = "N")]
-    pub jobs: Option<usize>,
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
     /// Write a JUnit XML report (a test case per example) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -199,6 +199,13 @@ pub fn run(args: &RunArgs) -> i32 {
         eprintln!("harness run: error: --timeout must be a positive number of seconds, not {t}");
         return 2;
     }
+    // A report that cannot be written is said before the run, not after it.
+    for path in args.junit.iter().chain(&args.json) {
+        if let Err(e) = writable(path) {
+            eprintln!("harness run: error: cannot write {}: {e}", path.display());
+            return 2;
+        }
+    }
     let opts = RunOptions {
         flags: args.flags(),
         verbose: args.verbose,
@@ -218,6 +225,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let shared = options.kind() == crate::pg::BackendKind::Url;
     let jobs = args
         .jobs
+        .map(|n| n as usize)
         .unwrap_or_else(|| {
             if shared {
                 1
@@ -419,6 +427,28 @@ impl Drop for SlotTeardown<'_> {
         }
         let _timing = crate::timings::span("teardown");
         self.clusters.shutdown();
+    }
+}
+
+/// Whether `path` can be written (its directory exists and takes it), without
+/// creating or truncating it.
+fn writable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if path.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    let check = if path.exists() { path } else { dir };
+    let c = std::ffi::CString::new(check.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::other("the path holds a NUL byte"))?;
+    // SAFETY: a valid NUL-terminated path.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

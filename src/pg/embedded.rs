@@ -423,8 +423,9 @@ impl Cache {
         self.dir.join(format!("{what}-{}-{n}", std::process::id()))
     }
 
-    /// Removes what saves killed midway left ([`Cache::unique`] names whose process
-    /// is gone).
+    /// Removes what saves killed midway left: [`Cache::unique`] names whose process
+    /// is gone, untouched for an hour (a process of another pid namespace sharing
+    /// the cache looks gone while it copies).
     fn sweep_dead_saves(&self) {
         for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -433,7 +434,13 @@ impl Cache {
                 .find_map(|what| name.strip_prefix(what))
                 .and_then(|rest| rest.split('-').next())
                 .and_then(|pid| pid.parse::<i32>().ok());
-            if pid.is_some_and(|pid| !proc::alive(pid)) {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(3600));
+            if stale && pid.is_some_and(|pid| !proc::alive(pid)) {
                 let _ = std::fs::remove_dir_all(entry.path())
                     .or_else(|_| std::fs::remove_file(entry.path()));
             }
@@ -787,5 +794,32 @@ mod tests {
             left.sort();
             assert_eq!(left, ["data", "generation", "lock"], "round {round}");
         }
+    }
+    /// What a killed save left goes at the next save, once it is an hour old and
+    /// its process is gone; a recent one may belong to a copy still running.
+    #[test]
+    fn the_leftovers_of_killed_saves_are_swept() {
+        let disk = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: disk.path().to_path_buf(),
+        };
+        let gone = i32::MAX - 1;
+        let old = cache.dir.join(format!("data.new-{gone}-0"));
+        let recent = cache.dir.join(format!("data.old-{gone}-1"));
+        let ours = cache.unique("data.new");
+        for dir in [&old, &recent, &ours] {
+            std::fs::create_dir_all(dir.join("base")).unwrap();
+        }
+        for dir in [&old, &ours] {
+            let touched = Command::new("touch")
+                .args(["-d", "2 hours ago"])
+                .arg(dir)
+                .status()
+                .unwrap();
+            assert!(touched.success());
+        }
+        cache.sweep_dead_saves();
+        assert!(!old.exists());
+        assert!(recent.exists() && ours.exists());
     }
 }

@@ -391,10 +391,9 @@ impl Cache {
         self.dir.join("data")
     }
 
-    /// Whether the cached cluster looks whole (its control file is where the server
-    /// reads it).
+    /// Whether the cached cluster looks whole.
     fn complete(&self) -> bool {
-        self.data().join("global/pg_control").is_file()
+        whole(&self.data())
     }
 
     /// The version of the cached cluster's contents: bumped at every replacement, so
@@ -469,9 +468,10 @@ impl Cache {
         Ok(file)
     }
 
-    /// Fills `data` with a copy of the cached cluster, running initdb into the cache
-    /// first when it is empty. The cached directory only ever appears by rename, so
-    /// its presence means it is complete.
+    /// Fills `data` with a copy of the cached cluster, or runs initdb into it when
+    /// the cache is empty (true then). The cached directory only ever appears by
+    /// rename, so it is complete unless damaged since (by hand, or by a bug): then
+    /// it is discarded and rebuilt rather than failing every start.
     fn materialize(&self, bins: &Bins, user: Option<RunAs>, data: &Path) -> Result<bool> {
         if spares::claim(self, data) {
             return Ok(false);
@@ -486,14 +486,10 @@ impl Cache {
         if self.complete() {
             return copy_tree(&self.data(), data, user).map(|()| false);
         }
-        if self.data().exists() {
-            // Damaged (by hand, or by a bug): rebuilt rather than failing every start.
+        if let Some(damaged) = self.set_aside()? {
             log::warn!(target: "harness.pg", "discarding a damaged cluster cache: {}", self.data().display());
-            let away = self.unique("data.old");
-            std::fs::rename(self.data(), &away)
-                .map_err(|e| io_error("Cannot discard the damaged cluster cache:", &away, e))?;
             self.bump_generation()?;
-            let _ = std::fs::remove_dir_all(&away);
+            let _ = std::fs::remove_dir_all(&damaged);
         }
         // initdb straight into this cluster's directory; the cache is filled later,
         // off the critical path: by the first template save, or at stop (see
@@ -527,17 +523,33 @@ impl Cache {
     /// first. Under the exclusive lock.
     fn swap_in(&self, staged: &Path) -> Result<()> {
         self.sweep_dead_saves();
-        let old = self.unique("data.old");
-        if self.data().exists() {
-            std::fs::rename(self.data(), &old)
-                .map_err(|e| io_error("Cannot replace the cluster cache:", &old, e))?;
-        }
+        let old = self.set_aside()?;
         std::fs::rename(staged, self.data())
             .map_err(|e| io_error("Cannot store the cluster cache:", staged, e))?;
         self.bump_generation()?;
-        let _ = std::fs::remove_dir_all(&old);
+        if let Some(old) = old {
+            let _ = std::fs::remove_dir_all(old);
+        }
         Ok(())
     }
+
+    /// Renames the cached cluster, if any, out of the way (under the exclusive
+    /// lock); the caller removes what it returns when done.
+    fn set_aside(&self) -> Result<Option<PathBuf>> {
+        if !self.data().exists() {
+            return Ok(None);
+        }
+        let away = self.unique("data.old");
+        std::fs::rename(self.data(), &away)
+            .map_err(|e| io_error("Cannot replace the cluster cache:", &away, e))?;
+        Ok(Some(away))
+    }
+}
+
+/// Whether a cluster directory looks whole: its control file is where the server
+/// reads it (a damaged cache, or a spare copied from one, lacks it).
+fn whole(data: &Path) -> bool {
+    data.join("global/pg_control").is_file()
 }
 
 /// Moves `from` to `to` (replacing a leftover `to`): a rename, or a copy when

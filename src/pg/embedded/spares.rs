@@ -40,7 +40,7 @@ pub(super) fn claim(cache: &Cache, data: &Path) -> bool {
             continue;
         }
         if std::fs::rename(entry.path(), data).is_ok() {
-            if data.join("global/pg_control").is_file() {
+            if whole(data) {
                 return true;
             }
             // A copy of a damaged cache: [`Cache::materialize`] rebuilds it.

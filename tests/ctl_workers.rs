@@ -193,7 +193,7 @@ fn killed_task_leaves_no_worker() {
     let killed = Instant::now();
     while !processes_with(&db.name).is_empty() {
         assert!(
-            killed.elapsed() < Duration::from_secs(10),
+            killed.elapsed() < Duration::from_secs(30),
             "processes left: {:?}",
             processes_with(&db.name)
         );

@@ -561,7 +561,7 @@ fn the_worker_help_examples_run_as_written() {
             w.log_text().contains(&said)
         });
         let mut db = server().connect(&app_db).unwrap();
-        let code = harness::cli::submit::submit(&mut db, "harness_noop", "help", None, &json!({}))
+        let code = harness::job::submit::submit(&mut db, "harness_noop", "help", None, &json!({}))
             .unwrap();
         edges::wait_until(Duration::from_secs(30), "the job done", || {
             let status: String = db

@@ -10,6 +10,7 @@ use harness::cli::app::AppArgs;
 use harness::cli::jobs::{self, JobsArgs};
 use harness::cli::submit::{self, SubmitArgs};
 use harness::cli::task::{self, TaskArgs};
+use harness::job::submit::submit;
 use harness::pg::testing::server;
 use serde_json::json;
 
@@ -35,8 +36,8 @@ fn submit_jobs_and_task() {
     assert_eq!(app.settings.get("job_queues"), Some(&json!(2)));
 
     let mut db = t.client();
-    let a = submit::submit(&mut db, "demo_fast", "alice", None, &json!({"x": 1})).unwrap();
-    let b = submit::submit(&mut db, "demo_fragile", "bob", Some("t"), &json!({})).unwrap();
+    let a = submit(&mut db, "demo_fast", "alice", None, &json!({"x": 1})).unwrap();
+    let b = submit(&mut db, "demo_fragile", "bob", Some("t"), &json!({})).unwrap();
     assert_eq!((a, b), (1, 2));
     let args = |job_type: &str, payload: &str| SubmitArgs {
         app: app_args(&url),
@@ -297,7 +298,7 @@ fn concurrent_submitters_get_distinct_codes() {
                 (0..50)
                     .map(|_| {
                         let owner = format!("s{i}");
-                        submit::submit(&mut c, "harness_noop", &owner, None, &json!({})).unwrap()
+                        submit(&mut c, "harness_noop", &owner, None, &json!({})).unwrap()
                     })
                     .collect::<Vec<i64>>()
             })

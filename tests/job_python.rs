@@ -39,7 +39,7 @@ fn child_submit_entry() {
         // Interleaved with the other submitter: job codes are `max + 1`, which
         // submit() allocates in turn with it.
         let pause = json!({ "pause": 0.005 });
-        harness::cli::submit::submit(&mut c, "py_record", "test", None, &pause).unwrap();
+        harness::job::submit::submit(&mut c, "py_record", "test", None, &pause).unwrap();
         c.execute(
             "INSERT INTO asynctask.asynctask_queue (queue_name, payload) VALUES ('work', $1)",
             &[&json!({ "n": n, "pause": 0.005 })],

@@ -11,6 +11,7 @@ use crate::core::Result;
 use serde_json::Value;
 
 pub mod core;
+pub mod ctl_executor;
 pub mod filesys;
 pub mod localmem;
 pub mod pgsql;

@@ -12,7 +12,7 @@
 
 use super::{AppHandle, Session};
 use crate::cli::ctl::app as ctl_app;
-use crate::cli::ctl::process::{list2cmdline, shlex_split, RexProcess};
+use crate::core::rex_process::{list2cmdline, shlex_split, RexProcess};
 use crate::script::native::{arg_int, arg_str, state_of, ClassBuilder};
 use crate::script::value::{Exception, Module, Value};
 use crate::script::Interpreter;

@@ -107,6 +107,24 @@ impl Error {
         )
     }
 
+    /// What Python prints for this error uncaught in a `rex` task (frames left out);
+    /// a database error surfaces as the HTSQL engine error it was raised from.
+    pub fn uncaught_traceback(&self) -> String {
+        const HEAD: &str = "Traceback (most recent call last):\n";
+        let mut out = String::new();
+        if self.message() == "Got an error from the database driver:" {
+            out.push_str(HEAD);
+            out.push_str(&format!(
+                "htsql.core.error.EngineError: {}\n\n\
+The above exception was the direct cause of the following exception:\n\n",
+                self.paragraphs[0]
+            ));
+        }
+        out.push_str(HEAD);
+        out.push_str(&format!("rex.core.Error: {self}\n"));
+        out
+    }
+
     /// The error as a long-lived worker records and logs it: every line of its
     /// messages, payloads and traceback longer than a few hundred characters is cut
     /// to its start and its length (a rejected 120 KB payload is not quoted whole).

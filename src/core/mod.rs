@@ -7,6 +7,7 @@ pub mod error;
 pub mod logging;
 pub mod packages;
 pub mod repr;
+pub mod rex_process;
 pub mod settings;
 pub mod table;
 pub mod validate;

@@ -22,6 +22,7 @@ pub mod queuer;
 pub mod registry;
 pub mod runner;
 pub mod settings;
+pub mod submit;
 pub mod workers;
 
 pub use executor_worker::process;

@@ -9,12 +9,9 @@
 //! | rex.asynctask | | `ctl_executor` |
 //! | rex.job | `harness_noop`, `harness_probe`, `harness_probe_limited` (the harness's, for tests) | `job_executor`, `job_queuer`, `job_cleanup` |
 //! | rex.mart | `rexmart_create` | `rexmart_create` |
-//!
-//! `ctl_executor` runs `rex` tasks as child processes, so it lives with the `rex`
-//! command line (`cli::ctl::workers`).
 
+use crate::asynctask::ctl_executor::CtlExecutorWorker;
 use crate::asynctask::{Worker, WorkerRegistry};
-use crate::cli::ctl::workers::CtlExecutorWorker;
 use crate::core::packages::Packages;
 use crate::core::Result;
 use crate::job::workers::{JobCleanupWorker, JobExecutorWorker, JobQueuerWorker};

@@ -91,7 +91,7 @@ fn request_mart(
         }
         let payload = serde_json::json!({ "owner": user, "definition": id });
         let title = format!("Mart of {id}");
-        crate::cli::submit::submit(db, "rexmart_create", user, Some(&title), &payload).map(Ok)
+        crate::job::submit::submit(db, "rexmart_create", user, Some(&title), &payload).map(Ok)
     })
 }
 

@@ -113,7 +113,7 @@ fn mart_create(inv: &Invocation) -> TaskResult {
                 let msg = format!(
                     "Mart creation for {} failed:\n{}",
                     entry.py_repr(),
-                    traceback(&e)
+                    e.uncaught_traceback()
                 );
                 flush_printed();
                 eprint!("{}", stamped(&msg));
@@ -125,24 +125,6 @@ fn mart_create(inv: &Invocation) -> TaskResult {
         flush_printed();
         Ok(())
     })?
-}
-
-/// What Python prints for an uncaught `rex.core.Error` (frames left out); a database
-/// error surfaces as the HTSQL engine error it was raised from.
-pub fn traceback(e: &Error) -> String {
-    const HEAD: &str = "Traceback (most recent call last):\n";
-    let mut out = String::new();
-    if e.message() == "Got an error from the database driver:" {
-        out.push_str(HEAD);
-        out.push_str(&format!(
-            "htsql.core.error.EngineError: {}\n\n\
-The above exception was the direct cause of the following exception:\n\n",
-            e.paragraphs[0]
-        ));
-    }
-    out.push_str(HEAD);
-    out.push_str(&format!("rex.core.Error: {e}\n"));
-    out
 }
 
 fn determine_runlist(inv: &Invocation, defs: &Definitions) -> Result<Vec<RunListEntry>, Fatal> {

@@ -14,7 +14,6 @@
 
 pub mod app;
 mod mart;
-pub mod process;
 mod shell;
 mod spec;
 pub mod workers;

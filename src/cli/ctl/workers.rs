@@ -7,16 +7,14 @@
 //! database runs at a time (it holds an advisory lock; the others wait for it).
 //! SIGTERM/SIGINT: the children are told to stop (SIGTERM: they finish their task),
 //! then waited for.
-//!
-//! Also the `ctl_executor` worker, which runs a rex task (`{"command": "..."}`).
 
 use super::app::{self, open, project, Project};
-use super::process::{shlex_split, RexProcess};
 use super::spec::{ArgSpec, OptSpec, TaskSpec};
 use super::{Fatal, Invocation, TaskResult};
+use crate::asynctask::ctl_executor::ENV_WORKER;
 use crate::asynctask::settings::{poll_interval, workers as configured_workers};
 use crate::asynctask::worker_loop::{self, LoopOptions};
-use crate::asynctask::{Worker, WorkerRegistry};
+use crate::asynctask::WorkerRegistry;
 use crate::core::app::App;
 use crate::core::settings::Settings;
 use crate::core::{Error, Result};
@@ -27,8 +25,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const LOGGER: &str = "AsyncTaskWorkerTask";
-/// Set in a worker process's environment: `QUEUE` tab `WORKER`.
-const ENV_WORKER: &str = "HARNESS_CTL_WORKER";
 
 pub fn tasks() -> Vec<TaskSpec> {
     vec![TaskSpec {
@@ -230,7 +226,7 @@ fn launch(queue: &str, worker: &str, env: &[(&str, String)]) -> Result<Child> {
     for (k, v) in env {
         command.env(k, v);
     }
-    super::process::die_with_parent(&mut command);
+    crate::core::rex_process::die_with_parent(&mut command);
     command
         .spawn()
         .map_err(|e| Error::with("Cannot start a worker:", e))
@@ -309,7 +305,7 @@ fn worker_process(inv: &Invocation, project: &Project, spec: &str, quiet: bool) 
         // The worker ended its own process (`sys.exit()`): the supervisor restarts it.
         Err(e) if crate::asynctask::is_worker_exit(&e) => std::process::exit(1),
         Err(e) => {
-            eprint!("{}", super::mart::traceback(&e));
+            eprint!("{}", e.uncaught_traceback());
             std::process::exit(1);
         }
     }
@@ -768,51 +764,6 @@ trait NoNanos {
 impl NoNanos for chrono::NaiveDateTime {
     fn with_nanosecond_zero(self) -> Self {
         chrono::Timelike::with_nanosecond(&self, 0).unwrap_or(self)
-    }
-}
-
-/// rex.asynctask's `ctl_executor`: runs the rex task `{"command": "..."}` and logs its
-/// output.
-pub struct CtlExecutorWorker;
-
-impl Worker for CtlExecutorWorker {
-    fn name(&self) -> &str {
-        "ctl_executor"
-    }
-
-    fn logger_name(&self) -> &str {
-        "CtlExecutorWorker"
-    }
-
-    fn process(&self, _app: &App, payload: &Value) -> Result<()> {
-        use crate::core::validate::{RecordVal, StrVal, Validator};
-        let node = RecordVal::new()
-            .field("command", StrVal::new())
-            .validate(&crate::core::yaml::Node::from_json(payload))?;
-        let command = node
-            .get("command")
-            .and_then(|n| n.as_str())
-            .unwrap_or_default()
-            .to_string();
-        log::info!(target: "CtlExecutorWorker", "Executing Task: {command}");
-        let cmd = shlex_split(&command).ok_or_else(|| Error::new("No closing quotation"))?;
-        let result = RexProcess::start(&cmd, "", &[], &[ENV_WORKER])
-            .map_err(|e| Error::with("Cannot start the task:", e))
-            .and_then(|p| p.wait(Some(0)));
-        match result {
-            Ok(output) => {
-                let output = output.trim();
-                if !output.is_empty() {
-                    log::info!(target: "CtlExecutorWorker", "{output}");
-                }
-            }
-            Err(e) => log::error!(
-                target: "CtlExecutorWorker",
-                "Failed execution\n{}",
-                super::mart::traceback(&e).trim_end()
-            ),
-        }
-        Ok(())
     }
 }
 

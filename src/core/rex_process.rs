@@ -1,7 +1,8 @@
 //! Running `rex TASK ...` as a child process, as rex.ctl's `Ctl` does: this
 //! executable called `rex`, standard input from a text, standard output and error
 //! gathered in one file, the exit status checked against an expected one. Used by
-//! the transcripts' `rex.ctl` binding and by the `ctl_executor` worker.
+//! the transcripts' `rex.ctl` binding, by rex.asynctask's `ctl_executor` worker and
+//! by `asynctask-workers` (the children it supervises die with it).
 
 use crate::core::{Error, Result};
 use std::io::{Read, Seek, Write};

@@ -822,13 +822,11 @@ mod tests {
         for dir in [&old, &recent, &ours] {
             std::fs::create_dir_all(dir.join("base")).unwrap();
         }
+        let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
         for dir in [&old, &ours] {
-            let touched = Command::new("touch")
-                .args(["-d", "2 hours ago"])
-                .arg(dir)
-                .status()
+            std::fs::File::open(dir)
+                .and_then(|d| d.set_modified(two_hours_ago))
                 .unwrap();
-            assert!(touched.success());
         }
         cache.sweep_dead_saves();
         assert!(!old.exists());
